@@ -1,0 +1,179 @@
+import { execa } from 'execa';
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
+import type {
+  CommandResult,
+  CommandSpec,
+  ConnectOptions,
+  ConnectResult,
+  ConnectTarget,
+  ConnectionEvent,
+  FileReadResult,
+  FileType,
+  FsError,
+  Host,
+  HostInfo,
+  ListDirResult,
+  ReadFileOptions,
+  StatResult,
+} from './types.js';
+
+/** Output beyond this is cut: a probe never needs more, and a runaway command must not eat the heap. */
+const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+export class RealHost implements Host {
+  info(): HostInfo {
+    return {
+      hostname: os.hostname(),
+      uid: typeof process.geteuid === 'function' ? process.geteuid() : -1,
+      platform: process.platform,
+      release: os.release(),
+    };
+  }
+
+  async run(spec: CommandSpec): Promise<CommandResult> {
+    const started = performance.now();
+    const result = await execa(spec.file, spec.args, {
+      reject: false,
+      shell: false,
+      stdin: 'ignore',
+      timeout: spec.timeoutMs,
+      forceKillAfterDelay: 1000,
+      maxBuffer: MAX_OUTPUT_BYTES,
+      stripFinalNewline: false,
+      env: { ...spec.env, LC_ALL: 'C', LANG: 'C' },
+      encoding: 'utf8',
+    });
+    const durationMs = Math.round(performance.now() - started);
+    const base = {
+      stdout: typeof result.stdout === 'string' ? result.stdout : '',
+      stderr: typeof result.stderr === 'string' ? result.stderr : '',
+      exitCode: typeof result.exitCode === 'number' ? result.exitCode : null,
+      durationMs,
+    };
+    if (result.timedOut) {
+      return { ...base, exitCode: null, failure: { kind: 'timeout', message: `no answer within ${spec.timeoutMs} ms` } };
+    }
+    const code = (result as { code?: string }).code;
+    if (code === 'ENOENT') {
+      return { ...base, exitCode: null, failure: { kind: 'not-found', message: `${spec.file}: command not found` } };
+    }
+    if (base.exitCode === null) {
+      const message = result.signal ? `killed by ${result.signal}` : (result.shortMessage ?? 'could not be started');
+      return { ...base, failure: { kind: 'spawn-error', message } };
+    }
+    return base;
+  }
+
+  async readFile(path: string, options: ReadFileOptions = {}): Promise<FileReadResult> {
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      const stat = await handle.stat();
+      if (stat.isDirectory()) return { ok: false, error: { code: 'EISDIR', message: `${path} is a directory` } };
+      // /proc and /sys files report size 0: read them whole, in chunks.
+      if (stat.size === 0 || (!options.tailBytes && !options.maxBytes)) {
+        const buffer = await handle.readFile();
+        const limit = options.maxBytes ?? buffer.length;
+        return { ok: true, content: buffer.subarray(0, limit).toString('utf8'), size: buffer.length, truncated: buffer.length > limit };
+      }
+      const length = Math.min(stat.size, options.tailBytes ?? options.maxBytes ?? stat.size);
+      const position = options.tailBytes ? stat.size - length : 0;
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, position);
+      return { ok: true, content: buffer.subarray(0, bytesRead).toString('utf8'), size: stat.size, truncated: length < stat.size };
+    } catch (error) {
+      return { ok: false, error: toFsError(error, path) };
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  async stat(path: string): Promise<StatResult> {
+    try {
+      const stat = await fs.lstat(path);
+      return { ok: true, type: fileType(stat), size: stat.size, mode: stat.mode, uid: stat.uid, gid: stat.gid, mtimeMs: stat.mtimeMs };
+    } catch (error) {
+      return { ok: false, error: toFsError(error, path) };
+    }
+  }
+
+  async listDir(path: string): Promise<ListDirResult> {
+    try {
+      return { ok: true, entries: (await fs.readdir(path)).sort() };
+    } catch (error) {
+      return { ok: false, error: toFsError(error, path) };
+    }
+  }
+
+  connect(target: ConnectTarget, options: ConnectOptions): Promise<ConnectResult> {
+    return new Promise((resolve) => {
+      const started = performance.now();
+      const at = () => Math.round(performance.now() - started);
+      const events: ConnectionEvent[] = [];
+      let connected = false;
+      let settled = false;
+      const socket = target.kind === 'tcp' ? net.connect({ host: target.host, port: target.port }) : net.connect({ path: target.path });
+      const finish = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        socket.destroy();
+        resolve({ connected, events, durationMs: at() });
+      };
+      const connectTimer = setTimeout(() => {
+        events.push({ atMs: at(), kind: 'error', code: 'ETIMEDOUT', message: `no connection within ${options.timeoutMs} ms` });
+        finish();
+      }, options.timeoutMs);
+      socket.setTimeout(options.idleMs ?? options.timeoutMs, () => {
+        events.push({ atMs: at(), kind: 'idle-timeout' });
+        finish();
+      });
+      socket.on('connect', () => {
+        connected = true;
+        clearTimeout(connectTimer);
+        events.push({ atMs: at(), kind: 'connected' });
+        if (options.send !== undefined) socket.write(options.send);
+        if (options.idleMs === undefined) finish();
+      });
+      socket.on('data', (chunk: Buffer) => {
+        events.push({ atMs: at(), kind: 'data', bytes: chunk.length, text: chunk.toString('latin1') });
+      });
+      socket.on('end', () => {
+        events.push({ atMs: at(), kind: 'fin' });
+        finish();
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ECONNRESET') events.push({ atMs: at(), kind: 'reset', message: error.message });
+        else events.push({ atMs: at(), kind: 'error', code: error.code ?? 'ERROR', message: error.message });
+        finish();
+      });
+    });
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  async sleep(ms: number): Promise<void> {
+    await delay(ms);
+  }
+}
+
+function fileType(stat: import('node:fs').Stats): FileType {
+  if (stat.isFile()) return 'file';
+  if (stat.isDirectory()) return 'directory';
+  if (stat.isSocket()) return 'socket';
+  if (stat.isSymbolicLink()) return 'symlink';
+  if (stat.isFIFO()) return 'fifo';
+  return 'other';
+}
+
+function toFsError(error: unknown, path: string): FsError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const known = ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'ELOOP'] as const;
+  const mapped = known.find((k) => k === code) ?? (code === 'EPERM' ? 'EACCES' : 'OTHER');
+  return { code: mapped, message: `${path}: ${(error as Error).message}` };
+}

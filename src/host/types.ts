@@ -1,0 +1,115 @@
+/**
+ * The one door to the machine. Probes, fixes and the transcript never touch
+ * node:child_process, node:fs or node:net directly: they go through a Host so
+ * that a recorded session replays byte for byte (RecordedHost) and so every
+ * command the tool runs can be shown to the operator first.
+ */
+
+export interface CommandSpec {
+  /** Executable name or absolute path; never a shell string. */
+  file: string;
+  args: string[];
+  timeoutMs: number;
+  /** Extra environment; LC_ALL=C is always set so parsers see stable text. */
+  env?: Record<string, string>;
+}
+
+/** Why a command produced no usable exit code. */
+export type CommandFailure =
+  | { kind: 'not-found'; message: string }
+  | { kind: 'timeout'; message: string }
+  | { kind: 'spawn-error'; message: string }
+  | { kind: 'not-recorded'; message: string };
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  /** null when the process never ran or was killed (see failure). */
+  exitCode: number | null;
+  durationMs: number;
+  failure?: CommandFailure;
+}
+
+export interface ReadFileOptions {
+  /** Read at most this many bytes from the end of the file (logs). */
+  tailBytes?: number;
+  /** Refuse to read more than this many bytes from the start. */
+  maxBytes?: number;
+}
+
+export type FsErrorCode = 'ENOENT' | 'EACCES' | 'EISDIR' | 'ENOTDIR' | 'ELOOP' | 'OTHER' | 'NOT-RECORDED';
+
+export interface FsError {
+  code: FsErrorCode;
+  message: string;
+}
+
+export type FileReadResult =
+  | { ok: true; content: string; size: number; truncated: boolean }
+  | { ok: false; error: FsError };
+
+export type FileType = 'file' | 'directory' | 'socket' | 'symlink' | 'fifo' | 'other';
+
+export type StatResult =
+  | { ok: true; type: FileType; size: number; mode: number; uid: number; gid: number; mtimeMs: number }
+  | { ok: false; error: FsError };
+
+export type ListDirResult = { ok: true; entries: string[] } | { ok: false; error: FsError };
+
+export type ConnectTarget = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+export interface ConnectOptions {
+  timeoutMs: number;
+  /** Bytes to send once connected (e.g. one HTTP request). */
+  send?: string;
+  /** After sending, keep reading until the peer closes or this much idle time passes. */
+  idleMs?: number;
+}
+
+/** One thing that happened on a connection, at ms after the connect() call. */
+export type ConnectionEvent =
+  | { atMs: number; kind: 'connected' }
+  | { atMs: number; kind: 'data'; bytes: number; text: string }
+  | { atMs: number; kind: 'fin' }
+  | { atMs: number; kind: 'reset'; message: string }
+  | { atMs: number; kind: 'error'; code: string; message: string }
+  | { atMs: number; kind: 'idle-timeout' };
+
+export interface ConnectResult {
+  connected: boolean;
+  events: ConnectionEvent[];
+  durationMs: number;
+}
+
+export interface HostInfo {
+  hostname: string;
+  /** Effective uid; 0 means probes see everything. */
+  uid: number;
+  platform: string;
+  /** Kernel release (uname -r), for kernel-version dependent readings. */
+  release: string;
+}
+
+export interface Host {
+  info(): HostInfo;
+  run(spec: CommandSpec): Promise<CommandResult>;
+  readFile(path: string, options?: ReadFileOptions): Promise<FileReadResult>;
+  stat(path: string): Promise<StatResult>;
+  listDir(path: string): Promise<ListDirResult>;
+  connect(target: ConnectTarget, options: ConnectOptions): Promise<ConnectResult>;
+  /** Wall clock, epoch ms. */
+  now(): number;
+  /** Waiting goes through the host so a replay does not really wait. */
+  sleep(ms: number): Promise<void>;
+}
+
+/** How a command is shown to the operator: exactly what runs, quoted only for display. */
+export function formatCommand(spec: Pick<CommandSpec, 'file' | 'args'>): string {
+  return [spec.file, ...spec.args].map(shellQuoteForDisplay).join(' ');
+}
+
+function shellQuoteForDisplay(word: string): string {
+  if (word === '') return "''";
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
