@@ -1,0 +1,216 @@
+import { formatCommand, type Host } from '../host/types.js';
+import {
+  ProbeStatusError,
+  SourceResults,
+  type ProbeContext,
+  type ProbeDefinition,
+  type ProbeOptions,
+  type ProbeOutcome,
+  type Source,
+  type SourceResult,
+} from './contract.js';
+import { describeCommandFailure } from './commandFailure.js';
+
+export const DEFAULT_CONCURRENCY = 4;
+
+export interface RunProbesRequest {
+  ids: readonly string[];
+  registry: ReadonlyMap<string, ProbeDefinition>;
+  host: Host;
+  options: ProbeOptions;
+  /** Outcomes already in hand; dependencies found here (and ok) are not run again. */
+  known?: Readonly<Record<string, ProbeOutcome>>;
+  /** Re-run the requested probes and their dependencies even when known. */
+  fresh?: boolean;
+  concurrency?: number;
+  onStart?: (id: string, commands: string[]) => void;
+  onResult?: (outcome: ProbeOutcome) => void;
+}
+
+/**
+ * Runs probes, dependencies first, independent ones concurrently up to a cap.
+ * Never throws: whatever goes wrong becomes an outcome with a status and a reason.
+ */
+export async function runProbes(request: RunProbesRequest): Promise<ProbeOutcome[]> {
+  const { registry, host, options } = request;
+  const known = request.known ?? {};
+  const limit = createLimiter(request.concurrency ?? DEFAULT_CONCURRENCY);
+  const running = new Map<string, Promise<ProbeOutcome>>();
+  const results: ProbeOutcome[] = [];
+
+  const schedule = (id: string): Promise<ProbeOutcome> => {
+    const existing = running.get(id);
+    if (existing) return existing;
+    const promise = (async () => {
+      const definition = registry.get(id);
+      if (!definition) return unknownProbe(id, host.now());
+      const deps: Record<string, unknown> = {};
+      for (const depId of definition.dependsOn ?? []) {
+        const reuse = !request.fresh && known[depId]?.status === 'ok' ? known[depId] : undefined;
+        const dep = reuse ?? (await schedule(depId));
+        if (dep.status !== 'ok') return blockedByDependency(definition, dep, host.now());
+        deps[depId] = dep.facts;
+      }
+      const outcome = await limit(() => runOne(definition, { options, host: host.info(), deps }, host, request.onStart));
+      results.push(outcome);
+      request.onResult?.(outcome);
+      return outcome;
+    })();
+    running.set(id, promise);
+    return promise;
+  };
+
+  await Promise.all(request.ids.map(schedule));
+  return results;
+}
+
+async function runOne(
+  definition: ProbeDefinition,
+  context: ProbeContext,
+  host: Host,
+  onStart: RunProbesRequest['onStart'],
+): Promise<ProbeOutcome> {
+  const startedAt = host.now();
+  const started = performance.now();
+  let sources: Source[];
+  try {
+    sources = definition.sources(context);
+  } catch (error) {
+    return finish(definition, startedAt, started, [], { status: 'error', reason: `could not plan its commands: ${(error as Error).message}` });
+  }
+  const commands = sources.map(describeSource);
+  onStart?.(definition.id, commands);
+
+  const collected = await withTimeout(collect(sources, host), definition.timeoutMs);
+  if (collected === 'timeout') {
+    return finish(definition, startedAt, started, commands, { status: 'timeout', reason: `no answer within ${definition.timeoutMs / 1000} s` });
+  }
+  for (const result of collected) {
+    if (result.kind !== 'command' || !result.result.failure) continue;
+    const failure = describeCommandFailure(result.command, result.result.failure, definition.packageHint);
+    return finish(definition, startedAt, started, commands, failure);
+  }
+  try {
+    const parsed = definition.parse(new SourceResults(collected, host.now()), context);
+    const checked = definition.facts.safeParse(parsed);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      return finish(definition, startedAt, started, commands, {
+        status: 'error',
+        reason: `parser produced facts outside its schema (${issue?.path.join('.')}: ${issue?.message}); this is a reset-doctor bug`,
+      });
+    }
+    const facts = checked.data as Record<string, unknown>;
+    const partial = definition.partialReason?.(facts, context);
+    return finish(definition, startedAt, started, commands, {
+      status: 'ok',
+      facts,
+      summary: definition.summarize(facts),
+      ...(partial ? { partial } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ProbeStatusError) {
+      return finish(definition, startedAt, started, commands, {
+        status: error.status,
+        reason: error.message,
+        ...(error.sudoHint ? { sudoHint: error.sudoHint } : {}),
+      });
+    }
+    return finish(definition, startedAt, started, commands, { status: 'error', reason: `could not read the output: ${(error as Error).message}` });
+  }
+}
+
+async function collect(sources: Source[], host: Host): Promise<SourceResult[]> {
+  const results: SourceResult[] = [];
+  // In order: a probe's commands may be sampled over time (counters read twice).
+  for (const source of sources) {
+    switch (source.kind) {
+      case 'command':
+        results.push({ ...source, result: await host.run(source.command) });
+        break;
+      case 'file': {
+        const options = {
+          ...(source.tailBytes !== undefined ? { tailBytes: source.tailBytes } : {}),
+          ...(source.maxBytes !== undefined ? { maxBytes: source.maxBytes } : {}),
+        };
+        results.push({ ...source, result: await host.readFile(source.path, options) });
+        break;
+      }
+      case 'stat':
+        results.push({ ...source, result: await host.stat(source.path) });
+        break;
+    }
+  }
+  return results;
+}
+
+function describeSource(source: Source): string {
+  switch (source.kind) {
+    case 'command':
+      return formatCommand(source.command);
+    case 'file':
+      return source.tailBytes ? `read last ${source.tailBytes} bytes of ${source.path}` : `read ${source.path}`;
+    case 'stat':
+      return `stat ${source.path}`;
+  }
+}
+
+type OutcomeFields = Pick<ProbeOutcome, 'status'> & Partial<Pick<ProbeOutcome, 'reason' | 'sudoHint' | 'partial' | 'facts' | 'summary'>>;
+
+function finish(definition: ProbeDefinition, startedAt: number, started: number, commands: string[], fields: OutcomeFields): ProbeOutcome {
+  return {
+    id: definition.id,
+    commands,
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    ...fields,
+    summary: fields.summary ?? `${fields.status}: ${fields.reason ?? ''}`.trim(),
+  };
+}
+
+function unknownProbe(id: string, now: number): ProbeOutcome {
+  return { id, status: 'error', reason: `no probe named "${id}"`, summary: `error: no probe named "${id}"`, commands: [], startedAt: now, durationMs: 0 };
+}
+
+function blockedByDependency(definition: ProbeDefinition, dep: ProbeOutcome, now: number): ProbeOutcome {
+  const status = dep.status === 'skipped' ? 'skipped' : dep.status;
+  const reason = `needs ${dep.id}, which did not run: ${dep.reason ?? dep.status}`;
+  return {
+    id: definition.id,
+    status,
+    reason,
+    ...(dep.sudoHint ? { sudoHint: dep.sudoHint } : {}),
+    summary: `${status}: ${reason}`,
+    commands: [],
+    startedAt: now,
+    durationMs: 0,
+  };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, guard]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function createLimiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
