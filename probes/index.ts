@@ -1,0 +1,23 @@
+import type { ProbeDefinition } from '../src/probe/contract.js';
+import { backendListenersProbe } from './backend-listeners.js';
+import { listeningSocketsProbe } from './listening-sockets.js';
+import { localAddressesProbe } from './local-addresses.js';
+import { nginxConfigProbe } from './nginx-config.js';
+import { nginxTestProbe } from './nginx-test.js';
+import { nginxVersionProbe } from './nginx-version.js';
+import { processesProbe } from './processes.js';
+import { somaxconnProbe } from './somaxconn.js';
+
+/** Every probe a flow may name, by id. */
+export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
+  [
+    nginxVersionProbe,
+    nginxTestProbe,
+    nginxConfigProbe,
+    listeningSocketsProbe,
+    localAddressesProbe,
+    somaxconnProbe,
+    processesProbe,
+    backendListenersProbe,
+  ].map((probe) => [probe.id, probe as unknown as ProbeDefinition]),
+);

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { formatCommand } from '../src/host/types.js';
+import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
+import { parseConfig } from '../src/nginx/parse.js';
+import { splitDump } from '../src/nginx/dump.js';
+import { findPassSites, findUpstreams, listBackends } from '../src/nginx/backends.js';
+import { NginxSyntaxError } from '../src/nginx/syntaxError.js';
+import { NGINX_PACKAGE_HINT, nginxCommand, nginxStderrLines } from './nginxCommand.js';
+
+/**
+ * `nginx -T` tests the config and dumps every file nginx loaded to stdout:
+ *   # configuration file /etc/nginx/nginx.conf:
+ *   user www-data;
+ *   …
+ *   # configuration file /etc/nginx/sites-enabled/default:
+ *   …
+ * Reading the dump, not the files, means we see exactly what nginx loaded.
+ */
+const location = z.object({
+  directive: z.string().describe('Directive that names the backend (proxy_pass, fastcgi_pass, …)'),
+  file: z.string().describe('Config file of the directive'),
+  line: z.number().int().describe('Line of the directive'),
+});
+
+const backend = z.object({
+  address: z.string().describe('Address as nginx connects to it: host:port or unix:/path'),
+  kind: z.enum(['tcp', 'unix']).describe('TCP address or unix socket'),
+  host: z.string().nullable().describe('Host part of a TCP address'),
+  port: z.number().int().nullable().describe('Port of a TCP address'),
+  path: z.string().nullable().describe('Path of a unix socket'),
+  upstream: z.string().nullable().describe('upstream{} block it belongs to; null for a literal *_pass address'),
+  markedDown: z.boolean().describe('Marked "down" in its upstream block, so nginx sends it nothing'),
+  backup: z.boolean().describe('Marked "backup": used only when the primary servers fail'),
+  usedBy: z.array(location).describe('Where the config sends traffic to it'),
+});
+
+export const backendFactSchema = backend;
+
+export const nginxConfigProbe = defineProbe({
+  id: 'nginx-config',
+  title: 'nginx loaded config',
+  description: 'The config nginx actually loads (nginx -T): upstream blocks and every backend address it proxies to.',
+  requiresRoot: 'partial',
+  rootNote: 'without root nginx -T usually cannot open the pid file or read every included file',
+  timeoutMs: 15000,
+  packageHint: NGINX_PACKAGE_HINT,
+  facts: z.object({
+    configFile: z.string().nullable().describe('The main config file (first in the dump)'),
+    files: z.array(z.string()).describe('Every file nginx loaded, in load order'),
+    upstreams: z
+      .array(
+        z.object({
+          name: z.string().describe('upstream block name'),
+          file: z.string().describe('File of the block'),
+          line: z.number().int().describe('Line of the block'),
+          serverCount: z.number().int().describe('Number of server lines'),
+          keepalive: z.number().int().nullable().describe('keepalive connections per worker, null when not set'),
+        }),
+      )
+      .describe('upstream{} blocks'),
+    dynamicTargets: z.array(location.extend({ target: z.string().describe('The target as written') })).describe('*_pass targets built from variables, only known per request'),
+    backends: z.array(backend).describe('Every concrete backend address, once per upstream'),
+    backendCount: z.number().int().describe('Number of backends, not counting ones marked down'),
+  }),
+  sources: ({ options }) => [{ id: 'dump', kind: 'command', command: nginxCommand(options, '-T', 15000) }],
+  parse: (results, { host }) => {
+    const { command, result } = results.command('dump');
+    const files = splitDump(result.stdout);
+    if (result.exitCode !== 0 || files.length === 0) {
+      const errors = nginxStderrLines(result.stderr).filter((l) => ['emerg', 'alert', 'crit'].includes(l.level));
+      const first = errors[0]?.message ?? result.stderr.trim().split('\n')[0] ?? `exit ${result.exitCode}`;
+      if (host.uid !== 0 && /\(13: Permission denied\)/.test(first)) {
+        throw new ProbeStatusError('denied', `needs root: ${first}`, `sudo ${formatCommand(command)}`);
+      }
+      throw new ProbeStatusError('error', `nginx -T did not dump the config: ${first}`);
+    }
+    let parsed;
+    try {
+      parsed = files.map((f) => parseConfig(f.text, f.path));
+    } catch (error) {
+      if (error instanceof NginxSyntaxError) throw new ProbeStatusError('error', `could not read the dumped config at ${error.message}`);
+      throw error;
+    }
+    const upstreams = findUpstreams(parsed);
+    const sites = findPassSites(parsed, upstreams);
+    const backends = listBackends(upstreams, sites);
+    return {
+      configFile: files[0]?.path ?? null,
+      files: files.map((f) => f.path),
+      upstreams: upstreams.map((u) => ({ name: u.name, file: u.file, line: u.line, serverCount: u.servers.length, keepalive: u.keepalive })),
+      dynamicTargets: sites.filter((s) => s.kind === 'variable').map((s) => ({ directive: s.directive, file: s.file, line: s.line, target: s.target })),
+      backends,
+      backendCount: backends.filter((b) => !b.markedDown).length,
+    };
+  },
+  summarize: (facts) =>
+    `${facts.files.length} file(s), ${facts.upstreams.length} upstream block(s), ${facts.backendCount} backend address(es)` +
+    (facts.dynamicTargets.length ? `, ${facts.dynamicTargets.length} target(s) from variables` : ''),
+});

@@ -1,0 +1,29 @@
+import type { CommandSpec } from '../src/host/types.js';
+import type { ProbeOptions } from '../src/probe/contract.js';
+
+/** `nginx FLAG [-c CONF]`: with --nginx-conf, nginx is asked about that config, not its compiled-in default. */
+export function nginxCommand(options: ProbeOptions, flag: '-v' | '-V' | '-t' | '-T', timeoutMs: number): CommandSpec {
+  // -v/-V describe the binary; only -t/-T read a config.
+  const args = options.nginxConf && (flag === '-t' || flag === '-T') ? [flag, '-c', options.nginxConf] : [flag];
+  return { file: options.nginxBin, args, timeoutMs };
+}
+
+export const NGINX_PACKAGE_HINT = { nginx: 'nginx' };
+
+export interface NginxLogLine {
+  level: string;
+  message: string;
+}
+
+/**
+ * nginx's own messages on stderr: "nginx: [emerg] …" from -t, or the
+ * timestamped "2026/11/21 08:51:04 [emerg] 2652#2652: …" once logging is up.
+ */
+export function nginxStderrLines(stderr: string): NginxLogLine[] {
+  const lines: NginxLogLine[] = [];
+  for (const raw of stderr.split('\n')) {
+    const match = /^(?:nginx: |\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d )\[(\w+)\] (?:\d+#\d+: )?(.*)$/.exec(raw.trim());
+    if (match) lines.push({ level: match[1]!, message: match[2]! });
+  }
+  return lines;
+}
