@@ -1,0 +1,29 @@
+import type { ProbeOutcome } from '../probe/contract.js';
+import { lookupFact } from './facts.js';
+
+/**
+ * Summary templates: {{probe.path}}, {{probe.path | join}} (", "-separated),
+ * {{probe.path | count}}. A missing value prints as "unknown (why)" so a
+ * report never shows a blank where a number should be.
+ */
+const PLACEHOLDER = /\{\{\s*([^}|]+?)\s*(?:\|\s*(join|count)\s*)?\}\}/g;
+
+export function templatePaths(template: string): Array<{ path: string; filter: string | null }> {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => ({ path: m[1]!, filter: m[2] ?? null }));
+}
+
+export function fillTemplate(template: string, probes: Readonly<Record<string, ProbeOutcome>>): string {
+  return template.replace(PLACEHOLDER, (_whole, path: string, filter: string | undefined) => {
+    const fact = lookupFact(probes, path);
+    if (!fact.present) return 'unknown';
+    const value = fact.value;
+    if (filter === 'count') return String(Array.isArray(value) ? value.length : value === null ? 0 : 1);
+    if (filter === 'join' || Array.isArray(value)) return Array.isArray(value) ? value.map(String).join(', ') : String(value);
+    return value === null ? 'none' : String(value);
+  });
+}
+
+/** Placeholders filled with plain values, for fix texts whose params are already resolved. */
+export function fillParams(template: string, params: Readonly<Record<string, string>>): string {
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => params[name] ?? whole);
+}

@@ -1,0 +1,3 @@
+import type { FINDING_STATUSES } from '../flow/schema.js';
+
+export type FindingStatus = (typeof FINDING_STATUSES)[number];

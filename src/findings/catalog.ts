@@ -1,0 +1,30 @@
+/**
+ * Stable finding ids: scripts, reports and flows name them, so an id never
+ * changes meaning. Flows may only record findings listed here.
+ */
+export const FINDINGS = {
+  'backend-down': 'Nothing accepts connections at a backend nginx proxies to',
+  'backend-crash': 'The backend process or its workers died or were restarted',
+  'backend-oom': 'The kernel OOM killer killed the backend',
+  'backend-reset': 'The backend stays up but resets or closes connections mid-request',
+  'keepalive-mismatch': "The backend's idle timeout is at or below nginx's upstream keepalive_timeout",
+  'keepalive-inert': 'upstream keepalive is configured but not in effect',
+  'buffer-too-small': 'Backend response headers exceed proxy_buffer_size',
+  'listen-queue-overflow': "The backend's accept queue overflows",
+  'upstream-timeout': 'nginx gives up waiting for the backend (504)',
+  'body-too-large': 'Request bodies exceed client_max_body_size (413)',
+  'selinux-denied': 'SELinux denies nginx the connection to its backend',
+  'apparmor-denied': 'AppArmor denies nginx the connection to its backend',
+  'firewall-reset': 'A firewall rule rejects or drops traffic to the backend',
+  'conntrack-full': 'The connection-tracking table is full and drops packets',
+  'network-mtu': 'Path MTU problems between nginx and a remote backend',
+  'websocket-misconfig': 'A WebSocket location lacks Upgrade/Connection headers or a long read timeout',
+  'no-upstream-logging': 'The access log does not record $upstream_* variables',
+  'nginx-config-invalid': 'nginx -t rejects the configuration on disk',
+} as const;
+
+export type FindingId = keyof typeof FINDINGS;
+
+export function isFindingId(id: string): id is FindingId {
+  return Object.hasOwn(FINDINGS, id);
+}
