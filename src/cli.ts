@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { HELP, parseCli, type CliArgs } from './cli/args.js';
+import { UserError } from './util/userError.js';
+import { NginxSyntaxError } from './nginx/syntaxError.js';
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseCli(argv);
+  if (args.version) {
+    const { VERSION } = await import('./packageRoot.js');
+    process.stdout.write(`reset-doctor ${VERSION}\n`);
+    return 0;
+  }
+  if (args.help || args.command === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  switch (args.command) {
+    case 'lint':
+      return (await import('./cli/lintCommand.js')).lintCommand(args.positionals);
+    case 'diagnose':
+      return runDiagnose(args, args.demo ?? null);
+    case 'demo':
+      return runDemo(args);
+    case 'wizard':
+      return runWizardOrHeadless(args, args.demo ?? null);
+  }
+}
+
+async function runDiagnose(args: CliArgs, demo: string | null): Promise<number> {
+  if (args.positionals.length > 0) throw new UserError(`diagnose takes no arguments (got "${args.positionals[0]}")`);
+  const { prepare } = await import('./cli/setup.js');
+  const { diagnose } = await import('./cli/headless.js');
+  return diagnose(await prepare(args, demo), args.answers, args.json);
+}
+
+async function runDemo(args: CliArgs): Promise<number> {
+  const [name, extra] = args.positionals;
+  if (extra !== undefined) throw new UserError(`demo takes one scenario name (got "${extra}")`);
+  if (!name) {
+    const { listScenarios } = await import('./demo/scenarios.js');
+    process.stdout.write('Demo scenarios (recorded from a real nginx; run one with: reset-doctor demo NAME)\n');
+    for (const s of await listScenarios()) process.stdout.write(`  ${s.name.padEnd(22)} ${s.description}\n`);
+    return 0;
+  }
+  return runWizardOrHeadless(args, name);
+}
+
+async function runWizardOrHeadless(args: CliArgs, demo: string | null): Promise<number> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    process.stderr.write('reset-doctor: no terminal on stdin/stdout, so no wizard; running headless (as `reset-doctor diagnose`).\n');
+    return runDiagnose(args, demo);
+  }
+  const { prepare } = await import('./cli/setup.js');
+  const prepared = await prepare(args, demo);
+  const { runWizard } = await import('./ui/runWizard.js');
+  return runWizard(prepared);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UserError || error instanceof NginxSyntaxError) {
+      process.stderr.write(`reset-doctor: ${error.message}\n`);
+    } else {
+      process.stderr.write(`reset-doctor: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    process.exitCode = 2;
+  },
+);

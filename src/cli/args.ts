@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+import { UserError } from '../util/userError.js';
+import { parseDuration } from '../util/duration.js';
+import type { ProbeOptions } from '../probe/contract.js';
+
+export const COMMANDS = ['diagnose', 'lint', 'demo', 'help'] as const;
+export type CommandName = (typeof COMMANDS)[number] | 'wizard';
+
+export interface CliArgs {
+  command: CommandName;
+  positionals: string[];
+  help: boolean;
+  version: boolean;
+  json: boolean;
+  flow: string;
+  demo: string | undefined;
+  record: string | undefined;
+  answers: Map<string, string>;
+  probeOptions: ProbeOptions;
+}
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  json: { type: 'boolean' },
+  flow: { type: 'string' },
+  'nginx-bin': { type: 'string' },
+  'nginx-conf': { type: 'string' },
+  'error-log': { type: 'string', multiple: true },
+  since: { type: 'string' },
+  answer: { type: 'string', multiple: true },
+  demo: { type: 'string' },
+  record: { type: 'string' },
+} as const;
+
+export function parseCli(argv: string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UserError(`${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')} (see reset-doctor --help)`);
+  }
+  const { values, positionals } = parsed;
+  const [first, ...rest] = positionals;
+  let command: CommandName = 'wizard';
+  if (first !== undefined) {
+    if (!(COMMANDS as readonly string[]).includes(first)) throw new UserError(`unknown command "${first}" (commands: ${COMMANDS.join(', ')}; see reset-doctor --help)`);
+    command = first as CommandName;
+  }
+  if (command === 'wizard' && rest.length > 0) throw new UserError(`unexpected argument "${rest[0]}"`);
+
+  const answers = new Map<string, string>();
+  for (const answer of values.answer ?? []) {
+    const match = /^([a-z0-9-]+)=([a-z0-9-]+)$/.exec(answer);
+    if (!match) throw new UserError(`--answer "${answer}": expected NODE=CHOICE, e.g. --answer planned=unplanned`);
+    answers.set(match[1]!, match[2]!);
+  }
+  const probeOptions: ProbeOptions = {
+    nginxBin: values['nginx-bin'] ?? 'nginx',
+    errorLogs: values['error-log'] ?? [],
+    sinceMs: parseDuration(values.since ?? '1h', '--since'),
+  };
+  if (values['nginx-conf'] !== undefined) probeOptions.nginxConf = values['nginx-conf'];
+  return {
+    command,
+    positionals: command === 'wizard' ? [] : rest,
+    help: values.help ?? false,
+    version: values.version ?? false,
+    json: values.json ?? false,
+    flow: values.flow ?? 'reset-by-peer',
+    demo: values.demo,
+    record: values.record,
+    answers,
+    probeOptions,
+  };
+}
+
+export const HELP = `reset-doctor — diagnose nginx upstream resets and 502s, step by step
+
+Usage
+  reset-doctor [options]                 the interactive wizard (headless when there is no terminal)
+  reset-doctor diagnose [--json] [options]   run the flow without questions; report and exit code
+  reset-doctor demo [NAME]               list the recorded demo scenarios, or walk one (no nginx needed)
+  reset-doctor lint [FILE...]            check flow files (default: the shipped flows/)
+
+Options
+  --flow ID|PATH         flow to run (default reset-by-peer)
+  --nginx-bin PATH       nginx binary (default: nginx on PATH)
+  --nginx-conf PATH      config to diagnose; probes run nginx -t/-T -c PATH
+  --error-log PATH       error log to read (repeatable; default from the config)
+  --since DURATION       how far back to look: 30m, 1h, 2d (default 1h)
+  --answer NODE=CHOICE   answer a question in headless mode (repeatable)
+  --demo NAME            diagnose: replay a demo scenario instead of this host
+  --record FILE          write every command and its output to FILE (0600) for replay
+  --json                 diagnose: print the JSON report
+  -V, --version          print the version
+  -h, --help             print this help
+
+Keys in the wizard
+  ↑/↓ Enter choose   b back   r re-run probes   s skip   o override a decision
+  n note   ? help   q quit (asks first)   Ctrl-C quit (asks first)
+
+Exit codes
+  0 nothing found   1 findings (confirmed, suspected or unknown)   2 usage or internal error
+  130 the wizard was quit before the end
+`;

@@ -1,0 +1,28 @@
+import type { Prepared } from './setup.js';
+import { buildJsonReport } from '../report/jsonReport.js';
+import { buildTextReport } from '../report/textReport.js';
+import { exitCodeFor } from '../report/exitCode.js';
+import type { EngineState } from '../engine/state.js';
+
+/** Walks the flow without a person: questions take --answer or their headless default. */
+export async function runHeadless(prepared: Prepared, answers: ReadonlyMap<string, string>): Promise<EngineState> {
+  const { session, flow } = prepared;
+  session.send({ type: 'start' });
+  for (;;) {
+    const state = await session.waitForStop();
+    if (state.status !== 'asking') return state;
+    const node = state.path[state.path.length - 1]!.node;
+    const ask = flow.nodes[node];
+    if (ask?.kind !== 'ask') return state;
+    const answer = answers.get(node);
+    session.send(answer ? { type: 'choose', choice: answer, source: 'answer' } : { type: 'choose', choice: ask.headless, source: 'headless-default' });
+  }
+}
+
+export async function diagnose(prepared: Prepared, answers: ReadonlyMap<string, string>, json: boolean): Promise<number> {
+  const state = await runHeadless(prepared, answers);
+  await prepared.finish();
+  const info = prepared.host.info();
+  process.stdout.write(json ? JSON.stringify(buildJsonReport(state, info), null, 2) + '\n' : buildTextReport(state, prepared.flow, info));
+  return exitCodeFor(state);
+}

@@ -1,0 +1,58 @@
+import { RealHost } from '../host/realHost.js';
+import { RecordedHost } from '../host/recordedHost.js';
+import { RecordingHost } from '../host/recordingHost.js';
+import { saveRecording } from '../host/recordingFile.js';
+import type { Host } from '../host/types.js';
+import type { ProbeOptions } from '../probe/contract.js';
+import { loadScenario, scenarioOptions } from '../demo/scenarios.js';
+import { resolveFlow } from '../flow/resolve.js';
+import type { Flow } from '../flow/schema.js';
+import { PROBES } from '../../probes/index.js';
+import { Session } from '../session.js';
+import { UserError } from '../util/userError.js';
+import type { CliArgs } from './args.js';
+
+export interface Prepared {
+  flow: Flow;
+  host: Host;
+  options: ProbeOptions;
+  session: Session;
+  /** Writes the --record file, if one was asked for. */
+  finish(): Promise<void>;
+  demo: string | null;
+}
+
+/** Everything a run needs: the flow, the host (real, recorded or recording), the session. */
+export async function prepare(args: CliArgs, demoName: string | null): Promise<Prepared> {
+  const flow = await resolveFlow(args.flow);
+  for (const [node, choice] of args.answers) {
+    const target = flow.nodes[node];
+    if (target?.kind !== 'ask') throw new UserError(`--answer ${node}=${choice}: flow ${flow.id} has no question "${node}"`);
+    if (!target.choices.some((c) => c.id === choice)) {
+      throw new UserError(`--answer ${node}=${choice}: choices are ${target.choices.map((c) => c.id).join(', ')}`);
+    }
+  }
+  let host: Host;
+  let options = args.probeOptions;
+  if (demoName) {
+    const recording = await loadScenario(demoName);
+    host = new RecordedHost(recording);
+    options = scenarioOptions(recording);
+  } else {
+    host = new RealHost();
+  }
+  const recorder = args.record ? new RecordingHost(host) : null;
+  const sessionHost = recorder ?? host;
+  const session = new Session({ flow, host: sessionHost, options, registry: PROBES });
+  return {
+    flow,
+    host: sessionHost,
+    options,
+    session,
+    demo: demoName,
+    async finish() {
+      await session.settle();
+      if (recorder && args.record) await saveRecording(args.record, recorder.toRecording({ ...options, flow: flow.id }));
+    },
+  };
+}

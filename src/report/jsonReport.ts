@@ -1,0 +1,59 @@
+import type { HostInfo } from '../host/types.js';
+import type { EngineState } from '../engine/state.js';
+import { selectFindings, selectFixes } from '../engine/selectors.js';
+import { VERSION } from '../packageRoot.js';
+
+/**
+ * The headless report. These names are a contract with scripts and
+ * automation: add fields freely, never rename or repurpose one.
+ */
+export interface JsonReport {
+  tool: 'reset-doctor';
+  version: string;
+  flow: string;
+  host: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  status: string;
+  path: string[];
+  findings: Array<{ id: string; status: string; summary: string; evidence: Array<{ probe: string; fact: string; value: unknown }> }>;
+  fixes: Array<{ id: string; finding: string; kind: string; applied: boolean; title: string; steps: string[]; persistence: string; diff?: string; commands?: string[] }>;
+  probes: Array<{ id: string; status: string; command: string; commands: string[]; durationMs: number; summary: string; reason?: string; sudoHint?: string; partial?: string }>;
+  answers: Array<{ node: string; choice: string; source: string }>;
+  overrides: Array<{ node: string; from: string; to: string; reason: string }>;
+  notes: Array<{ node: string; text: string }>;
+  failure?: string;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function buildJsonReport(state: EngineState, host: HostInfo): JsonReport {
+  const report: JsonReport = {
+    tool: 'reset-doctor',
+    version: VERSION,
+    flow: state.flowId,
+    host: host.hostname,
+    startedAt: iso(state.startedAt),
+    finishedAt: iso(state.finishedAt),
+    status: state.status,
+    path: state.path.map((s) => s.node),
+    findings: selectFindings(state).map(({ id, status, summary, evidence }) => ({ id, status, summary, evidence })),
+    fixes: selectFixes(state).map((f) => ({ id: f.id, finding: f.finding, kind: f.kind, applied: f.applied, title: f.title, steps: f.steps, persistence: f.persistence })),
+    probes: Object.values(state.probes).map((p) => ({
+      id: p.id,
+      status: p.status,
+      command: p.commands.join(' ; '),
+      commands: p.commands,
+      durationMs: p.durationMs,
+      summary: p.summary,
+      ...(p.reason ? { reason: p.reason } : {}),
+      ...(p.sudoHint ? { sudoHint: p.sudoHint } : {}),
+      ...(p.partial ? { partial: p.partial } : {}),
+    })),
+    answers: state.path.flatMap((s) => (s.outcome?.kind === 'ask' ? [{ node: s.node, choice: s.outcome.choice, source: s.outcome.source }] : [])),
+    overrides: state.overrides.map(({ node, from, to, reason }) => ({ node, from, to, reason })),
+    notes: state.notes.map(({ node, text }) => ({ node, text })),
+  };
+  if (state.failure) report.failure = state.failure;
+  return report;
+}

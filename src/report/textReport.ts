@@ -1,0 +1,65 @@
+import type { HostInfo } from '../host/types.js';
+import type { Flow } from '../flow/schema.js';
+import type { EngineState } from '../engine/state.js';
+import { selectFindings, selectFixes } from '../engine/selectors.js';
+import { formatValue } from '../engine/conditions.js';
+import { VERSION } from '../packageRoot.js';
+import { exitCodeFor } from './exitCode.js';
+
+const STATUS_MARK: Record<string, string> = { confirmed: '✖', suspected: '!', unknown: '?', 'ruled-out': '✔' };
+const PROBE_MARK: Record<string, string> = { ok: '✔', skipped: '-', unavailable: '✖', denied: '✖', timeout: '✖', error: '✖' };
+
+/** The plain-text report: what a person reads in a terminal or pastes into a ticket. */
+export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo): string {
+  const lines: string[] = [];
+  lines.push(`reset-doctor ${VERSION} — ${flow.title} — host ${host.hostname}${host.uid === 0 ? '' : ' (not root)'}`);
+  lines.push('');
+
+  const findings = selectFindings(state);
+  lines.push('Findings');
+  if (findings.length === 0) lines.push('  none recorded');
+  for (const finding of findings) {
+    lines.push(`  ${STATUS_MARK[finding.status] ?? '•'} ${finding.id} (${finding.status}): ${finding.summary}`);
+    for (const item of finding.evidence) lines.push(`      evidence: ${item.probe} ${item.fact} = ${formatValue(item.value)}`);
+  }
+
+  const fixes = selectFixes(state);
+  if (fixes.length > 0) {
+    lines.push('');
+    lines.push('Suggested fixes (nothing was changed), narrowest first');
+    fixes.forEach((fix, i) => {
+      lines.push(`  ${i + 1}. ${fix.title} [${fix.finding}]`);
+      for (const step of fix.steps) lines.push(`     - ${step}`);
+      lines.push(`     persists: ${fix.persistence}`);
+    });
+  }
+
+  const notOk = Object.values(state.probes).filter((p) => p.status !== 'ok' || p.partial);
+  if (notOk.length > 0) {
+    lines.push('');
+    lines.push('Could not check, or only partly');
+    for (const probe of notOk) {
+      const why = probe.status === 'ok' ? `partial: ${probe.partial}` : `${probe.status}: ${probe.reason ?? ''}`;
+      lines.push(`  - ${probe.id} ${why}${probe.sudoHint ? ` → run: ${probe.sudoHint}` : ''}`);
+    }
+  }
+
+  if (state.overrides.length > 0 || state.notes.length > 0) {
+    lines.push('');
+    lines.push('Operator');
+    for (const o of state.overrides) lines.push(`  override at ${o.node}: ${o.from} → ${o.to} — ${o.reason}`);
+    for (const n of state.notes) lines.push(`  note at ${n.node}: ${n.text}`);
+  }
+
+  lines.push('');
+  lines.push(`Path: ${state.path.map((s) => s.node).join(' → ')}`);
+  lines.push('Probes');
+  for (const probe of Object.values(state.probes)) {
+    lines.push(`  ${PROBE_MARK[probe.status] ?? '?'} ${probe.id.padEnd(18)} ${probe.summary}  (${probe.durationMs} ms)`);
+    for (const command of probe.commands) lines.push(`      $ ${command}`);
+  }
+  if (state.failure) lines.push('', `Flow failed: ${state.failure}`);
+  const code = exitCodeFor(state);
+  lines.push('', `Exit ${code}: ${code === 0 ? 'nothing found' : code === 1 ? 'findings (confirmed, suspected or unknown)' : 'the flow could not finish'}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,28 @@
+import { render } from 'ink';
+import type { Prepared } from '../cli/setup.js';
+import { buildTextReport } from '../report/textReport.js';
+import { App, QUIT_EARLY } from './App.js';
+
+/** Owns the one exit of the interactive session: waits for the app, prints the report, returns the exit code. */
+export async function runWizard(prepared: Prepared): Promise<number> {
+  let code = QUIT_EARLY;
+  const info = prepared.host.info();
+  const instance = render(
+    <App
+      session={prepared.session}
+      flow={prepared.flow}
+      host={info}
+      demo={prepared.demo}
+      onExit={(c) => {
+        code = c;
+      }}
+    />,
+    { exitOnCtrlC: false },
+  );
+  prepared.session.send({ type: 'start' });
+  await instance.waitUntilExit();
+  instance.cleanup();
+  await prepared.finish();
+  process.stdout.write('\n' + buildTextReport(prepared.session.getState(), prepared.flow, info));
+  return code;
+}
