@@ -181,7 +181,12 @@ class Parser {
       }
       if (ch === '-' && t[i + 1] === '-') {
         const longComment = /^--\[(=*)\[/.exec(t.slice(i, i + 40));
-        i = longComment ? this.skipTo(`]${longComment[1]}]`, i + longComment[0].length) : this.skipTo('\n', i) - 1;
+        if (longComment) {
+          i = this.skipTo(`]${longComment[1]}]`, i + longComment[0].length);
+        } else {
+          const newline = t.indexOf('\n', i);
+          i = newline === -1 ? t.length : newline; // the loop counts the newline itself
+        }
         continue;
       }
       const longString = ch === '[' ? /^\[(=*)\[/.exec(t.slice(i, i + 40)) : null;
