@@ -42,22 +42,26 @@ export async function runProbes(request: RunProbesRequest): Promise<ProbeOutcome
     const existing = running.get(id);
     if (existing) return existing;
     const promise = (async () => {
-      const definition = registry.get(id);
-      if (!definition) return unknownProbe(id, host.now());
-      const deps: Record<string, unknown> = {};
-      for (const depId of definition.dependsOn ?? []) {
-        const reuse = !request.fresh && known[depId]?.status === 'ok' ? known[depId] : undefined;
-        const dep = reuse ?? (await schedule(depId));
-        if (dep.status !== 'ok') return blockedByDependency(definition, dep, host.now());
-        deps[depId] = dep.facts;
-      }
-      const outcome = await limit(() => runOne(definition, { options, host: host.info(), deps }, host, request.onStart));
+      const outcome = await plan(id);
       results.push(outcome);
       request.onResult?.(outcome);
       return outcome;
     })();
     running.set(id, promise);
     return promise;
+  };
+
+  const plan = async (id: string): Promise<ProbeOutcome> => {
+    const definition = registry.get(id);
+    if (!definition) return unknownProbe(id, host.now());
+    const deps: Record<string, unknown> = {};
+    for (const depId of definition.dependsOn ?? []) {
+      const reuse = !request.fresh && known[depId]?.status === 'ok' ? known[depId] : undefined;
+      const dep = reuse ?? (await schedule(depId));
+      if (dep.status !== 'ok') return blockedByDependency(definition, dep, host.now());
+      deps[depId] = dep.facts;
+    }
+    return limit(() => runOne(definition, { options, host: host.info(), deps }, host, request.onStart));
   };
 
   await Promise.all(request.ids.map(schedule));
