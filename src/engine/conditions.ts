@@ -101,7 +101,8 @@ function apply(operator: string, actual: unknown, expected: unknown): boolean {
 
 export function describeEvidence(item: EvidenceItem): string {
   if (!item.present) return `${item.fact} unknown (${item.why ?? 'missing'})`;
-  return `${item.fact} = ${formatValue(item.actual)} (${item.operator} ${formatValue(item.expected)})`;
+  const verdict = item.result === true ? 'yes' : item.result === false ? 'no' : 'unknown';
+  return `${item.fact} = ${formatValue(item.actual)}  [${item.operator} ${formatValue(item.expected)}? ${verdict}]`;
 }
 
 export function formatValue(value: unknown): string {

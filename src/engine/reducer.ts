@@ -149,7 +149,7 @@ function decide(node: NodeOf<'decide'>, probes: Record<string, ProbeOutcome>): [
       return [{ kind: 'decide', branch: 'unknown', label, evidence }, node.unknown ?? node.otherwise];
     }
   }
-  return [{ kind: 'decide', branch: 'otherwise', label: 'none of the above', evidence }, node.otherwise];
+  return [{ kind: 'decide', branch: 'otherwise', label: node.otherwiseLabel ?? 'none of the above', evidence }, node.otherwise];
 }
 
 function diagnose(node: NodeOf<'diagnose'>, nodeId: string, probes: Record<string, ProbeOutcome>) {
@@ -266,7 +266,7 @@ function override(flow: Flow, state: EngineState, event: Extract<EngineEvent, { 
   const isOtherwise = event.to === node.otherwise || event.to === node.unknown;
   if (branchIndex === -1 && !isOtherwise) return state;
   if (step.next === event.to) return state;
-  const label = branchIndex === -1 ? 'none of the above' : node.branches[branchIndex]!.label;
+  const label = branchIndex === -1 ? (node.otherwiseLabel ?? 'none of the above') : node.branches[branchIndex]!.label;
   const outcome: StepOutcome = {
     kind: 'decide',
     branch: branchIndex === -1 ? 'otherwise' : branchIndex,

@@ -24,7 +24,7 @@ export function parseFlowText(text: string, file: string): LoadedFlow {
   const problems: FlowProblem[] = [];
   for (const error of [...document.errors, ...document.warnings]) {
     const position = error.linePos?.[0] ?? { line: 1, col: 1 };
-    problems.push({ file, line: position.line, column: position.col, message: error.message.split('\n')[0]! });
+    problems.push({ file, line: position.line, column: position.col, message: error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') });
   }
   if (document.errors.length > 0) return { file, flow: null, problems, locate };
 

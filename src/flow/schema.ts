@@ -68,6 +68,8 @@ const decideNode = z
     ...common,
     branches: z.array(branch).min(1),
     otherwise: nodeId,
+    /** How the otherwise branch reads on screen ("every backend is listening"). */
+    otherwiseLabel: z.string().min(1).optional(),
     /** Where to go when a branch could not be decided because a fact it needs is missing. */
     unknown: nodeId.optional(),
   })

@@ -26,7 +26,7 @@ function unwrap(schema: AnySchema): AnySchema {
  */
 export function schemaAt(schema: AnySchema, segments: Segment[]): { ok: true; schema: AnySchema; type: string } | { ok: false; message: string } {
   let current = unwrap(schema);
-  const walked: string[] = [];
+  let walked = '';
   for (const segment of segments) {
     const def = current._zod.def as { type: string; shape?: Record<string, AnySchema>; element?: AnySchema; valueType?: AnySchema };
     switch (segment.kind) {
@@ -39,21 +39,21 @@ export function schemaAt(schema: AnySchema, segments: Segment[]): { ok: true; sc
         const next = shape?.[segment.name];
         if (!next) {
           const known = shape ? Object.keys(shape).join(', ') : `a ${def.type}, which has no fields`;
-          return { ok: false, message: `no field "${segment.name}" after "${walked.join('.') || '(facts)'}" (declared: ${known})` };
+          return { ok: false, message: `no field "${segment.name}" after "${walked || '(facts)'}" (declared: ${known})` };
         }
         current = unwrap(next);
         break;
       }
       case 'index':
       case 'each':
-        if (def.type !== 'array' || !def.element) return { ok: false, message: `"${walked.join('.')}" is a ${def.type}, not a list` };
+        if (def.type !== 'array' || !def.element) return { ok: false, message: `"${walked}" is a ${def.type}, not a list` };
         current = unwrap(def.element);
         break;
       case 'length':
-        if (def.type !== 'array' && def.type !== 'string') return { ok: false, message: `"${walked.join('.')}" is a ${def.type}, which has no length` };
+        if (def.type !== 'array' && def.type !== 'string') return { ok: false, message: `"${walked}" is a ${def.type}, which has no length` };
         return { ok: true, schema: current, type: 'number' };
     }
-    walked.push(segment.kind === 'field' ? segment.name : segment.kind === 'each' ? '[*]' : segment.kind === 'index' ? `[${segment.index}]` : 'length');
+    walked += segment.kind === 'field' ? (walked ? `.${segment.name}` : segment.name) : segment.kind === 'each' ? '[*]' : `[${segment.index}]`;
   }
   return { ok: true, schema: current, type: (current._zod.def as { type: string }).type };
 }

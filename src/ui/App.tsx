@@ -174,7 +174,7 @@ export function App({ session, flow, host, demo, onExit }: Props) {
 function OverrideBranch({ flow, node, current, onPick }: { flow: Flow; node: string; current: string | undefined; onPick: (to: string) => void }) {
   const decide = flow.nodes[node];
   if (decide?.kind !== 'decide') return null;
-  const options = [...decide.branches.map((b) => ({ label: `${b.label} → ${b.next}`, value: b.next })), { label: `none of the above → ${decide.otherwise}`, value: decide.otherwise }].filter(
+  const options = [...decide.branches.map((b) => ({ label: `${b.label} → ${b.next}`, value: b.next })), { label: `${decide.otherwiseLabel ?? 'none of the above'} → ${decide.otherwise}`, value: decide.otherwise }].filter(
     (o, i, all) => o.value !== current && all.findIndex((x) => x.value === o.value) === i,
   );
   return (
