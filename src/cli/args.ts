@@ -15,6 +15,8 @@ export interface CliArgs {
   flow: string;
   demo: string | undefined;
   record: string | undefined;
+  /** --nginx-bin was given: use it as is, do not search. */
+  nginxBinGiven: boolean;
   answers: Map<string, string>;
   probeOptions: ProbeOptions;
 }
@@ -70,6 +72,7 @@ export function parseCli(argv: string[]): CliArgs {
     flow: values.flow ?? 'reset-by-peer',
     demo: values.demo,
     record: values.record,
+    nginxBinGiven: values['nginx-bin'] !== undefined,
     answers,
     probeOptions,
   };

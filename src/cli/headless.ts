@@ -1,12 +1,13 @@
 import type { Prepared } from './setup.js';
+import type { Session } from '../session.js';
+import type { Flow } from '../flow/schema.js';
 import { buildJsonReport } from '../report/jsonReport.js';
 import { buildTextReport } from '../report/textReport.js';
 import { exitCodeFor } from '../report/exitCode.js';
 import type { EngineState } from '../engine/state.js';
 
 /** Walks the flow without a person: questions take --answer or their headless default. */
-export async function runHeadless(prepared: Prepared, answers: ReadonlyMap<string, string>): Promise<EngineState> {
-  const { session, flow } = prepared;
+export async function runHeadless(session: Session, flow: Flow, answers: ReadonlyMap<string, string>): Promise<EngineState> {
   session.send({ type: 'start' });
   for (;;) {
     const state = await session.waitForStop();
@@ -20,7 +21,7 @@ export async function runHeadless(prepared: Prepared, answers: ReadonlyMap<strin
 }
 
 export async function diagnose(prepared: Prepared, answers: ReadonlyMap<string, string>, json: boolean): Promise<number> {
-  const state = await runHeadless(prepared, answers);
+  const state = await runHeadless(prepared.session, prepared.flow, answers);
   await prepared.finish();
   const info = prepared.host.info();
   process.stdout.write(json ? JSON.stringify(buildJsonReport(state, info), null, 2) + '\n' : buildTextReport(state, prepared.flow, info));

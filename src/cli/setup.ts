@@ -10,6 +10,7 @@ import type { Flow } from '../flow/schema.js';
 import { PROBES } from '../../probes/index.js';
 import { Session } from '../session.js';
 import { UserError } from '../util/userError.js';
+import { findNginxBinary } from './nginxBinary.js';
 import type { CliArgs } from './args.js';
 
 export interface Prepared {
@@ -43,6 +44,7 @@ export async function prepare(args: CliArgs, demoName: string | null): Promise<P
   }
   const recorder = args.record ? new RecordingHost(host) : null;
   const sessionHost = recorder ?? host;
+  if (!demoName && !args.nginxBinGiven) options = { ...options, nginxBin: await findNginxBinary(sessionHost) };
   const session = new Session({ flow, host: sessionHost, options, registry: PROBES });
   return {
     flow,
