@@ -18,6 +18,7 @@ async function main(argv: string[]): Promise<number> {
     case 'lint':
       return (await import('./cli/lintCommand.js')).lintCommand(args.positionals);
     case 'diagnose':
+      if (args.positionals.length > 0) throw new UserError(`diagnose takes no arguments (got "${args.positionals[0]}")`);
       return runDiagnose(args, args.demo ?? null);
     case 'demo':
       return runDemo(args);
@@ -27,7 +28,6 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runDiagnose(args: CliArgs, demo: string | null): Promise<number> {
-  if (args.positionals.length > 0) throw new UserError(`diagnose takes no arguments (got "${args.positionals[0]}")`);
   const { prepare } = await import('./cli/setup.js');
   const { diagnose } = await import('./cli/headless.js');
   return diagnose(await prepare(args, demo), args.answers, args.json);

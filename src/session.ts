@@ -2,7 +2,7 @@ import type { Flow } from './flow/schema.js';
 import type { Host } from './host/types.js';
 import type { ProbeDefinition, ProbeOptions } from './probe/contract.js';
 import { runProbes } from './probe/runner.js';
-import type { EngineEvent } from './engine/events.js';
+import type { EngineEvent, EngineInput } from './engine/events.js';
 import { reduce } from './engine/reducer.js';
 import { initialState, type EngineState } from './engine/state.js';
 
@@ -48,7 +48,7 @@ export class Session {
   };
 
   /** Event with the host's clock filled in. */
-  send = (event: DistributiveOmit<EngineEvent, 'at'>): void => {
+  send = (event: EngineInput): void => {
     this.dispatch({ ...event, at: this.config.host.now() } as EngineEvent);
   };
 
@@ -91,5 +91,3 @@ export class Session {
     void task.finally(() => this.running.delete(task));
   }
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

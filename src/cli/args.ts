@@ -14,6 +14,7 @@ export interface CliArgs {
   json: boolean;
   flow: string;
   demo: string | undefined;
+  replay: string | undefined;
   record: string | undefined;
   /** --nginx-bin was given: use it as is, do not search. */
   nginxBinGiven: boolean;
@@ -32,6 +33,7 @@ const OPTIONS = {
   since: { type: 'string' },
   answer: { type: 'string', multiple: true },
   demo: { type: 'string' },
+  replay: { type: 'string' },
   record: { type: 'string' },
 } as const;
 
@@ -71,6 +73,7 @@ export function parseCli(argv: string[]): CliArgs {
     json: values.json ?? false,
     flow: values.flow ?? 'reset-by-peer',
     demo: values.demo,
+    replay: values.replay,
     record: values.record,
     nginxBinGiven: values['nginx-bin'] !== undefined,
     answers,
@@ -94,6 +97,7 @@ Options
   --since DURATION       how far back to look: 30m, 1h, 2d (default 1h)
   --answer NODE=CHOICE   answer a question in headless mode (repeatable)
   --demo NAME            diagnose: replay a demo scenario instead of this host
+  --replay FILE          replay a session recorded with --record (offline analysis)
   --record FILE          write every command and its output to FILE (0600) for replay
   --json                 diagnose: print the JSON report
   -V, --version          print the version

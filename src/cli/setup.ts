@@ -1,7 +1,7 @@
 import { RealHost } from '../host/realHost.js';
 import { RecordedHost } from '../host/recordedHost.js';
 import { RecordingHost } from '../host/recordingHost.js';
-import { saveRecording } from '../host/recordingFile.js';
+import { loadRecording, saveRecording } from '../host/recordingFile.js';
 import type { Host } from '../host/types.js';
 import type { ProbeOptions } from '../probe/contract.js';
 import { loadScenario, scenarioOptions } from '../demo/scenarios.js';
@@ -35,8 +35,10 @@ export async function prepare(args: CliArgs, demoName: string | null): Promise<P
   }
   let host: Host;
   let options = args.probeOptions;
-  if (demoName) {
-    const recording = await loadScenario(demoName);
+  const replaying = demoName ?? args.replay ?? null;
+  if (demoName && args.replay) throw new UserError('--demo and --replay both replay a recording: give one');
+  if (replaying) {
+    const recording = demoName ? await loadScenario(demoName) : await loadRecording(args.replay!);
     host = new RecordedHost(recording);
     options = scenarioOptions(recording);
   } else {
@@ -44,7 +46,7 @@ export async function prepare(args: CliArgs, demoName: string | null): Promise<P
   }
   const recorder = args.record ? new RecordingHost(host) : null;
   const sessionHost = recorder ?? host;
-  if (!demoName && !args.nginxBinGiven) options = { ...options, nginxBin: await findNginxBinary(sessionHost) };
+  if (!replaying && !args.nginxBinGiven) options = { ...options, nginxBin: await findNginxBinary(sessionHost) };
   const session = new Session({ flow, host: sessionHost, options, registry: PROBES });
   return {
     flow,

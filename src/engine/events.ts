@@ -12,3 +12,6 @@ export type EngineEvent =
   | { type: 'rerun'; at: number }
   | { type: 'note'; text: string; at: number }
   | { type: 'override'; node: string; to: string; reason: string; at: number };
+
+/** An event before the clock is read: what the UI and the headless runner send. */
+export type EngineInput = EngineEvent extends infer E ? (E extends unknown ? Omit<E, 'at'> : never) : never;

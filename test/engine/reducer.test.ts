@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reduce } from '../../src/engine/reducer.js';
 import { initialState, type EngineState } from '../../src/engine/state.js';
-import type { EngineEvent } from '../../src/engine/events.js';
+import type { EngineEvent, EngineInput } from '../../src/engine/events.js';
 import { selectFindings, selectFixes } from '../../src/engine/selectors.js';
 import { exitCodeFor } from '../../src/report/exitCode.js';
 import { parseFlowText } from '../../src/flow/load.js';
@@ -16,7 +16,7 @@ const ok = (id: string, facts: Record<string, unknown>): ProbeOutcome => ({ id, 
 const failed = (id: string, status: ProbeOutcome['status'], reason: string): ProbeOutcome => ({ id, status, reason, summary: reason, commands: [], startedAt: 0, durationMs: 1 });
 const listeners = (down: string[]) => ok('backend-listeners', { down: down.map((address) => ({ address })), downCount: down.length });
 
-function run(events: Array<Omit<EngineEvent, 'at'>>, start: EngineState = initialState('mini')): EngineState {
+function run(events: EngineInput[], start: EngineState = initialState('mini')): EngineState {
   return events.reduce((state, event, i) => reduce(flow, state, { ...event, at: 1000 + i } as EngineEvent), start);
 }
 
@@ -149,7 +149,7 @@ describe('engine reducer', () => {
   });
 
   it('is deterministic: the same events give the same state', () => {
-    const events: Array<Omit<EngineEvent, 'at'>> = [{ type: 'start' }, { type: 'probeResult', runId: 1, outcome: listeners(['x:1']) }, { type: 'probeResult', runId: 1, outcome: ok('somaxconn', { somaxconn: 1 }) }, { type: 'choose', choice: 'no', source: 'operator' }];
+    const events: EngineInput[] = [{ type: 'start' }, { type: 'probeResult', runId: 1, outcome: listeners(['x:1']) }, { type: 'probeResult', runId: 1, outcome: ok('somaxconn', { somaxconn: 1 }) }, { type: 'choose', choice: 'no', source: 'operator' }];
     expect(run(events)).toEqual(run(events));
   });
 

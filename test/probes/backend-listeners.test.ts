@@ -22,7 +22,7 @@ const localAddresses = { addresses: parseIpAddr(commandFixture('ip-addr').stdout
 
 function check(
   http: string,
-  extra: { sockets?: typeof recordedSockets; stats?: Record<string, StatResult>; getent?: Record<string, { stdout: string; exitCode: number }> } = {},
+  extra: { sockets?: typeof recordedSockets; stats?: Record<string, StatResult>; getent?: Record<string, { stdout: string; exitCode: number | null }> } = {},
 ) {
   const deps = { 'nginx-config': configFacts(http), 'listening-sockets': extra.sockets ?? recordedSockets, 'local-addresses': localAddresses };
   const ctx = context({ deps });

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { JsonReport } from '../src/report/jsonReport.js';
+import { VERSION } from '../src/packageRoot.js';
+import { runCli } from './support/cli.js';
+import { fixturePath } from './support/fixtures.js';
+
+describe('reset-doctor CLI', () => {
+  it('prints its version and help', async () => {
+    expect(await runCli(['--version'])).toMatchObject({ code: 0, stdout: `reset-doctor ${VERSION}\n` });
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('reset-doctor diagnose');
+    expect(help.stdout).toContain('Ctrl-C');
+  });
+
+  it.each([
+    [['frobnicate'], 'unknown command "frobnicate"'],
+    [['--bogus'], "Unknown option '--bogus'"],
+    [['diagnose', '--since', 'yesterday'], '--since "yesterday": expected a duration'],
+    [['diagnose', '--demo', 'backend-down', '--answer', 'nope=x'], 'flow reset-by-peer has no question "nope"'],
+    [['diagnose', '--demo', 'backend-down', '--answer', 'planned=maybe'], 'choices are unplanned, planned, unsure'],
+    [['demo', 'no-such-demo'], 'no demo "no-such-demo"'],
+    [['diagnose', '--flow', fixturePath('flows', 'broken.yaml')], 'broken.yaml:18:15: node "decide-it" goes to "nowhere"'],
+    [['diagnose', '--replay', fixturePath('flows', 'broken.yaml')], 'broken.yaml:1: not valid JSON'],
+  ])('exits 2 with one clear line for %j', async (args, message) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('lints the shipped flows, and fails a broken one with file:line', async () => {
+    expect(await runCli(['lint'])).toMatchObject({ code: 0 });
+    const broken = await runCli(['lint', fixturePath('flows', 'broken.yaml')]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr.split('\n').filter((l) => /broken\.yaml:\d+:\d+:/.test(l))).toHaveLength(4);
+  });
+
+  it('lists the demos', async () => {
+    const run = await runCli(['demo']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/backend-down\s+upstream "api" has nothing listening/);
+  });
+
+  it('diagnoses a recorded scenario headless: findings exit 1, healthy exits 0', async () => {
+    const down = await runCli(['diagnose', '--demo', 'backend-down', '--json']);
+    expect(down.code).toBe(1);
+    const report = JSON.parse(down.stdout) as JsonReport;
+    expect(report).toMatchObject({ tool: 'reset-doctor', version: VERSION, flow: 'reset-by-peer', status: 'finished' });
+    expect(Object.keys(report)).toEqual(expect.arrayContaining(['tool', 'version', 'flow', 'host', 'startedAt', 'finishedAt', 'path', 'findings', 'fixes', 'probes']));
+    expect(report.findings).toMatchObject([{ id: 'backend-down', status: 'confirmed', evidence: [{ probe: 'backend-listeners', fact: 'down[*].address' }, {}, {}] }]);
+    expect(report.answers).toEqual([{ node: 'planned', choice: 'unplanned', source: 'headless-default' }]);
+
+    const planned = JSON.parse((await runCli(['diagnose', '--demo', 'backend-down', '--json', '--answer', 'planned=planned'])).stdout) as JsonReport;
+    expect(planned.fixes.map((f) => f.id)).toEqual(['mark-server-down']);
+
+    const healthy = await runCli(['diagnose', '--demo', 'healthy']);
+    expect(healthy.code).toBe(0);
+    expect(healthy.stdout).toContain('✔ backend-down (ruled-out)');
+    expect(healthy.stdout).toContain('Exit 0: nothing found');
+  });
+
+  it('runs headless instead of crashing without a terminal (</dev/null, | cat)', async () => {
+    for (const input of ['null', 'pipe'] as const) {
+      const run = await runCli(['demo', 'stale-unix-socket'], { input });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('no terminal on stdin/stdout, so no wizard; running headless');
+      expect(run.stdout).toContain('backend-down (confirmed)');
+      expect(run.stderr).not.toMatch(/Raw mode|internal error/);
+    }
+  });
+});

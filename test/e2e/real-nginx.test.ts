@@ -1,0 +1,88 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { JsonReport } from '../../src/report/jsonReport.js';
+import { runCli } from '../support/cli.js';
+import { createLab, findNginx, freePort, hasCommand, type Lab } from '../support/lab.js';
+import { describeWithTools } from '../support/tools.js';
+
+const nginx = findNginx();
+const missing = [...(nginx ? [] : ['nginx']), ...(hasCommand('ss') ? [] : ['ss (iproute2)']), ...(hasCommand('ps') ? [] : ['ps (procps)'])];
+
+describeWithTools('diagnose against a real nginx on loopback', missing, () => {
+  let lab: Lab;
+  let conf: string;
+  let apiPort: number;
+  let staticPort: number;
+  let socket: string;
+
+  beforeAll(async () => {
+    lab = await createLab('e2e');
+    [apiPort, staticPort] = [await freePort(), await freePort()];
+    socket = join(lab.dir, 'php.sock');
+    await lab.startBackend({ port: staticPort });
+    ({ conf } = await lab.startNginx({
+      http: `upstream api {\n  server 127.0.0.1:${apiPort};\n  keepalive 8;\n}\nupstream php {\n  server unix:${socket};\n}`,
+      server: `location / {\n  proxy_pass http://api;\n}\nlocation /static/ {\n  proxy_pass http://127.0.0.1:${staticPort};\n}\nlocation /php/ {\n  proxy_pass http://php;\n}`,
+    }));
+  }, 30_000);
+
+  afterAll(async () => {
+    await lab?.cleanup();
+  });
+
+  const diagnose = async (...extra: string[]) => {
+    const run = await runCli(['diagnose', '--json', '--nginx-bin', nginx!, '--nginx-conf', conf, ...extra]);
+    expect(run.stderr).not.toMatch(/internal error/);
+    return { code: run.code, report: JSON.parse(run.stdout) as JsonReport };
+  };
+
+  it('confirms backend-down for a TCP upstream and a missing unix socket, naming both addresses', async () => {
+    const { code, report } = await diagnose();
+    expect(code).toBe(1);
+    const confirmed = report.findings.filter((f) => f.status === 'confirmed');
+    expect(confirmed.map((f) => f.id)).toEqual(['backend-down']);
+    expect(confirmed[0]!.summary).toContain(`upstream api (127.0.0.1:${apiPort})`);
+    expect(confirmed[0]!.summary).toContain(`upstream php (unix:${socket})`);
+    expect(confirmed[0]!.summary).toContain(`${socket} does not exist`);
+    expect(confirmed[0]!.summary).not.toContain(String(staticPort));
+    expect(report.fixes.map((f) => f.id)).toEqual(['start-backend', 'align-backend-address']);
+    expect(report.fixes.every((f) => f.applied === false)).toBe(true);
+    expect(report.probes.find((p) => p.id === 'nginx-config')).toMatchObject({ status: 'ok', command: `${nginx} -T -c ${conf}` });
+  });
+
+  it('records the session (0600) and replays it to the same report', async () => {
+    const file = join(lab.dir, 'session.json');
+    const live = await diagnose('--record', file);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const replay = await runCli(['diagnose', '--json', '--replay', file]);
+    const replayed = JSON.parse(replay.stdout) as JsonReport;
+    expect(replay.code).toBe(live.code);
+    expect(replayed.path).toEqual(live.report.path);
+    expect(replayed.findings).toEqual(live.report.findings);
+  });
+
+  it('exits 0 with backend-down ruled out once every backend listens', async () => {
+    const api = await lab.startBackend({ port: apiPort });
+    const php = await lab.startBackend({ path: socket });
+    try {
+      const { code, report } = await diagnose();
+      expect(report.findings.filter((f) => f.status === 'confirmed')).toEqual([]);
+      expect(report.findings).toMatchObject([{ id: 'backend-down', status: 'ruled-out' }]);
+      expect(report.findings[0]!.summary).toContain(`127.0.0.1:${apiPort}`);
+      expect(code).toBe(0);
+    } finally {
+      await lab.stop(api);
+      await lab.stop(php);
+    }
+  });
+
+  it('says "unknown", not "down", when it cannot read the config', async () => {
+    const { code, report } = await diagnose('--nginx-conf', join(lab.dir, 'missing.conf'));
+    expect(code).toBe(1);
+    expect(report.findings).toMatchObject([
+      { id: 'nginx-config-invalid', status: 'confirmed' },
+      { id: 'backend-down', status: 'unknown', summary: expect.stringContaining('missing.conf') },
+    ]);
+  });
+});
