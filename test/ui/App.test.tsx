@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { App, QUIT_EARLY } from '../../src/ui/App.js';
+import { Session } from '../../src/session.js';
+import { RecordedHost } from '../../src/host/recordedHost.js';
+import { loadScenario, scenarioOptions } from '../../src/demo/scenarios.js';
+import { resolveFlow } from '../../src/flow/resolve.js';
+import { selectFindings, selectFixes } from '../../src/engine/selectors.js';
+import { PROBES } from '../../probes/index.js';
+import { KEYS, renderInk } from '../support/inkHarness.js';
+
+async function wizard(demo: string) {
+  const recording = await loadScenario(demo);
+  const host = new RecordedHost(recording);
+  const flow = await resolveFlow('reset-by-peer');
+  const session = new Session({ flow, host, options: scenarioOptions(recording), registry: PROBES });
+  const exits: number[] = [];
+  const ui = renderInk(<App session={session} flow={flow} host={host.info()} demo={demo} onExit={(code) => exits.push(code)} />);
+  session.send({ type: 'start' });
+  return { ui, session, exits };
+}
+
+describe('wizard', () => {
+  it('walks the backend-down demo: probes, branch with evidence, question, fix, end', async () => {
+    const { ui, session, exits } = await wizard('backend-down');
+    await ui.waitForText('Is this backend stopped on purpose');
+    expect(ui.frame()).toContain('step 8');
+    expect(ui.frame()).toContain('demo backend-down');
+    await ui.press(KEYS.down, KEYS.enter);
+    await ui.waitForText('Finished. 1 finding(s) need attention.');
+    expect(selectFixes(session.getState()).map((f) => f.id)).toEqual(['mark-server-down']);
+    await ui.press(KEYS.enter);
+    expect(exits).toEqual([1]);
+    ui.unmount();
+  });
+
+  it('shows finished steps with the branch taken and its evidence', async () => {
+    const { ui } = await wizard('backend-down');
+    await ui.waitForText('Is this backend stopped on purpose');
+    const all = ui.frames.join('\n');
+    expect(all).toContain('✔ nginx-config');
+    expect(all).toContain('→ a backend has nothing listening');
+    expect(all).toContain('backend-listeners.downCount = 1  [gt 0? yes]');
+    expect(all).toContain('✖ backend-down confirmed');
+    ui.unmount();
+  });
+
+  it('asks before quitting with q, and Esc keeps going', async () => {
+    const { ui, exits } = await wizard('backend-down');
+    await ui.waitForText('Is this backend stopped on purpose');
+    await ui.press('q');
+    await ui.waitForText('Quit before the end?');
+    await ui.press(KEYS.escape);
+    await ui.waitForText('Is this backend stopped on purpose');
+    expect(exits).toEqual([]);
+    ui.unmount();
+  });
+
+  it('asks before quitting on Ctrl-C; yes quits with the interrupted exit code', async () => {
+    const { ui, exits } = await wizard('backend-down');
+    await ui.waitForText('Is this backend stopped on purpose');
+    await ui.press(KEYS.ctrlC);
+    await ui.waitForText('Quit before the end?');
+    await ui.press(KEYS.down, KEYS.enter);
+    expect(exits).toEqual([QUIT_EARLY]);
+    ui.unmount();
+  });
+
+  it('goes back with b and can override a decision with a reason', async () => {
+    const { ui, session } = await wizard('backend-down');
+    await ui.waitForText('Is this backend stopped on purpose');
+    await ui.press('b');
+    await ui.waitForText('Went back to step 6');
+    await ui.waitForText('Override this decision');
+    await ui.press(KEYS.down, KEYS.enter);
+    await ui.waitForText('Take which branch');
+    await ui.press(KEYS.up, KEYS.enter);
+    await ui.waitForText('Why take "backend-up" instead?');
+    ui.paste('port retired last week');
+    await ui.waitForText('port retired last week');
+    await ui.press(KEYS.enter);
+    await ui.waitForText('Finished.');
+    const state = session.getState();
+    expect(state.overrides).toMatchObject([{ node: 'any-down', from: 'backend-down', to: 'backend-up', reason: 'port retired last week' }]);
+    expect(selectFindings(state)).toMatchObject([{ id: 'backend-down', status: 'ruled-out' }]);
+    ui.unmount();
+  });
+
+  it('takes a note and shows help', async () => {
+    const { ui, session } = await wizard('healthy');
+    await ui.waitForText('Finished. Nothing found');
+    await ui.press('?');
+    await ui.waitForText('Keys');
+    await ui.press('?');
+    await ui.press('n');
+    await ui.waitForText('Note for the transcript');
+    ui.paste('checked with the app team');
+    await ui.press(KEYS.enter);
+    await ui.waitForText('note at end-up: checked with the app team');
+    expect(session.getState().notes.map((n) => n.text)).toEqual(['checked with the app team']);
+    ui.unmount();
+  });
+});
