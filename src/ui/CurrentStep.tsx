@@ -62,8 +62,13 @@ export function CurrentStep({ state, flow, active, onChoice }: Props) {
         {node.title}
       </Text>
       <Text wrap="wrap" {...color('muted')}>
-        {node.why}
+        {node.why.trim()}
       </Text>
+      {(node.docs ?? []).map((url) => (
+        <Text key={url} wrap="truncate-end" {...color('muted')}>
+          docs: {url}
+        </Text>
+      ))}
     </>
   );
 
