@@ -68,22 +68,28 @@ export class RealHost implements Host {
   }
 
   async readFile(path: string, options: ReadFileOptions = {}): Promise<FileReadResult> {
+    const encoding = options.encoding ?? 'utf8';
     let handle: fs.FileHandle | undefined;
     try {
       handle = await fs.open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
       const stat = await handle.stat();
       if (stat.isDirectory()) return { ok: false, error: { code: 'EISDIR', message: `${path} is a directory` } };
-      // /proc and /sys files report size 0: read them whole, in chunks.
-      if (stat.size === 0 || (!options.tailBytes && !options.maxBytes)) {
+      const ranged = options.tailBytes !== undefined || options.maxBytes !== undefined || options.position !== undefined;
+      // /proc and /sys files report size 0: read them whole.
+      if (stat.size === 0 || !ranged) {
         const buffer = await handle.readFile();
         const limit = options.maxBytes ?? buffer.length;
-        return { ok: true, content: buffer.subarray(0, limit).toString('utf8'), size: buffer.length, truncated: buffer.length > limit };
+        return { ok: true, content: buffer.subarray(0, limit).toString(encoding), size: buffer.length, truncated: buffer.length > limit };
       }
-      const length = Math.min(stat.size, options.tailBytes ?? options.maxBytes ?? stat.size);
-      const position = options.tailBytes ? stat.size - length : 0;
+      let position = Math.min(options.position ?? 0, stat.size);
+      let length = Math.min(stat.size - position, options.maxBytes ?? stat.size);
+      if (options.tailBytes !== undefined) {
+        length = Math.min(stat.size, options.tailBytes);
+        position = stat.size - length;
+      }
       const buffer = Buffer.alloc(length);
       const { bytesRead } = await handle.read(buffer, 0, length, position);
-      return { ok: true, content: buffer.subarray(0, bytesRead).toString('utf8'), size: stat.size, truncated: length < stat.size };
+      return { ok: true, content: buffer.subarray(0, bytesRead).toString(encoding), size: stat.size, truncated: bytesRead < stat.size };
     } catch (error) {
       return { ok: false, error: toFsError(error, path) };
     } finally {

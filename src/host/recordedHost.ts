@@ -68,7 +68,7 @@ export class RecordedHost implements Host {
   }
 
   async readFile(path: string, options: ReadFileOptions = {}): Promise<FileReadResult> {
-    const entry = this.take<'readFile'>(readFileKey(path, options.tailBytes, options.maxBytes));
+    const entry = this.take<'readFile'>(readFileKey(path, options));
     return entry ? entry.result : notRecorded(path);
   }
 
@@ -107,8 +107,9 @@ export function commandKey(file: string, args: readonly string[]): string {
   return ['command', file, ...args].join('\0');
 }
 
-export function readFileKey(path: string, tailBytes?: number, maxBytes?: number): string {
-  return `readFile\0${path}\0${tailBytes ?? ''}\0${maxBytes ?? ''}`;
+export function readFileKey(path: string, options: ReadFileOptions | { [K in keyof ReadFileOptions]?: ReadFileOptions[K] | undefined }): string {
+  const { tailBytes, maxBytes, position, encoding } = options;
+  return `readFile\0${path}\0${tailBytes ?? ''}\0${maxBytes ?? ''}\0${position ?? ''}\0${encoding ?? 'utf8'}`;
 }
 
 export function connectKey(target: ConnectTarget, options: { send?: string | undefined; idleMs?: number | undefined }): string {
@@ -121,7 +122,7 @@ function keyOf(entry: RecordingEntry): string {
     case 'command':
       return commandKey(entry.file, entry.args);
     case 'readFile':
-      return readFileKey(entry.path, entry.tailBytes, entry.maxBytes);
+      return readFileKey(entry.path, entry);
     case 'stat':
       return `stat\0${entry.path}`;
     case 'listDir':

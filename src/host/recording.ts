@@ -33,6 +33,8 @@ const readFileEntry = z.object({
   path: z.string(),
   tailBytes: z.number().int().optional(),
   maxBytes: z.number().int().optional(),
+  position: z.number().int().optional(),
+  encoding: z.enum(['utf8', 'latin1']).optional(),
   atMs: z.number(),
   result: z.union([
     z.object({ ok: z.literal(true), content: z.string(), size: z.number(), truncated: z.boolean() }),

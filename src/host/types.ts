@@ -33,8 +33,12 @@ export interface CommandResult {
 export interface ReadFileOptions {
   /** Read at most this many bytes from the end of the file (logs). */
   tailBytes?: number;
-  /** Refuse to read more than this many bytes from the start. */
+  /** Read at most this many bytes (from the start, or from position). */
   maxBytes?: number;
+  /** Start reading here (byte offset), for reading a large file in blocks. */
+  position?: number;
+  /** latin1 keeps every byte as one character (logs, compressed files); utf8 is the default. */
+  encoding?: 'utf8' | 'latin1';
 }
 
 export type FsErrorCode = 'ENOENT' | 'EACCES' | 'EISDIR' | 'ENOTDIR' | 'ELOOP' | 'OTHER' | 'NOT-RECORDED';
