@@ -78,10 +78,8 @@ class Parser {
     }
   }
 
+  /** The first word may be empty: map and geo blocks key on '' (an empty value). */
   private directive(first: Arg, args: Arg[], end: number): Directive {
-    if (first.value === '') {
-      throw new NginxSyntaxError(this.file, first.line, first.column, 'empty directive name');
-    }
     return { kind: 'directive', name: first.value, args, file: this.file, line: first.line, column: first.column, start: first.start, end };
   }
 
