@@ -3,9 +3,13 @@ import type { ProbeOptions } from '../src/probe/contract.js';
 
 /** `nginx FLAG [-c CONF]`: with --nginx-conf, nginx is asked about that config, not its compiled-in default. */
 export function nginxCommand(options: ProbeOptions, flag: '-v' | '-V' | '-t' | '-T', timeoutMs: number): CommandSpec {
-  // -v/-V describe the binary; only -t/-T read a config.
-  const args = options.nginxConf && (flag === '-t' || flag === '-T') ? [flag, '-c', options.nginxConf] : [flag];
-  return { file: options.nginxBin, args, timeoutMs };
+  return { file: options.nginxBin, args: nginxArgs(options, flag), timeoutMs };
+}
+
+/** -v/-V describe the binary; only -t/-T read a config, so only they take -c and -p. */
+export function nginxArgs(options: Pick<ProbeOptions, 'nginxConf' | 'nginxPrefix'>, flag: '-v' | '-V' | '-t' | '-T'): string[] {
+  if (flag === '-v' || flag === '-V') return [flag];
+  return [flag, ...(options.nginxConf ? ['-c', options.nginxConf] : []), ...(options.nginxPrefix ? ['-p', options.nginxPrefix] : [])];
 }
 
 export const NGINX_PACKAGE_HINT = { nginx: 'nginx' };

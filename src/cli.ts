@@ -15,6 +15,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   switch (args.command) {
+    case 'inspect':
+      return (await import('./cli/inspect.js')).inspectCommand(args);
     case 'lint':
       return (await import('./cli/lintCommand.js')).lintCommand(args.positionals);
     case 'diagnose':

@@ -1,9 +1,10 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../util/userError.js';
 import { parseDuration } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
-export const COMMANDS = ['diagnose', 'lint', 'demo', 'help'] as const;
+export const COMMANDS = ['diagnose', 'inspect', 'lint', 'demo', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number] | 'wizard';
 
 export interface CliArgs {
@@ -18,6 +19,8 @@ export interface CliArgs {
   record: string | undefined;
   /** --nginx-bin was given: use it as is, do not search. */
   nginxBinGiven: boolean;
+  /** --since was given (inspect errors reads whole files without it). */
+  sinceGiven: boolean;
   answers: Map<string, string>;
   probeOptions: ProbeOptions;
 }
@@ -29,6 +32,7 @@ const OPTIONS = {
   flow: { type: 'string' },
   'nginx-bin': { type: 'string' },
   'nginx-conf': { type: 'string' },
+  'nginx-prefix': { type: 'string' },
   'error-log': { type: 'string', multiple: true },
   since: { type: 'string' },
   answer: { type: 'string', multiple: true },
@@ -61,10 +65,12 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const probeOptions: ProbeOptions = {
     nginxBin: values['nginx-bin'] ?? 'nginx',
-    errorLogs: values['error-log'] ?? [],
+    // nginx resolves a relative -c against its prefix, not the current directory: make paths absolute here.
+    errorLogs: (values['error-log'] ?? []).map((p) => resolve(p)),
     sinceMs: parseDuration(values.since ?? '1h', '--since'),
   };
-  if (values['nginx-conf'] !== undefined) probeOptions.nginxConf = values['nginx-conf'];
+  if (values['nginx-conf'] !== undefined) probeOptions.nginxConf = resolve(values['nginx-conf']);
+  if (values['nginx-prefix'] !== undefined) probeOptions.nginxPrefix = `${resolve(values['nginx-prefix'])}/`;
   return {
     command,
     positionals: command === 'wizard' ? [] : rest,
@@ -76,6 +82,7 @@ export function parseCli(argv: string[]): CliArgs {
     replay: values.replay,
     record: values.record,
     nginxBinGiven: values['nginx-bin'] !== undefined,
+    sinceGiven: values.since !== undefined,
     answers,
     probeOptions,
   };
@@ -87,12 +94,15 @@ Usage
   reset-doctor [options]                 the interactive wizard (headless when there is no terminal)
   reset-doctor diagnose [--json] [options]   run the flow without questions; report and exit code
   reset-doctor demo [NAME]               list the recorded demo scenarios, or walk one (no nginx needed)
+  reset-doctor inspect config [--json]   what nginx loads: upstreams, locations, effective settings, logs
+  reset-doctor inspect errors [--json]   error-log signatures per peer, method and route (--since for a window)
   reset-doctor lint [FILE...]            check flow files (default: the shipped flows/)
 
 Options
   --flow ID|PATH         flow to run (default reset-by-peer)
   --nginx-bin PATH       nginx binary (default: nginx on PATH)
   --nginx-conf PATH      config to diagnose; probes run nginx -t/-T -c PATH
+  --nginx-prefix DIR     nginx prefix (-p DIR) for relative paths in that config
   --error-log PATH       error log to read (repeatable; default from the config)
   --since DURATION       how far back to look: 30m, 1h, 2d (default 1h)
   --answer NODE=CHOICE   answer a question in headless mode (repeatable)

@@ -33,5 +33,6 @@ export function scenarioOptions(recording: Recording): ProbeOptions {
     sinceMs: recorded.sinceMs ?? 3_600_000,
   };
   if (recorded.nginxConf) options.nginxConf = recorded.nginxConf;
+  if (recorded.nginxPrefix) options.nginxPrefix = recorded.nginxPrefix;
   return options;
 }

@@ -76,7 +76,7 @@ type ReadResult = FileRead | { problem: string; code: string };
 
 async function readBackward(host: Host, path: string, aggregator: ErrorLogAggregator, fromMs: number, toMs: number, blockBytes = BLOCK_BYTES): Promise<ReadResult> {
   const first = await host.readFile(path, { tailBytes: blockBytes, encoding: 'latin1' });
-  if (!first.ok) return { problem: `cannot read ${path}: ${first.error.message}`, code: first.error.code };
+  if (!first.ok) return { problem: `cannot read ${first.error.message}`, code: first.error.code };
   const size = first.size;
   let position = size - first.content.length;
   let block = first.content;
@@ -104,7 +104,7 @@ async function readBackward(host: Host, path: string, aggregator: ErrorLogAggreg
     const length = Math.min(blockBytes, position);
     position -= length;
     const next = await host.readFile(path, { position, maxBytes: length, encoding: 'latin1' });
-    if (!next.ok) return { problem: `cannot read ${path}: ${next.error.message}`, code: next.error.code };
+    if (!next.ok) return { problem: `cannot read ${next.error.message}`, code: next.error.code };
     block = next.content;
     bytesRead += next.content.length;
   }
@@ -117,7 +117,7 @@ async function readForward(host: Host, path: string, aggregator: ErrorLogAggrega
   let size = 0;
   for (;;) {
     const chunk = await host.readFile(path, { position, maxBytes: blockBytes, encoding: 'latin1' });
-    if (!chunk.ok) return { problem: `cannot read ${path}: ${chunk.error.message}`, code: chunk.error.code };
+    if (!chunk.ok) return { problem: `cannot read ${chunk.error.message}`, code: chunk.error.code };
     size = chunk.size;
     position += chunk.content.length;
     const done = chunk.content.length === 0 || position >= size;
@@ -155,7 +155,7 @@ function feed(line: string, aggregator: ErrorLogAggregator, fromMs: number | nul
 
 async function readGzip(host: Host, path: string, aggregator: ErrorLogAggregator, fromMs: number): Promise<ReadResult> {
   const file = await host.readFile(path, { encoding: 'latin1' });
-  if (!file.ok) return { problem: `cannot read ${path}: ${file.error.message}`, code: file.error.code };
+  if (!file.ok) return { problem: `cannot read ${file.error.message}`, code: file.error.code };
   let firstLineMs = Number.NaN;
   let carry = '';
   try {

@@ -177,9 +177,18 @@ function fileType(stat: import('node:fs').Stats): FileType {
   return 'other';
 }
 
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a path component is not a directory',
+  ELOOP: 'too many symbolic links',
+};
+
 function toFsError(error: unknown, path: string): FsError {
-  const code = (error as NodeJS.ErrnoException).code;
+  const code = (error as NodeJS.ErrnoException).code ?? '';
   const known = ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'ELOOP'] as const;
   const mapped = known.find((k) => k === code) ?? (code === 'EPERM' ? 'EACCES' : 'OTHER');
-  return { code: mapped, message: `${path}: ${(error as Error).message}` };
+  return { code: mapped, message: `${path}: ${ERRNO_TEXT[code] ?? (error as Error).message}` };
 }

@@ -6,6 +6,8 @@ export interface ProbeOptions {
   nginxBin: string;
   /** When set, nginx is asked about this config (`-c PATH`) instead of its compiled-in default. */
   nginxConf?: string;
+  /** When set, nginx runs with `-p DIR`: relative paths in the config (logs, pid, temp) resolve against it. */
+  nginxPrefix?: string;
   errorLogs: string[];
   sinceMs: number;
 }

@@ -1,0 +1,48 @@
+import { RealHost } from '../host/realHost.js';
+import { RecordedHost } from '../host/recordedHost.js';
+import { loadRecording } from '../host/recordingFile.js';
+import type { Host } from '../host/types.js';
+import { adviseConfig } from '../nginx/advice.js';
+import { discoverConfig, errorLogFiles } from '../nginx/discover.js';
+import { analyzeErrorLogs } from '../errorlog/reader.js';
+import { configText, errorsText } from '../report/inspectText.js';
+import { UserError } from '../util/userError.js';
+import type { CliArgs } from './args.js';
+import { findNginxBinary } from './nginxBinary.js';
+
+/** `reset-doctor inspect config|errors`: the nginx model and the error-log analysis on their own. */
+export async function inspectCommand(args: CliArgs): Promise<number> {
+  const [what, extra] = args.positionals;
+  if (extra !== undefined) throw new UserError(`inspect ${what} takes no further arguments (got "${extra}")`);
+  const host: Host = args.replay ? new RecordedHost(await loadRecording(args.replay)) : new RealHost();
+  const nginxBin = args.nginxBinGiven || args.replay ? args.probeOptions.nginxBin : await findNginxBinary(host);
+  const options = { nginxBin, nginxConf: args.probeOptions.nginxConf, nginxPrefix: args.probeOptions.nginxPrefix };
+  switch (what) {
+    case 'config': {
+      const found = await discoverConfig(host, options);
+      const advice = adviseConfig(found.model);
+      if (args.json) process.stdout.write(JSON.stringify({ ...found.model, advice, notes: found.notes, commands: found.commands }, null, 2) + '\n');
+      else process.stdout.write(configText(found.model, advice, found.notes, found.commands));
+      return 0;
+    }
+    case 'errors': {
+      let paths = args.probeOptions.errorLogs;
+      const notes: string[] = [];
+      if (paths.length === 0) {
+        const found = await discoverConfig(host, options);
+        paths = errorLogFiles(found.model);
+        notes.push(...found.notes);
+        if (paths.length === 0) throw new UserError('the config logs errors only to stderr/syslog/memory: give the file with --error-log PATH');
+      }
+      const toMs = host.now();
+      const fromMs = args.sinceGiven ? toMs - args.probeOptions.sinceMs : null;
+      const report = await analyzeErrorLogs(host, paths, { fromMs, toMs });
+      if (report.files.length === 0) throw new UserError(report.problems.join('; ') || 'no error log could be read');
+      if (args.json) process.stdout.write(JSON.stringify({ ...report, notes }, null, 2) + '\n');
+      else process.stdout.write(errorsText(report) + notes.map((n) => `note: ${n}\n`).join(''));
+      return 0;
+    }
+    default:
+      throw new UserError(`inspect what? "reset-doctor inspect config" or "reset-doctor inspect errors"${what ? ` (got "${what}")` : ''}`);
+  }
+}
