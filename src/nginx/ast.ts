@@ -24,9 +24,13 @@ export interface Comment extends Position {
 export interface Directive extends Position {
   kind: 'directive';
   name: string;
+  /** The name exactly as written (quoted, in map/geo blocks). */
+  nameRaw: string;
   args: Arg[];
   /** Present for block directives (`http { … }`); `end` then covers the closing brace. */
   block?: ConfigNode[];
+  /** Comments written between the directive's words (`listen 80 # note` + newline + `default_server;`). */
+  comments?: Comment[];
   /** For `*_by_lua_block { … }`: the body, kept opaque. */
   opaqueBody?: string;
 }

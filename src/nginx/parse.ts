@@ -33,26 +33,28 @@ class Parser {
 
   parseBlock(opener: Directive | null): ConfigNode[] {
     const nodes: ConfigNode[] = [];
-    let pending: { first: Arg; args: Arg[] } | null = null;
+    let pending: { first: Arg; args: Arg[]; comments: Comment[] } | null = null;
     for (;;) {
       const token = this.next();
       switch (token.type) {
         case 'comment':
-          nodes.push(token.comment);
+          // nginx allows comments between a directive's words; they belong to that directive.
+          if (pending) pending.comments.push(token.comment);
+          else nodes.push(token.comment);
           break;
         case 'word':
           if (pending) pending.args.push(token.arg);
-          else pending = { first: token.arg, args: [] };
+          else pending = { first: token.arg, args: [], comments: [] };
           break;
         case ';': {
           if (!pending) throw this.error(token, 'unexpected ";"');
-          nodes.push(this.directive(pending.first, pending.args, token.start + 1));
+          nodes.push(this.directive(pending, token.start + 1));
           pending = null;
           break;
         }
         case '{': {
           if (!pending) throw this.error(token, 'unexpected "{"');
-          const directive = this.directive(pending.first, pending.args, token.start + 1);
+          const directive = this.directive(pending, token.start + 1);
           pending = null;
           if (directive.name.endsWith('_by_lua_block')) {
             const bodyStart = this.index;
@@ -79,8 +81,10 @@ class Parser {
   }
 
   /** The first word may be empty: map and geo blocks key on '' (an empty value). */
-  private directive(first: Arg, args: Arg[], end: number): Directive {
-    return { kind: 'directive', name: first.value, args, file: this.file, line: first.line, column: first.column, start: first.start, end };
+  private directive({ first, args, comments }: { first: Arg; args: Arg[]; comments: Comment[] }, end: number): Directive {
+    const directive: Directive = { kind: 'directive', name: first.value, nameRaw: first.raw, args, file: this.file, line: first.line, column: first.column, start: first.start, end };
+    if (comments.length > 0) directive.comments = comments;
+    return directive;
   }
 
   private next(): Token {

@@ -1,0 +1,94 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/nginx/parse.js';
+import { printConfig } from '../../src/nginx/print.js';
+import { NginxSyntaxError } from '../../src/nginx/syntaxError.js';
+import { loadConfigDump } from '../../src/nginx/load.js';
+import { buildModel } from '../../src/nginx/model.js';
+import { parseErrorLine } from '../../src/errorlog/line.js';
+import { classify } from '../../src/errorlog/signatures.js';
+import { ErrorLogAggregator } from '../../src/errorlog/aggregate.js';
+import { fixturePath } from '../support/fixtures.js';
+
+/** Deterministic: a failure names its seed and can be replayed. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SPECIAL = ['{', '}', ';', '"', "'", '\\', '#', '$', '${', '\n', ' ', '\r', '\u0000', '\u00ff', 'include', '_by_lua_block', '--[[', ']]'];
+
+function mutate(text: string, random: () => number): string {
+  let out = text;
+  const edits = 1 + Math.floor(random() * 4);
+  for (let i = 0; i < edits; i++) {
+    const at = Math.floor(random() * (out.length + 1));
+    const choice = random();
+    if (choice < 0.35) out = out.slice(0, at) + SPECIAL[Math.floor(random() * SPECIAL.length)] + out.slice(at);
+    else if (choice < 0.6) out = out.slice(0, at) + out.slice(at + 1 + Math.floor(random() * 8));
+    else if (choice < 0.8) out = out.slice(0, at) + String.fromCharCode(Math.floor(random() * 256)) + out.slice(at + 1);
+    else {
+      const from = Math.floor(random() * out.length);
+      out = out.slice(0, at) + out.slice(from, from + Math.floor(random() * 30)) + out.slice(at);
+    }
+  }
+  return out;
+}
+
+const configs = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? configs(join(dir, f)) : [readFileSync(join(dir, f), 'utf8')]));
+
+describe('mutated input', () => {
+  it('configs: only NginxSyntaxError, and whatever parses prints back byte for byte', () => {
+    const corpus = [...configs(fixturePath('nginx', 'debian')), 'content_by_lua_block { ngx.say("}") -- }\n}\n', 'map $a $b { "" 1; default 0; }\n'];
+    const random = prng(20261121);
+    let parsed = 0;
+    for (let i = 0; i < 4000; i++) {
+      const text = mutate(corpus[i % corpus.length]!, random);
+      try {
+        const file = parseConfig(text, 'fuzz.conf');
+        parsed++;
+        expect(printConfig(file)).toBe(text);
+      } catch (error) {
+        if (!(error instanceof NginxSyntaxError)) throw new Error(`iteration ${i}: ${(error as Error).stack}\ninput: ${JSON.stringify(text)}`);
+        expect(error.line).toBeGreaterThan(0);
+      }
+    }
+    expect(parsed).toBeGreaterThan(200);
+  });
+
+  it('mutated nginx -T dumps: the model builds or a syntax error names its place', () => {
+    const dump = readFileSync(fixturePath('nginx', 'debian.nginx-T.txt'), 'utf8');
+    const random = prng(7);
+    for (let i = 0; i < 1000; i++) {
+      const text = mutate(dump, random);
+      try {
+        buildModel(loadConfigDump(text), { version: null });
+      } catch (error) {
+        if (!(error instanceof NginxSyntaxError)) throw new Error(`iteration ${i}: ${(error as Error).stack}`);
+      }
+    }
+  });
+
+  it('error-log lines: never throws, whatever the bytes', () => {
+    const lines = readFileSync(fixturePath('errorlog', 'signatures.error.log'), 'latin1').split('\n').filter(Boolean);
+    const random = prng(42);
+    const aggregator = new ErrorLogAggregator();
+    for (let i = 0; i < 20000; i++) {
+      const line = mutate(lines[i % lines.length]!, random);
+      const parsed = parseErrorLine(line);
+      if (parsed) classify(parsed);
+      aggregator.addRaw(line);
+    }
+    const summary = aggregator.summary({ from: null, to: null });
+    expect(summary.linesRead).toBe(20000);
+    expect(summary.unparsed).toBeGreaterThan(0);
+    expect(summary.unparsed).toBeLessThan(20000);
+  });
+});
