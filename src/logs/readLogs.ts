@@ -1,0 +1,186 @@
+import { createGunzip } from 'node:zlib';
+import type { Host } from '../host/types.js';
+
+/** Where read lines go: the reader needs each line's time (NaN when it has none) to know where a window starts. */
+export interface LineSink {
+  timeOf(line: string): number;
+  add(line: string): void;
+}
+
+export const BLOCK_BYTES = 1 << 20;
+/**
+ * Workers cache the time and append independently, so lines can be a little
+ * out of order: a windowed read stops only once lines are this much older
+ * than the window.
+ */
+export const DISORDER_SLACK_MS = 5000;
+
+export interface FileRead {
+  path: string;
+  /** How it was read: from the end until the window's start, streamed whole, or decompressed. */
+  mode: 'backward' | 'full' | 'gzip';
+  bytesRead: number;
+  size: number;
+  /** The window starts before this file's first line, so older lines may be in the next rotated file. */
+  reachedStart: boolean;
+}
+
+export interface ReadOptions {
+  /** Window start (epoch ms); null reads every line. */
+  fromMs: number | null;
+  toMs: number;
+  blockBytes?: number;
+}
+
+/**
+ * Reads logs line by line into a sink. With a window, each log is read
+ * backwards in blocks and reading stops at the first line older than the
+ * window, so the cost follows the window, not the file; when the window
+ * reaches past a file's first line, the rotated files follow (`.1`, then
+ * `.2.gz`, `.3.gz`, …). Without a window, each file is streamed once with
+ * bounded memory.
+ */
+export async function readLogs(host: Host, paths: string[], options: ReadOptions, sink: LineSink): Promise<{ files: FileRead[]; problems: string[] }> {
+  const files: FileRead[] = [];
+  const problems: string[] = [];
+  for (const path of paths) {
+    if (options.fromMs === null) {
+      const read = await readForward(host, path, sink, null, options.blockBytes);
+      if ('problem' in read) problems.push(read.problem);
+      else files.push(read);
+      continue;
+    }
+    for (const candidate of rotations(path)) {
+      const read = candidate.endsWith('.gz')
+        ? await readGzip(host, candidate, sink, options.fromMs)
+        : await readBackward(host, candidate, sink, options.fromMs, options.toMs, options.blockBytes);
+      if ('problem' in read) {
+        // A rotated file that is not there just ends the chain; the live log missing is a problem.
+        if (candidate === path || read.code !== 'ENOENT') problems.push(read.problem);
+        break;
+      }
+      files.push(read);
+      if (!read.reachedStart) break;
+    }
+  }
+  return { files, problems };
+}
+
+function* rotations(path: string): Generator<string> {
+  yield path;
+  yield `${path}.1`;
+  for (let n = 2; n <= 30; n++) yield `${path}.${n}.gz`;
+}
+
+type ReadResult = FileRead | { problem: string; code: string };
+
+async function readBackward(host: Host, path: string, sink: LineSink, fromMs: number, toMs: number, blockBytes = BLOCK_BYTES): Promise<ReadResult> {
+  const first = await host.readFile(path, { tailBytes: blockBytes, encoding: 'latin1' });
+  if (!first.ok) return { problem: `cannot read ${first.error.message}`, code: first.error.code };
+  const size = first.size;
+  let position = size - first.content.length;
+  let block = first.content;
+  let carry = '';
+  let bytesRead = first.content.length;
+  const stopBefore = fromMs - DISORDER_SLACK_MS;
+  for (;;) {
+    const text = block + carry;
+    // The first line of a block may be cut: keep it for the next (earlier) block unless this is the file's start.
+    const cut = position > 0 ? text.indexOf('\n') : -1;
+    carry = cut === -1 ? (position > 0 ? text : '') : text.slice(0, cut);
+    const body = cut === -1 ? (position > 0 ? '' : text) : text.slice(cut + 1);
+    let end = body.length;
+    if (end > 0 && body.charCodeAt(end - 1) === 10) end--;
+    while (end > 0) {
+      const start = body.lastIndexOf('\n', end - 1) + 1;
+      const line = body.slice(start, end);
+      const at = sink.timeOf(line);
+      if (!Number.isNaN(at) && at < stopBefore) return { path, mode: 'backward', bytesRead, size, reachedStart: false };
+      if (Number.isNaN(at) || (at >= fromMs && at <= toMs + DISORDER_SLACK_MS)) sink.add(line);
+      end = start > 0 ? start - 1 : 0;
+      if (start === 0) break;
+    }
+    if (position <= 0) break;
+    const length = Math.min(blockBytes, position);
+    position -= length;
+    const next = await host.readFile(path, { position, maxBytes: length, encoding: 'latin1' });
+    if (!next.ok) return { problem: `cannot read ${next.error.message}`, code: next.error.code };
+    block = next.content;
+    bytesRead += next.content.length;
+  }
+  return { path, mode: 'backward', bytesRead, size, reachedStart: true };
+}
+
+async function readForward(host: Host, path: string, sink: LineSink, fromMs: number | null, blockBytes = BLOCK_BYTES): Promise<ReadResult> {
+  let position = 0;
+  let carry = '';
+  let size = 0;
+  for (;;) {
+    const chunk = await host.readFile(path, { position, maxBytes: blockBytes, encoding: 'latin1' });
+    if (!chunk.ok) return { problem: `cannot read ${chunk.error.message}`, code: chunk.error.code };
+    size = chunk.size;
+    position += chunk.content.length;
+    const done = chunk.content.length === 0 || position >= size;
+    carry = feedLines(carry + chunk.content, sink, fromMs, done);
+    if (done) break;
+  }
+  return { path, mode: 'full', bytesRead: position, size, reachedStart: true };
+}
+
+/** Feeds complete lines, returns the unfinished tail (everything, when final). */
+function feedLines(text: string, sink: LineSink, fromMs: number | null, final: boolean): string {
+  let start = 0;
+  for (;;) {
+    const newline = text.indexOf('\n', start);
+    if (newline === -1) break;
+    feed(text.slice(start, newline), sink, fromMs);
+    start = newline + 1;
+  }
+  const rest = text.slice(start);
+  if (final && rest.length > 0) {
+    feed(rest, sink, fromMs);
+    return '';
+  }
+  return rest;
+}
+
+function feed(line: string, sink: LineSink, fromMs: number | null): void {
+  if (line.length === 0) return;
+  if (fromMs !== null) {
+    const at = sink.timeOf(line);
+    if (!Number.isNaN(at) && at < fromMs) return;
+  }
+  sink.add(line);
+}
+
+async function readGzip(host: Host, path: string, sink: LineSink, fromMs: number): Promise<ReadResult> {
+  const file = await host.readFile(path, { encoding: 'latin1' });
+  if (!file.ok) return { problem: `cannot read ${file.error.message}`, code: file.error.code };
+  let firstLineMs = Number.NaN;
+  let carry = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const gunzip = createGunzip();
+      gunzip.on('data', (chunk: Buffer) => {
+        const text = carry + chunk.toString('latin1');
+        if (Number.isNaN(firstLineMs)) firstLineMs = sink.timeOf(text);
+        carry = feedLines(text, sink, fromMs, false);
+      });
+      gunzip.on('end', () => {
+        feedLines(carry, sink, fromMs, true);
+        resolve();
+      });
+      gunzip.on('error', reject);
+      gunzip.end(Buffer.from(file.content, 'latin1'));
+    });
+  } catch (error) {
+    return { problem: `cannot decompress ${path}: ${(error as Error).message}`, code: 'OTHER' };
+  }
+  return { path, mode: 'gzip', bytesRead: file.size, size: file.size, reachedStart: !(firstLineMs < fromMs) };
+}
+
+export function formatLocal(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
