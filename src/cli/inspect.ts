@@ -5,7 +5,8 @@ import type { Host } from '../host/types.js';
 import { adviseConfig } from '../nginx/advice.js';
 import { discoverConfig, errorLogFiles } from '../nginx/discover.js';
 import { analyzeErrorLogs } from '../errorlog/reader.js';
-import { configText, errorsText } from '../report/inspectText.js';
+import { accessText, configText, errorsText } from '../report/inspectText.js';
+import { analyzeAccessLog } from '../accesslog/analyze.js';
 import { UserError } from '../util/userError.js';
 import type { CliArgs } from './args.js';
 import { findNginxBinary } from './nginxBinary.js';
@@ -28,18 +29,22 @@ export async function inspectCommand(args: CliArgs): Promise<number> {
     case 'errors': {
       let paths = args.probeOptions.errorLogs;
       const notes: string[] = [];
-      if (paths.length === 0) {
+      let accessLogs: Array<{ path: string; format: string; formatText: string }> = [];
+      if (paths.length === 0 || args.probeOptions.nginxConf) {
         const found = await discoverConfig(host, options);
-        paths = errorLogFiles(found.model);
         notes.push(...found.notes);
+        if (paths.length === 0) paths = errorLogFiles(found.model);
+        accessLogs = found.model.accessLogs.filter((a) => a.hasStatus);
         if (paths.length === 0) throw new UserError('the config logs errors only to stderr/syslog/memory: give the file with --error-log PATH');
       }
       const toMs = host.now();
-      const fromMs = args.sinceGiven ? toMs - args.probeOptions.sinceMs : null;
-      const report = await analyzeErrorLogs(host, paths, { fromMs, toMs });
+      const window = { fromMs: args.sinceGiven ? toMs - args.probeOptions.sinceMs : null, toMs };
+      const report = await analyzeErrorLogs(host, paths, window);
       if (report.files.length === 0) throw new UserError(report.problems.join('; ') || 'no error log could be read');
-      if (args.json) process.stdout.write(JSON.stringify({ ...report, notes }, null, 2) + '\n');
-      else process.stdout.write(errorsText(report) + notes.map((n) => `note: ${n}\n`).join(''));
+      const access = [];
+      for (const log of accessLogs) access.push(await analyzeAccessLog(host, log.path, log.format, log.formatText, window));
+      if (args.json) process.stdout.write(JSON.stringify({ ...report, access, notes }, null, 2) + '\n');
+      else process.stdout.write(errorsText(report) + access.map(accessText).join('') + notes.map((n) => `note: ${n}\n`).join(''));
       return 0;
     }
     default:

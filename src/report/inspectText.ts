@@ -1,6 +1,7 @@
 import type { Advice } from '../nginx/advice.js';
 import type { ConfigModel, LocationModel } from '../nginx/model.js';
 import type { ErrorLogReport } from '../errorlog/reader.js';
+import type { AccessLogReport } from '../accesslog/analyze.js';
 import { SIGNATURES } from '../errorlog/signatures.js';
 
 /** `inspect config` as a person reads it: what nginx proxies where, with what settings, and what looks off. */
@@ -92,4 +93,16 @@ function formatBytes(n: number): string {
   if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
   if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
   return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
+/** The access-log part: where clients really got 502/504, and what retries hid. */
+export function accessText(report: AccessLogReport): string {
+  const lines = ['', `access log ${report.path} (format ${report.format}): ${report.requests} request(s), ${report.status502} × 502, ${report.status504} × 504${report.unparsed ? `, ${report.unparsed} line(s) not in that format` : ''}`];
+  for (const p of report.problems) lines.push(`  problem: ${p}`);
+  if (!report.hasUpstreamStatus) lines.push('  no $upstream_status in this format: retried requests cannot be seen');
+  else lines.push(`  retried: ${report.retried} (${report.retriedThenOk} saved by a later try; the error log still shows their first failure)`);
+  const failing = report.routes.filter((r) => r.status502 + r.status504 > 0).slice(0, 10);
+  for (const r of failing) lines.push(`  ${r.route.padEnd(30)} ${String(r.requests).padStart(7)} req  502 ${(r.rate502 * 100).toFixed(1)}%  504 ${(r.rate504 * 100).toFixed(1)}%  retried ${r.retried}`);
+  for (const e of report.retriedExamples.slice(0, 3)) lines.push(`  e.g. ${e.method ?? '?'} ${e.path ?? '?'} → ${e.status} (upstream ${e.upstreamStatus})`);
+  return lines.join('\n') + '\n';
 }
