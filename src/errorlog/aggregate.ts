@@ -1,4 +1,5 @@
 import { routePrefix } from './route.js';
+import { formatLocal } from '../logs/readLogs.js';
 import { classify, SIGNATURE_IDS, type SignatureId } from './signatures.js';
 import { parseErrorLine, type ErrorLine } from './line.js';
 
@@ -23,6 +24,24 @@ export interface Group {
   lastSeen: string;
 }
 
+/** While counting, times stay numbers: a time string cut from a line would keep its whole read block alive. */
+interface Counting {
+  signature: SignatureId;
+  peer: string;
+  method: string;
+  route: string;
+  count: number;
+  firstMs: number;
+  lastMs: number;
+}
+
+/** A flat copy of a short string cut from a large block. */
+function own(text: string): string {
+  return text.length > 64 ? Buffer.from(text, 'latin1').toString('latin1') : (' ' + text).slice(1);
+}
+
+const ROUTE_CACHE_LIMIT = 20_000;
+
 export interface ErrorLogSummary {
   window: { from: string | null; to: string | null };
   linesRead: number;
@@ -41,8 +60,11 @@ export class ErrorLogAggregator {
   linesRead = 0;
   unparsed = 0;
   otherLines = 0;
-  private readonly groups = new Map<string, Group>();
-  private readonly minutes = new Map<string, Map<SignatureId, number>>();
+  private readonly groups = new Map<string, Counting>();
+  private readonly minutes = new Map<number, Map<SignatureId, number>>();
+  private readonly routes = new Map<string, string>();
+  private lastMinute = Number.NaN;
+  private lastBucket: Map<SignatureId, number> | null = null;
 
   /** Feeds one raw line; returns the parsed line (or null) so callers can keep it. */
   addRaw(raw: string): ErrorLine | null {
@@ -64,27 +86,45 @@ export class ErrorLogAggregator {
     }
     const peer = line.upstream?.peer ?? NONE;
     const method = line.request?.method ?? NONE;
-    const route = line.request ? routePrefix(line.request.path) : NONE;
+    const route = line.request ? this.route(line.request.path) : NONE;
     const key = `${signature}\0${peer}\0${method}\0${route}`;
     const group = this.groups.get(key);
+    const at = line.timeMs;
     if (group) {
       group.count++;
-      if (line.time < group.firstSeen) group.firstSeen = line.time;
-      if (line.time > group.lastSeen) group.lastSeen = line.time;
+      if (at < group.firstMs) group.firstMs = at;
+      if (at > group.lastMs) group.lastMs = at;
     } else {
-      this.groups.set(key, { signature, peer, method, route, count: 1, firstSeen: line.time, lastSeen: line.time });
+      this.groups.set(own(key), { signature, peer: own(peer), method: own(method), route, count: 1, firstMs: at, lastMs: at });
     }
-    const minute = line.time.slice(0, 16);
-    let bucket = this.minutes.get(minute);
-    if (!bucket) {
-      bucket = new Map();
-      this.minutes.set(minute, bucket);
+    const minute = Math.floor(at / 60_000);
+    if (minute !== this.lastMinute || !this.lastBucket) {
+      let bucket = this.minutes.get(minute);
+      if (!bucket) {
+        bucket = new Map();
+        this.minutes.set(minute, bucket);
+      }
+      this.lastMinute = minute;
+      this.lastBucket = bucket;
     }
-    bucket.set(signature, (bucket.get(signature) ?? 0) + 1);
+    this.lastBucket.set(signature, (this.lastBucket.get(signature) ?? 0) + 1);
+  }
+
+  /** Routes repeat: fold each distinct path once. */
+  private route(path: string): string {
+    let route = this.routes.get(path);
+    if (route === undefined) {
+      if (this.routes.size >= ROUTE_CACHE_LIMIT) this.routes.clear();
+      route = own(routePrefix(path));
+      this.routes.set(own(path), route);
+    }
+    return route;
   }
 
   summary(window: { from: string | null; to: string | null }): ErrorLogSummary {
-    const groups = [...this.groups.values()].sort((a, b) => b.count - a.count || a.firstSeen.localeCompare(b.firstSeen));
+    const groups: Group[] = [...this.groups.values()]
+      .sort((a, b) => b.count - a.count || a.firstMs - b.firstMs)
+      .map(({ firstMs, lastMs, ...rest }) => ({ ...rest, firstSeen: formatLocal(firstMs), lastSeen: formatLocal(lastMs) }));
     const signatures: SignatureSummary[] = [];
     for (const id of SIGNATURE_IDS) {
       const mine = groups.filter((g) => g.signature === id);
@@ -106,9 +146,9 @@ export class ErrorLogAggregator {
     }
     signatures.sort((a, b) => b.count - a.count);
     const perMinute = [...this.minutes.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => a - b)
       .map(([minute, bucket]) => ({
-        minute,
+        minute: formatLocal(minute * 60_000).slice(0, 16),
         count: [...bucket.values()].reduce((n, c) => n + c, 0),
         bySignature: Object.fromEntries(bucket) as Partial<Record<SignatureId, number>>,
       }));

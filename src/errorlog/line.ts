@@ -34,18 +34,38 @@ export const MAX_LINE_BYTES = 2048;
 
 const LEVELS = new Set(['emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug']);
 
-/** "2026/11/21 09:09:37" → epoch ms, or NaN. Reads digits by char code: this is the hot path. */
+let cachedMinute = '';
+let cachedMinuteMs = 0;
+
+/**
+ * "2026/11/21 09:09:37" → epoch ms, or NaN. Lines come in time order, so the
+ * minute is usually the previous line's: only its seconds are read then.
+ */
 export function parseTime(text: string, at = 0): number {
+  if (cachedMinute !== '' && text.startsWith(cachedMinute, at)) {
+    const s1 = text.charCodeAt(at + 17) - 48;
+    const s2 = text.charCodeAt(at + 18) - 48;
+    if (s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9 && text.charCodeAt(at + 16) === 58) return cachedMinuteMs + (s1 * 10 + s2) * 1000;
+    return Number.NaN;
+  }
+  return parseTimeSlow(text, at);
+}
+
+const DIGITS_AT = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+
+function parseTimeSlow(text: string, at: number): number {
   const d = (i: number) => text.charCodeAt(at + i) - 48;
-  for (const i of [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]) {
+  for (const i of DIGITS_AT) {
     const v = d(i);
     if (v < 0 || v > 9) return Number.NaN;
   }
   if (text[at + 4] !== '/' || text[at + 7] !== '/' || text[at + 10] !== ' ' || text[at + 13] !== ':' || text[at + 16] !== ':') return Number.NaN;
-  return new Date(d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), d(5) * 10 + d(6) - 1, d(8) * 10 + d(9), d(11) * 10 + d(12), d(14) * 10 + d(15), d(17) * 10 + d(18)).getTime();
+  const minuteMs = new Date(d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), d(5) * 10 + d(6) - 1, d(8) * 10 + d(9), d(11) * 10 + d(12), d(14) * 10 + d(15)).getTime();
+  // A flat copy: a slice would keep the whole block it was cut from alive.
+  cachedMinute = Buffer.from(text.slice(at, at + 16), 'latin1').toString('latin1');
+  cachedMinuteMs = minuteMs;
+  return minuteMs + (d(17) * 10 + d(18)) * 1000;
 }
-
-const TRAILER = /^, client: ([^,]*), server: ([^,]*?)(?:, request: "(.*?)")?(?:, subrequest: "(.*?)")?(?:, upstream: "([^"]*)")?(?:, host: "([^"]*)")?(?:, referrer: "(.*)")?$/s;
 
 /** null when the line is not an nginx error-log line we can read (junk, binary, cut short, CRLF). */
 export function parseErrorLine(line: string): ErrorLine | null {
@@ -77,16 +97,16 @@ export function parseErrorLine(line: string): ErrorLine | null {
 
   const clientAt = line.indexOf(', client: ', i);
   const head = clientAt === -1 ? line.slice(i) : line.slice(i, clientAt);
-  let trailer: RegExpExecArray | null = null;
+  let trailer: Trailer | null = null;
   if (clientAt !== -1) {
-    trailer = TRAILER.exec(line.slice(clientAt));
+    trailer = parseTrailer(line, clientAt);
     if (!trailer) return null;
   } else if (line.length >= MAX_LINE_BYTES - 1) {
     return null; // cut short before its fields
   }
 
   const { message, errno, strerror, action } = splitHead(head);
-  const requestLine = trailer?.[3] ?? null;
+  const requestLine = trailer?.request ?? null;
   return {
     time: line.slice(0, 19),
     timeMs,
@@ -98,14 +118,101 @@ export function parseErrorLine(line: string): ErrorLine | null {
     errno,
     strerror,
     action,
-    client: trailer ? trailer[1]! : null,
-    server: trailer ? trailer[2]! : null,
+    client: trailer ? trailer.client : null,
+    server: trailer ? trailer.server : null,
     request: requestLine === null ? null : parseRequestLine(requestLine),
     requestLine,
-    upstream: trailer?.[5] ? parseUpstream(trailer[5]) : null,
-    host: trailer?.[6] ?? null,
-    referrer: trailer?.[7] ?? null,
+    upstream: trailer?.upstream ? parseUpstream(trailer.upstream) : null,
+    host: trailer?.host ?? null,
+    referrer: trailer?.referrer ?? null,
   };
+}
+
+interface Trailer {
+  client: string;
+  server: string;
+  request: string | null;
+  upstream: string | null;
+  host: string | null;
+  referrer: string | null;
+}
+
+/** The fields nginx appends, in the order it appends them; each is optional after server. */
+const FIELDS = ['request', 'subrequest', 'upstream', 'host', 'referrer'] as const;
+const MARKERS = FIELDS.map((f) => `, ${f}: "`);
+
+/**
+ * `, client: A, server: B[, request: "…"][, subrequest: "…"][, upstream: "…"][, host: "…"][, referrer: "…"]`
+ * to the end of the line. A quoted value that may hold quotes itself (request, referrer) ends at
+ * the first quote followed by a later field, or at the line's last character.
+ */
+function parseTrailer(line: string, at: number): Trailer | null {
+  const serverAt = line.indexOf(', server: ', at + 10);
+  if (serverAt === -1) return null;
+  const client = line.slice(at + 10, serverAt);
+  if (client.includes(',')) return null;
+  // The server value holds no comma: the next ", " starts a field or the line ends.
+  let p = serverAt + 10;
+  const comma = line.indexOf(', ', p);
+  const serverEnd = comma === -1 ? line.length : comma;
+  const server = line.slice(p, serverEnd);
+  p = serverEnd;
+  let request: string | null = null;
+  let upstream: string | null = null;
+  let host: string | null = null;
+  let referrer: string | null = null;
+  let f = 0;
+  while (p < line.length) {
+    const next = fieldAt(line, p);
+    if (next < f) return null; // out of order, or not a field
+    f = next;
+    const start = p + MARKERS[f]!.length;
+    const end = f === 2 || f === 3 ? line.indexOf('"', start) : closingQuote(line, start, f);
+    if (end === -1) return null;
+    const value = line.slice(start, end);
+    if (f === 0) request = value;
+    else if (f === 2) upstream = value;
+    else if (f === 3) host = value;
+    else if (f === 4) referrer = value;
+    p = end + 1;
+    f++;
+  }
+  return { client, server, request, upstream, host, referrer };
+}
+
+/** Which field marker stands at p (index into FIELDS), or -1. Looks at two letters before comparing the whole marker. */
+function fieldAt(line: string, p: number): number {
+  if (line.charCodeAt(p) !== 44 || line.charCodeAt(p + 1) !== 32) return -1;
+  let f: number;
+  switch (line.charCodeAt(p + 2)) {
+    case 114: // r: request or referrer
+      f = line.charCodeAt(p + 4) === 113 ? 0 : 4;
+      break;
+    case 115:
+      f = 1;
+      break;
+    case 117:
+      f = 2;
+      break;
+    case 104:
+      f = 3;
+      break;
+    default:
+      return -1;
+  }
+  return line.startsWith(MARKERS[f]!, p) ? f : -1;
+}
+
+/** The quote ending a value that may hold quotes: the first one followed by a later field, else the line's last character. */
+function closingQuote(line: string, start: number, field: number): number {
+  let from = start;
+  for (;;) {
+    const quote = line.indexOf('", ', from);
+    if (quote === -1) break;
+    if (fieldAt(line, quote + 1) > field) return quote;
+    from = quote + 1;
+  }
+  return line.length > start && line.charCodeAt(line.length - 1) === 34 ? line.length - 1 : -1;
 }
 
 function toInt(text: string, from: number, to: number): number | null {
@@ -119,20 +226,35 @@ function toInt(text: string, from: number, to: number): number | null {
   return value;
 }
 
-const ACTION = /^[a-z][a-z ]*[a-z]$/;
-const ERRNO = / \((\d+): ([^)]*)\)$/;
+/** "reading response header from upstream": lower-case words. */
+function isAction(text: string): boolean {
+  if (text.length < 3) return false;
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (!((c >= 97 && c <= 122) || (c === 32 && k > 0 && k < text.length - 1))) return false;
+  }
+  return true;
+}
 
 /** "recv() failed (104: Connection reset by peer) while reading upstream" → message, errno, action. */
 function splitHead(head: string): { message: string; errno: number | null; strerror: string | null; action: string | null } {
   let message = head;
   let action: string | null = null;
   const whileAt = head.lastIndexOf(' while ');
-  if (whileAt !== -1 && ACTION.test(head.slice(whileAt + 7))) {
+  if (whileAt !== -1 && isAction(head.slice(whileAt + 7))) {
     action = head.slice(whileAt + 7);
     message = head.slice(0, whileAt);
   }
-  const errno = ERRNO.exec(message);
-  if (errno) return { message: message.slice(0, errno.index), errno: Number(errno[1]), strerror: errno[2]!, action };
+  // " (104: Connection reset by peer)" at the end of the message.
+  if (message.charCodeAt(message.length - 1) === 41) {
+    const open = message.lastIndexOf(' (');
+    const colon = open === -1 ? -1 : message.indexOf(': ', open);
+    if (colon !== -1) {
+      const errno = toInt(message, open + 2, colon);
+      const strerror = message.slice(colon + 2, message.length - 1);
+      if (errno !== null && !strerror.includes(')')) return { message: message.slice(0, open), errno, strerror, action };
+    }
+  }
   return { message, errno: null, strerror: null, action };
 }
 
@@ -141,8 +263,12 @@ export function parseRequestLine(text: string): { method: string; path: string; 
   const first = text.indexOf(' ');
   const last = text.lastIndexOf(' ');
   if (first <= 0 || last === first) return null;
+  if (first > 20) return null;
+  for (let k = 0; k < first; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 65 || c > 90) return null;
+  }
   const method = text.slice(0, first);
-  if (!/^[A-Z]{1,20}$/.test(method)) return null;
   return { method, path: text.slice(first + 1, last), protocol: text.slice(last + 1) };
 }
 
