@@ -1,7 +1,7 @@
 import { routePrefix } from './route.js';
 import { formatLocal } from '../logs/readLogs.js';
-import { classify, SIGNATURE_IDS, type SignatureId } from './signatures.js';
-import { parseErrorLine, type ErrorLine } from './line.js';
+import { classify, classifyParts, SIGNATURE_IDS, type SignatureId } from './signatures.js';
+import { newScan, parseRequestLine, parseUpstream, scanLine, type ErrorLine } from './line.js';
 
 export interface SignatureSummary {
   id: SignatureId;
@@ -42,6 +42,15 @@ function own(text: string): string {
 
 const ROUTE_CACHE_LIMIT = 20_000;
 
+/** What one aggregator counted, in a form that crosses a worker boundary and merges into another. */
+export interface AggregatorSnapshot {
+  linesRead: number;
+  unparsed: number;
+  otherLines: number;
+  groups: Counting[];
+  minutes: Array<[number, Array<[SignatureId, number]>]>;
+}
+
 export interface ErrorLogSummary {
   window: { from: string | null; to: string | null };
   linesRead: number;
@@ -61,41 +70,59 @@ export class ErrorLogAggregator {
   unparsed = 0;
   otherLines = 0;
   private readonly groups = new Map<string, Counting>();
+  private readonly tree = new Map<SignatureId, Map<string, Map<string, Map<string, Counting>>>>();
   private readonly minutes = new Map<number, Map<SignatureId, number>>();
   private readonly routes = new Map<string, string>();
   private lastMinute = Number.NaN;
   private lastBucket: Map<SignatureId, number> | null = null;
 
-  /** Feeds one raw line; returns the parsed line (or null) so callers can keep it. */
-  addRaw(raw: string): ErrorLine | null {
+  private readonly scan = newScan();
+
+  /**
+   * Feeds one raw line. The hot path of a full scan: the line is scanned for
+   * positions, and only the parts the counts need are cut out of it.
+   */
+  addRaw(raw: string): void {
     this.linesRead++;
-    const line = parseErrorLine(raw);
-    if (!line) {
+    const s = this.scan;
+    if (!scanLine(raw, s)) {
       this.unparsed++;
-      return null;
+      return;
     }
-    this.add(line);
-    return line;
+    const signature = classifyParts(
+      raw.slice(s.messageStart, s.messageEnd),
+      s.actionStart === -1 ? null : raw.slice(s.actionStart, s.actionEnd),
+      s.errno === -1 ? null : s.errno,
+      s.upstreamStart !== -1,
+    );
+    if (!signature) {
+      this.otherLines++;
+      return;
+    }
+    const peer = s.upstreamStart === -1 ? NONE : (parseUpstream(raw.slice(s.upstreamStart, s.upstreamEnd))?.peer ?? NONE);
+    const request = s.requestStart === -1 ? null : parseRequestLine(raw.slice(s.requestStart, s.requestEnd));
+    this.count(signature, peer, request?.method ?? NONE, request ? this.route(request.path) : NONE, s.timeMs);
   }
 
+  /** Counts a line already parsed. */
   add(line: ErrorLine): void {
     const signature = classify(line);
     if (!signature) {
       this.otherLines++;
       return;
     }
-    const peer = line.upstream?.peer ?? NONE;
-    const method = line.request?.method ?? NONE;
-    const route = line.request ? this.route(line.request.path) : NONE;
-    const key = `${signature}\0${peer}\0${method}\0${route}`;
-    const group = this.groups.get(key);
-    const at = line.timeMs;
+    this.count(signature, line.upstream?.peer ?? NONE, line.request?.method ?? NONE, line.request ? this.route(line.request.path) : NONE, line.timeMs);
+  }
+
+  private count(signature: SignatureId, peer: string, method: string, route: string, at: number): void {
+    // Nested maps on short keys: cheaper than hashing one long joined key per line.
+    const group = this.tree.get(signature)?.get(peer)?.get(method)?.get(route);
     if (group) {
       group.count++;
       if (at < group.firstMs) group.firstMs = at;
       if (at > group.lastMs) group.lastMs = at;
     } else {
-      this.groups.set(own(key), { signature, peer: own(peer), method: own(method), route, count: 1, firstMs: at, lastMs: at });
+      this.insert({ signature, peer: own(peer), method: own(method), route, count: 1, firstMs: at, lastMs: at });
     }
     const minute = Math.floor(at / 60_000);
     if (minute !== this.lastMinute || !this.lastBucket) {
@@ -110,6 +137,17 @@ export class ErrorLogAggregator {
     this.lastBucket.set(signature, (this.lastBucket.get(signature) ?? 0) + 1);
   }
 
+  private insert(group: Counting): void {
+    this.groups.set(`${group.signature}\0${group.peer}\0${group.method}\0${group.route}`, group);
+    let byPeer = this.tree.get(group.signature);
+    if (!byPeer) this.tree.set(group.signature, (byPeer = new Map()));
+    let byMethod = byPeer.get(group.peer);
+    if (!byMethod) byPeer.set(group.peer, (byMethod = new Map()));
+    let byRoute = byMethod.get(group.method);
+    if (!byRoute) byMethod.set(group.method, (byRoute = new Map()));
+    byRoute.set(group.route, group);
+  }
+
   /** Routes repeat: fold each distinct path once. */
   private route(path: string): string {
     let route = this.routes.get(path);
@@ -119,6 +157,40 @@ export class ErrorLogAggregator {
       this.routes.set(own(path), route);
     }
     return route;
+  }
+
+  snapshot(): AggregatorSnapshot {
+    return {
+      linesRead: this.linesRead,
+      unparsed: this.unparsed,
+      otherLines: this.otherLines,
+      groups: [...this.groups.values()],
+      minutes: [...this.minutes.entries()].map(([minute, bucket]) => [minute, [...bucket.entries()]]),
+    };
+  }
+
+  merge(other: AggregatorSnapshot): void {
+    this.linesRead += other.linesRead;
+    this.unparsed += other.unparsed;
+    this.otherLines += other.otherLines;
+    for (const g of other.groups) {
+      const mine = this.groups.get(`${g.signature}\0${g.peer}\0${g.method}\0${g.route}`);
+      if (!mine) this.insert({ ...g });
+      else {
+        mine.count += g.count;
+        mine.firstMs = Math.min(mine.firstMs, g.firstMs);
+        mine.lastMs = Math.max(mine.lastMs, g.lastMs);
+      }
+    }
+    for (const [minute, entries] of other.minutes) {
+      let bucket = this.minutes.get(minute);
+      if (!bucket) {
+        bucket = new Map();
+        this.minutes.set(minute, bucket);
+      }
+      for (const [signature, n] of entries) bucket.set(signature, (bucket.get(signature) ?? 0) + n);
+    }
+    this.lastBucket = null;
   }
 
   summary(window: { from: string | null; to: string | null }): ErrorLogSummary {

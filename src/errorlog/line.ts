@@ -32,17 +32,22 @@ export interface ErrorLine {
 /** nginx cuts an error message at NGX_MAX_ERROR_STR (2048) bytes: a longer line is cut short. */
 export const MAX_LINE_BYTES = 2048;
 
-const LEVELS = new Set(['emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug']);
-
 let cachedMinute = '';
 let cachedMinuteMs = 0;
+const cachedCodes = new Uint16Array(16);
+
+/** charCodeAt comparisons: measurably faster than startsWith at an offset in this loop. */
+function sameAt(text: string, at: number, codes: ArrayLike<number>, length = codes.length): boolean {
+  for (let k = 0; k < length; k++) if (text.charCodeAt(at + k) !== codes[k]) return false;
+  return true;
+}
 
 /**
  * "2026/11/21 09:09:37" → epoch ms, or NaN. Lines come in time order, so the
  * minute is usually the previous line's: only its seconds are read then.
  */
 export function parseTime(text: string, at = 0): number {
-  if (cachedMinute !== '' && text.startsWith(cachedMinute, at)) {
+  if (cachedMinute !== '' && sameAt(text, at, cachedCodes)) {
     const s1 = text.charCodeAt(at + 17) - 48;
     const s2 = text.charCodeAt(at + 18) - 48;
     if (s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9 && text.charCodeAt(at + 16) === 58) return cachedMinuteMs + (s1 * 10 + s2) * 1000;
@@ -63,121 +68,178 @@ function parseTimeSlow(text: string, at: number): number {
   const minuteMs = new Date(d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), d(5) * 10 + d(6) - 1, d(8) * 10 + d(9), d(11) * 10 + d(12), d(14) * 10 + d(15)).getTime();
   // A flat copy: a slice would keep the whole block it was cut from alive.
   cachedMinute = Buffer.from(text.slice(at, at + 16), 'latin1').toString('latin1');
+  for (let k = 0; k < 16; k++) cachedCodes[k] = cachedMinute.charCodeAt(k);
   cachedMinuteMs = minuteMs;
   return minuteMs + (d(17) * 10 + d(18)) * 1000;
 }
 
-/** null when the line is not an nginx error-log line we can read (junk, binary, cut short, CRLF). */
-export function parseErrorLine(line: string): ErrorLine | null {
-  if (line.length < 32 || line.charCodeAt(line.length - 1) === 13) return null;
+/**
+ * Where the parts of a line are, as offsets into it (-1 when absent). The
+ * scanner fills one of these without cutting any string, so the analyzer
+ * can count millions of lines and cut only the few parts it needs.
+ */
+export interface LineScan {
+  timeMs: number;
+  levelStart: number;
+  levelEnd: number;
+  pid: number;
+  tid: number;
+  connection: number;
+  messageStart: number;
+  messageEnd: number;
+  errno: number;
+  strerrorStart: number;
+  strerrorEnd: number;
+  actionStart: number;
+  actionEnd: number;
+  clientStart: number;
+  clientEnd: number;
+  serverStart: number;
+  serverEnd: number;
+  requestStart: number;
+  requestEnd: number;
+  upstreamStart: number;
+  upstreamEnd: number;
+  hostStart: number;
+  hostEnd: number;
+  referrerStart: number;
+  referrerEnd: number;
+}
+
+export function newScan(): LineScan {
+  return {
+    timeMs: 0, levelStart: 0, levelEnd: 0, pid: 0, tid: 0, connection: -1, messageStart: 0, messageEnd: 0, errno: -1,
+    strerrorStart: -1, strerrorEnd: -1, actionStart: -1, actionEnd: -1, clientStart: -1, clientEnd: -1, serverStart: -1,
+    serverEnd: -1, requestStart: -1, requestEnd: -1, upstreamStart: -1, upstreamEnd: -1, hostStart: -1, hostEnd: -1,
+    referrerStart: -1, referrerEnd: -1,
+  };
+}
+
+const LEVEL_CODES = ['emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug'].map((name) => [...name].map((c) => c.charCodeAt(0)));
+
+/** Fills `s` and returns true for a line we can read; false for junk, binary, a line cut short, or CRLF. */
+export function scanLine(line: string, s: LineScan): boolean {
+  const length = line.length;
+  if (length < 32 || line.charCodeAt(length - 1) === 13) return false;
   const timeMs = parseTime(line, 0);
-  if (Number.isNaN(timeMs) || line[19] !== ' ' || line[20] !== '[') return null;
+  if (Number.isNaN(timeMs) || line.charCodeAt(19) !== 32 || line.charCodeAt(20) !== 91) return false;
   const levelEnd = line.indexOf(']', 21);
-  if (levelEnd === -1 || levelEnd > 28) return null;
-  const level = line.slice(21, levelEnd);
-  if (!LEVELS.has(level) || line[levelEnd + 1] !== ' ') return null;
+  if (levelEnd === -1 || levelEnd > 28 || line.charCodeAt(levelEnd + 1) !== 32) return false;
+  let knownLevel = false;
+  for (const codes of LEVEL_CODES) {
+    if (codes.length === levelEnd - 21 && sameAt(line, 21, codes)) {
+      knownLevel = true;
+      break;
+    }
+  }
+  if (!knownLevel) return false;
 
   let i = levelEnd + 2;
   const hash = line.indexOf('#', i);
   const colon = line.indexOf(': ', i);
-  if (hash === -1 || colon === -1 || hash > colon) return null;
+  if (hash === -1 || colon === -1 || hash > colon) return false;
   const pid = toInt(line, i, hash);
   const tid = toInt(line, hash + 1, colon);
-  if (pid === null || tid === null) return null;
+  if (pid === null || tid === null) return false;
   i = colon + 2;
-
-  let connection: number | null = null;
-  if (line[i] === '*') {
+  let connection = -1;
+  if (line.charCodeAt(i) === 42) {
     const space = line.indexOf(' ', i);
-    if (space === -1) return null;
-    connection = toInt(line, i + 1, space);
-    if (connection === null) return null;
+    const cid = space === -1 ? null : toInt(line, i + 1, space);
+    if (cid === null) return false;
+    connection = cid;
     i = space + 1;
   }
 
+  s.clientStart = s.clientEnd = s.serverStart = s.serverEnd = -1;
+  s.requestStart = s.requestEnd = s.upstreamStart = s.upstreamEnd = -1;
+  s.hostStart = s.hostEnd = s.referrerStart = s.referrerEnd = -1;
   const clientAt = line.indexOf(', client: ', i);
-  const head = clientAt === -1 ? line.slice(i) : line.slice(i, clientAt);
-  let trailer: Trailer | null = null;
+  let headEnd = length;
   if (clientAt !== -1) {
-    trailer = parseTrailer(line, clientAt);
-    if (!trailer) return null;
-  } else if (line.length >= MAX_LINE_BYTES - 1) {
-    return null; // cut short before its fields
+    if (!scanTrailer(line, clientAt, s)) return false;
+    headEnd = clientAt;
+  } else if (length >= MAX_LINE_BYTES - 1) {
+    return false; // cut short before its fields
   }
-
-  const { message, errno, strerror, action } = splitHead(head);
-  const requestLine = trailer?.request ?? null;
-  return {
-    time: line.slice(0, 19),
-    timeMs,
-    level,
-    pid,
-    tid,
-    connection,
-    message,
-    errno,
-    strerror,
-    action,
-    client: trailer ? trailer.client : null,
-    server: trailer ? trailer.server : null,
-    request: requestLine === null ? null : parseRequestLine(requestLine),
-    requestLine,
-    upstream: trailer?.upstream ? parseUpstream(trailer.upstream) : null,
-    host: trailer?.host ?? null,
-    referrer: trailer?.referrer ?? null,
-  };
+  s.timeMs = timeMs;
+  s.levelStart = 21;
+  s.levelEnd = levelEnd;
+  s.pid = pid;
+  s.tid = tid;
+  s.connection = connection;
+  scanHead(line, i, headEnd, s);
+  return true;
 }
 
-interface Trailer {
-  client: string;
-  server: string;
-  request: string | null;
-  upstream: string | null;
-  host: string | null;
-  referrer: string | null;
+const scratch = newScan();
+
+/** The whole line as fields; null when it is not a line we can read. */
+export function parseErrorLine(line: string): ErrorLine | null {
+  const s = scratch;
+  if (!scanLine(line, s)) return null;
+  const cut = (start: number, end: number) => (start === -1 ? null : line.slice(start, end));
+  const requestLine = cut(s.requestStart, s.requestEnd);
+  const upstream = cut(s.upstreamStart, s.upstreamEnd);
+  return {
+    time: line.slice(0, 19),
+    timeMs: s.timeMs,
+    level: line.slice(s.levelStart, s.levelEnd),
+    pid: s.pid,
+    tid: s.tid,
+    connection: s.connection === -1 ? null : s.connection,
+    message: line.slice(s.messageStart, s.messageEnd),
+    errno: s.errno === -1 ? null : s.errno,
+    strerror: cut(s.strerrorStart, s.strerrorEnd),
+    action: cut(s.actionStart, s.actionEnd),
+    client: cut(s.clientStart, s.clientEnd),
+    server: cut(s.serverStart, s.serverEnd),
+    request: requestLine === null ? null : parseRequestLine(requestLine),
+    requestLine,
+    upstream: upstream ? parseUpstream(upstream) : null,
+    host: cut(s.hostStart, s.hostEnd),
+    referrer: cut(s.referrerStart, s.referrerEnd),
+  };
 }
 
 /** The fields nginx appends, in the order it appends them; each is optional after server. */
 const FIELDS = ['request', 'subrequest', 'upstream', 'host', 'referrer'] as const;
 const MARKERS = FIELDS.map((f) => `, ${f}: "`);
+const MARKER_CODES = MARKERS.map((m) => [...m].map((c) => c.charCodeAt(0)));
 
 /**
  * `, client: A, server: B[, request: "…"][, subrequest: "…"][, upstream: "…"][, host: "…"][, referrer: "…"]`
  * to the end of the line. A quoted value that may hold quotes itself (request, referrer) ends at
  * the first quote followed by a later field, or at the line's last character.
  */
-function parseTrailer(line: string, at: number): Trailer | null {
+function scanTrailer(line: string, at: number, s: LineScan): boolean {
   const serverAt = line.indexOf(', server: ', at + 10);
-  if (serverAt === -1) return null;
-  const client = line.slice(at + 10, serverAt);
-  if (client.includes(',')) return null;
+  if (serverAt === -1) return false;
+  const commaInClient = line.indexOf(',', at + 10);
+  if (commaInClient !== serverAt) return false;
+  s.clientStart = at + 10;
+  s.clientEnd = serverAt;
   // The server value holds no comma: the next ", " starts a field or the line ends.
   let p = serverAt + 10;
   const comma = line.indexOf(', ', p);
-  const serverEnd = comma === -1 ? line.length : comma;
-  const server = line.slice(p, serverEnd);
-  p = serverEnd;
-  let request: string | null = null;
-  let upstream: string | null = null;
-  let host: string | null = null;
-  let referrer: string | null = null;
+  s.serverStart = p;
+  s.serverEnd = p = comma === -1 ? line.length : comma;
   let f = 0;
   while (p < line.length) {
     const next = fieldAt(line, p);
-    if (next < f) return null; // out of order, or not a field
+    if (next < f) return false; // out of order, or not a field
     f = next;
     const start = p + MARKERS[f]!.length;
     const end = f === 2 || f === 3 ? line.indexOf('"', start) : closingQuote(line, start, f);
-    if (end === -1) return null;
-    const value = line.slice(start, end);
-    if (f === 0) request = value;
-    else if (f === 2) upstream = value;
-    else if (f === 3) host = value;
-    else if (f === 4) referrer = value;
+    if (end === -1) return false;
+    if (f === 0) (s.requestStart = start), (s.requestEnd = end);
+    else if (f === 2) (s.upstreamStart = start), (s.upstreamEnd = end);
+    else if (f === 3) (s.hostStart = start), (s.hostEnd = end);
+    else if (f === 4) (s.referrerStart = start), (s.referrerEnd = end);
     p = end + 1;
     f++;
   }
-  return { client, server, request, upstream, host, referrer };
+  return true;
 }
 
 /** Which field marker stands at p (index into FIELDS), or -1. Looks at two letters before comparing the whole marker. */
@@ -200,7 +262,7 @@ function fieldAt(line: string, p: number): number {
     default:
       return -1;
   }
-  return line.startsWith(MARKERS[f]!, p) ? f : -1;
+  return sameAt(line, p, MARKER_CODES[f]!) ? f : -1;
 }
 
 /** The quote ending a value that may hold quotes: the first one followed by a later field, else the line's last character. */
@@ -227,35 +289,43 @@ function toInt(text: string, from: number, to: number): number | null {
 }
 
 /** "reading response header from upstream": lower-case words. */
-function isAction(text: string): boolean {
-  if (text.length < 3) return false;
-  for (let k = 0; k < text.length; k++) {
+function isAction(text: string, from: number, to: number): boolean {
+  if (to - from < 3) return false;
+  for (let k = from; k < to; k++) {
     const c = text.charCodeAt(k);
-    if (!((c >= 97 && c <= 122) || (c === 32 && k > 0 && k < text.length - 1))) return false;
+    if (!((c >= 97 && c <= 122) || (c === 32 && k > from && k < to - 1))) return false;
   }
   return true;
 }
 
 /** "recv() failed (104: Connection reset by peer) while reading upstream" → message, errno, action. */
-function splitHead(head: string): { message: string; errno: number | null; strerror: string | null; action: string | null } {
-  let message = head;
-  let action: string | null = null;
-  const whileAt = head.lastIndexOf(' while ');
-  if (whileAt !== -1 && isAction(head.slice(whileAt + 7))) {
-    action = head.slice(whileAt + 7);
-    message = head.slice(0, whileAt);
+function scanHead(line: string, from: number, to: number, s: LineScan): void {
+  s.actionStart = s.actionEnd = -1;
+  s.errno = s.strerrorStart = s.strerrorEnd = -1;
+  let end = to;
+  const whileAt = line.lastIndexOf(' while ', to - 1);
+  if (whileAt >= from && isAction(line, whileAt + 7, to)) {
+    s.actionStart = whileAt + 7;
+    s.actionEnd = to;
+    end = whileAt;
   }
+  s.messageStart = from;
+  s.messageEnd = end;
   // " (104: Connection reset by peer)" at the end of the message.
-  if (message.charCodeAt(message.length - 1) === 41) {
-    const open = message.lastIndexOf(' (');
-    const colon = open === -1 ? -1 : message.indexOf(': ', open);
-    if (colon !== -1) {
-      const errno = toInt(message, open + 2, colon);
-      const strerror = message.slice(colon + 2, message.length - 1);
-      if (errno !== null && !strerror.includes(')')) return { message: message.slice(0, open), errno, strerror, action };
+  if (end > from && line.charCodeAt(end - 1) === 41) {
+    const open = line.lastIndexOf(' (', end - 1);
+    const colon = open < from ? -1 : line.indexOf(': ', open);
+    if (colon !== -1 && colon < end) {
+      const errno = toInt(line, open + 2, colon);
+      const close = line.indexOf(')', colon + 2);
+      if (errno !== null && close === end - 1) {
+        s.errno = errno;
+        s.strerrorStart = colon + 2;
+        s.strerrorEnd = end - 1;
+        s.messageEnd = open;
+      }
     }
   }
-  return { message, errno: null, strerror: null, action };
 }
 
 /** "GET /path?q HTTP/1.1" → parts; null for a request line that is not one (garbage, HTTP/0.9). */

@@ -1,16 +1,67 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { RealHost } from '../host/realHost.js';
 import type { Host } from '../host/types.js';
-import { readLogs, formatLocal, type FileRead, type ReadOptions } from '../logs/readLogs.js';
-import { ErrorLogAggregator, type ErrorLogSummary } from './aggregate.js';
+import { BLOCK_BYTES, readLogs, formatLocal, type FileRead, type ReadOptions } from '../logs/readLogs.js';
+import { ErrorLogAggregator, type AggregatorSnapshot, type ErrorLogSummary } from './aggregate.js';
 import { parseTime } from './line.js';
 
 export type ErrorLogReport = ErrorLogSummary & { files: FileRead[]; problems: string[] };
 export { formatLocal };
 
-/** Reads error logs (a window, or whole files) into one summary of upstream signatures. */
-export async function analyzeErrorLogs(host: Host, paths: string[], options: ReadOptions): Promise<ErrorLogReport> {
+/** Below this a full scan is quicker on one thread than the cost of starting workers. */
+export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+const WORKER = new URL('./scanWorker.js', import.meta.url);
+
+/**
+ * Reads error logs (a window, or whole files) into one summary of upstream
+ * signatures. A full scan of a large file on the real host is split into
+ * byte ranges counted by worker threads, one per core; a recorded or
+ * recording host reads sequentially, so every read stays in the recording.
+ */
+export async function analyzeErrorLogs(host: Host, paths: string[], options: ReadOptions & { parallel?: boolean }): Promise<ErrorLogReport> {
   const aggregator = new ErrorLogAggregator();
   const sink = { timeOf: (line: string) => parseTime(line, 0), add: (line: string) => void aggregator.addRaw(line) };
-  const { files, problems } = await readLogs(host, paths, options, sink);
+  const files: FileRead[] = [];
+  const problems: string[] = [];
+  for (const path of paths) {
+    const parallel = options.fromMs === null && options.parallel !== false && host instanceof RealHost && existsSync(fileURLToPath(WORKER));
+    const stat = parallel ? await host.stat(path) : null;
+    if (stat?.ok && stat.size >= PARALLEL_MIN_BYTES) {
+      const result = await scanInWorkers(path, stat.size, options.blockBytes ?? BLOCK_BYTES);
+      if ('problem' in result) problems.push(result.problem);
+      else {
+        for (const snapshot of result.snapshots) aggregator.merge(snapshot);
+        files.push({ path, mode: 'full', bytesRead: result.bytesRead, size: stat.size, reachedStart: true });
+      }
+      continue;
+    }
+    const read = await readLogs(host, [path], options, sink);
+    files.push(...read.files);
+    problems.push(...read.problems);
+  }
   const format = (ms: number | null) => (ms === null ? null : formatLocal(ms));
   return { ...aggregator.summary({ from: format(options.fromMs), to: format(options.toMs) }), files, problems };
+}
+
+async function scanInWorkers(path: string, size: number, blockBytes: number): Promise<{ snapshots: AggregatorSnapshot[]; bytesRead: number } | { problem: string }> {
+  const count = Math.max(1, Math.min(availableParallelism(), 4));
+  const share = Math.ceil(size / count);
+  const results = await Promise.all(
+    Array.from({ length: count }, (_, i) => {
+      const workerData = { path, start: i * share, end: Math.min(size, (i + 1) * share), blockBytes };
+      return new Promise<{ snapshot: AggregatorSnapshot; bytesRead: number } | { problem: string }>((resolve) => {
+        // Small heaps: each worker holds one block and the counts, and RSS is part of the budget.
+        const worker = new Worker(WORKER, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } });
+        worker.once('message', resolve);
+        worker.once('error', (error) => resolve({ problem: `scan of ${path} failed: ${error.message}` }));
+      });
+    }),
+  );
+  const problem = results.find((r): r is { problem: string } => 'problem' in r);
+  if (problem) return problem;
+  const ok = results as Array<{ snapshot: AggregatorSnapshot; bytesRead: number }>;
+  return { snapshots: ok.map((r) => r.snapshot), bytesRead: ok.reduce((n, r) => n + r.bytesRead, 0) };
 }

@@ -36,7 +36,13 @@ const CONNECTING = 'connecting to upstream';
 
 /** The signature of a line, or null when the line is not about an upstream (client aborts, static files, start-up). */
 export function classify(line: ErrorLine): SignatureId | null {
-  const { message, action, errno } = line;
+  return classifyParts(line.message, line.action, line.errno, line.upstream !== null);
+}
+
+const IO_FAILED = new Set(['recv() failed', 'readv() failed', 'read() failed', 'writev() failed', 'send() failed', 'sendfile() failed', 'write() failed', 'sendmsg() failed']);
+
+/** The same from the parts alone, so the analyzer can classify without building the whole line. */
+export function classifyParts(message: string, action: string | null, errno: number | null, hasUpstream: boolean): SignatureId | null {
   if (message.startsWith('connect()')) {
     if (errno === 111) return 'refused';
     if (errno === 2 && message.includes('unix:')) return 'socket-missing';
@@ -55,13 +61,13 @@ export function classify(line: ErrorLine): SignatureId | null {
     if (action === BODY) return 'premature-close-body';
     return 'other-upstream';
   }
-  if (/^(?:recv|readv|read|writev|send|sendfile|write|sendmsg)\(\) failed$/.test(message)) {
+  if (IO_FAILED.has(message)) {
     if (action === SENDING) return 'reset-sending-request';
     if (errno === 104 || errno === 32) {
       if (action === HEADER) return 'reset-reading-header';
       if (action === BODY) return 'reset-reading-body';
     }
-    return line.upstream || action?.endsWith('upstream') ? 'other-upstream' : null;
+    return hasUpstream || action?.endsWith('upstream') ? 'other-upstream' : null;
   }
   if (message === 'upstream sent too big header') return 'too-big-header';
   if (message.startsWith('upstream sent invalid header') || message === 'upstream sent no valid HTTP/1.0 header' || message.startsWith('upstream sent invalid status')) {
@@ -70,6 +76,6 @@ export function classify(line: ErrorLine): SignatureId | null {
   if (message === 'no live upstreams') return 'no-live-upstreams';
   if (message === 'upstream server temporarily disabled') return 'server-disabled';
   if (message.startsWith('client intended to send too large body')) return 'body-too-large';
-  if (line.upstream || action?.endsWith('upstream')) return 'other-upstream';
+  if (hasUpstream || action?.endsWith('upstream')) return 'other-upstream';
   return null;
 }

@@ -129,14 +129,10 @@ async function readForward(host: Host, path: string, sink: LineSink, fromMs: num
 
 /** Feeds complete lines, returns the unfinished tail (everything, when final). */
 function feedLines(text: string, sink: LineSink, fromMs: number | null, final: boolean): string {
-  let start = 0;
-  for (;;) {
-    const newline = text.indexOf('\n', start);
-    if (newline === -1) break;
-    feed(text.slice(start, newline), sink, fromMs);
-    start = newline + 1;
-  }
-  const rest = text.slice(start);
+  // One native split per block is much cheaper than an indexOf and a slice per line.
+  const lines = text.split('\n');
+  const rest = lines.pop() ?? '';
+  for (const line of lines) feed(line, sink, fromMs);
   if (final && rest.length > 0) {
     feed(rest, sink, fromMs);
     return '';
