@@ -1,7 +1,7 @@
 import { routePrefix } from './route.js';
 import { formatLocal } from '../logs/readLogs.js';
-import { classify, classifyParts, SIGNATURE_IDS, type SignatureId } from './signatures.js';
-import { newScan, parseRequestLine, parseUpstream, scanLine, type ErrorLine } from './line.js';
+import { classify, SIGNATURE_IDS, type SignatureId } from './signatures.js';
+import { newScan, parseErrorLine, scanLine, type ErrorLine } from './line.js';
 
 export interface SignatureSummary {
   id: SignatureId;
@@ -41,6 +41,30 @@ function own(text: string): string {
 }
 
 const ROUTE_CACHE_LIMIT = 20_000;
+const HEAD_CACHE_LIMIT = 20_000;
+
+/** Same rule as parseRequestLine: 1–20 upper-case letters. */
+function isMethod(text: string, from: number, to: number): boolean {
+  if (to - from < 1 || to - from > 20) return false;
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 65 || c > 90) return false;
+  }
+  return true;
+}
+
+/** The peer in "scheme://peer/uri" or "scheme://unix:/path:/uri", as parseUpstream reads it. */
+function peerOf(text: string, from: number, to: number): string {
+  const sep = text.indexOf('://', from);
+  if (sep === -1 || sep >= to || sep === from) return NONE;
+  const rest = sep + 3;
+  if (text.startsWith('unix:', rest)) {
+    const colon = text.indexOf(':', rest + 5);
+    return text.slice(rest, colon === -1 || colon > to ? to : colon);
+  }
+  const slash = text.indexOf('/', rest);
+  return text.slice(rest, slash === -1 || slash > to ? to : slash);
+}
 
 /** What one aggregator counted, in a form that crosses a worker boundary and merges into another. */
 export interface AggregatorSnapshot {
@@ -77,6 +101,8 @@ export class ErrorLogAggregator {
   private lastBucket: Map<SignatureId, number> | null = null;
 
   private readonly scan = newScan();
+  private readonly withUpstream = new Map<string, SignatureId | null>();
+  private readonly withoutUpstream = new Map<string, SignatureId | null>();
 
   /**
    * Feeds one raw line. The hot path of a full scan: the line is scanned for
@@ -85,23 +111,37 @@ export class ErrorLogAggregator {
   addRaw(raw: string): void {
     this.linesRead++;
     const s = this.scan;
-    if (!scanLine(raw, s)) {
+    if (!scanLine(raw, s, false)) {
       this.unparsed++;
       return;
     }
-    const signature = classifyParts(
-      raw.slice(s.messageStart, s.messageEnd),
-      s.actionStart === -1 ? null : raw.slice(s.actionStart, s.actionEnd),
-      s.errno === -1 ? null : s.errno,
-      s.upstreamStart !== -1,
-    );
+    // The text before ", client:" (message, errno, action) repeats: classify each distinct one once.
+    const head = raw.slice(s.messageStart, s.messageEnd);
+    const hasUpstream = s.upstreamStart !== -1;
+    const cache = hasUpstream ? this.withUpstream : this.withoutUpstream;
+    let signature = cache.get(head);
+    if (signature === undefined) {
+      const line = parseErrorLine(raw);
+      signature = line ? classify(line) : null;
+      if (cache.size >= HEAD_CACHE_LIMIT) cache.clear();
+      cache.set(own(head), signature);
+    }
     if (!signature) {
       this.otherLines++;
       return;
     }
-    const peer = s.upstreamStart === -1 ? NONE : (parseUpstream(raw.slice(s.upstreamStart, s.upstreamEnd))?.peer ?? NONE);
-    const request = s.requestStart === -1 ? null : parseRequestLine(raw.slice(s.requestStart, s.requestEnd));
-    this.count(signature, peer, request?.method ?? NONE, request ? this.route(request.path) : NONE, s.timeMs);
+    const peer = hasUpstream ? peerOf(raw, s.upstreamStart, s.upstreamEnd) : NONE;
+    let method = NONE;
+    let route = NONE;
+    if (s.requestStart !== -1) {
+      const space = raw.indexOf(' ', s.requestStart);
+      const last = raw.lastIndexOf(' ', s.requestEnd - 1);
+      if (space !== -1 && last > space && space < s.requestEnd && isMethod(raw, s.requestStart, space)) {
+        method = raw.slice(s.requestStart, space);
+        route = this.route(raw.slice(space + 1, last));
+      }
+    }
+    this.count(signature, peer, method, route, s.timeMs);
   }
 
   /** Counts a line already parsed. */

@@ -117,8 +117,13 @@ export function newScan(): LineScan {
 
 const LEVEL_CODES = ['emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug'].map((name) => [...name].map((c) => c.charCodeAt(0)));
 
-/** Fills `s` and returns true for a line we can read; false for junk, binary, a line cut short, or CRLF. */
-export function scanLine(line: string, s: LineScan): boolean {
+/**
+ * Fills `s` and returns true for a line we can read; false for junk, binary,
+ * a line cut short, or CRLF. With `splitHead` false the message is left
+ * whole (messageStart to messageEnd, errno and action not split off): the
+ * analyzer classifies whole messages from a cache.
+ */
+export function scanLine(line: string, s: LineScan, splitHead = true): boolean {
   const length = line.length;
   if (length < 32 || line.charCodeAt(length - 1) === 13) return false;
   const timeMs = parseTime(line, 0);
@@ -168,7 +173,11 @@ export function scanLine(line: string, s: LineScan): boolean {
   s.pid = pid;
   s.tid = tid;
   s.connection = connection;
-  scanHead(line, i, headEnd, s);
+  if (splitHead) scanHead(line, i, headEnd, s);
+  else {
+    s.messageStart = i;
+    s.messageEnd = headEnd;
+  }
   return true;
 }
 
@@ -262,7 +271,10 @@ function fieldAt(line: string, p: number): number {
     default:
       return -1;
   }
-  return sameAt(line, p, MARKER_CODES[f]!) ? f : -1;
+  // The two letters told the fields apart; the rest of the marker must be there too.
+  const codes = MARKER_CODES[f]!;
+  for (let k = 3; k < codes.length; k++) if (line.charCodeAt(p + k) !== codes[k]) return -1;
+  return f;
 }
 
 /** The quote ending a value that may hold quotes: the first one followed by a later field, else the line's last character. */
