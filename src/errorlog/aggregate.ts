@@ -1,7 +1,7 @@
 import { routePrefix } from './route.js';
 import { formatLocal } from '../logs/readLogs.js';
 import { classify, SIGNATURE_IDS, type SignatureId } from './signatures.js';
-import { newScan, parseErrorLine, scanLine, type ErrorLine } from './line.js';
+import { isMethod, newScan, parseErrorLine, peerBounds, scanLine, type ErrorLine } from './line.js';
 
 export interface SignatureSummary {
   id: SignatureId;
@@ -42,29 +42,6 @@ function own(text: string): string {
 
 const ROUTE_CACHE_LIMIT = 20_000;
 const HEAD_CACHE_LIMIT = 20_000;
-
-/** Same rule as parseRequestLine: 1–20 upper-case letters. */
-function isMethod(text: string, from: number, to: number): boolean {
-  if (to - from < 1 || to - from > 20) return false;
-  for (let k = from; k < to; k++) {
-    const c = text.charCodeAt(k);
-    if (c < 65 || c > 90) return false;
-  }
-  return true;
-}
-
-/** The peer in "scheme://peer/uri" or "scheme://unix:/path:/uri", as parseUpstream reads it. */
-function peerOf(text: string, from: number, to: number): string {
-  const sep = text.indexOf('://', from);
-  if (sep === -1 || sep >= to || sep === from) return NONE;
-  const rest = sep + 3;
-  if (text.startsWith('unix:', rest)) {
-    const colon = text.indexOf(':', rest + 5);
-    return text.slice(rest, colon === -1 || colon > to ? to : colon);
-  }
-  const slash = text.indexOf('/', rest);
-  return text.slice(rest, slash === -1 || slash > to ? to : slash);
-}
 
 /** What one aggregator counted, in a form that crosses a worker boundary and merges into another. */
 export interface AggregatorSnapshot {
@@ -130,7 +107,8 @@ export class ErrorLogAggregator {
       this.otherLines++;
       return;
     }
-    const peer = hasUpstream ? peerOf(raw, s.upstreamStart, s.upstreamEnd) : NONE;
+    const bounds = hasUpstream ? peerBounds(raw, s.upstreamStart, s.upstreamEnd) : null;
+    const peer = bounds ? raw.slice(bounds[1], bounds[2]) : NONE;
     let method = NONE;
     let route = NONE;
     if (s.requestStart !== -1) {

@@ -340,30 +340,42 @@ function scanHead(line: string, from: number, to: number, s: LineScan): void {
   }
 }
 
+/** A request method: 1–20 upper-case letters between from and to. */
+export function isMethod(text: string, from: number, to: number): boolean {
+  if (to - from < 1 || to - from > 20) return false;
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 65 || c > 90) return false;
+  }
+  return true;
+}
+
 /** "GET /path?q HTTP/1.1" → parts; null for a request line that is not one (garbage, HTTP/0.9). */
 export function parseRequestLine(text: string): { method: string; path: string; protocol: string } | null {
   const first = text.indexOf(' ');
   const last = text.lastIndexOf(' ');
-  if (first <= 0 || last === first) return null;
-  if (first > 20) return null;
-  for (let k = 0; k < first; k++) {
-    const c = text.charCodeAt(k);
-    if (c < 65 || c > 90) return null;
-  }
-  const method = text.slice(0, first);
-  return { method, path: text.slice(first + 1, last), protocol: text.slice(last + 1) };
+  if (last === first || !isMethod(text, 0, first)) return null;
+  return { method: text.slice(0, first), path: text.slice(first + 1, last), protocol: text.slice(last + 1) };
+}
+
+/**
+ * Where the peer is in "scheme://peer/uri", "scheme://unix:/run/app.sock:/uri" or "scheme://group/uri"
+ * between from and to: [schemeEnd, peerStart, peerEnd], or null without a scheme.
+ */
+export function peerBounds(text: string, from: number, to: number): [number, number, number] | null {
+  const sep = text.indexOf('://', from);
+  if (sep === -1 || sep + 3 > to || sep === from) return null;
+  const start = sep + 3;
+  const unix = text.startsWith('unix:', start);
+  const end = unix ? text.indexOf(':', start + 5) : text.indexOf('/', start);
+  return [sep, start, end === -1 || end > to ? to : end];
 }
 
 /** "http://127.0.0.1:3000/uri", "http://unix:/run/app.sock:/uri", "http://backend/uri" (group name). */
 export function parseUpstream(text: string): { scheme: string; peer: string; uri: string } | null {
-  const sep = text.indexOf('://');
-  if (sep <= 0) return null;
-  const scheme = text.slice(0, sep);
-  const rest = text.slice(sep + 3);
-  if (rest.startsWith('unix:')) {
-    const colon = rest.indexOf(':', 5);
-    return colon === -1 ? { scheme, peer: rest, uri: '' } : { scheme, peer: rest.slice(0, colon), uri: rest.slice(colon + 1) };
-  }
-  const slash = rest.indexOf('/');
-  return slash === -1 ? { scheme, peer: rest, uri: '' } : { scheme, peer: rest.slice(0, slash), uri: rest.slice(slash) };
+  const bounds = peerBounds(text, 0, text.length);
+  if (!bounds) return null;
+  const [sep, start, end] = bounds;
+  const uriStart = end < text.length && text.charCodeAt(end) === 58 ? end + 1 : end;
+  return { scheme: text.slice(0, sep), peer: text.slice(start, end), uri: text.slice(uriStart) };
 }
