@@ -43,6 +43,14 @@ function own(text: string): string {
 const ROUTE_CACHE_LIMIT = 20_000;
 const HEAD_CACHE_LIMIT = 20_000;
 
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+
+/** The common methods as shared strings, so most lines cut no method string at all. */
+function knownMethod(text: string, from: number, to: number): string | undefined {
+  for (const method of METHODS) if (method.length === to - from && text.startsWith(method, from)) return method;
+  return undefined;
+}
+
 /** What one aggregator counted, in a form that crosses a worker boundary and merges into another. */
 export interface AggregatorSnapshot {
   linesRead: number;
@@ -86,19 +94,24 @@ export class ErrorLogAggregator {
    * positions, and only the parts the counts need are cut out of it.
    */
   addRaw(raw: string): void {
+    this.addLine(raw, 0, raw.length);
+  }
+
+  /** The line text[start, end), read in place: a full scan passes whole blocks and never cuts them into lines. */
+  addLine(text: string, start: number, end: number): void {
     this.linesRead++;
     const s = this.scan;
-    if (!scanLine(raw, s, false)) {
+    if (!scanLine(text, s, false, start, end)) {
       this.unparsed++;
       return;
     }
     // The text before ", client:" (message, errno, action) repeats: classify each distinct one once.
-    const head = raw.slice(s.messageStart, s.messageEnd);
+    const head = text.slice(s.messageStart, s.messageEnd);
     const hasUpstream = s.upstreamStart !== -1;
     const cache = hasUpstream ? this.withUpstream : this.withoutUpstream;
     let signature = cache.get(head);
     if (signature === undefined) {
-      const line = parseErrorLine(raw);
+      const line = parseErrorLine(text.slice(start, end));
       signature = line ? classify(line) : null;
       if (cache.size >= HEAD_CACHE_LIMIT) cache.clear();
       cache.set(own(head), signature);
@@ -107,16 +120,16 @@ export class ErrorLogAggregator {
       this.otherLines++;
       return;
     }
-    const bounds = hasUpstream ? peerBounds(raw, s.upstreamStart, s.upstreamEnd) : null;
-    const peer = bounds ? raw.slice(bounds[1], bounds[2]) : NONE;
+    const bounds = hasUpstream ? peerBounds(text, s.upstreamStart, s.upstreamEnd) : null;
+    const peer = bounds ? text.slice(bounds[1], bounds[2]) : NONE;
     let method = NONE;
     let route = NONE;
     if (s.requestStart !== -1) {
-      const space = raw.indexOf(' ', s.requestStart);
-      const last = raw.lastIndexOf(' ', s.requestEnd - 1);
-      if (space !== -1 && last > space && space < s.requestEnd && isMethod(raw, s.requestStart, space)) {
-        method = raw.slice(s.requestStart, space);
-        route = this.route(raw.slice(space + 1, last));
+      const space = text.indexOf(' ', s.requestStart);
+      const last = text.lastIndexOf(' ', s.requestEnd - 1);
+      if (space !== -1 && last > space && space < s.requestEnd && isMethod(text, s.requestStart, space)) {
+        method = knownMethod(text, s.requestStart, space) ?? text.slice(s.requestStart, space);
+        route = this.route(text.slice(space + 1, last));
       }
     }
     this.count(signature, peer, method, route, s.timeMs);

@@ -118,21 +118,24 @@ export function newScan(): LineScan {
 const LEVEL_CODES = ['emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug'].map((name) => [...name].map((c) => c.charCodeAt(0)));
 
 /**
- * Fills `s` and returns true for a line we can read; false for junk, binary,
- * a line cut short, or CRLF. With `splitHead` false the message is left
- * whole (messageStart to messageEnd, errno and action not split off): the
- * analyzer classifies whole messages from a cache.
+ * Fills `s` for the line text[start, end) and returns true for a line we can
+ * read; false for junk, binary, a line cut short, or CRLF. Offsets in `s`
+ * index `text`, so a whole read block can be scanned without cutting it into
+ * line strings. With `splitHead` false the message is left whole
+ * (messageStart to messageEnd, errno and action not split off): the analyzer
+ * classifies whole messages from a cache.
  */
-export function scanLine(line: string, s: LineScan, splitHead = true): boolean {
-  const length = line.length;
-  if (length < 32 || line.charCodeAt(length - 1) === 13) return false;
-  const timeMs = parseTime(line, 0);
-  if (Number.isNaN(timeMs) || line.charCodeAt(19) !== 32 || line.charCodeAt(20) !== 91) return false;
-  const levelEnd = line.indexOf(']', 21);
-  if (levelEnd === -1 || levelEnd > 28 || line.charCodeAt(levelEnd + 1) !== 32) return false;
+export function scanLine(text: string, s: LineScan, splitHead = true, start = 0, end = text.length): boolean {
+  const length = end - start;
+  if (length < 32 || text.charCodeAt(end - 1) === 13) return false;
+  const timeMs = parseTime(text, start);
+  if (Number.isNaN(timeMs) || text.charCodeAt(start + 19) !== 32 || text.charCodeAt(start + 20) !== 91) return false;
+  const levelStart = start + 21;
+  const levelEnd = text.indexOf(']', levelStart);
+  if (levelEnd === -1 || levelEnd > levelStart + 7 || text.charCodeAt(levelEnd + 1) !== 32) return false;
   let knownLevel = false;
   for (const codes of LEVEL_CODES) {
-    if (codes.length === levelEnd - 21 && sameAt(line, 21, codes)) {
+    if (codes.length === levelEnd - levelStart && sameAt(text, levelStart, codes)) {
       knownLevel = true;
       break;
     }
@@ -140,17 +143,17 @@ export function scanLine(line: string, s: LineScan, splitHead = true): boolean {
   if (!knownLevel) return false;
 
   let i = levelEnd + 2;
-  const hash = line.indexOf('#', i);
-  const colon = line.indexOf(': ', i);
-  if (hash === -1 || colon === -1 || hash > colon) return false;
-  const pid = toInt(line, i, hash);
-  const tid = toInt(line, hash + 1, colon);
+  const hash = text.indexOf('#', i);
+  const colon = text.indexOf(': ', i);
+  if (hash === -1 || colon === -1 || hash > colon || colon >= end) return false;
+  const pid = toInt(text, i, hash);
+  const tid = toInt(text, hash + 1, colon);
   if (pid === null || tid === null) return false;
   i = colon + 2;
   let connection = -1;
-  if (line.charCodeAt(i) === 42) {
-    const space = line.indexOf(' ', i);
-    const cid = space === -1 ? null : toInt(line, i + 1, space);
+  if (text.charCodeAt(i) === 42) {
+    const space = text.indexOf(' ', i);
+    const cid = space === -1 || space >= end ? null : toInt(text, i + 1, space);
     if (cid === null) return false;
     connection = cid;
     i = space + 1;
@@ -159,21 +162,22 @@ export function scanLine(line: string, s: LineScan, splitHead = true): boolean {
   s.clientStart = s.clientEnd = s.serverStart = s.serverEnd = -1;
   s.requestStart = s.requestEnd = s.upstreamStart = s.upstreamEnd = -1;
   s.hostStart = s.hostEnd = s.referrerStart = s.referrerEnd = -1;
-  const clientAt = line.indexOf(', client: ', i);
-  let headEnd = length;
+  let clientAt = text.indexOf(', client: ', i);
+  if (clientAt > end - 10) clientAt = -1;
+  let headEnd = end;
   if (clientAt !== -1) {
-    if (!scanTrailer(line, clientAt, s)) return false;
+    if (!scanTrailer(text, clientAt, end, s)) return false;
     headEnd = clientAt;
   } else if (length >= MAX_LINE_BYTES - 1) {
     return false; // cut short before its fields
   }
   s.timeMs = timeMs;
-  s.levelStart = 21;
+  s.levelStart = levelStart;
   s.levelEnd = levelEnd;
   s.pid = pid;
   s.tid = tid;
   s.connection = connection;
-  if (splitHead) scanHead(line, i, headEnd, s);
+  if (splitHead) scanHead(text, i, headEnd, s);
   else {
     s.messageStart = i;
     s.messageEnd = headEnd;
@@ -221,9 +225,9 @@ const MARKER_CODES = MARKERS.map((m) => [...m].map((c) => c.charCodeAt(0)));
  * to the end of the line. A quoted value that may hold quotes itself (request, referrer) ends at
  * the first quote followed by a later field, or at the line's last character.
  */
-function scanTrailer(line: string, at: number, s: LineScan): boolean {
+function scanTrailer(line: string, at: number, end: number, s: LineScan): boolean {
   const serverAt = line.indexOf(', server: ', at + 10);
-  if (serverAt === -1) return false;
+  if (serverAt === -1 || serverAt > end - 10) return false;
   const commaInClient = line.indexOf(',', at + 10);
   if (commaInClient !== serverAt) return false;
   s.clientStart = at + 10;
@@ -232,20 +236,20 @@ function scanTrailer(line: string, at: number, s: LineScan): boolean {
   let p = serverAt + 10;
   const comma = line.indexOf(', ', p);
   s.serverStart = p;
-  s.serverEnd = p = comma === -1 ? line.length : comma;
+  s.serverEnd = p = comma === -1 || comma > end ? end : comma;
   let f = 0;
-  while (p < line.length) {
+  while (p < end) {
     const next = fieldAt(line, p);
     if (next < f) return false; // out of order, or not a field
     f = next;
     const start = p + MARKERS[f]!.length;
-    const end = f === 2 || f === 3 ? line.indexOf('"', start) : closingQuote(line, start, f);
-    if (end === -1) return false;
-    if (f === 0) (s.requestStart = start), (s.requestEnd = end);
-    else if (f === 2) (s.upstreamStart = start), (s.upstreamEnd = end);
-    else if (f === 3) (s.hostStart = start), (s.hostEnd = end);
-    else if (f === 4) (s.referrerStart = start), (s.referrerEnd = end);
-    p = end + 1;
+    const close = f === 2 || f === 3 ? line.indexOf('"', start) : closingQuote(line, start, end, f);
+    if (close === -1 || close >= end) return false;
+    if (f === 0) (s.requestStart = start), (s.requestEnd = close);
+    else if (f === 2) (s.upstreamStart = start), (s.upstreamEnd = close);
+    else if (f === 3) (s.hostStart = start), (s.hostEnd = close);
+    else if (f === 4) (s.referrerStart = start), (s.referrerEnd = close);
+    p = close + 1;
     f++;
   }
   return true;
@@ -278,15 +282,15 @@ function fieldAt(line: string, p: number): number {
 }
 
 /** The quote ending a value that may hold quotes: the first one followed by a later field, else the line's last character. */
-function closingQuote(line: string, start: number, field: number): number {
+function closingQuote(line: string, start: number, end: number, field: number): number {
   let from = start;
   for (;;) {
     const quote = line.indexOf('", ', from);
-    if (quote === -1) break;
+    if (quote === -1 || quote >= end) break;
     if (fieldAt(line, quote + 1) > field) return quote;
     from = quote + 1;
   }
-  return line.length > start && line.charCodeAt(line.length - 1) === 34 ? line.length - 1 : -1;
+  return end > start && line.charCodeAt(end - 1) === 34 ? end - 1 : -1;
 }
 
 function toInt(text: string, from: number, to: number): number | null {

@@ -50,15 +50,14 @@ export async function scanRange(
       from = newline + 1;
       position = textStart + from;
     }
-    // One native split per block is much cheaper than an indexOf and a slice per line.
-    const lines = (from === 0 ? text : text.slice(from)).split('\n');
-    lines.pop(); // the unfinished last line stays in carry
-    for (const line of lines) {
+    // Lines are counted in place in the block: no string per line.
+    for (;;) {
       if (textStart + from >= end) return { bytesRead, size };
-      if (line.length > 0) aggregator.addRaw(line);
-      from += line.length + 1;
+      const newline = text.indexOf('\n', from);
+      if (newline === -1) break;
+      if (newline > from) aggregator.addLine(text, from, newline);
+      from = newline + 1;
     }
-    if (textStart + from >= end) return { bytesRead, size };
     if (atEof) {
       if (from < text.length) aggregator.addRaw(text.slice(from));
       break;
