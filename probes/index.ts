@@ -1,5 +1,7 @@
 import type { ProbeDefinition } from '../src/probe/contract.js';
+import { accessLogProbe } from './access-log.js';
 import { backendListenersProbe } from './backend-listeners.js';
+import { errorLogProbe } from './error-log.js';
 import { listeningSocketsProbe } from './listening-sockets.js';
 import { localAddressesProbe } from './local-addresses.js';
 import { nginxConfigProbe } from './nginx-config.js';
@@ -19,5 +21,7 @@ export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
     somaxconnProbe,
     processesProbe,
     backendListenersProbe,
+    errorLogProbe,
+    accessLogProbe,
   ].map((probe) => [probe.id, probe as unknown as ProbeDefinition]),
 );

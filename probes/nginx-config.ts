@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { formatCommand } from '../src/host/types.js';
 import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
-import { parseConfig } from '../src/nginx/parse.js';
 import { splitDump } from '../src/nginx/dump.js';
 import { findPassSites, findUpstreams, listBackends } from '../src/nginx/backends.js';
 import { NginxSyntaxError } from '../src/nginx/syntaxError.js';
+import { loadConfigDump } from '../src/nginx/load.js';
+import { buildModel } from '../src/nginx/model.js';
+import { adviseConfig } from '../src/nginx/advice.js';
+import { isAbsolute, join } from 'node:path';
+import type { nginxVersionProbe } from './nginx-version.js';
+import { adviceSchema, locationSchema, logsSchema, upstreamSchema } from './nginxModelSchema.js';
 import { NGINX_PACKAGE_HINT, nginxCommand, nginxStderrLines } from './nginxCommand.js';
 
 /**
@@ -39,31 +44,26 @@ export const backendFactSchema = backend;
 export const nginxConfigProbe = defineProbe({
   id: 'nginx-config',
   title: 'nginx loaded config',
-  description: 'The config nginx actually loads (nginx -T): upstream blocks and every backend address it proxies to.',
+  description: 'The config nginx actually loads (nginx -T): upstreams, locations with their effective settings, logs, and every backend address.',
   requiresRoot: 'partial',
   rootNote: 'without root nginx -T usually cannot open the pid file or read every included file',
   timeoutMs: 15000,
   packageHint: NGINX_PACKAGE_HINT,
+  dependsOn: ['nginx-version'],
   facts: z.object({
     configFile: z.string().nullable().describe('The main config file (first in the dump)'),
     files: z.array(z.string()).describe('Every file nginx loaded, in load order'),
-    upstreams: z
-      .array(
-        z.object({
-          name: z.string().describe('upstream block name'),
-          file: z.string().describe('File of the block'),
-          line: z.number().int().describe('Line of the block'),
-          serverCount: z.number().int().describe('Number of server lines'),
-          keepalive: z.number().int().nullable().describe('keepalive connections per worker, null when not set'),
-        }),
-      )
-      .describe('upstream{} blocks'),
+    defaultsFor: z.string().describe('The nginx version whose defaults the effective settings use'),
+    upstreams: z.array(upstreamSchema).describe('upstream{} blocks'),
+    locations: z.array(locationSchema).describe('Every location with its target and effective proxy settings'),
+    ...logsSchema,
+    advice: adviceSchema,
     dynamicTargets: z.array(location.extend({ target: z.string().describe('The target as written') })).describe('*_pass targets built from variables, only known per request'),
     backends: z.array(backend).describe('Every concrete backend address, once per upstream'),
     backendCount: z.number().int().describe('Number of backends, not counting ones marked down'),
   }),
   sources: ({ options }) => [{ id: 'dump', kind: 'command', command: nginxCommand(options, '-T', 15000) }],
-  parse: (results, { host }) => {
+  parse: (results, { host, options, deps }) => {
     const { command, result } = results.command('dump');
     const files = splitDump(result.stdout);
     if (result.exitCode !== 0 || files.length === 0) {
@@ -74,20 +74,33 @@ export const nginxConfigProbe = defineProbe({
       }
       throw new ProbeStatusError('error', `nginx -T did not dump the config: ${first}`);
     }
-    let parsed;
+    const version = deps['nginx-version'] as z.infer<typeof nginxVersionProbe.facts>;
+    let set;
     try {
-      parsed = files.map((f) => parseConfig(f.text, f.path));
+      set = loadConfigDump(result.stdout);
     } catch (error) {
       if (error instanceof NginxSyntaxError) throw new ProbeStatusError('error', `could not read the dumped config at ${error.message}`);
       throw error;
     }
-    const upstreams = findUpstreams(parsed);
-    const sites = findPassSites(parsed, upstreams);
+    const model = buildModel(set, {
+      version,
+      ...(version.errorLogPath ? { defaultErrorLog: version.errorLogPath } : {}),
+      ...(version.accessLogPath ? { defaultAccessLog: version.accessLogPath } : {}),
+    });
+    const prefix = options.nginxPrefix ?? version.prefix ?? '/etc/nginx';
+    const absolute = (path: string) => (path === 'stderr' || /^(syslog|memory):/.test(path) || isAbsolute(path) ? path : join(prefix, path));
+    const upstreams = findUpstreams(set.files);
+    const sites = findPassSites(set.files, upstreams);
     const backends = listBackends(upstreams, sites);
     return {
       configFile: files[0]?.path ?? null,
       files: files.map((f) => f.path),
-      upstreams: upstreams.map((u) => ({ name: u.name, file: u.file, line: u.line, serverCount: u.servers.length, keepalive: u.keepalive })),
+      defaultsFor: model.defaultsFor,
+      upstreams: model.upstreams.map((u) => ({ ...u, serverCount: u.servers.length })),
+      locations: model.locations,
+      errorLogs: model.errorLogs.map((l) => ({ ...l, path: absolute(l.path) })),
+      accessLogs: model.accessLogs.map((l) => ({ ...l, path: absolute(l.path) })),
+      advice: adviseConfig(model),
       dynamicTargets: sites.filter((s) => s.kind === 'variable').map((s) => ({ directive: s.directive, file: s.file, line: s.line, target: s.target })),
       backends,
       backendCount: backends.filter((b) => !b.markedDown).length,

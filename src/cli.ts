@@ -15,6 +15,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   switch (args.command) {
+    case 'probe':
+      return (await import('./cli/probeCommand.js')).probeCommand(args);
     case 'inspect':
       return (await import('./cli/inspect.js')).inspectCommand(args);
     case 'lint':

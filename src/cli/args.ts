@@ -4,7 +4,7 @@ import { UserError } from '../util/userError.js';
 import { parseDuration } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
-export const COMMANDS = ['diagnose', 'inspect', 'lint', 'demo', 'help'] as const;
+export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number] | 'wizard';
 
 export interface CliArgs {
@@ -39,6 +39,7 @@ const OPTIONS = {
   demo: { type: 'string' },
   replay: { type: 'string' },
   record: { type: 'string' },
+  passive: { type: 'boolean' },
 } as const;
 
 export function parseCli(argv: string[]): CliArgs {
@@ -70,6 +71,7 @@ export function parseCli(argv: string[]): CliArgs {
     sinceMs: parseDuration(values.since ?? '1h', '--since'),
   };
   if (values['nginx-conf'] !== undefined) probeOptions.nginxConf = resolve(values['nginx-conf']);
+  if (values.passive) probeOptions.passive = true;
   if (values['nginx-prefix'] !== undefined) probeOptions.nginxPrefix = `${resolve(values['nginx-prefix'])}/`;
   return {
     command,
@@ -96,6 +98,7 @@ Usage
   reset-doctor demo [NAME]               list the recorded demo scenarios, or walk one (no nginx needed)
   reset-doctor inspect config [--json]   what nginx loads: upstreams, locations, effective settings, logs
   reset-doctor inspect errors [--json]   error-log signatures per peer, method and route (--since for a window)
+  reset-doctor probe [ID...] [--json]    run probes directly and print their facts (all probes by default)
   reset-doctor lint [FILE...]            check flow files (default: the shipped flows/)
 
 Options
@@ -109,7 +112,8 @@ Options
   --demo NAME            diagnose: replay a demo scenario instead of this host
   --replay FILE          replay a session recorded with --record (offline analysis)
   --record FILE          write every command and its output to FILE (0600) for replay
-  --json                 diagnose: print the JSON report
+  --passive              never open connections to backends (active probes are skipped)
+  --json                 print JSON (diagnose, inspect, probe)
   -V, --version          print the version
   -h, --help             print this help
 

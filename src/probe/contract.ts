@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { CommandResult, CommandSpec, FileReadResult, HostInfo, StatResult } from '../host/types.js';
+import type { CommandResult, CommandSpec, FileReadResult, Host, HostInfo, StatResult } from '../host/types.js';
 
 /** What every probe may read from the command line. */
 export interface ProbeOptions {
@@ -10,6 +10,8 @@ export interface ProbeOptions {
   nginxPrefix?: string;
   errorLogs: string[];
   sinceMs: number;
+  /** --passive: probes that would open connections to backends do not run. */
+  passive?: boolean;
 }
 
 export type ProbeStatus = 'ok' | 'unavailable' | 'denied' | 'timeout' | 'error' | 'skipped';
@@ -57,13 +59,24 @@ export interface ProbeDefinition<Facts extends z.ZodObject = z.ZodObject> {
   /** What is lost without root. */
   rootNote?: string;
   timeoutMs: number;
-  /** Probes whose facts this one needs; they run first. */
+  /** Probes whose facts this one needs; they run first, and if one fails this one cannot run. */
   dependsOn?: string[];
+  /** Probes whose facts help when they are there (deps has them only when they ended ok). */
+  uses?: string[];
   /** Debian package that provides the binary, named when it is missing. */
   packageHint?: Record<string, string>;
   facts: Facts;
   /** The exact commands and files, computed before anything runs, so they can be shown first. */
   sources(context: ProbeContext): Source[];
+  /**
+   * For reads that depend on what was read (a log read back to the window's
+   * start, counters sampled twice, a connection watched until it closes):
+   * done through the host, so a recording replays it; parse gets the result
+   * as results.gathered.
+   */
+  gather?(host: Host, context: ProbeContext): Promise<unknown>;
+  /** How gather is shown to the operator before it runs. */
+  gatherPlan?(context: ProbeContext): string[];
   /** Pure: recorded output in, typed facts out. Throws ProbeStatusError when the output says it could not look. */
   parse(results: SourceResults, context: ProbeContext): z.infer<Facts>;
   /** The one-line result shown beside ✔. */
@@ -78,6 +91,8 @@ export class SourceResults {
     readonly all: SourceResult[],
     /** Host clock (epoch ms) when the last source answered. */
     readonly collectedAt: number,
+    /** What gather returned, for probes that gather. */
+    readonly gathered: unknown = undefined,
   ) {}
 
   command(id: string): { command: CommandSpec; result: CommandResult } {

@@ -55,11 +55,12 @@ export async function runProbes(request: RunProbesRequest): Promise<ProbeOutcome
     const definition = registry.get(id);
     if (!definition) return unknownProbe(id, host.now());
     const deps: Record<string, unknown> = {};
-    for (const depId of definition.dependsOn ?? []) {
+    const required = new Set(definition.dependsOn ?? []);
+    for (const depId of [...required, ...(definition.uses ?? [])]) {
       const reuse = !request.fresh && known[depId]?.status === 'ok' ? known[depId] : undefined;
       const dep = reuse ?? (await schedule(depId));
-      if (dep.status !== 'ok') return blockedByDependency(definition, dep, host.now());
-      deps[depId] = dep.facts;
+      if (dep.status === 'ok') deps[depId] = dep.facts;
+      else if (required.has(depId)) return blockedByDependency(definition, dep, host.now());
     }
     return limit(() => runOne(definition, { options, host: host.info(), deps }, host, request.onStart));
   };
@@ -82,20 +83,32 @@ async function runOne(
   } catch (error) {
     return finish(definition, startedAt, started, [], { status: 'error', reason: `could not plan its commands: ${(error as Error).message}` });
   }
-  const commands = sources.map(describeSource);
+  const commands = [...sources.map(describeSource), ...(definition.gatherPlan?.(context) ?? [])];
   onStart?.(definition.id, commands);
 
-  const collected = await withTimeout(collect(sources, host), definition.timeoutMs);
-  if (collected === 'timeout') {
+  const reading = (async () => {
+    const results = await collect(sources, host);
+    const gathered = definition.gather ? await definition.gather(host, context) : undefined;
+    return { results, gathered };
+  })();
+  const read = await withTimeout(reading.catch((error: unknown) => ({ error: error as Error })), definition.timeoutMs);
+  if (read === 'timeout') {
     return finish(definition, startedAt, started, commands, { status: 'timeout', reason: `no answer within ${definition.timeoutMs / 1000} s` });
   }
+  if ('error' in read) {
+    if (read.error instanceof ProbeStatusError) {
+      return finish(definition, startedAt, started, commands, { status: read.error.status, reason: read.error.message, ...(read.error.sudoHint ? { sudoHint: read.error.sudoHint } : {}) });
+    }
+    return finish(definition, startedAt, started, commands, { status: 'error', reason: `could not read: ${read.error.message}` });
+  }
+  const collected = read.results;
   for (const result of collected) {
     if (result.kind !== 'command' || !result.result.failure) continue;
     const failure = describeCommandFailure(result.command, result.result.failure, definition.packageHint);
     return finish(definition, startedAt, started, commands, failure);
   }
   try {
-    const parsed = definition.parse(new SourceResults(collected, host.now()), context);
+    const parsed = definition.parse(new SourceResults(collected, host.now(), read.gathered), context);
     const checked = definition.facts.safeParse(parsed);
     if (!checked.success) {
       const issue = checked.error.issues[0];

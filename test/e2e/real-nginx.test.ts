@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/jsonReport.js';
@@ -15,13 +16,14 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
   let apiPort: number;
   let staticPort: number;
   let socket: string;
+  let nginxPort: number;
 
   beforeAll(async () => {
     lab = await createLab('e2e');
     [apiPort, staticPort] = [await freePort(), await freePort()];
     socket = join(lab.dir, 'php.sock');
     await lab.startBackend({ port: staticPort });
-    ({ conf } = await lab.startNginx({
+    ({ conf, port: nginxPort } = await lab.startNginx({
       http: `upstream api {\n  server 127.0.0.1:${apiPort};\n  keepalive 8;\n}\nupstream php {\n  server unix:${socket};\n}`,
       server: `location / {\n  proxy_pass http://api;\n}\nlocation /static/ {\n  proxy_pass http://127.0.0.1:${staticPort};\n}\nlocation /php/ {\n  proxy_pass http://php;\n}`,
     }));
@@ -75,6 +77,24 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
       await lab.stop(api);
       await lab.stop(php);
     }
+  });
+
+  it('probe --json reports the config model and the error lines the down backends caused', async () => {
+    await new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port: nginxPort, path: '/api/orders', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', () => resolve());
+    });
+    const run = await runCli(['probe', '--json', '--nginx-bin', nginx!, '--nginx-conf', conf, 'nginx-config', 'error-log', 'access-log']);
+    const { probes } = JSON.parse(run.stdout) as { probes: Array<{ id: string; status: string; facts: Record<string, unknown> }> };
+    const byId = Object.fromEntries(probes.map((p) => [p.id, p]));
+    expect(byId['nginx-config']).toMatchObject({ status: 'ok', facts: { upstreams: [{ name: 'api', keepalive: 8 }, { name: 'php' }] } });
+    expect(byId['error-log']).toMatchObject({ status: 'ok', facts: { counts: { refused: 1 } } });
+    expect((byId['error-log']!.facts['signatures'] as Array<{ upstreams: Record<string, number> }>)[0]!.upstreams).toEqual({ [`127.0.0.1:${apiPort}`]: 1 });
+    expect(byId['access-log']).toMatchObject({ status: 'ok', facts: { status502: 1 } });
+    expect(run.code).toBe(0);
   });
 
   it('says "unknown", not "down", when it cannot read the config', async () => {

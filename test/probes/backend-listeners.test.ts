@@ -3,6 +3,7 @@ import { SourceResults, type SourceResult } from '../../src/probe/contract.js';
 import type { StatResult } from '../../src/host/types.js';
 import { backendListenersProbe } from '../../probes/backend-listeners.js';
 import { nginxConfigProbe } from '../../probes/nginx-config.js';
+import { nginxVersionProbe } from '../../probes/nginx-version.js';
 import { parseIpAddr } from '../../probes/local-addresses.js';
 import { parseTcpListeners, parseUnixListeners } from '../../probes/ssOutput.js';
 import { commandFixture, commandResults, context } from '../support/fixtures.js';
@@ -10,7 +11,8 @@ import { commandFixture, commandResults, context } from '../support/fixtures.js'
 /** nginx -T for a config written here, parsed by the real probe. */
 function configFacts(http: string) {
   const dump = `# configuration file /etc/nginx/nginx.conf:\nevents {}\nhttp {\n${http}\n}\n\n`;
-  return nginxConfigProbe.parse(commandResults(['dump'], [{ stdout: dump, stderr: '', exitCode: 0 }]), context());
+  const version = nginxVersionProbe.parse(commandResults(['version'], [commandFixture('nginx-V')]), context());
+  return nginxConfigProbe.parse(commandResults(['dump'], [{ stdout: dump, stderr: '', exitCode: 0 }]), context({ deps: { 'nginx-version': version } }));
 }
 
 const recordedSockets = {

@@ -21,12 +21,17 @@ const statusOf = (fn: () => unknown) => {
 
 describe('nginx-version', () => {
   const parse = (stderr: string, exitCode = 0) => nginxVersionProbe.parse(commandResults(['version'], [{ stdout: '', stderr, exitCode }]), context());
+  it('reads the recorded nginx -V of Debian 12: version, compiled-in paths, modules', () => {
+    const facts = parse(commandFixture('nginx-V').stderr);
+    expect(facts).toMatchObject({ product: 'nginx', version: '1.22.1', major: 1, minor: 22, patch: 1, prefix: '/usr/share/nginx', confPath: '/etc/nginx/nginx.conf', errorLogPath: 'stderr', accessLogPath: '/var/log/nginx/access.log' });
+    expect(facts.modules).toContain('with-http_ssl_module');
+  });
   it.each([
-    ['recorded nginx -v (Debian 12)', commandFixture('nginx-v').stderr, { product: 'nginx', version: '1.22.1', major: 1, minor: 22, patch: 1 }],
+    ['nginx -v only', commandFixture('nginx-v').stderr, { product: 'nginx', version: '1.22.1', prefix: null, modules: [] }],
     ['openresty', 'nginx version: openresty/1.21.4.3\n', { product: 'openresty', version: '1.21.4.3', major: 1, minor: 21, patch: 4 }],
     ['mainline with suffix', 'nginx version: nginx/1.29.7 (custom)\n', { product: 'nginx', version: '1.29.7', major: 1, minor: 29, patch: 7 }],
   ])('%s', (_name, stderr, expected) => {
-    expect(parse(stderr)).toEqual(expected);
+    expect(parse(stderr)).toMatchObject(expected);
   });
   it('rejects output without a version line', () => {
     expect(statusOf(() => parse('bash: nginx: something else\n', 1))).toMatchObject({ status: 'error' });
@@ -65,11 +70,19 @@ describe('nginx-test', () => {
   });
 });
 
+const nginxVersionFacts = nginxVersionProbe.parse(commandResults(['version'], [commandFixture('nginx-V')]), context());
+
 describe('nginx-config', () => {
   it('lists upstreams and backends from a recorded nginx -T', () => {
-    const facts = nginxConfigProbe.parse(commandResults(['dump'], [commandFixture('nginx-T-ok')]), context());
+    const facts = nginxConfigProbe.parse(commandResults(['dump'], [commandFixture('nginx-T-ok')]), context({ deps: { 'nginx-version': nginxVersionFacts } }));
     expect(facts.files).toEqual(['/tmp/lab1/nginx.conf']);
-    expect(facts.upstreams).toEqual([{ name: 'api', file: '/tmp/lab1/nginx.conf', line: 12, serverCount: 1, keepalive: 8 }]);
+    expect(facts.upstreams).toMatchObject([{ name: 'api', file: '/tmp/lab1/nginx.conf', line: 12, serverCount: 1, keepalive: 8, keepaliveTimeoutSec: 60 }]);
+    expect(facts.locations.map((l) => [l.match, l.upstream, l.effective.keepaliveInEffect])).toEqual([
+      ['/', 'api', false],
+      ['/direct/', null, false],
+    ]);
+    expect(facts.advice.map((a) => a.id)).toContain('keepalive-inert');
+    expect(facts.errorLogs).toMatchObject([{ path: '/tmp/lab1/error.log', level: 'warn' }]);
     expect(facts.backends.map((b) => [b.address, b.upstream, b.usedBy[0]?.line])).toEqual([
       ['127.0.0.1:18081', 'api', 15],
       ['127.0.0.1:18082', null, 16],
@@ -78,7 +91,7 @@ describe('nginx-config', () => {
   });
   it('is an error, not an empty config, when nginx -T fails', () => {
     const failed = commandFixture('nginx-t-syntax-error');
-    expect(statusOf(() => nginxConfigProbe.parse(commandResults(['dump'], [failed]), context()))).toMatchObject({
+    expect(statusOf(() => nginxConfigProbe.parse(commandResults(['dump'], [failed]), context({ deps: { 'nginx-version': nginxVersionFacts } })))).toMatchObject({
       status: 'error',
       message: 'nginx -T did not dump the config: unexpected "}" in /tmp/lab1/broken.conf:12',
     });

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { ProbeStatusError, defineProbe, type ProbeContext } from '../src/probe/contract.js';
+import { analyzeErrorLogs, type ErrorLogReport } from '../src/errorlog/reader.js';
+import { SIGNATURE_IDS } from '../src/errorlog/signatures.js';
+import type { nginxConfigProbe } from './nginx-config.js';
+
+type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
+
+/** The error logs to read: --error-log, else the files the config logs errors to. */
+export function errorLogPaths(context: ProbeContext): { paths: string[]; why: string | null } {
+  if (context.options.errorLogs.length > 0) return { paths: context.options.errorLogs, why: null };
+  const config = context.deps['nginx-config'] as ConfigFacts | undefined;
+  if (!config) return { paths: [], why: 'the nginx config could not be read, so its error_log is unknown: give --error-log PATH' };
+  const files = [...new Set(config.errorLogs.map((l) => l.path).filter((p) => p !== 'stderr' && !/^(syslog|memory):/.test(p)))];
+  if (files.length === 0) return { paths: [], why: `nginx logs errors only to ${config.errorLogs.map((l) => l.path).join(', ')}: give --error-log PATH` };
+  return { paths: files, why: null };
+}
+
+const signatureSummary = z.object({
+  id: z.enum(SIGNATURE_IDS as [string, ...string[]]).describe('Stable signature id'),
+  count: z.number().int().describe('Lines with this signature in the window'),
+  firstSeen: z.string().describe('First line, local time as nginx wrote it'),
+  lastSeen: z.string().describe('Last line'),
+  upstreams: z.record(z.string(), z.number().int()).describe('Lines per upstream peer (host:port, unix:/path, or the group name)'),
+  methods: z.record(z.string(), z.number().int()).describe('Lines per request method'),
+  routes: z.record(z.string(), z.number().int()).describe('Lines per route prefix'),
+});
+
+export const errorLogProbe = defineProbe({
+  id: 'error-log',
+  title: 'nginx error log',
+  description: 'What nginx logged about its upstreams in the window: signatures per peer, method and route.',
+  requiresRoot: 'partial',
+  rootNote: 'error logs are often readable only by root or the adm group',
+  timeoutMs: 60_000,
+  uses: ['nginx-config'],
+  facts: z.object({
+    window: z.object({ from: z.string().nullable().describe('Window start, local time'), to: z.string().nullable().describe('Window end') }).describe('The time window read'),
+    files: z.array(z.object({ path: z.string().describe('File read'), mode: z.enum(['backward', 'full', 'gzip']).describe('How it was read'), bytesRead: z.number().describe('Bytes read'), size: z.number().describe('File size') })).describe('Files read'),
+    problems: z.array(z.string()).describe('Files that could not be read, and why'),
+    linesRead: z.number().int().describe('Lines read in the window'),
+    unparsed: z.number().int().describe('Lines that are not nginx error-log lines'),
+    otherLines: z.number().int().describe('Lines not about an upstream'),
+    total: z.number().int().describe('Upstream-related lines in the window'),
+    counts: z.record(z.string(), z.number().int()).describe('Lines per signature id (absent ids: 0)'),
+    signatures: z.array(signatureSummary).describe('Each signature seen, most frequent first'),
+    groups: z
+      .array(
+        z.object({
+          signature: z.string().describe('Signature id'),
+          peer: z.string().describe('Upstream peer'),
+          method: z.string().describe('Request method'),
+          route: z.string().describe('Route prefix'),
+          count: z.number().int().describe('Lines'),
+          firstSeen: z.string().describe('First line'),
+          lastSeen: z.string().describe('Last line'),
+        }),
+      )
+      .describe('Signature × peer × method × route, most frequent first (top 50)'),
+    perMinute: z.array(z.object({ minute: z.string().describe('YYYY/MM/DD HH:MM'), count: z.number().int().describe('Upstream lines that minute') })).describe('Upstream lines per minute'),
+  }),
+  sources: () => [],
+  gatherPlan: (context) => {
+    const { paths, why } = errorLogPaths(context);
+    return why ? [] : paths.map((p) => `read ${p} from the end back to ${Math.round(context.options.sinceMs / 60_000)} min ago (and rotated files if the window reaches them)`);
+  },
+  gather: async (host, context): Promise<ErrorLogReport> => {
+    const { paths, why } = errorLogPaths(context);
+    if (why) throw new ProbeStatusError('unavailable', why);
+    const toMs = host.now();
+    return analyzeErrorLogs(host, paths, { fromMs: toMs - context.options.sinceMs, toMs });
+  },
+  parse: (results, { host }) => {
+    const report = results.gathered as ErrorLogReport;
+    if (report.files.length === 0) {
+      const denied = report.problems.some((p) => /permission denied/.test(p));
+      if (denied && host.uid !== 0) throw new ProbeStatusError('denied', `needs root: ${report.problems.join('; ')}`, 'sudo reset-doctor');
+      throw new ProbeStatusError(denied ? 'denied' : 'error', report.problems.join('; ') || 'no error log could be read');
+    }
+    const counts = Object.fromEntries(report.signatures.map((s) => [s.id, s.count]));
+    return {
+      window: report.window,
+      files: report.files.map(({ path, mode, bytesRead, size }) => ({ path, mode, bytesRead, size })),
+      problems: report.problems,
+      linesRead: report.linesRead,
+      unparsed: report.unparsed,
+      otherLines: report.otherLines,
+      total: report.signatures.reduce((n, s) => n + s.count, 0),
+      counts,
+      signatures: report.signatures,
+      groups: report.groups.slice(0, 50),
+      perMinute: report.perMinute.slice(-180).map(({ minute, count }) => ({ minute, count })),
+    };
+  },
+  summarize: (facts) =>
+    facts.total === 0
+      ? `no upstream errors since ${facts.window.from ?? 'the start'}`
+      : `${facts.total} upstream error line(s) since ${facts.window.from}: ${facts.signatures
+          .slice(0, 3)
+          .map((s) => `${s.id} ${s.count}`)
+          .join(', ')}`,
+  partialReason: (facts) => (facts.problems.length ? `not read: ${facts.problems.join('; ')}` : undefined),
+});
+
