@@ -1,7 +1,9 @@
 import type { ProbeDefinition } from '../src/probe/contract.js';
 import { accessLogProbe } from './access-log.js';
 import { backendListenersProbe } from './backend-listeners.js';
+import { backendProcessProbe } from './backend-process.js';
 import { errorLogProbe } from './error-log.js';
+import { keepaliveMeasureProbe } from './keepalive-measure.js';
 import { listeningSocketsProbe } from './listening-sockets.js';
 import { localAddressesProbe } from './local-addresses.js';
 import { nginxConfigProbe } from './nginx-config.js';
@@ -21,7 +23,9 @@ export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
     somaxconnProbe,
     processesProbe,
     backendListenersProbe,
+    backendProcessProbe,
     errorLogProbe,
     accessLogProbe,
+    keepaliveMeasureProbe,
   ].map((probe) => [probe.id, probe as unknown as ProbeDefinition]),
 );

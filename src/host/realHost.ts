@@ -17,6 +17,7 @@ import type {
   HostInfo,
   ListDirResult,
   ReadFileOptions,
+  ReadLinkResult,
   StatResult,
 } from './types.js';
 
@@ -109,6 +110,14 @@ export class RealHost implements Host {
   async listDir(path: string): Promise<ListDirResult> {
     try {
       return { ok: true, entries: (await fs.readdir(path)).sort() };
+    } catch (error) {
+      return { ok: false, error: toFsError(error, path) };
+    }
+  }
+
+  async readLink(path: string): Promise<ReadLinkResult> {
+    try {
+      return { ok: true, target: await fs.readlink(path) };
     } catch (error) {
       return { ok: false, error: toFsError(error, path) };
     }

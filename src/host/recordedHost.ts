@@ -9,6 +9,7 @@ import type {
   HostInfo,
   ListDirResult,
   ReadFileOptions,
+  ReadLinkResult,
   StatResult,
 } from './types.js';
 import type { Recording, RecordingEntry } from './recording.js';
@@ -82,6 +83,11 @@ export class RecordedHost implements Host {
     return entry ? entry.result : notRecorded(path);
   }
 
+  async readLink(path: string): Promise<ReadLinkResult> {
+    const entry = this.take<'readLink'>(`readLink\0${path}`);
+    return entry ? entry.result : notRecorded(path);
+  }
+
   async connect(target: ConnectTarget, options: ConnectOptions): Promise<ConnectResult> {
     const entry = this.take<'connect'>(connectKey(target, options));
     if (!entry) {
@@ -127,6 +133,8 @@ function keyOf(entry: RecordingEntry): string {
       return `stat\0${entry.path}`;
     case 'listDir':
       return `listDir\0${entry.path}`;
+    case 'readLink':
+      return `readLink\0${entry.path}`;
     case 'connect':
       return connectKey(entry.target, entry);
   }

@@ -70,6 +70,13 @@ const listDirEntry = z.object({
   ]),
 });
 
+const readLinkEntry = z.object({
+  kind: z.literal('readLink'),
+  path: z.string(),
+  atMs: z.number(),
+  result: z.union([z.object({ ok: z.literal(true), target: z.string() }), z.object({ ok: z.literal(false), error: fsError })]),
+});
+
 const connectionEvent = z.discriminatedUnion('kind', [
   z.object({ atMs: z.number(), kind: z.literal('connected') }),
   z.object({ atMs: z.number(), kind: z.literal('data'), bytes: z.number(), text: z.string() }),
@@ -91,7 +98,7 @@ const connectEntry = z.object({
   result: z.object({ connected: z.boolean(), events: z.array(connectionEvent), durationMs: z.number() }),
 });
 
-export const recordingEntrySchema = z.discriminatedUnion('kind', [commandEntry, readFileEntry, statEntry, listDirEntry, connectEntry]);
+export const recordingEntrySchema = z.discriminatedUnion('kind', [commandEntry, readFileEntry, statEntry, listDirEntry, readLinkEntry, connectEntry]);
 
 export const recordingSchema = z.object({
   format: z.literal(RECORDING_FORMAT),

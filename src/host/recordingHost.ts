@@ -9,6 +9,7 @@ import type {
   HostInfo,
   ListDirResult,
   ReadFileOptions,
+  ReadLinkResult,
   StatResult,
 } from './types.js';
 import { RECORDING_FORMAT, RECORDING_VERSION, type Recording, type RecordingEntry } from './recording.js';
@@ -55,6 +56,13 @@ export class RecordingHost implements Host {
     const atMs = this.offset();
     const result = await this.inner.listDir(path);
     this.entries.push({ kind: 'listDir', path, atMs, result });
+    return result;
+  }
+
+  async readLink(path: string): Promise<ReadLinkResult> {
+    const atMs = this.offset();
+    const result = await this.inner.readLink(path);
+    this.entries.push({ kind: 'readLink', path, atMs, result });
     return result;
   }
 

@@ -60,6 +60,8 @@ export type StatResult =
 
 export type ListDirResult = { ok: true; entries: string[] } | { ok: false; error: FsError };
 
+export type ReadLinkResult = { ok: true; target: string } | { ok: false; error: FsError };
+
 export type ConnectTarget = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
 export interface ConnectOptions {
@@ -100,6 +102,8 @@ export interface Host {
   readFile(path: string, options?: ReadFileOptions): Promise<FileReadResult>;
   stat(path: string): Promise<StatResult>;
   listDir(path: string): Promise<ListDirResult>;
+  /** Where a symbolic link points (e.g. /proc/PID/fd/N → socket:[INODE]). */
+  readLink(path: string): Promise<ReadLinkResult>;
   connect(target: ConnectTarget, options: ConnectOptions): Promise<ConnectResult>;
   /** Wall clock, epoch ms. */
   now(): number;

@@ -42,7 +42,7 @@ describe('flow lint', () => {
     const problems = await lintFiles([fixturePath('flows', 'broken.yaml')], PROBES);
     expect(problems.map((p) => `${p.file.split('/').pop()}:${p.line}:${p.column}: ${p.message}`)).toEqual([
       'broken.yaml:18:15: node "decide-it" goes to "nowhere", which does not exist',
-      'broken.yaml:19:23: fact path "listening-sockets.sockets" is not declared by probe listening-sockets: no field "sockets" after "(facts)" (declared: tcp, unix, ownersVisible)',
+      'broken.yaml:19:23: fact path "listening-sockets.sockets" is not declared by probe listening-sockets: no field "sockets" after "(facts)" (declared: tcp, unix, ownersVisible, via)',
       'broken.yaml:25:5: node "spin" has no path to an end node',
       'broken.yaml:34:5: node "orphan" is unreachable from start "look"',
     ]);

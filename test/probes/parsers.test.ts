@@ -7,7 +7,9 @@ import { listeningSocketsProbe } from '../../probes/listening-sockets.js';
 import { processesProbe, parsePs } from '../../probes/processes.js';
 import { parseIpAddr } from '../../probes/local-addresses.js';
 import { parseTcpListeners, parseUnixListeners, splitHostPort } from '../../probes/ssOutput.js';
-import { asUser, commandFixture, commandResults, context } from '../support/fixtures.js';
+import { readFileSync } from 'node:fs';
+import { SourceResults } from '../../src/probe/contract.js';
+import { asResult, asUser, commandFixture, commandResults, context, fixturePath } from '../support/fixtures.js';
 
 const statusOf = (fn: () => unknown) => {
   try {
@@ -150,15 +152,32 @@ describe('ss listings', () => {
       { path: '/run/my app.sock', recvQ: 0, sendQ: 5, processes: [{ name: 'php-fpm', pid: 7, fd: 3 }] },
     ]);
   });
+  const ssGathered = (tcp: { stdout: string; stderr: string; exitCode: number | null }, unix = { stdout: '', stderr: '', exitCode: 0 }) =>
+    new SourceResults([], 0, {
+      via: 'ss',
+      tcp: { command: { file: 'ss', args: ['-ltnp'], timeoutMs: 1 }, result: asResult(tcp) },
+      unix: { command: { file: 'ss', args: ['-lxp'], timeoutMs: 1 }, result: asResult(unix) },
+    });
+
   it('marks owners hidden when not root', () => {
-    const f = commandFixture('ss-ltnp-nonroot');
-    const facts = listeningSocketsProbe.parse(commandResults(['tcp', 'unix'], [f, { stdout: '', stderr: '', exitCode: 0 }]), context(asUser(1000)));
+    const facts = listeningSocketsProbe.parse(ssGathered(commandFixture('ss-ltnp-nonroot')), context(asUser(1000)));
     expect(facts.ownersVisible).toBe(false);
     expect(listeningSocketsProbe.partialReason?.(facts, context(asUser(1000)))).toMatch(/not root/);
   });
+
   it('says denied when ss itself is refused', () => {
     const refused = { stdout: '', stderr: 'Cannot open netlink socket: Operation not permitted\n', exitCode: 1 };
-    expect(statusOf(() => listeningSocketsProbe.parse(commandResults(['tcp', 'unix'], [refused, refused]), context(asUser(1000))))).toMatchObject({ status: 'denied' });
+    expect(statusOf(() => listeningSocketsProbe.parse(ssGathered(refused, refused), context(asUser(1000))))).toMatchObject({ status: 'denied', sudo: 'sudo ss -ltnp' });
+  });
+
+  it('reads /proc/net when ss is not installed (recorded /proc/net/tcp and unix)', () => {
+    const results = new SourceResults([], 0, { via: 'proc', tcp4: readFileSync(fixturePath('proc', 'net-tcp.txt'), 'utf8'), tcp6: readFileSync(fixturePath('proc', 'net-tcp6.txt'), 'utf8'), unix: readFileSync(fixturePath('proc', 'net-unix.txt'), 'utf8'), why: '' });
+    const facts = listeningSocketsProbe.parse(results, context());
+    expect(facts.via).toBe('proc');
+    expect(facts.tcp).toContainEqual({ host: '127.0.0.1', port: 18085, interface: null, recvQ: 0, sendQ: null, processes: [] });
+    expect(facts.tcp.find((t) => t.host === '::')).toBeTruthy();
+    expect(facts.unix).toContainEqual({ path: '/tmp/lab1/fix.sock', recvQ: 0, sendQ: null, processes: [] });
+    expect(listeningSocketsProbe.partialReason?.(facts, context())).toMatch(/ss not installed/);
   });
 });
 

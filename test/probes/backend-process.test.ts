@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseProcNetTcp, parseProcNetUnix, socketInode } from '../../probes/procNet.js';
+import { detectKind, readGunicornConfig, readPumaConfig } from '../../probes/serverKind.js';
+import { fixturePath } from '../support/fixtures.js';
+
+describe('/proc/net readers (recorded here, with a Node listener on 127.0.0.1:18085)', () => {
+  it('finds TCP listeners with their inode and accept queue', () => {
+    const tcp = parseProcNetTcp(readFileSync(fixturePath('proc', 'net-tcp.txt'), 'utf8'), 4);
+    expect(tcp).toContainEqual({ host: '127.0.0.1', port: 18085, inode: 153893, acceptQueue: 0 });
+    expect(tcp.every((l) => l.port > 0)).toBe(true);
+    const fds = readFileSync(fixturePath('proc', 'node-fds.txt'), 'utf8');
+    expect(fds.split('\n').map((l) => socketInode(l.split(' ')[1] ?? ''))).toContain(153893);
+  });
+  it('decodes IPv6 addresses', () => {
+    const line = (hex: string) => `  sl  local_address remote_address st\n   0: ${hex}:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1\n`;
+    expect(parseProcNetTcp(line('00000000000000000000000001000000'), 6)[0]!.host).toBe('::1');
+    expect(parseProcNetTcp(line('00000000000000000000000000000000'), 6)[0]!.host).toBe('::');
+    expect(parseProcNetTcp(line('0000000000000000FFFF00000100007F'), 6)[0]!.host).toBe('::ffff:127.0.0.1');
+    expect(parseProcNetTcp(line('B80D0120000000000000000001000000'), 6)[0]!.host).toBe('2001:db8::1');
+  });
+  it('finds listening unix sockets', () => {
+    expect(parseProcNetUnix(readFileSync(fixturePath('proc', 'net-unix.txt'), 'utf8'))).toContainEqual({ path: '/tmp/lab1/fix.sock', inode: 153366 });
+  });
+  it('ignores what is not a listener', () => {
+    expect(parseProcNetTcp('header\n   3: 0100007F:8E4D 0100007F:E2B6 06 00000000:00000000 03:00000000 00000000 0 0 0 3\n', 4)).toEqual([]);
+    expect(() => parseProcNetTcp('header\n   3: nonsense 0100007F:E2B6 0A 00000000:00000000 03:00000000 00000000 0 0 0 3\n', 4)).toThrow(/unreadable/);
+  });
+});
+
+describe('server kinds and their idle timeouts', () => {
+  it.each([
+    ['node', 'node /srv/app/server.js', { kind: 'node', idleTimeoutSec: 5, source: 'default' }],
+    ['gunicorn', '/usr/bin/python3 /usr/bin/gunicorn -b 127.0.0.1:8000 app:app', { kind: 'gunicorn', workerClass: 'sync', idleTimeoutSec: 0 }],
+    ['gunicorn', 'gunicorn -k gthread --keep-alive 10 app:app', { kind: 'gunicorn', workerClass: 'gthread', idleTimeoutSec: 10, source: 'flag' }],
+    ['gunicorn', 'gunicorn --worker-class=uvicorn.workers.UvicornWorker app:app', { kind: 'gunicorn', workerClass: 'uvicorn.workers.UvicornWorker', idleTimeoutSec: 2, source: 'default' }],
+    ['python3', 'python3 -m uvicorn app:app --timeout-keep-alive 30', { kind: 'uvicorn', idleTimeoutSec: 30, source: 'flag' }],
+    ['ruby', 'puma 6.4.0 (tcp://0.0.0.0:3000) [app]', { kind: 'puma', idleTimeoutSec: 20 }],
+    ['php-fpm8.2', 'php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)', { kind: 'php-fpm', idleTimeoutSec: null, source: 'not-applicable' }],
+    ['apache2', '/usr/sbin/apache2 -k start', { kind: 'apache', idleTimeoutSec: 5 }],
+    ['myserver', '/opt/bin/myserver --port 8080', { kind: 'unknown', idleTimeoutSec: null, source: 'unknown' }],
+  ])('%s: %s', (comm, args, expected) => {
+    expect(detectKind(comm, args)).toMatchObject(expected);
+  });
+  it('reads keep-alive from gunicorn and puma config files', () => {
+    expect(readGunicornConfig('bind = "127.0.0.1:8000"\nworker_class = "gthread"\nkeepalive = 75\n')).toEqual({ keepalive: 75, workerClass: 'gthread' });
+    expect(readGunicornConfig('# nothing here\n')).toEqual({ keepalive: null, workerClass: null });
+    expect(readPumaConfig('workers 2\npersistent_timeout 65\n')).toBe(65);
+  });
+});
