@@ -4,6 +4,8 @@ import { backendListenersProbe } from './backend-listeners.js';
 import { backendProcessProbe } from './backend-process.js';
 import { errorLogProbe } from './error-log.js';
 import { keepaliveMeasureProbe } from './keepalive-measure.js';
+import { listenQueueProbe } from './listen-queue.js';
+import { oomKillsProbe } from './oom-kills.js';
 import { listeningSocketsProbe } from './listening-sockets.js';
 import { localAddressesProbe } from './local-addresses.js';
 import { nginxConfigProbe } from './nginx-config.js';
@@ -27,5 +29,7 @@ export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
     errorLogProbe,
     accessLogProbe,
     keepaliveMeasureProbe,
+    listenQueueProbe,
+    oomKillsProbe,
   ].map((probe) => [probe.id, probe as unknown as ProbeDefinition]),
 );

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
+import type { backendListenersProbe } from './backend-listeners.js';
+import { readKernelLog, type KernelLine, type KernelLog } from './kernelLog.js';
+
+type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
+
+/** TcpExt counters about the listen queues, since boot. */
+export const COUNTERS = ['ListenOverflows', 'ListenDrops', 'TCPReqQFullDrop', 'TCPReqQFullDoCookies', 'SyncookiesSent'] as const;
+const SAMPLE_GAP_MS = 3_000;
+
+/**
+ * /proc/net/netstat holds pairs of lines, names then values:
+ *   TcpExt: SyncookiesSent SyncookiesRecv … ListenOverflows ListenDrops …
+ *   TcpExt: 0 0 … 12 12 …
+ */
+export function parseNetstat(text: string): Record<string, number> {
+  const lines = text.split('\n');
+  const counters: Record<string, number> = {};
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const names = lines[i]!.split(/\s+/);
+    const values = lines[i + 1]!.split(/\s+/);
+    if (names[0] !== 'TcpExt:' || values[0] !== 'TcpExt:') continue;
+    names.slice(1).forEach((name, k) => {
+      const value = Number(values[k + 1]);
+      if (name && Number.isFinite(value)) counters[name] = value;
+    });
+    i++;
+  }
+  return counters;
+}
+
+/** "Possible SYN flooding on port 3000. Sending cookies." / "… on port 127.0.0.1:8000. Dropping request." */
+export function findSynFloods(lines: KernelLine[]): Array<{ timeMs: number; port: number; address: string | null; action: string }> {
+  const out = [];
+  for (const line of lines) {
+    const match = /Possible SYN flooding on port (?:(\S+):)?(\d+)\. (Sending cookies|Dropping request)/.exec(line.text);
+    if (match) out.push({ timeMs: line.timeMs, port: Number(match[2]), address: match[1] ?? null, action: match[3]! });
+  }
+  return out;
+}
+
+interface Gathered {
+  first: string;
+  second: string;
+  gapMs: number;
+  sysctls: Record<string, string | null>;
+  kernel: KernelLog | { error: string };
+}
+
+const SYSCTLS = {
+  somaxconn: '/proc/sys/net/core/somaxconn',
+  tcpMaxSynBacklog: '/proc/sys/net/ipv4/tcp_max_syn_backlog',
+  tcpAbortOnOverflow: '/proc/sys/net/ipv4/tcp_abort_on_overflow',
+  tcpSyncookies: '/proc/sys/net/ipv4/tcp_syncookies',
+} as const;
+
+export const listenQueueProbe = defineProbe({
+  id: 'listen-queue',
+  title: 'Accept queues',
+  description: "Whether backends' accept queues overflow now: queue fill per listener, and the kernel's overflow counters sampled twice for a rate.",
+  requiresRoot: false,
+  timeoutMs: 25_000,
+  dependsOn: ['backend-listeners'],
+  facts: z.object({
+    counters: z.record(z.string(), z.object({ before: z.number().describe('Value at the first reading'), after: z.number().describe('Value at the second reading'), perSec: z.number().describe('Increase per second between the readings') })).describe('TcpExt listen-queue counters: ListenOverflows, ListenDrops, TCPReqQFullDrop, TCPReqQFullDoCookies, SyncookiesSent'),
+    overflowsPerSec: z.number().describe('ListenOverflows per second during the sample: accept queues overflowing right now'),
+    sampleSec: z.number().describe('Seconds between the two readings'),
+    somaxconn: z.number().int().nullable().describe('net.core.somaxconn: caps every listen backlog (accept queue)'),
+    tcpMaxSynBacklog: z.number().int().nullable().describe('net.ipv4.tcp_max_syn_backlog: the SYN queue, not the accept queue'),
+    tcpAbortOnOverflow: z.boolean().nullable().describe('On overflow: true sends RST (refused/reset), false drops the ACK (hangs → timeouts)'),
+    tcpSyncookies: z.number().int().nullable().describe('net.ipv4.tcp_syncookies (1: when the SYN queue is full)'),
+    queues: z
+      .array(
+        z.object({
+          address: z.string().describe('Backend address'),
+          recvQ: z.number().int().describe('Connections waiting to be accepted'),
+          sendQ: z.number().int().nullable().describe('Backlog limit'),
+          full: z.boolean().describe('Recv-Q reached the backlog'),
+          cappedBySomaxconn: z.boolean().describe('The backlog equals somaxconn: the backend asked for at least that much'),
+        }),
+      )
+      .describe('Accept queue of each listening backend'),
+    synFloods: z.array(z.object({ time: z.string().describe('When'), port: z.number().int().describe('Port'), address: z.string().nullable().describe('Address, on newer kernels'), action: z.string().describe('Sending cookies or Dropping request') })).describe('SYN flood warnings in the kernel log in the window'),
+    kernelLog: z.string().describe('Where kernel messages came from, or why they could not be read'),
+  }),
+  sources: () => [],
+  gatherPlan: ({ options }) => [
+    `read /proc/net/netstat, wait ${SAMPLE_GAP_MS / 1000} s, read it again`,
+    `read ${Object.values(SYSCTLS).join(' ')}`,
+    `journalctl -k --since ${Math.round(options.sinceMs / 60_000)} min ago (else dmesg) for SYN flood lines`,
+  ],
+  gather: async (host, { options }): Promise<Gathered> => {
+    const read = async (path: string) => {
+      const file = await host.readFile(path);
+      if (!file.ok) throw new ProbeStatusError(file.error.code === 'EACCES' ? 'denied' : 'unavailable', file.error.message);
+      return file.content;
+    };
+    const started = host.now();
+    const first = await read('/proc/net/netstat');
+    await host.sleep(SAMPLE_GAP_MS);
+    const second = await read('/proc/net/netstat');
+    const gapMs = Math.max(1, host.now() - started);
+    const sysctls: Record<string, string | null> = {};
+    for (const [name, path] of Object.entries(SYSCTLS)) {
+      const file = await host.readFile(path);
+      sysctls[name] = file.ok ? file.content.trim() : null;
+    }
+    const kernel = await readKernelLog(host, host.now() - options.sinceMs).catch((error: Error) => ({ error: error.message }));
+    return { first, second, gapMs, sysctls, kernel };
+  },
+  parse: (results, context) => {
+    const g = results.gathered as Gathered;
+    const before = parseNetstat(g.first);
+    const after = parseNetstat(g.second);
+    if (!('ListenOverflows' in before)) throw new ProbeStatusError('error', '/proc/net/netstat has no TcpExt ListenOverflows counter');
+    const sampleSec = g.gapMs / 1000;
+    const counters: Record<string, { before: number; after: number; perSec: number }> = {};
+    for (const name of COUNTERS) {
+      if (!(name in before) || !(name in after)) continue;
+      counters[name] = { before: before[name]!, after: after[name]!, perSec: Math.round(((after[name]! - before[name]!) / sampleSec) * 100) / 100 };
+    }
+    const num = (v: string | null | undefined) => (v != null && /^\d+$/.test(v) ? Number(v) : null);
+    const somaxconn = num(g.sysctls['somaxconn']);
+    const listeners = context.deps['backend-listeners'] as ListenerFacts;
+    const queues = listeners.backends
+      .filter((b) => b.recvQ !== null)
+      .map((b) => ({ address: b.address, recvQ: b.recvQ!, sendQ: b.sendQ, full: b.sendQ !== null && b.sendQ > 0 && b.recvQ! >= b.sendQ, cappedBySomaxconn: somaxconn !== null && b.sendQ === somaxconn }));
+    const abort = num(g.sysctls['tcpAbortOnOverflow']);
+    return {
+      counters,
+      overflowsPerSec: counters['ListenOverflows']?.perSec ?? 0,
+      sampleSec,
+      somaxconn,
+      tcpMaxSynBacklog: num(g.sysctls['tcpMaxSynBacklog']),
+      tcpAbortOnOverflow: abort === null ? null : abort === 1,
+      tcpSyncookies: num(g.sysctls['tcpSyncookies']),
+      queues,
+      synFloods: 'error' in g.kernel ? [] : findSynFloods(g.kernel.lines).map((s) => ({ time: new Date(s.timeMs).toISOString(), port: s.port, address: s.address, action: s.action })),
+      kernelLog: 'error' in g.kernel ? `not read: ${g.kernel.error}` : g.kernel.source,
+    };
+  },
+  summarize: (facts) =>
+    `ListenOverflows ${facts.overflowsPerSec}/s over ${facts.sampleSec.toFixed(1)} s; ${facts.queues.filter((q) => q.full).length} full queue(s); somaxconn ${facts.somaxconn ?? '?'}` +
+    (facts.synFloods.length ? `; ${facts.synFloods.length} SYN flood warning(s)` : ''),
+  partialReason: (facts) => (facts.kernelLog.startsWith('not read') ? `kernel log ${facts.kernelLog}` : undefined),
+});

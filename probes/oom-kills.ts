@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { defineProbe } from '../src/probe/contract.js';
+import { readKernelLog, type KernelLine, type KernelLog } from './kernelLog.js';
+import type { backendProcessProbe } from './backend-process.js';
+
+type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
+
+export interface OomVictim {
+  timeMs: number;
+  pid: number;
+  comm: string;
+  anonRssKb: number;
+  constraint: 'memcg' | 'global' | 'unknown';
+  memcg: string | null;
+}
+
+/**
+ * Both OOM formats and the cgroup variant (reference section 6):
+ *   Out of memory: Kill process 23187 (node) score 912 or sacrifice child          (old; then:)
+ *   Killed process 23187 (node) total-vm:2811388kB, anon-rss:1873404kB, …
+ *   oom-kill:constraint=CONSTRAINT_MEMCG,…,task_memcg=/rdtest,task=python3,pid=3491,uid=0
+ *   Memory cgroup out of memory: Killed process 3491 (python3) total-vm:78028kB, anon-rss:65024kB, …
+ *   Out of memory: Killed process 4242 (gunicorn) total-vm:1520560kB, anon-rss:1211304kB, …
+ */
+export function findOomVictims(lines: KernelLine[]): OomVictim[] {
+  const victims: OomVictim[] = [];
+  const constraints = new Map<number, { constraint: 'memcg' | 'global'; memcg: string | null }>();
+  for (const line of lines) {
+    const detail = /oom-kill:constraint=(\w+),.*?(?:task_memcg=([^,]*),)?task=[^,]*,pid=(\d+)/.exec(line.text);
+    if (detail) {
+      constraints.set(Number(detail[3]), { constraint: detail[1] === 'CONSTRAINT_MEMCG' ? 'memcg' : 'global', memcg: detail[2] ?? null });
+      continue;
+    }
+    const killed = /^(Memory cgroup out of memory: |Out of memory: )?Killed process (\d+) \(([^)]*)\) total-vm:\d+kB, anon-rss:(\d+)kB/.exec(line.text);
+    if (!killed) continue;
+    const pid = Number(killed[2]);
+    const known = constraints.get(pid);
+    victims.push({
+      timeMs: line.timeMs,
+      pid,
+      comm: killed[3]!,
+      anonRssKb: Number(killed[4]),
+      constraint: known?.constraint ?? (killed[1]?.startsWith('Memory cgroup') ? 'memcg' : killed[1] ? 'global' : 'unknown'),
+      memcg: known?.memcg ?? null,
+    });
+  }
+  return victims;
+}
+
+export const oomKillsProbe = defineProbe({
+  id: 'oom-kills',
+  title: 'OOM kills',
+  description: 'Processes the kernel killed for memory in the window, matched to the backends.',
+  requiresRoot: 'partial',
+  rootNote: 'without root the journal and dmesg may be closed (adm/systemd-journal group, kernel.dmesg_restrict)',
+  timeoutMs: 20_000,
+  uses: ['backend-process'],
+  facts: z.object({
+    source: z.enum(['journalctl', 'dmesg']).describe('Where kernel messages were read'),
+    note: z.string().nullable().describe('Why the journal was not used, when it was not'),
+    victims: z
+      .array(
+        z.object({
+          time: z.string().describe('When, ISO time'),
+          timeMs: z.number().describe('When, epoch ms'),
+          pid: z.number().int().describe('Killed pid'),
+          comm: z.string().describe('Killed process name'),
+          anonRssMb: z.number().describe('Its anonymous memory when killed, MB'),
+          constraint: z.enum(['memcg', 'global', 'unknown']).describe('memcg: a cgroup limit was hit; global: the machine ran out'),
+          memcg: z.string().nullable().describe('The cgroup whose limit was hit'),
+          backend: z.string().nullable().describe('Backend address the victim belonged to (same pid or process name)'),
+        }),
+      )
+      .describe('OOM kills in the window'),
+    count: z.number().int().describe('Number of OOM kills in the window'),
+    backendVictims: z.number().int().describe('OOM kills of backend processes'),
+  }),
+  sources: () => [],
+  gatherPlan: ({ options }) => [`journalctl -k --since ${Math.round(options.sinceMs / 60_000)} min ago (else dmesg --time-format=iso)`],
+  gather: (host, { options }) => readKernelLog(host, host.now() - options.sinceMs),
+  parse: (results, context) => {
+    const log = results.gathered as KernelLog;
+    const processes = context.deps['backend-process'] as ProcessFacts | undefined;
+    const victims = findOomVictims(log.lines).map((v) => {
+      const backend = processes?.backends.find((b) => b.pid === v.pid || b.workers.some((w) => w.pid === v.pid) || (b.comm !== null && b.comm === v.comm));
+      return {
+        time: new Date(v.timeMs).toISOString(),
+        timeMs: v.timeMs,
+        pid: v.pid,
+        comm: v.comm,
+        anonRssMb: Math.round(v.anonRssKb / 102.4) / 10,
+        constraint: v.constraint,
+        memcg: v.memcg,
+        backend: backend?.address ?? null,
+      };
+    });
+    return { source: log.source, note: log.note, victims, count: victims.length, backendVictims: victims.filter((v) => v.backend).length };
+  },
+  summarize: (facts) =>
+    facts.count === 0 ? `no OOM kills (${facts.source})` : `${facts.count} OOM kill(s): ${facts.victims.map((v) => `${v.comm} ${v.pid}${v.backend ? ` (${v.backend})` : ''}`).join(', ')}`,
+});

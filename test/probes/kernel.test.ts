@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseDmesgIso, parseJournalKernel } from '../../probes/kernelLog.js';
+import { findOomVictims } from '../../probes/oom-kills.js';
+import { findSynFloods, parseNetstat } from '../../probes/listen-queue.js';
+import { fixturePath } from '../support/fixtures.js';
+
+const read = (...parts: string[]) => readFileSync(fixturePath(...parts), 'utf8');
+
+describe('kernel log readers', () => {
+  it('reads dmesg --time-format=iso recorded here during a real cgroup OOM kill', () => {
+    const lines = parseDmesgIso(read('kernel', 'dmesg-oom-memcg.txt'));
+    expect(lines.length).toBeGreaterThan(50);
+    expect(lines[0]!.text).toBe('python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0');
+    expect(new Date(lines[0]!.timeMs).toISOString()).toBe('2026-11-21T09:52:10.491Z');
+    expect(findOomVictims(lines)).toEqual([{ timeMs: Date.parse('2026-11-21T09:52:10.494Z'), pid: 3491, comm: 'python3', anonRssKb: 65024, constraint: 'memcg', memcg: '/rdtest' }]);
+  });
+
+  it('reads journalctl -k short-iso of an old kernel (documented): Kill process … or sacrifice child', () => {
+    const lines = parseJournalKernel(read('kernel', 'journalctl-oom-old-kernel.documented.txt'));
+    expect(lines).toHaveLength(4);
+    expect(lines[0]!.timeMs).toBe(Date.parse('2019-06-03T10:12:01+02:00'));
+    expect(findOomVictims(lines)).toEqual([{ timeMs: Date.parse('2019-06-03T10:12:01+02:00'), pid: 23187, comm: 'node', anonRssKb: 1873404, constraint: 'unknown', memcg: null }]);
+    expect(findSynFloods(lines)).toEqual([{ timeMs: Date.parse('2019-06-03T10:12:05+02:00'), port: 3000, address: null, action: 'Sending cookies' }]);
+  });
+
+  it('reads journalctl -k short-iso-precise (documented): global OOM with its cgroup, newer SYN flood format', () => {
+    const lines = parseJournalKernel(read('kernel', 'journalctl-oom-global.documented.txt'));
+    expect(findOomVictims(lines)).toEqual([{ timeMs: Date.parse('2024-02-11T03:14:07.118Z'), pid: 4242, comm: 'gunicorn', anonRssKb: 1211304, constraint: 'global', memcg: '/system.slice/gunicorn.service' }]);
+    expect(findSynFloods(lines)).toEqual([{ timeMs: Date.parse('2024-02-11T03:14:09.000Z'), port: 8000, address: '127.0.0.1', action: 'Sending cookies' }]);
+  });
+
+  it('ignores lines that are not kernel log lines', () => {
+    expect(parseDmesgIso('[    0.000000] Linux version 6.1\nnonsense\n')).toEqual([]);
+    expect(parseJournalKernel('-- No entries --\n')).toEqual([]);
+    expect(findOomVictims([{ timeMs: 0, text: 'Killed process without details' }])).toEqual([]);
+  });
+});
+
+describe('TcpExt counters', () => {
+  it('reads the recorded /proc/net/netstat', () => {
+    const counters = parseNetstat(read('proc', 'net-netstat.txt'));
+    for (const name of ['ListenOverflows', 'ListenDrops', 'TCPReqQFullDrop', 'TCPReqQFullDoCookies', 'SyncookiesSent']) expect(counters[name]).toBeTypeOf('number');
+    expect(Object.keys(counters).length).toBeGreaterThan(50);
+  });
+  it('finds nothing in text without TcpExt', () => {
+    expect(parseNetstat('IpExt: InNoRoutes\nIpExt: 0\n')).toEqual({});
+  });
+});
