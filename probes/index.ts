@@ -11,6 +11,7 @@ import { localAddressesProbe } from './local-addresses.js';
 import { nginxConfigProbe } from './nginx-config.js';
 import { nginxTestProbe } from './nginx-test.js';
 import { nginxVersionProbe } from './nginx-version.js';
+import { nginxRuntimeProbe } from './nginx-runtime.js';
 import { processesProbe } from './processes.js';
 import { somaxconnProbe } from './somaxconn.js';
 
@@ -31,5 +32,6 @@ export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
     keepaliveMeasureProbe,
     listenQueueProbe,
     oomKillsProbe,
+    nginxRuntimeProbe,
   ].map((probe) => [probe.id, probe as unknown as ProbeDefinition]),
 );

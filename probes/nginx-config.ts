@@ -54,6 +54,13 @@ export const nginxConfigProbe = defineProbe({
     configFile: z.string().nullable().describe('The main config file (first in the dump)'),
     files: z.array(z.string()).describe('Every file nginx loaded, in load order'),
     defaultsFor: z.string().describe('The nginx version whose defaults the effective settings use'),
+    workers: z
+      .object({
+        processes: z.string().describe('worker_processes as written (auto or a number)'),
+        connections: z.number().int().describe('events { worker_connections } (default 512)'),
+        rlimitNofile: z.number().int().nullable().describe('worker_rlimit_nofile, if set'),
+      })
+      .describe('Worker capacity settings'),
     upstreams: z.array(upstreamSchema).describe('upstream{} blocks'),
     locations: z.array(locationSchema).describe('Every location with its target and effective proxy settings'),
     ...logsSchema,
@@ -96,6 +103,7 @@ export const nginxConfigProbe = defineProbe({
       configFile: files[0]?.path ?? null,
       files: files.map((f) => f.path),
       defaultsFor: model.defaultsFor,
+      workers: model.workers,
       upstreams: model.upstreams.map((u) => ({ ...u, serverCount: u.servers.length })),
       locations: model.locations,
       errorLogs: model.errorLogs.map((l) => ({ ...l, path: absolute(l.path) })),

@@ -81,6 +81,8 @@ export interface AccessLogModel {
 }
 
 export interface ConfigModel {
+  /** Main-context capacity settings: worker_processes, events { worker_connections }, worker_rlimit_nofile. */
+  workers: { processes: string; connections: number; rlimitNofile: number | null };
   nginxVersion: string | null;
   /** Defaults were taken for this version (or assumed older than 1.29.7 when unknown). */
   defaultsFor: string;
@@ -108,6 +110,7 @@ export function buildModel(set: ConfigSet, options: ModelOptions): ConfigModel {
   const version = options.version;
   const modern = version !== null && atLeast(version, 1, 29, 7);
   const model: ConfigModel = {
+    workers: { processes: '1', connections: 512, rlimitNofile: null },
     nginxVersion: version ? formatVersion(version) : null,
     defaultsFor: version ? formatVersion(version) : 'unknown nginx version: defaults of releases before 1.29.7 assumed',
     files: set.files.map((f) => f.path),
@@ -131,6 +134,9 @@ export function buildModel(set: ConfigSet, options: ModelOptions): ConfigModel {
       model.errorLogs.push({ path: directive.args[0].value, level: directive.args[1]?.value ?? 'error', file: directive.file, line: directive.line });
     }
     if (directive.name === 'upstream' && context === 'http' && directive.block) model.upstreams.push(upstreamModel(directive, set, modern, version));
+    if (directive.name === 'worker_processes' && context === '' && directive.args[0]) model.workers.processes = directive.args[0].value;
+    if (directive.name === 'worker_connections' && context === 'events' && directive.args[0]) model.workers.connections = Number(directive.args[0].value);
+    if (directive.name === 'worker_rlimit_nofile' && context === '' && directive.args[0]) model.workers.rlimitNofile = Number(directive.args[0].value);
   }
   if (!placed.some((p) => p.directive.name === 'error_log' && p.parents.length === 0)) {
     model.errorLogs.unshift({ path: options.defaultErrorLog ?? '/var/log/nginx/error.log', level: 'error', file: null, line: null });

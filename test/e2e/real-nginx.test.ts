@@ -17,13 +17,14 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
   let staticPort: number;
   let socket: string;
   let nginxPort: number;
+  let nginxPid: number;
 
   beforeAll(async () => {
     lab = await createLab('e2e');
     [apiPort, staticPort] = [await freePort(), await freePort()];
     socket = join(lab.dir, 'php.sock');
     await lab.startBackend({ port: staticPort });
-    ({ conf, port: nginxPort } = await lab.startNginx({
+    ({ conf, port: nginxPort, pid: nginxPid } = await lab.startNginx({
       http: `upstream api {\n  server 127.0.0.1:${apiPort};\n  keepalive 8;\n}\nupstream php {\n  server unix:${socket};\n}`,
       server: `location / {\n  proxy_pass http://api;\n}\nlocation /static/ {\n  proxy_pass http://127.0.0.1:${staticPort};\n}\nlocation /php/ {\n  proxy_pass http://php;\n}`,
     }));
@@ -95,6 +96,15 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
     expect((byId['error-log']!.facts['signatures'] as Array<{ upstreams: Record<string, number> }>)[0]!.upstreams).toEqual({ [`127.0.0.1:${apiPort}`]: 1 });
     expect(byId['access-log']).toMatchObject({ status: 'ok', facts: { status502: 1 } });
     expect(run.code).toBe(0);
+  });
+
+  it('nginx-runtime finds this nginx: master, worker, clean config test, capacity', async () => {
+    const run = await runCli(['probe', '--json', '--nginx-bin', nginx!, '--nginx-conf', conf, 'nginx-runtime']);
+    const { probes } = JSON.parse(run.stdout) as { probes: Array<{ id: string; status: string; facts: Record<string, unknown> }> };
+    const runtime = probes.find((p) => p.id === 'nginx-runtime')!;
+    expect(runtime).toMatchObject({ status: 'ok', facts: { running: true, masterPid: nginxPid, configTest: 'ok', workerConnections: 128, connectionsExceedFiles: false } });
+    expect(runtime.facts['workers']).toHaveLength(1);
+    expect(runtime.facts['workerOpenFilesLimit']).toBeGreaterThan(128);
   });
 
   it('says "unknown", not "down", when it cannot read the config', async () => {

@@ -47,3 +47,21 @@ describe('TcpExt counters', () => {
     expect(parseNetstat('IpExt: InNoRoutes\nIpExt: 0\n')).toEqual({});
   });
 });
+
+describe('nginx runtime helpers', () => {
+  it('reads Max open files from a recorded /proc/PID/limits', async () => {
+    const { parseLimits } = await import('../../probes/nginx-runtime.js');
+    const limits = parseLimits(read('proc', 'nginx-worker-limits.txt'));
+    expect(limits.openFilesSoft).toBeGreaterThan(0);
+    expect(limits.openFilesHard).toBeGreaterThanOrEqual(limits.openFilesSoft!);
+    expect(parseLimits('nothing here')).toEqual({ openFilesSoft: null, openFilesHard: null });
+  });
+  it('picks the master started with the diagnosed config', async () => {
+    const { findMaster } = await import('../../probes/nginx-runtime.js');
+    const proc = (pid: number, args: string) => ({ pid, ppid: 1, uid: 0, elapsedSec: 1, startedAtMs: 0, comm: 'nginx', args });
+    const processes = [proc(10, 'nginx: master process /usr/sbin/nginx -g daemon on; master_process on;'), proc(20, 'nginx: master process nginx -c /tmp/lab/nginx.conf'), proc(30, 'nginx: worker process')];
+    expect(findMaster(processes, '/tmp/lab/nginx.conf')).toMatchObject({ master: { pid: 20 }, masters: 2 });
+    expect(findMaster(processes, undefined)).toMatchObject({ master: { pid: 10 } });
+    expect(findMaster(processes, '/elsewhere.conf').master).toBeNull();
+  });
+});

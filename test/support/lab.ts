@@ -55,7 +55,7 @@ export async function waitForListen(target: { port: number } | { path: string },
 export interface Lab {
   dir: string;
   /** Writes nginx.conf (upstream blocks at http level, locations in the one server) and starts nginx in the foreground. */
-  startNginx(config: { http?: string; server: string }): Promise<{ conf: string; port: number }>;
+  startNginx(config: { http?: string; server: string }): Promise<{ conf: string; port: number; pid: number }>;
   /** A Node HTTP backend answering 200 on a loopback port or a unix socket. */
   startBackend(where: { port: number } | { path: string }): Promise<ChildProcess>;
   stop(child: ChildProcess): Promise<void>;
@@ -101,7 +101,7 @@ export async function createLab(name: string, baseDir?: string): Promise<Lab> {
       } catch (error) {
         throw new Error(`nginx did not start: ${stderr || (error as Error).message}`);
       }
-      return { conf, port };
+      return { conf, port, pid: child.pid! };
     },
     async startBackend(where) {
       const listen = 'port' in where ? `${where.port}, '127.0.0.1'` : JSON.stringify(where.path);
