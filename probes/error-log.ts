@@ -51,6 +51,7 @@ export const errorLogProbe = defineProbe({
           peer: z.string().describe('Upstream peer'),
           method: z.string().describe('Request method'),
           route: z.string().describe('Route prefix'),
+          examplePath: z.string().describe('One request path of the group, as logged'),
           count: z.number().int().describe('Lines'),
           firstSeen: z.string().describe('First line'),
           lastSeen: z.string().describe('Last line'),

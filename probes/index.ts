@@ -1,5 +1,12 @@
 import type { ProbeDefinition } from '../src/probe/contract.js';
 import { accessLogProbe } from './access-log.js';
+import { apparmorProbe } from './apparmor.js';
+import { backendRestartsProbe } from './backend-restarts.js';
+import { firewallProbe } from './firewall.js';
+import { headerSizeProbe } from './header-size.js';
+import { networkPathProbe } from './network-path.js';
+import { resourcesProbe } from './resources.js';
+import { selinuxProbe } from './selinux.js';
 import { backendListenersProbe } from './backend-listeners.js';
 import { backendProcessProbe } from './backend-process.js';
 import { errorLogProbe } from './error-log.js';
@@ -33,5 +40,12 @@ export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
     listenQueueProbe,
     oomKillsProbe,
     nginxRuntimeProbe,
+    backendRestartsProbe,
+    resourcesProbe,
+    selinuxProbe,
+    apparmorProbe,
+    firewallProbe,
+    networkPathProbe,
+    headerSizeProbe,
   ].map((probe) => [probe.id, probe as unknown as ProbeDefinition]),
 );

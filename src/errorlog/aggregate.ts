@@ -19,6 +19,8 @@ export interface Group {
   peer: string;
   method: string;
   route: string;
+  /** One request path of the group as logged, so a check can repeat it. */
+  examplePath: string;
   count: number;
   firstSeen: string;
   lastSeen: string;
@@ -30,6 +32,7 @@ interface Counting {
   peer: string;
   method: string;
   route: string;
+  examplePath: string;
   count: number;
   firstMs: number;
   lastMs: number;
@@ -124,15 +127,17 @@ export class ErrorLogAggregator {
     const peer = bounds ? text.slice(bounds[1], bounds[2]) : NONE;
     let method = NONE;
     let route = NONE;
+    let path = NONE;
     if (s.requestStart !== -1) {
       const space = text.indexOf(' ', s.requestStart);
       const last = text.lastIndexOf(' ', s.requestEnd - 1);
       if (space !== -1 && last > space && space < s.requestEnd && isMethod(text, s.requestStart, space)) {
         method = knownMethod(text, s.requestStart, space) ?? text.slice(s.requestStart, space);
-        route = this.route(text.slice(space + 1, last));
+        path = text.slice(space + 1, last);
+        route = this.route(path);
       }
     }
-    this.count(signature, peer, method, route, s.timeMs);
+    this.count(signature, peer, method, route, path, s.timeMs);
   }
 
   /** Counts a line already parsed. */
@@ -142,10 +147,10 @@ export class ErrorLogAggregator {
       this.otherLines++;
       return;
     }
-    this.count(signature, line.upstream?.peer ?? NONE, line.request?.method ?? NONE, line.request ? this.route(line.request.path) : NONE, line.timeMs);
+    this.count(signature, line.upstream?.peer ?? NONE, line.request?.method ?? NONE, line.request ? this.route(line.request.path) : NONE, line.request?.path ?? NONE, line.timeMs);
   }
 
-  private count(signature: SignatureId, peer: string, method: string, route: string, at: number): void {
+  private count(signature: SignatureId, peer: string, method: string, route: string, path: string, at: number): void {
     // Nested maps on short keys: cheaper than hashing one long joined key per line.
     const group = this.tree.get(signature)?.get(peer)?.get(method)?.get(route);
     if (group) {
@@ -153,7 +158,7 @@ export class ErrorLogAggregator {
       if (at < group.firstMs) group.firstMs = at;
       if (at > group.lastMs) group.lastMs = at;
     } else {
-      this.insert({ signature, peer: own(peer), method: own(method), route, count: 1, firstMs: at, lastMs: at });
+      this.insert({ signature, peer: own(peer), method: own(method), route, examplePath: own(path.length > 512 ? path.slice(0, 512) : path), count: 1, firstMs: at, lastMs: at });
     }
     const minute = Math.floor(at / 60_000);
     if (minute !== this.lastMinute || !this.lastBucket) {

@@ -107,6 +107,18 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
     expect(runtime.facts['workerOpenFilesLimit']).toBeGreaterThan(128);
   });
 
+  it.skipIf(process.getuid?.() !== 0)('as a non-root user, says which probes need root and the sudo command, instead of failing', async () => {
+    const run = await runCli(['probe', '--json', '--passive', '--nginx-bin', nginx!, '--nginx-conf', conf], { uid: 65534, gid: 65534, env: { HOME: '/tmp' } });
+    const { probes } = JSON.parse(run.stdout) as { probes: Array<{ id: string; status: string; reason?: string; sudoHint?: string; partial?: string }> };
+    const byId = Object.fromEntries(probes.map((p) => [p.id, p]));
+    expect(byId['nginx-test']).toMatchObject({ status: 'denied', sudoHint: `sudo ${nginx} -t -c ${conf}` });
+    expect(byId['nginx-config']).toMatchObject({ status: 'denied', sudoHint: `sudo ${nginx} -T -c ${conf}` });
+    expect(byId['listening-sockets']).toMatchObject({ status: 'ok', partial: expect.stringContaining('not root') });
+    expect(byId['selinux']!.status).toBe('unavailable');
+    for (const probe of probes) expect(['ok', 'unavailable', 'denied', 'timeout'], `${probe.id}: ${probe.reason}`).toContain(probe.status);
+    expect(run.code).toBe(1);
+  });
+
   it('says "unknown", not "down", when it cannot read the config', async () => {
     const { code, report } = await diagnose('--nginx-conf', join(lab.dir, 'missing.conf'));
     expect(code).toBe(1);

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { CommandResult } from '../src/host/types.js';
+import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
+import { parseAaStatus, parseAppArmorDenials } from './mac.js';
+import { readKernelLog, type KernelLog } from './kernelLog.js';
+
+interface Gathered {
+  enabled: string;
+  aaStatus: CommandResult | null;
+  profiles: string | null;
+  kernel: KernelLog | { error: string };
+}
+
+/** `aa-status` when installed, else /sys/kernel/security/apparmor/profiles ("/usr/sbin/nginx (enforce)"). */
+export function parseProfilesFile(text: string): { enforce: string[]; complain: string[] } {
+  const enforce: string[] = [];
+  const complain: string[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^(.*) \((enforce|complain)\)$/.exec(line.trim());
+    if (match) (match[2] === 'enforce' ? enforce : complain).push(match[1]!);
+  }
+  return { enforce, complain };
+}
+
+export const apparmorProbe = defineProbe({
+  id: 'apparmor',
+  title: 'AppArmor',
+  description: "Whether an AppArmor profile confines nginx, in which mode, and the kernel's DENIED lines for it.",
+  requiresRoot: 'partial',
+  rootNote: 'aa-status and the profile list need root',
+  timeoutMs: 20_000,
+  facts: z.object({
+    nginxProfile: z.string().nullable().describe('The profile confining nginx, if any'),
+    nginxMode: z.enum(['enforce', 'complain', 'unconfined']).describe('Mode of that profile'),
+    denials: z.array(z.object({ time: z.string().describe('When'), operation: z.string().describe('Denied operation (connect, open, …)'), profile: z.string().describe('Profile'), target: z.string().nullable().describe('Socket or file') })).describe('DENIED lines for nginx in the window'),
+  }),
+  sources: () => [],
+  gatherPlan: () => ['read /sys/module/apparmor/parameters/enabled', 'aa-status (else read /sys/kernel/security/apparmor/profiles)', 'kernel log for apparmor="DENIED"'],
+  gather: async (host, { options }): Promise<Gathered> => {
+    const enabled = await host.readFile('/sys/module/apparmor/parameters/enabled');
+    if (!enabled.ok || enabled.content.trim() !== 'Y') throw new ProbeStatusError('unavailable', enabled.ok ? 'AppArmor is disabled on this kernel' : 'AppArmor is not in this kernel (no /sys/module/apparmor)');
+    const aaStatus = await host.run({ file: 'aa-status', args: [], timeoutMs: 10_000 });
+    const profiles = await host.readFile('/sys/kernel/security/apparmor/profiles');
+    return {
+      enabled: enabled.content.trim(),
+      aaStatus: aaStatus.failure ? null : aaStatus,
+      profiles: profiles.ok ? profiles.content : null,
+      kernel: await readKernelLog(host, host.now() - options.sinceMs).catch((error: Error) => ({ error: error.message })),
+    };
+  },
+  parse: (results, { host }) => {
+    const g = results.gathered as Gathered;
+    let modes: { enforce: string[]; complain: string[] };
+    if (g.aaStatus?.exitCode === 0) modes = parseAaStatus(g.aaStatus.stdout);
+    else if (g.profiles !== null) modes = parseProfilesFile(g.profiles);
+    else if (host.uid !== 0) throw new ProbeStatusError('denied', 'needs root: aa-status and /sys/kernel/security/apparmor/profiles', 'sudo aa-status');
+    else throw new ProbeStatusError('error', 'AppArmor is enabled but its profiles could not be read');
+    const isNginx = (profile: string) => /nginx/.test(profile);
+    const enforce = modes.enforce.find(isNginx);
+    const complain = modes.complain.find(isNginx);
+    const denials = 'error' in g.kernel ? [] : parseAppArmorDenials(g.kernel.lines).filter((d) => isNginx(d.profile) || d.comm === 'nginx');
+    return {
+      nginxProfile: enforce ?? complain ?? null,
+      nginxMode: enforce ? ('enforce' as const) : complain ? ('complain' as const) : ('unconfined' as const),
+      denials: denials.map((d) => ({ time: new Date(d.timeMs).toISOString(), operation: d.operation, profile: d.profile, target: d.target })),
+    };
+  },
+  summarize: (facts) => `nginx ${facts.nginxMode}${facts.nginxProfile ? ` (${facts.nginxProfile})` : ''}; ${facts.denials.length} denial(s)`,
+});

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import type { CommandResult } from '../src/host/types.js';
+import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
+import type { nginxConfigProbe } from './nginx-config.js';
+import { parseAvcDenials, portLabel } from './mac.js';
+
+type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
+
+interface Gathered {
+  enforce: string;
+  boolean: string | null;
+  ausearch: CommandResult | null;
+  auditLog: string | null;
+  auditLogError: string | null;
+  semanage: CommandResult | null;
+}
+
+/**
+ * SELinux read from the kernel's own files when the tools are missing:
+ * /sys/fs/selinux/enforce (getenforce), /sys/fs/selinux/booleans/NAME
+ * ("1 1": current and pending, as getsebool shows). Denials from ausearch,
+ * else /var/log/audit/audit.log.
+ */
+export const selinuxProbe = defineProbe({
+  id: 'selinux',
+  title: 'SELinux',
+  description: 'Whether SELinux is enforcing, whether nginx may connect to the network, and recent denials of nginx.',
+  requiresRoot: 'partial',
+  rootNote: 'the audit log and ausearch need root',
+  timeoutMs: 20_000,
+  uses: ['nginx-config'],
+  facts: z.object({
+    mode: z.enum(['enforcing', 'permissive']).describe('SELinux mode'),
+    httpdCanNetworkConnect: z.boolean().nullable().describe('httpd_can_network_connect (lets nginx connect to any port)'),
+    denials: z
+      .array(
+        z.object({
+          time: z.string().describe('When'),
+          permission: z.string().describe('Denied permission: name_connect (TCP port) or connectto (unix socket)'),
+          dest: z.number().int().nullable().describe('TCP port nginx tried'),
+          path: z.string().nullable().describe('Socket path nginx tried'),
+          tclass: z.string().describe('Object class'),
+          permissive: z.boolean().describe('Logged only (permissive), not enforced'),
+        }),
+      )
+      .describe('AVC denials of nginx in the window'),
+    denialSource: z.enum(['ausearch', 'audit.log', 'none']).describe('Where denials were read; none when neither could be read'),
+    portLabels: z.array(z.object({ port: z.number().int().describe('Backend port'), label: z.string().nullable().describe('SELinux port type (http_port_t lets nginx connect)') })).describe('Labels of the backend ports (semanage port -l)'),
+  }),
+  sources: () => [],
+  gatherPlan: () => ['read /sys/fs/selinux/enforce and /sys/fs/selinux/booleans/httpd_can_network_connect', 'ausearch -m avc -ts recent (else read /var/log/audit/audit.log)', 'semanage port -l'],
+  gather: async (host): Promise<Gathered> => {
+    const enforce = await host.readFile('/sys/fs/selinux/enforce');
+    if (!enforce.ok) throw new ProbeStatusError('unavailable', enforce.error.code === 'ENOENT' ? 'SELinux is not enabled on this kernel (no /sys/fs/selinux)' : enforce.error.message);
+    const bool = await host.readFile('/sys/fs/selinux/booleans/httpd_can_network_connect');
+    const ausearch = await host.run({ file: 'ausearch', args: ['-m', 'avc', '-ts', 'recent', '-c', 'nginx'], timeoutMs: 10_000 });
+    let auditLog: string | null = null;
+    let auditLogError: string | null = null;
+    if (ausearch.failure || ausearch.exitCode !== 0) {
+      const log = await host.readFile('/var/log/audit/audit.log', { tailBytes: 4 * 1024 * 1024 });
+      if (log.ok) auditLog = log.content;
+      else auditLogError = log.error.message;
+    }
+    const semanage = await host.run({ file: 'semanage', args: ['port', '-l'], timeoutMs: 15_000 });
+    return { enforce: enforce.content.trim(), boolean: bool.ok ? bool.content.trim() : null, ausearch: ausearch.failure ? null : ausearch, auditLog, auditLogError, semanage: semanage.failure ? null : semanage };
+  },
+  parse: (results, context) => {
+    const g = results.gathered as Gathered;
+    const sinceMs = results.collectedAt - context.options.sinceMs;
+    const usedAusearch = g.ausearch !== null && (g.ausearch.exitCode === 0 || /no matches/i.test(g.ausearch.stderr));
+    const text = usedAusearch ? g.ausearch!.stdout : (g.auditLog ?? '');
+    const denials = parseAvcDenials(text)
+      .filter((d) => d.comm === 'nginx' && d.timeMs >= sinceMs)
+      .map((d) => ({ time: new Date(d.timeMs).toISOString(), permission: d.permission, dest: d.dest, path: d.path, tclass: d.tclass, permissive: d.permissive }));
+    const config = context.deps['nginx-config'] as ConfigFacts | undefined;
+    const ports = [...new Set((config?.backends ?? []).map((b) => b.port).filter((p): p is number => p !== null))];
+    return {
+      mode: g.enforce === '1' ? ('enforcing' as const) : ('permissive' as const),
+      httpdCanNetworkConnect: g.boolean === null ? null : g.boolean.startsWith('1'),
+      denials,
+      denialSource: usedAusearch ? ('ausearch' as const) : g.auditLog !== null ? ('audit.log' as const) : ('none' as const),
+      portLabels: ports.map((port) => ({ port, label: g.semanage?.exitCode === 0 ? portLabel(g.semanage.stdout, port) : null })),
+    };
+  },
+  summarize: (facts) => `${facts.mode}; httpd_can_network_connect ${facts.httpdCanNetworkConnect === null ? 'unknown' : facts.httpdCanNetworkConnect ? 'on' : 'off'}; ${facts.denials.length} nginx denial(s)`,
+  partialReason: (facts) => (facts.denialSource === 'none' ? 'denials not read: ausearch and /var/log/audit/audit.log need root' : undefined),
+});

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseIptablesSave, parseNftRuleset } from '../../probes/firewall.js';
+import { parsePing } from '../../probes/network-path.js';
+import { parseAaStatus, parseAppArmorDenials, parseAvcDenials, portLabel } from '../../probes/mac.js';
+import { parseJournalKernel } from '../../probes/kernelLog.js';
+import { memoryCgroup, parseMeminfo, parsePressure } from '../../probes/resources.js';
+import { findCrashLines, gunicornTime, parseSystemctlShow, systemdUnit } from '../../probes/backend-restarts.js';
+import { parseProfilesFile } from '../../probes/apparmor.js';
+import { commandFixture, fixturePath } from '../support/fixtures.js';
+
+const read = (...parts: string[]) => readFileSync(fixturePath(...parts), 'utf8');
+
+describe('firewall listings (recorded in a network namespace)', () => {
+  it('finds REJECT-with-reset and DROP rules with their ports in iptables-save', () => {
+    expect(parseIptablesSave(commandFixture('../firewall/iptables-save-netns').stdout)).toEqual([
+      { source: 'iptables', chain: 'INPUT', action: 'reject-tcp-reset', port: 8080, loopback: false, text: '-A INPUT -p tcp -m tcp --dport 8080 -j REJECT --reject-with tcp-reset' },
+      { source: 'iptables', chain: 'INPUT', action: 'drop', port: 9000, loopback: true, text: '-A INPUT -i lo -p tcp -m tcp --dport 9000 -j DROP' },
+      { source: 'iptables', chain: 'OUTPUT', action: 'reject', port: 3000, loopback: true, text: '-A OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 3000 -j REJECT --reject-with icmp-port-unreachable' },
+    ]);
+  });
+  it('finds the same in nft list ruleset', () => {
+    const rules = parseNftRuleset(commandFixture('../firewall/nft-ruleset-netns').stdout);
+    expect(rules.map((r) => [r.chain, r.action, r.port, r.loopback])).toEqual([
+      ['INPUT', 'reject-tcp-reset', 8080, false],
+      ['INPUT', 'drop', 9000, true],
+      ['OUTPUT', 'reject', 3000, true],
+      ['input', 'reject-tcp-reset', 8081, false],
+      ['input', 'drop', 9001, true],
+    ]);
+  });
+  it('finds nothing in an empty ruleset', () => {
+    expect(parseIptablesSave('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n')).toEqual([]);
+    expect(parseNftRuleset('table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\n')).toEqual([]);
+  });
+});
+
+describe('ping (recorded between two namespaces, veth MTU 1400)', () => {
+  it('reads a path that takes the size', () => {
+    const f = commandFixture('ping-mtu-fits');
+    expect(parsePing(f.stdout, f.stderr)).toEqual({ transmitted: 2, received: 2, lossPercent: 0, localMtu: null });
+  });
+  it('reads "message too long" with the local MTU', () => {
+    const f = commandFixture('ping-mtu-too-big');
+    expect(parsePing(f.stdout, f.stderr)).toEqual({ transmitted: 2, received: 0, lossPercent: 100, localMtu: 1400 });
+  });
+  it('reads loss, and rejects output without statistics', () => {
+    const f = commandFixture('ping-loss');
+    expect(parsePing(f.stdout, f.stderr)).toMatchObject({ transmitted: 3, received: 0, lossPercent: 100 });
+    expect(parsePing('', 'ping: unknown host\n')).toBeNull();
+  });
+});
+
+describe('SELinux and AppArmor (documented formats: this machine runs neither)', () => {
+  it('reads AVC denials of nginx: a port and a unix socket', () => {
+    const denials = parseAvcDenials(read('mac', 'audit-avc-nginx.documented.log'));
+    expect(denials.filter((d) => d.comm === 'nginx').map((d) => [d.permission, d.dest, d.path, d.tclass])).toEqual([
+      ['name_connect', 8080, null, 'tcp_socket'],
+      ['connectto', null, '/run/app/app.sock', 'unix_stream_socket'],
+    ]);
+    expect(denials[0]!.timeMs).toBe(1712233201417);
+    expect(parseAvcDenials('type=SYSCALL msg=audit(1.2:3): arch=c000003e\n')).toEqual([]);
+  });
+  it('reads port labels from semanage port -l, ranges included', () => {
+    const text = read('mac', 'semanage-port.documented.txt');
+    expect(portLabel(text, 8080)).toBe('http_cache_port_t');
+    expect(portLabel(text, 10005)).toBe('http_cache_port_t');
+    expect(portLabel(text, 443)).toBe('http_port_t');
+    expect(portLabel(text, 3000)).toBeNull();
+  });
+  it('reads aa-status, the profiles file, and DENIED kernel lines', () => {
+    expect(parseAaStatus(read('mac', 'aa-status.documented.txt'))).toMatchObject({ loaded: true, enforce: ['/usr/sbin/nginx', '/usr/bin/man'], complain: ['/usr/sbin/php-fpm8.1', 'snap.lxd.lxc'] });
+    expect(parseProfilesFile('/usr/sbin/nginx (enforce)\n/usr/bin/man (complain)\n')).toEqual({ enforce: ['/usr/sbin/nginx'], complain: ['/usr/bin/man'] });
+    const denials = parseAppArmorDenials(parseJournalKernel(read('mac', 'kern-apparmor-denied.documented.txt')));
+    expect(denials.map((d) => [d.operation, d.profile, d.target])).toEqual([
+      ['connect', '/usr/sbin/nginx', '/run/php/php8.1-fpm.sock'],
+      ['open', '/usr/bin/man', '/etc/shadow'],
+    ]);
+  });
+});
+
+describe('resources', () => {
+  it('reads PSI, meminfo and the memory cgroup of a process', () => {
+    expect(parsePressure('some avg10=1.50 avg60=0.25 avg300=0.00 total=1311\nfull avg10=0.10 avg60=0.00 avg300=0.00 total=968\n')).toEqual({ someAvg10: 1.5, someAvg60: 0.25, fullAvg10: 0.1 });
+    expect(parsePressure('')).toBeNull();
+    expect(parseMeminfo('MemTotal:       24684096 kB\nMemAvailable:   24198780 kB\nHugePages_Total:       0\n')).toEqual({ MemTotal: 24684096, MemAvailable: 24198780, HugePages_Total: 0 });
+    expect(memoryCgroup('0::/system.slice/app.service\n')).toEqual({ version: 2, path: '/system.slice/app.service' });
+    expect(memoryCgroup('9:name=systemd:/\n4:memory:/rdtest\n')).toEqual({ version: 1, path: '/rdtest' });
+  });
+});
+
+describe('backend restarts', () => {
+  it('finds the systemd unit in /proc/PID/cgroup (v1 and v2)', () => {
+    expect(systemdUnit('0::/system.slice/gunicorn.service\n')).toBe('gunicorn.service');
+    expect(systemdUnit('1:name=systemd:/system.slice/app@2.service\n')).toBe('app@2.service');
+    expect(systemdUnit('9:name=systemd:/\n')).toBeNull();
+  });
+  it('reads systemctl show and gunicorn log times', () => {
+    expect(parseSystemctlShow('NRestarts=3\nActiveEnterTimestamp=Sun 2024-02-11 03:14:10 UTC\nResult=success\n')).toEqual({ NRestarts: '3', ActiveEnterTimestamp: 'Sun 2024-02-11 03:14:10 UTC', Result: 'success' });
+    expect(gunicornTime('[2024-02-11 03:14:07 +0000] [4242] [CRITICAL] WORKER TIMEOUT (pid:4245)')).toBe(Date.parse('2024-02-11T03:14:07Z'));
+    expect(gunicornTime('no time')).toBeNaN();
+  });
+  it('recognizes crash lines and ignores the rest', () => {
+    expect(findCrashLines('[x] [4242] [CRITICAL] WORKER TIMEOUT (pid:4245)\n[x] [4245] [INFO] Worker exiting (pid: 4245)\nTraceback (most recent call last):\nall good\n').map((c) => c.kind)).toEqual(['worker-timeout', 'traceback']);
+  });
+});
