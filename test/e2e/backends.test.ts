@@ -4,6 +4,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { PROBES } from '../../probes/index.js';
 import { createLab, findNginx, freePort, hasCommand, waitForListen, type Lab } from '../support/lab.js';
 import { describeWithTools } from '../support/tools.js';
 
@@ -77,6 +78,15 @@ describeWithTools('backend-process and keepalive-measure against a real Node and
     expect(node).toMatchObject({ listening: true, kind: 'node', pid: children[0]!.pid });
     expect(byId['backend-listeners']).toMatchObject({ status: 'ok', facts: { downCount: 0, listeningCount: 2 } });
   });
+
+  it('probe --json runs the whole catalog: every probe ends with a status, none in error', async () => {
+    const run = await runCli(['probe', '--json', '--nginx-bin', nginx!, '--nginx-conf', conf], { timeoutMs: 40_000 });
+    const { probes } = JSON.parse(run.stdout) as { probes: Array<{ id: string; status: string; reason?: string; command: string }> };
+    expect(probes.map((p) => p.id).sort()).toEqual([...PROBES.keys()].sort());
+    for (const probe of probes) expect(['ok', 'unavailable', 'denied'], `${probe.id}: ${probe.reason}`).toContain(probe.status);
+    expect(probes.find((p) => p.id === 'nginx-runtime')!.status).toBe('ok');
+    expect(probes.find((p) => p.id === 'listen-queue')!.status).toBe('ok');
+  }, 45_000);
 
   it('--passive opens no connection', async () => {
     const run = await runCli(['probe', '--json', '--passive', '--nginx-bin', nginx!, '--nginx-conf', conf, 'keepalive-measure']);
