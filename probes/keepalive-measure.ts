@@ -75,6 +75,7 @@ export const keepaliveMeasureProbe = defineProbe({
     const { targets: list } = targets(context);
     return list.map((t) => `connect ${t.address}, HEAD / with keep-alive, wait up to ${Math.round(t.capMs / 1000)} s for the backend to close`);
   },
+  expectedMs: (context) => Math.max(0, ...targets(context).targets.map((t) => t.capMs)),
   gather: async (host, context) => {
     if (context.options.passive) throw new ProbeStatusError('unavailable', '--passive: no connections are opened to backends');
     const { targets: list, skipped } = targets(context);

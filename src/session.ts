@@ -77,14 +77,15 @@ export class Session {
     this.launchedRun = run.runId;
     const { host, options, registry, concurrency } = this.config;
     const task = runProbes({
-      ids: run.pending,
+      ids: [...run.pending.filter((id) => !run.awaiting.includes(id)), ...run.background],
       registry,
       host,
       options,
       known: this.state.probes,
       fresh: run.fresh,
       ...(concurrency !== undefined ? { concurrency } : {}),
-      onStart: (probe, commands) => this.dispatch({ type: 'probeStarted', runId: run.runId, probe, commands, at: host.now() }),
+      onStart: (probe, commands, expectedMs) =>
+        this.dispatch({ type: 'probeStarted', runId: run.runId, probe, commands, ...(expectedMs !== undefined ? { expectedMs } : {}), at: host.now() }),
       onResult: (outcome) => this.dispatch({ type: 'probeResult', runId: run.runId, outcome, at: host.now() }),
     });
     this.running.add(task);

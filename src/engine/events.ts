@@ -3,7 +3,7 @@ import type { ProbeOutcome } from '../probe/contract.js';
 /** Everything that can happen to a session. Each carries the host clock so the reducer stays pure. */
 export type EngineEvent =
   | { type: 'start'; at: number }
-  | { type: 'probeStarted'; runId: number; probe: string; commands: string[]; at: number }
+  | { type: 'probeStarted'; runId: number; probe: string; commands: string[]; expectedMs?: number; at: number }
   | { type: 'probeResult'; runId: number; outcome: ProbeOutcome; at: number }
   | { type: 'choose'; choice: string; source: 'operator' | 'answer' | 'headless-default'; at: number }
   | { type: 'continue'; at: number }

@@ -23,21 +23,36 @@ export function reduce(flow: Flow, state: EngineState, event: EngineEvent): Engi
       return advance(flow, { ...state, startedAt: event.at, path: [{ node: flow.start, enteredAt: event.at }] }, event.at);
 
     case 'probeStarted': {
+      const bg = state.background[event.probe];
+      if (bg && bg.runId === event.runId) {
+        return { ...state, background: { ...state.background, [event.probe]: { ...bg, startedAt: event.at, expectedMs: event.expectedMs ?? null, commands: event.commands } } };
+      }
       const run = state.probeRun;
       if (!run || run.runId !== event.runId) return state;
       return { ...state, probeRun: { ...run, started: { ...run.started, [event.probe]: event.commands } } };
     }
 
     case 'probeResult': {
-      const run = state.probeRun;
-      if (!run || run.runId !== event.runId) return state;
-      const probes = { ...state.probes, [event.outcome.id]: event.outcome };
+      let next = state;
+      const bg = state.background[event.outcome.id];
+      const fromBackground = bg !== undefined && bg.runId === event.runId;
+      if (fromBackground) {
+        const { [event.outcome.id]: _done, ...rest } = state.background;
+        next = { ...next, background: rest, probes: { ...next.probes, [event.outcome.id]: event.outcome } };
+      }
+      const awaited = fromBackground && next.probeRun?.awaiting.includes(event.outcome.id);
+      if (fromBackground && !awaited) next = { ...next, backgroundDone: [...next.backgroundDone.filter((id) => id !== event.outcome.id), event.outcome.id] };
+      const run = next.probeRun;
+      // A result counts for the current step when it is one of its own, or one it was waiting for from the background.
+      const forRun = run && (run.runId === event.runId ? !run.background.includes(event.outcome.id) || run.pending.includes(event.outcome.id) : fromBackground && run.awaiting.includes(event.outcome.id));
+      if (!run || !forRun) return next;
+      const probes = { ...next.probes, [event.outcome.id]: event.outcome };
       const pending = run.pending.filter((id) => id !== event.outcome.id);
       const results = [...run.results.filter((r) => r.id !== event.outcome.id), event.outcome];
-      if (pending.length > 0) return { ...state, probes, probeRun: { ...run, pending, results } };
+      if (pending.length > 0) return { ...next, probes, probeRun: { ...run, pending, results } };
       const node = nodeOf(flow, run.node, 'probe');
-      const next = { ...state, probes, probeRun: null };
-      return advance(flow, completeCurrent(next, { kind: 'probe', probes: orderLike(results, node.probes) }, node.next), event.at);
+      const done = { ...next, probes, probeRun: null };
+      return advance(flow, completeCurrent(done, { kind: 'probe', probes: orderLike(results, node.probes) }, node.next), event.at);
     }
 
     case 'choose': {
@@ -111,13 +126,12 @@ function advance(flow: Flow, start: EngineState, at: number): EngineState {
     if (!node) return { ...state, status: 'failed', finishedAt: at, failure: `flow ${flow.id} has no node "${step.node}"` };
     switch (node.kind) {
       case 'probe': {
-        const runId = state.runCounter + 1;
-        return {
-          ...state,
-          status: 'probing',
-          runCounter: runId,
-          probeRun: { runId, node: step.node, pending: [...node.probes], started: {}, fresh: false, results: [] },
-        };
+        state = startRun(state, step.node, node, false);
+        const run = state.probeRun!;
+        if (run.pending.length > 0) return state;
+        // Everything it lists already came back from the background.
+        state = completeCurrent({ ...state, probeRun: null }, { kind: 'probe', probes: orderLike(run.results, node.probes) }, node.next);
+        break;
       }
       case 'ask':
         return { ...state, status: 'asking' };
@@ -182,6 +196,24 @@ function suggestFixes(node: NodeOf<'fix'>, nodeId: string, probes: Record<string
   });
 }
 
+/** Starts a probe node's run: its own probes (waiting for any already running in the background) and its background ones. */
+function startRun(state: EngineState, nodeId: string, node: NodeOf<'probe'>, fresh: boolean): EngineState {
+  const runId = state.runCounter + 1;
+  const running = new Set(Object.keys(state.background));
+  const awaiting = fresh ? [] : node.probes.filter((id) => running.has(id));
+  const ready = fresh ? [] : node.probes.filter((id) => state.backgroundDone.includes(id) && state.probes[id]);
+  const background = (node.background ?? []).filter((id) => !running.has(id) && !node.probes.includes(id) && (fresh || !state.probes[id]));
+  const started = Object.fromEntries(background.map((id) => [id, { runId, node: nodeId, startedAt: null, expectedMs: null, commands: [] }]));
+  return {
+    ...state,
+    status: 'probing',
+    runCounter: runId,
+    background: { ...state.background, ...started },
+    backgroundDone: state.backgroundDone.filter((id) => !ready.includes(id)),
+    probeRun: { runId, node: nodeId, pending: node.probes.filter((id) => !ready.includes(id)), started: {}, fresh, results: ready.map((id) => state.probes[id]!), awaiting, background },
+  };
+}
+
 function orderLike(results: ProbeOutcome[], order: string[]): ProbeOutcome[] {
   const rank = (id: string) => {
     const index = order.indexOf(id);
@@ -240,16 +272,8 @@ function rerun(flow: Flow, state: EngineState, at: number): EngineState {
     const step = state.path[index]!;
     const node = flow.nodes[step.node];
     if (node?.kind !== 'probe') continue;
-    const runId = state.runCounter + 1;
     const path = [...state.path.slice(0, index), { node: step.node, enteredAt: at }];
-    return {
-      ...state,
-      path,
-      status: 'probing',
-      finishedAt: null,
-      runCounter: runId,
-      probeRun: { runId, node: step.node, pending: [...node.probes], started: {}, fresh: true, results: [] },
-    };
+    return startRun({ ...state, path, finishedAt: null }, step.node, node, true);
   }
   return state;
 }

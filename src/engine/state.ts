@@ -63,6 +63,20 @@ export interface ProbeRun {
   /** Re-run: ignore earlier outcomes of these probes and their dependencies. */
   fresh: boolean;
   results: ProbeOutcome[];
+  /** Pending probes already running in the background: waited for, not started again. */
+  awaiting: string[];
+  /** Probes this node starts in the background. */
+  background: string[];
+}
+
+/** A probe running in the background while the flow goes on. */
+export interface BackgroundProbe {
+  runId: number;
+  node: string;
+  startedAt: number | null;
+  /** How long it expects to take at most, for the countdown. */
+  expectedMs: number | null;
+  commands: string[];
 }
 
 export interface Note {
@@ -89,6 +103,10 @@ export interface EngineState {
   /** Latest outcome of every probe run so far. */
   probes: Record<string, ProbeOutcome>;
   probeRun: ProbeRun | null;
+  /** Background probes still running, by probe id. */
+  background: Record<string, BackgroundProbe>;
+  /** Background probes that finished before a step asked for them: the first step that lists one takes its result. */
+  backgroundDone: string[];
   notes: Note[];
   overrides: OverrideRecord[];
   runCounter: number;
@@ -99,5 +117,5 @@ export interface EngineState {
 }
 
 export function initialState(flowId: string): EngineState {
-  return { flowId, status: 'not-started', path: [], probes: {}, probeRun: null, notes: [], overrides: [], runCounter: 0, startedAt: null, finishedAt: null };
+  return { flowId, status: 'not-started', path: [], probes: {}, probeRun: null, background: {}, backgroundDone: [], notes: [], overrides: [], runCounter: 0, startedAt: null, finishedAt: null };
 }

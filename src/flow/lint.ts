@@ -77,6 +77,9 @@ function checkNode(id: string, node: FlowNode, probes: ReadonlyMap<string, Probe
       node.probes.forEach((probe, i) => {
         if (!probes.has(probe)) report(at('probes', i), `unknown probe "${probe}" (known: ${[...probes.keys()].join(', ')})`);
       });
+      (node.background ?? []).forEach((probe, i) => {
+        if (!probes.has(probe)) report(at('background', i), `unknown probe "${probe}" (known: ${[...probes.keys()].join(', ')})`);
+      });
       break;
     case 'decide': {
       let needsUnknown = false;

@@ -58,7 +58,16 @@ const common = {
   docs: z.array(z.string().url()).optional(),
 };
 
-const probeNode = z.object({ kind: z.literal('probe'), ...common, probes: z.array(z.string()).min(1), next: nodeId }).strict();
+const probeNode = z
+  .object({
+    kind: z.literal('probe'),
+    ...common,
+    probes: z.array(z.string()).min(1),
+    /** Slow probes started here but not waited for: the flow goes on, and a later node that lists them waits for their result. */
+    background: z.array(z.string()).optional(),
+    next: nodeId,
+  })
+  .strict();
 
 const branch = z.object({ when: conditionSchema, label: z.string().min(1), next: nodeId }).strict();
 

@@ -77,6 +77,8 @@ export interface ProbeDefinition<Facts extends z.ZodObject = z.ZodObject> {
   gather?(host: Host, context: ProbeContext): Promise<unknown>;
   /** How gather is shown to the operator before it runs. */
   gatherPlan?(context: ProbeContext): string[];
+  /** How long a slow probe expects to take at most (for a countdown while it runs in the background). */
+  expectedMs?(context: ProbeContext): number;
   /** Pure: recorded output in, typed facts out. Throws ProbeStatusError when the output says it could not look. */
   parse(results: SourceResults, context: ProbeContext): z.infer<Facts>;
   /** The one-line result shown beside ✔. */

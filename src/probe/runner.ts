@@ -23,7 +23,7 @@ export interface RunProbesRequest {
   /** Re-run the requested probes and their dependencies even when known. */
   fresh?: boolean;
   concurrency?: number;
-  onStart?: (id: string, commands: string[]) => void;
+  onStart?: (id: string, commands: string[], expectedMs?: number) => void;
   onResult?: (outcome: ProbeOutcome) => void;
 }
 
@@ -84,7 +84,13 @@ async function runOne(
     return finish(definition, startedAt, started, [], { status: 'error', reason: `could not plan its commands: ${(error as Error).message}` });
   }
   const commands = [...sources.map(describeSource), ...(definition.gatherPlan?.(context) ?? [])];
-  onStart?.(definition.id, commands);
+  let expectedMs: number | undefined;
+  try {
+    expectedMs = definition.expectedMs?.(context);
+  } catch {
+    expectedMs = undefined;
+  }
+  onStart?.(definition.id, commands, expectedMs);
 
   const reading = (async () => {
     const results = await collect(sources, host);

@@ -7,6 +7,7 @@ import { exitCodeFor } from '../report/exitCode.js';
 import { ChoiceList } from './ChoiceList.js';
 import { CurrentStep, type StepChoice } from './CurrentStep.js';
 import { HelpPanel } from './HelpPanel.js';
+import { BackgroundProbes } from './BackgroundProbes.js';
 import { StepView } from './StepView.js';
 import { TextPrompt } from './TextPrompt.js';
 import { actionFor, FOOTER } from './keymap.js';
@@ -113,6 +114,7 @@ export function App({ session, flow, host, demo, onExit }: Props) {
           {demo ? ` · demo ${demo}` : ''}
         </Text>
       </Box>
+      <BackgroundProbes state={state} />
       {mode.kind === 'help' ? <HelpPanel /> : null}
       {mode.kind === 'confirm-quit' ? (
         <Box flexDirection="column">

@@ -85,8 +85,8 @@ export function CurrentStep({ state, flow, active, onChoice }: Props) {
           const commands = run?.started[id];
           return (
             <Text key={id} wrap="truncate-end">
-              {commands ? <Spinner /> : <Text {...color('muted')}>·</Text>} <Text bold>{id}</Text>{' '}
-              <Text {...color('muted')}>{commands ? `$ ${commands.join(' ; ')}` : 'waiting'}</Text>
+              {commands || run?.awaiting.includes(id) ? <Spinner /> : <Text {...color('muted')}>·</Text>} <Text bold>{id}</Text>{' '}
+              <Text {...color('muted')}>{commands ? `$ ${commands.join(' ; ')}` : run?.awaiting.includes(id) ? 'waiting for its background run' : 'waiting'}</Text>
             </Text>
           );
         })}

@@ -161,3 +161,44 @@ describe('engine reducer', () => {
     expect(exitCodeFor(state)).toBe(2);
   });
 });
+
+describe('background probes', () => {
+  const bgFlow = parseFlowText(readFileSync(fixturePath('flows', 'background.yaml'), 'utf8'), 'background.yaml').flow as Flow;
+  const step = (state: EngineState, events: EngineInput[]) => events.reduce((s, e, i) => reduce(bgFlow, s, { ...e, at: 2000 + i } as EngineEvent), state);
+  const measured = ok('keepalive-measure', { measurements: [], skipped: [], path: '/' });
+
+  it('starts a slow probe, goes on without it, and waits for it where it is needed', () => {
+    const started = step(initialState('background'), [{ type: 'start' }]);
+    expect(started.probeRun).toMatchObject({ runId: 1, pending: ['somaxconn'], background: ['keepalive-measure'], awaiting: [] });
+    expect(started.background).toEqual({ 'keepalive-measure': { runId: 1, node: 'look', startedAt: null, expectedMs: null, commands: [] } });
+    const counting = step(started, [{ type: 'probeStarted', runId: 1, probe: 'keepalive-measure', commands: ['connect …'], expectedMs: 61_000 }]);
+    expect(counting.background['keepalive-measure']).toMatchObject({ startedAt: 2000, expectedMs: 61_000 });
+    const waiting = step(counting, [{ type: 'probeResult', runId: 1, outcome: ok('somaxconn', { somaxconn: 4096 }) }]);
+    expect(waiting.path.map((s) => s.node)).toEqual(['look', 'small', 'measure']);
+    expect(waiting.status).toBe('probing');
+    expect(waiting.probeRun).toMatchObject({ runId: 2, pending: ['keepalive-measure'], awaiting: ['keepalive-measure'] });
+    const done = step(waiting, [{ type: 'probeResult', runId: 1, outcome: measured }]);
+    expect(done.status).toBe('finished');
+    expect(done.background).toEqual({});
+    expect(done.path.find((s) => s.node === 'measure')!.outcome).toMatchObject({ kind: 'probe', probes: [{ id: 'keepalive-measure' }] });
+  });
+
+  it('keeps a background result that arrives before the step that needs it', () => {
+    const early = step(initialState('background'), [{ type: 'start' }, { type: 'probeResult', runId: 1, outcome: measured }]);
+    expect(early.background).toEqual({});
+    expect(early.probes['keepalive-measure']).toEqual(measured);
+    expect(early.status).toBe('probing');
+    expect(early.backgroundDone).toEqual(['keepalive-measure']);
+    const next = step(early, [{ type: 'probeResult', runId: 1, outcome: ok('somaxconn', { somaxconn: 4096 }) }]);
+    // The step that needs it takes the result instead of measuring again.
+    expect(next.status).toBe('finished');
+    expect(next.backgroundDone).toEqual([]);
+    expect(next.path.find((s) => s.node === 'measure')!.outcome).toMatchObject({ kind: 'probe', probes: [measured] });
+  });
+
+  it('re-running the probes measures again', () => {
+    const early = step(initialState('background'), [{ type: 'start' }, { type: 'probeResult', runId: 1, outcome: measured }, { type: 'probeResult', runId: 1, outcome: ok('somaxconn', { somaxconn: 4096 }) }]);
+    const rerun = step(early, [{ type: 'rerun' }]);
+    expect(rerun.probeRun).toMatchObject({ node: 'measure', pending: ['keepalive-measure'], fresh: true });
+  });
+});

@@ -7,6 +7,7 @@ import { resolveFlow } from '../../src/flow/resolve.js';
 import { selectFindings, selectFixes } from '../../src/engine/selectors.js';
 import { PROBES } from '../../probes/index.js';
 import { KEYS, renderInk } from '../support/inkHarness.js';
+import { fixturePath } from '../support/fixtures.js';
 
 async function wizard(demo: string) {
   const recording = await loadScenario(demo);
@@ -97,6 +98,31 @@ describe('wizard', () => {
     await ui.press(KEYS.enter);
     await ui.waitForText('note at end-up: checked with the app team');
     expect(session.getState().notes.map((n) => n.text)).toEqual(['checked with the app team']);
+    ui.unmount();
+  });
+});
+
+describe('background probes in the wizard', () => {
+  it('shows a countdown while the measurement runs and the flow goes on', async () => {
+    const recording = await loadScenario('backend-down');
+    const replay = new RecordedHost(recording);
+    // The recorded host answers at once; make the measurement take a moment, as a real one does.
+    const slow = Object.assign(Object.create(replay) as RecordedHost, {
+      connect: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 800));
+        return { connected: true, durationMs: 800, events: [{ atMs: 0, kind: 'connected' as const }, { atMs: 5, kind: 'data' as const, bytes: 19, text: 'HTTP/1.1 200 OK\r\n\r\n' }, { atMs: 600, kind: 'fin' as const }] };
+      },
+    });
+    const flow = await resolveFlow(fixturePath('flows', 'background.yaml'));
+    const session = new Session({ flow, host: slow, options: scenarioOptions(recording), registry: PROBES });
+    const ui = renderInk(<App session={session} flow={flow} host={slow.info()} demo={null} onExit={() => undefined} />);
+    session.send({ type: 'start' });
+    await ui.waitForText('Finished.', 5000);
+    // While it ran, the flow went on and the measurement was shown counting down.
+    expect(ui.frames.some((f) => f.includes('keepalive-measure in the background, at most 61 s left'))).toBe(true);
+    expect(ui.frames.some((f) => f.includes('waiting for its background run'))).toBe(true);
+    const measured = session.getState().probes['keepalive-measure'];
+    expect(measured).toMatchObject({ status: 'ok', facts: { measurements: [{ address: expect.stringMatching(/^127\.0\.0\.1:/), idleTimeoutSec: 0.6, closedBy: 'fin' }] } });
     ui.unmount();
   });
 });
