@@ -21,7 +21,8 @@ export function BackgroundProbes({ state }: { state: EngineState }) {
         const key = `${id}:${probe.runId}`;
         if (probe.startedAt !== null && !seen.current.has(key)) seen.current.set(key, Date.now());
         const since = seen.current.get(key);
-        const left = probe.expectedMs !== null && since !== undefined ? Math.max(0, Math.ceil((probe.expectedMs - (now - since)) / 1000)) : null;
+        const elapsed = since === undefined ? 0 : Math.max(0, now - since);
+        const left = probe.expectedMs !== null && since !== undefined ? Math.max(0, Math.ceil((probe.expectedMs - elapsed) / 1000)) : null;
         return (
           <Text key={key} wrap="truncate-end">
             <Spinner /> <Text bold>{id}</Text>
