@@ -104,3 +104,23 @@ describe('backend restarts', () => {
     expect(findCrashLines('[x] [4242] [CRITICAL] WORKER TIMEOUT (pid:4245)\n[x] [4245] [INFO] Worker exiting (pid: 4245)\nTraceback (most recent call last):\nall good\n').map((c) => c.kind)).toEqual(['worker-timeout', 'traceback']);
   });
 });
+
+describe('connection timelines (keepalive-measure, header-size)', async () => {
+  const { readTimeline } = await import('../../probes/keepalive-measure.js');
+  const { headerBytes } = await import('../../probes/header-size.js');
+  const answer = 'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n';
+  it('times the idle close after the answer, FIN or RST', () => {
+    const fin = { connected: true, durationMs: 6012, events: [{ atMs: 1, kind: 'connected' as const }, { atMs: 4, kind: 'data' as const, bytes: answer.length, text: answer }, { atMs: 6010, kind: 'fin' as const }] };
+    expect(readTimeline(fin)).toEqual({ connected: true, statusLine: 'HTTP/1.1 200 OK', keepAliveOffered: true, keepAliveHeaderSec: 5, closedBy: 'fin', idleTimeoutSec: 6.01, error: null });
+    const rst = { ...fin, events: [fin.events[0]!, fin.events[1]!, { atMs: 2004, kind: 'reset' as const, message: 'read ECONNRESET' }] };
+    expect(readTimeline(rst)).toMatchObject({ closedBy: 'reset', idleTimeoutSec: 2 });
+    expect(headerBytes(fin)).toBe(answer.length);
+  });
+  it('says when it never got an answer, or the connection outlived the cap', () => {
+    const refused = { connected: false, durationMs: 1, events: [{ atMs: 1, kind: 'error' as const, code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }] };
+    expect(readTimeline(refused)).toMatchObject({ connected: false, statusLine: null, closedBy: 'error', idleTimeoutSec: null, error: 'ECONNREFUSED: connect ECONNREFUSED' });
+    expect(headerBytes(refused)).toBeNull();
+    const open = { connected: true, durationMs: 61000, events: [{ atMs: 1, kind: 'connected' as const }, { atMs: 3, kind: 'data' as const, bytes: 10, text: answer }, { atMs: 61003, kind: 'idle-timeout' as const }] };
+    expect(readTimeline(open)).toMatchObject({ closedBy: 'still-open', idleTimeoutSec: null });
+  });
+});
