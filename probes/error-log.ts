@@ -42,7 +42,15 @@ export const errorLogProbe = defineProbe({
     unparsed: z.number().int().describe('Lines that are not nginx error-log lines'),
     otherLines: z.number().int().describe('Lines not about an upstream'),
     total: z.number().int().describe('Upstream-related lines in the window'),
-    counts: z.record(z.string(), z.number().int()).describe('Lines per signature id (absent ids: 0)'),
+    counts: z.record(z.string(), z.number().int()).describe('Lines per signature id, every id present (0 when not seen)'),
+    families: z
+      .object({
+        connectFailures: z.number().int().describe('refused, socket-missing, permission-denied, connect-failed, no-live-upstreams'),
+        resets: z.number().int().describe('Resets and premature closes before the response header (the 502s of the reset-by-peer question)'),
+        bodyResets: z.number().int().describe('Resets and premature closes in the middle of the body (truncated responses)'),
+        timeouts: z.number().int().describe('timeout-connect, timeout-send, timeout-read, timeout-body'),
+      })
+      .describe('Signatures grouped the way the flowchart asks'),
     signatures: z.array(signatureSummary).describe('Each signature seen, most frequent first'),
     groups: z
       .array(
@@ -78,7 +86,9 @@ export const errorLogProbe = defineProbe({
       if (denied && host.uid !== 0) throw new ProbeStatusError('denied', `needs root: ${report.problems.join('; ')}`, 'sudo reset-doctor');
       throw new ProbeStatusError(denied ? 'denied' : 'error', report.problems.join('; ') || 'no error log could be read');
     }
-    const counts = Object.fromEntries(report.signatures.map((s) => [s.id, s.count]));
+    const counts: Record<string, number> = Object.fromEntries(SIGNATURE_IDS.map((id) => [id, 0]));
+    for (const s of report.signatures) counts[s.id] = s.count;
+    const sum = (...ids: string[]) => ids.reduce((n, id) => n + (counts[id] ?? 0), 0);
     return {
       window: report.window,
       files: report.files.map(({ path, mode, bytesRead, size }) => ({ path, mode, bytesRead, size })),
@@ -88,6 +98,12 @@ export const errorLogProbe = defineProbe({
       otherLines: report.otherLines,
       total: report.signatures.reduce((n, s) => n + s.count, 0),
       counts,
+      families: {
+        connectFailures: sum('refused', 'socket-missing', 'permission-denied', 'connect-failed', 'no-live-upstreams'),
+        resets: sum('reset-reading-header', 'premature-close-header', 'reset-sending-request'),
+        bodyResets: sum('reset-reading-body', 'premature-close-body'),
+        timeouts: sum('timeout-connect', 'timeout-send', 'timeout-read', 'timeout-body'),
+      },
       signatures: report.signatures,
       groups: report.groups.slice(0, 50),
       perMinute: report.perMinute.slice(-180).map(({ minute, count }) => ({ minute, count })),

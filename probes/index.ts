@@ -3,6 +3,8 @@ import { accessLogProbe } from './access-log.js';
 import { apparmorProbe } from './apparmor.js';
 import { backendRestartsProbe } from './backend-restarts.js';
 import { firewallProbe } from './firewall.js';
+import { crashAnalysisProbe } from './crash-analysis.js';
+import { keepaliveAnalysisProbe } from './keepalive-analysis.js';
 import { headerSizeProbe } from './header-size.js';
 import { networkPathProbe } from './network-path.js';
 import { resourcesProbe } from './resources.js';
@@ -47,5 +49,7 @@ export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
     firewallProbe,
     networkPathProbe,
     headerSizeProbe,
+    keepaliveAnalysisProbe,
+    crashAnalysisProbe,
   ].map((probe) => [probe.id, probe as unknown as ProbeDefinition]),
 );

@@ -114,7 +114,8 @@ export const listenQueueProbe = defineProbe({
     const before = parseNetstat(g.first);
     const after = parseNetstat(g.second);
     if (!('ListenOverflows' in before)) throw new ProbeStatusError('error', '/proc/net/netstat has no TcpExt ListenOverflows counter');
-    const sampleSec = g.gapMs / 1000;
+    // Tenths of a second: enough for a rate, and a replay (whose clock only follows recorded calls) reads the same.
+    const sampleSec = Math.round(g.gapMs / 100) / 10;
     const counters: Record<string, { before: number; after: number; perSec: number }> = {};
     for (const name of COUNTERS) {
       if (!(name in before) || !(name in after)) continue;

@@ -65,6 +65,8 @@ export const nginxConfigProbe = defineProbe({
     locations: z.array(locationSchema).describe('Every location with its target and effective proxy settings'),
     ...logsSchema,
     advice: adviceSchema,
+    adviceCounts: z.record(z.string(), z.number().int()).describe('Remarks per advice id'),
+    upstreamStatusLogged: z.boolean().describe('At least one access log records $upstream_status'),
     dynamicTargets: z.array(location.extend({ target: z.string().describe('The target as written') })).describe('*_pass targets built from variables, only known per request'),
     backends: z.array(backend).describe('Every concrete backend address, once per upstream'),
     backendCount: z.number().int().describe('Number of backends, not counting ones marked down'),
@@ -96,6 +98,7 @@ export const nginxConfigProbe = defineProbe({
     });
     const prefix = options.nginxPrefix ?? version.prefix ?? '/etc/nginx';
     const absolute = (path: string) => (path === 'stderr' || /^(syslog|memory):/.test(path) || isAbsolute(path) ? path : join(prefix, path));
+    const advice = adviseConfig(model);
     const upstreams = findUpstreams(set.files);
     const sites = findPassSites(set.files, upstreams);
     const backends = listBackends(upstreams, sites);
@@ -108,7 +111,9 @@ export const nginxConfigProbe = defineProbe({
       locations: model.locations,
       errorLogs: model.errorLogs.map((l) => ({ ...l, path: absolute(l.path) })),
       accessLogs: model.accessLogs.map((l) => ({ ...l, path: absolute(l.path) })),
-      advice: adviseConfig(model),
+      advice,
+      adviceCounts: Object.fromEntries(['keepalive-inert', 'next-upstream-http-502', 'next-upstream-non-idempotent', 'socket-keepalive', 'websocket-headers', 'websocket-read-timeout', 'keepalive-timeout-vs-backend', 'no-upstream-logging'].map((id) => [id, advice.filter((a) => a.id === id).length])),
+      upstreamStatusLogged: model.accessLogs.some((l) => l.hasUpstreamStatus),
       dynamicTargets: sites.filter((s) => s.kind === 'variable').map((s) => ({ directive: s.directive, file: s.file, line: s.line, target: s.target })),
       backends,
       backendCount: backends.filter((b) => !b.markedDown).length,

@@ -48,11 +48,13 @@ describe('reset-doctor CLI', () => {
     const report = JSON.parse(down.stdout) as JsonReport;
     expect(report).toMatchObject({ tool: 'reset-doctor', version: VERSION, flow: 'reset-by-peer', status: 'finished' });
     expect(Object.keys(report)).toEqual(expect.arrayContaining(['tool', 'version', 'flow', 'host', 'startedAt', 'finishedAt', 'path', 'findings', 'fixes', 'probes']));
-    expect(report.findings).toMatchObject([{ id: 'backend-down', status: 'confirmed', evidence: [{ probe: 'backend-listeners', fact: 'down[*].address' }, {}, {}] }]);
+    expect(report.findings.filter((f) => f.status !== 'ruled-out')).toMatchObject([{ id: 'backend-down', status: 'confirmed', evidence: [{ probe: 'backend-listeners', fact: 'down[*].address' }, {}, {}, { probe: 'error-log', fact: 'families.connectFailures' }] }]);
+    expect(report.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['backend-oom', 'backend-crash', 'keepalive-mismatch', 'listen-queue-overflow', 'no-upstream-logging']));
     expect(report.answers).toEqual([{ node: 'planned', choice: 'unplanned', source: 'headless-default' }]);
 
     const planned = JSON.parse((await runCli(['diagnose', '--demo', 'backend-down', '--json', '--answer', 'planned=planned'])).stdout) as JsonReport;
     expect(planned.fixes.map((f) => f.id)).toEqual(['mark-server-down']);
+    expect(planned.answers).toEqual([{ node: 'planned', choice: 'planned', source: 'answer' }]);
 
     const healthy = await runCli(['diagnose', '--demo', 'healthy']);
     expect(healthy.code).toBe(0);

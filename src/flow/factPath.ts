@@ -27,7 +27,7 @@ export function parseFactPath(text: string): FactPath {
   const rest = text.slice(dot + 1);
   if (rest === '$status' || rest === '$reason') return { probe, meta: rest === '$status' ? 'status' : 'reason', segments: [], text };
   const segments: Segment[] = [];
-  const pattern = /([A-Za-z_][A-Za-z0-9_]*)((?:\[(?:\d+|\*)\])*)(?:\.|$)/y;
+  const pattern = /([A-Za-z_][A-Za-z0-9_-]*)((?:\[(?:\d+|\*)\])*)(?:\.|$)/y;
   let consumed = 0;
   while (consumed < rest.length) {
     pattern.lastIndex = consumed;

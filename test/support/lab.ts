@@ -127,6 +127,10 @@ function indent(text: string, by: string): string {
     .join('\n');
 }
 
+/**
+ * A clean baseline, so a scenario shows only the fault it adds: the access
+ * log records $upstream_status (no no-upstream-logging finding).
+ */
 function nginxConfig(dir: string, port: number, config: { http?: string; server: string }): string {
   return `# reset-doctor lab config: everything under ${dir}
 daemon off;
@@ -136,7 +140,8 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 128; }
 http {
-  access_log ${dir}/access.log;
+  log_format upstreamlog '$remote_addr [$time_local] "$request" $status upstream=$upstream_addr us="$upstream_status" urt=$upstream_response_time';
+  access_log ${dir}/access.log upstreamlog;
   client_body_temp_path ${dir}/client_body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;

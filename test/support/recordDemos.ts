@@ -33,7 +33,7 @@ const SCENARIOS: Scenario[] = [
       const [apiPort, staticPort] = [await freePort(), await freePort()];
       await lab.startBackend({ port: staticPort });
       return lab.startNginx({
-        http: `upstream api {\n  server 127.0.0.1:${apiPort};\n  keepalive 16;\n}`,
+        http: `upstream api {\n  server 127.0.0.1:${apiPort};\n  keepalive 16;\n  keepalive_timeout 4s;\n}`,
         server: `location / {\n  proxy_pass http://api;\n  proxy_http_version 1.1;\n  proxy_set_header Connection "";\n}\nlocation /static/ {\n  proxy_pass http://127.0.0.1:${staticPort};\n}`,
       });
     },
@@ -54,12 +54,13 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'healthy',
-    description: 'nginx and its Node backend are both up: nothing to find',
+    description: 'nginx and its Node backend are both up, keep-alive timeouts in the right order: nothing to find',
     async setup(lab) {
       const apiPort = await freePort();
       await lab.startBackend({ port: apiPort });
       return lab.startNginx({
-        http: `upstream api {\n  server 127.0.0.1:${apiPort};\n  keepalive 16;\n}`,
+        // Node closes idle connections after 5 s; nginx gives them up after 4 s.
+        http: `upstream api {\n  server 127.0.0.1:${apiPort};\n  keepalive 16;\n  keepalive_timeout 4s;\n}`,
         server: `location / {\n  proxy_pass http://api;\n  proxy_http_version 1.1;\n  proxy_set_header Connection "";\n}`,
       });
     },
@@ -74,7 +75,8 @@ async function record(scenario: Scenario, nginxBin: string): Promise<void> {
     await request(port); // one real request, so nginx's error log holds what the scenario does to traffic
     const host = new RecordingHost(new RealHost());
     const flow = await resolveFlow('reset-by-peer');
-    const options = { nginxBin, nginxConf: conf, errorLogs: [join(lab.dir, 'error.log')], sinceMs: 3_600_000 };
+    // A short window keeps unrelated kernel messages of the recording machine out of the demo.
+    const options = { nginxBin, nginxConf: conf, errorLogs: [join(lab.dir, 'error.log')], sinceMs: 5 * 60_000 };
     const session = new Session({ flow, host, options, registry: PROBES });
     const state = await runHeadless(session, flow, new Map());
     await session.settle();
@@ -95,14 +97,30 @@ function request(port: number): Promise<void> {
 
 const LAB_PROCESS = /nginx|node|reset-doctor|^\[kthreadd\]$/;
 
+/**
+ * ps is trimmed to the lab's processes, and dmesg to the lines inside the
+ * scenario's window (the probes read no others), so nothing of the
+ * recording machine beyond the lab ships in the repo.
+ */
 function trimProcesses(recording: Recording): Recording {
+  const from = recording.startedAtMs - Number(recording.options['sinceMs'] ?? 0);
   for (const entry of recording.entries) {
-    if (entry.kind !== 'command' || entry.file !== 'ps') continue;
-    entry.stdout = entry.stdout
-      .split('\n')
-      .filter((line) => LAB_PROCESS.test(line.slice(88)) && !/--env\b/.test(line))
-      .map((line) => line)
-      .join('\n');
+    if (entry.kind !== 'command') continue;
+    if (entry.file === 'ps') {
+      entry.stdout = entry.stdout
+        .split('\n')
+        .filter((line) => LAB_PROCESS.test(line.slice(88)) && !/--env\b/.test(line))
+        .join('\n');
+    }
+    if (entry.file === 'dmesg') {
+      entry.stdout = entry.stdout
+        .split('\n')
+        .filter((line) => {
+          const at = Date.parse(line.slice(0, 32).replace(',', '.').replace(/(\.\d{3})\d*/, '$1'));
+          return !Number.isNaN(at) && at >= from;
+        })
+        .join('\n');
+    }
   }
   return recording;
 }

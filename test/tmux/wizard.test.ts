@@ -49,6 +49,8 @@ describeWithTools('the wizard in a real terminal (tmux, 80×24)', hasCommand('tm
 
   it('Ctrl-C asks first instead of killing the program', async () => {
     const tty = start('demo healthy');
+    await tty.waitFor('No upstream errors in the window');
+    tty.keys('Enter');
     await tty.waitFor('Finished. Nothing found that needs action.');
     tty.keys('C-c');
     await tty.waitFor('Quit and print the report?');
@@ -65,9 +67,21 @@ describeWithTools('the wizard in a real terminal (tmux, 80×24)', hasCommand('tm
     await tty.waitFor('Is this backend stopped on purpose');
     tty.keys('Enter');
     await tty.waitFor('Finished.');
+    // Back from the end pauses at the last decision; from the question's successor, back re-asks it.
     tty.keys('b');
+    await tty.waitFor('Went back to step');
+    tty.keys('Enter');
+    await tty.waitFor('Finished.');
+    expect(tty.history()).toMatch(/↩ back to step \d+/);
+  });
+
+  it('b at the question, then a different answer, takes the other branch', async () => {
+    const tty = start('demo stale-unix-socket');
     await tty.waitFor('Is this backend stopped on purpose');
-    expect(tty.history()).toContain('↩ back to step 8');
+    tty.keys('b');
+    await tty.waitFor('Went back to step 6');
+    tty.keys('Enter');
+    await tty.waitFor('Is this backend stopped on purpose');
     tty.keys('3');
     await tty.waitFor('Finished.');
     expect(tty.history()).toContain("→ I don't know");
@@ -75,10 +89,10 @@ describeWithTools('the wizard in a real terminal (tmux, 80×24)', hasCommand('tm
 
   it('respects NO_COLOR', async () => {
     const colored = start('demo healthy');
-    await colored.waitFor('Finished.');
+    await colored.waitFor('No upstream errors in the window');
     expect(foregroundColors(colored.screen({ colors: true }))).not.toEqual([]);
     const plain = start('demo healthy', 'NO_COLOR=1');
-    await plain.waitFor('Finished.');
+    await plain.waitFor('No upstream errors in the window');
     expect(foregroundColors(plain.screen({ colors: true }))).toEqual([]);
   });
 });

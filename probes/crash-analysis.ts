@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { defineProbe } from '../src/probe/contract.js';
+import type { backendProcessProbe } from './backend-process.js';
+import type { backendRestartsProbe } from './backend-restarts.js';
+import type { oomKillsProbe } from './oom-kills.js';
+import type { errorLogProbe } from './error-log.js';
+
+type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
+type RestartFacts = z.infer<typeof backendRestartsProbe.facts>;
+type OomFacts = z.infer<typeof oomKillsProbe.facts>;
+type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
+
+const MID_REQUEST = ['reset-reading-header', 'premature-close-header', 'reset-sending-request', 'reset-reading-body', 'premature-close-body'];
+
+/** Per backend: did it die, get OOM-killed or restarted in the window, and did nginx see its connections cut? */
+const backend = z.object({
+  address: z.string().describe('Backend address'),
+  kind: z.string().nullable().describe('Server kind'),
+  pid: z.number().int().nullable().describe('Main process'),
+  oomKills: z.number().int().describe('OOM kills of its processes in the window'),
+  oomDetail: z.string().nullable().describe('The last OOM kill: process, memory, cgroup'),
+  crashLines: z.number().int().describe('Crash lines (worker timeout, traceback, segfault, …) in the window'),
+  crashKinds: z.array(z.string()).describe('Kinds of crash lines seen'),
+  firstCrashLine: z.string().nullable().describe('The first crash line, as logged'),
+  restarts: z.number().int().describe('systemd restarts plus replaced workers'),
+  startedRecently: z.boolean().describe('The main process started inside the window'),
+  midRequestErrors: z.number().int().describe('Resets and premature closes nginx logged for it'),
+  crashed: z.boolean().describe('It died or was restarted in the window'),
+  summary: z.string().describe('One line for a report'),
+});
+
+export const crashAnalysisProbe = defineProbe({
+  id: 'crash-analysis',
+  title: 'Backend deaths and restarts',
+  description: 'Per backend: OOM kills, crash lines, restarts and replaced workers in the window, next to the resets nginx logged for it.',
+  requiresRoot: false,
+  timeoutMs: 5000,
+  dependsOn: ['backend-process'],
+  uses: ['backend-restarts', 'oom-kills', 'error-log'],
+  facts: z.object({
+    backends: z.array(backend).describe('Backends with a known process'),
+    oomBackends: z.array(backend).describe('Backends with OOM kills'),
+    oomCount: z.number().int().describe('Backends OOM-killed in the window'),
+    crashed: z.array(backend).describe('Backends that died or were restarted (OOM included)'),
+    crashedCount: z.number().int().describe('How many'),
+    checked: z.array(z.string()).describe('What could be checked: restarts, oom-kills, error-log'),
+  }),
+  sources: () => [],
+  parse: (results, { deps, options }) => {
+    const processes = deps['backend-process'] as ProcessFacts;
+    const restarts = deps['backend-restarts'] as RestartFacts | undefined;
+    const ooms = deps['oom-kills'] as OomFacts | undefined;
+    const errors = deps['error-log'] as ErrorFacts | undefined;
+    const windowStart = results.collectedAt - options.sinceMs;
+    const backends = processes.backends
+      .filter((b) => b.listening !== false || (ooms?.victims ?? []).some((v) => v.backend === b.address))
+      .map((b) => {
+        const victims = (ooms?.victims ?? []).filter((v) => v.backend === b.address);
+        const restart = restarts?.backends.find((r) => r.address === b.address);
+        const crashLines = restart?.crashLines ?? [];
+        const restartCount = (restart?.nRestarts ?? 0) + (restart?.workersRestarted ?? 0);
+        const midRequestErrors = (errors?.groups ?? []).filter((g) => g.peer === b.address && MID_REQUEST.includes(g.signature)).reduce((n, g) => n + g.count, 0);
+        const startedRecently = b.startedAtMs !== null && b.startedAtMs >= windowStart;
+        const last = victims.at(-1);
+        const crashed = victims.length > 0 || crashLines.length > 0 || restartCount > 0;
+        const parts = [
+          victims.length ? `${victims.length} OOM kill(s) (last: ${last!.comm} ${last!.pid}, ${last!.anonRssMb} MB${last!.constraint === 'memcg' ? ` in cgroup ${last!.memcg}` : ''})` : null,
+          crashLines.length ? `${crashLines.length} crash line(s): ${[...new Set(crashLines.map((c) => c.kind))].join(', ')}` : null,
+          restartCount ? `${restartCount} restart(s) or replaced worker(s)` : null,
+          startedRecently ? 'its main process started inside the window' : null,
+          midRequestErrors ? `nginx logged ${midRequestErrors} reset(s)/premature close(s)` : null,
+        ].filter(Boolean);
+        return {
+          address: b.address,
+          kind: b.kind,
+          pid: b.pid,
+          oomKills: victims.length,
+          oomDetail: last ? `${last.comm} ${last.pid} killed at ${last.time}, ${last.anonRssMb} MB anon RSS, ${last.constraint}${last.memcg ? ` ${last.memcg}` : ''}` : null,
+          crashLines: crashLines.length,
+          crashKinds: [...new Set(crashLines.map((c) => c.kind))],
+          firstCrashLine: crashLines[0]?.text ?? null,
+          restarts: restartCount,
+          startedRecently,
+          midRequestErrors,
+          crashed,
+          summary: `${b.address}${b.kind ? ` (${b.kind}${b.pid ? ` pid ${b.pid}` : ''})` : ''}: ${parts.length ? parts.join('; ') : 'no deaths or restarts seen'}`,
+        };
+      });
+    const oomBackends = backends.filter((b) => b.oomKills > 0);
+    const crashed = backends.filter((b) => b.crashed);
+    return {
+      backends,
+      oomBackends,
+      oomCount: oomBackends.length,
+      crashed,
+      crashedCount: crashed.length,
+      checked: [...(restarts ? ['restarts'] : []), ...(ooms ? ['oom-kills'] : []), ...(errors ? ['error-log'] : [])],
+    };
+  },
+  summarize: (facts) => (facts.crashedCount === 0 ? `no backend died or restarted (checked: ${facts.checked.join(', ') || 'nothing'})` : facts.crashed.map((b) => b.summary).join('; ')),
+});

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { defineProbe } from '../src/probe/contract.js';
+import type { nginxConfigProbe } from './nginx-config.js';
+import type { keepaliveMeasureProbe } from './keepalive-measure.js';
+import type { backendProcessProbe } from './backend-process.js';
+import type { errorLogProbe } from './error-log.js';
+
+type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
+type MeasureFacts = z.infer<typeof keepaliveMeasureProbe.facts>;
+type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
+type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
+
+const RESETS = ['reset-reading-header', 'premature-close-header', 'reset-sending-request'];
+
+/**
+ * The keep-alive race (reference sections 3–5): nginx reuses an idle cached
+ * connection the backend is closing. It needs an upstream{} block with
+ * keep-alive really in effect (before 1.29.7: HTTP/1.1 and an empty
+ * Connection header) and a backend idle timeout at or below nginx's upstream
+ * keepalive_timeout. Measured timeouts beat inferred defaults. GETs on a
+ * stale connection are retried, so client-visible 502s pile up on POST/PATCH.
+ */
+const server = z.object({
+  address: z.string().describe('Upstream server'),
+  backendIdleSec: z.number().nullable().describe('Backend idle keep-alive timeout used for the comparison'),
+  source: z.enum(['measured', 'flag', 'config', 'default', 'unknown', 'no-keepalive']).describe('measured by keepalive-measure, or read from the process (flag/config), or the documented default'),
+  kind: z.string().nullable().describe('Backend server kind'),
+  mismatch: z.boolean().describe('Backend closes idle connections at or before nginx stops reusing them'),
+});
+
+const upstream = z.object({
+  name: z.string().describe('upstream block'),
+  keepalive: z.number().int().describe('keepalive connections cached per worker'),
+  keepaliveTimeoutSec: z.number().describe("nginx's upstream keepalive_timeout"),
+  inEffect: z.boolean().describe('At least one location really reuses connections to it'),
+  inertLocations: z.array(z.string()).describe('Locations proxying to it without keep-alive in effect (HTTP/1.0 or Connection: close)'),
+  servers: z.array(server).describe('Its servers'),
+  mismatch: z.boolean().describe('Keep-alive in effect and a server closes idle connections first'),
+  resets: z.number().int().describe('Reset/premature-close lines for its servers in the window'),
+  resetsNonIdempotent: z.number().int().describe('Of those, on POST/PATCH/LOCK (not retried by nginx, so clients saw them)'),
+  file: z.string().describe('File of the upstream block'),
+  line: z.number().int().describe('Line of the upstream block'),
+  suggestedKeepaliveTimeout: z.string().nullable().describe('An upstream keepalive_timeout below the shortest backend idle timeout'),
+  backendSetting: z.string().nullable().describe('The backend setting that raises its idle timeout above nginx’s, in the detected server’s own terms'),
+  summary: z.string().describe('One line for a report'),
+});
+
+/** The setting that raises a backend's idle keep-alive timeout, for the kind that was detected. */
+export function backendKeepaliveSetting(kind: string | null, seconds: number): string {
+  switch (kind) {
+    case 'node':
+      return `Node: on the server that app.listen() returns, set server.keepAliveTimeout = ${seconds * 1000}; and server.headersTimeout = ${(seconds + 1) * 1000};`;
+    case 'gunicorn':
+      return `gunicorn: --keep-alive ${seconds} (gthread or async workers; sync workers do not keep connections alive at all)`;
+    case 'uvicorn':
+      return `uvicorn: --timeout-keep-alive ${seconds}`;
+    case 'hypercorn':
+      return `hypercorn: --keep-alive ${seconds}`;
+    case 'puma':
+      return `puma: persistent_timeout ${seconds} in config/puma.rb`;
+    case 'apache':
+      return `Apache: KeepAliveTimeout ${seconds}`;
+    case 'waitress':
+      return `waitress: channel_timeout=${seconds}`;
+    default:
+      return `raise the backend's idle keep-alive timeout to ${seconds} s or more`;
+  }
+}
+
+export const keepaliveAnalysisProbe = defineProbe({
+  id: 'keepalive-analysis',
+  title: 'Keep-alive: nginx against its backends',
+  description: 'For each upstream with keep-alive: is it really in effect, and does any backend close idle connections before nginx stops reusing them?',
+  requiresRoot: false,
+  timeoutMs: 5000,
+  dependsOn: ['nginx-config'],
+  uses: ['keepalive-measure', 'backend-process', 'error-log'],
+  facts: z.object({
+    upstreams: z.array(upstream).describe('Each upstream with keepalive configured (or on by default)'),
+    mismatches: z.array(upstream).describe('Upstreams in the race: keep-alive in effect, backend idle timeout ≤ keepalive_timeout'),
+    mismatchCount: z.number().int().describe('Number of such upstreams'),
+    mismatchMeasured: z.boolean().describe('Every mismatch rests on a measured backend timeout'),
+    inert: z.array(upstream).describe('Upstreams whose keepalive is configured but not in effect anywhere'),
+    inertCount: z.number().int().describe('Number of such upstreams'),
+    measured: z.boolean().describe('keepalive-measure ran'),
+  }),
+  sources: () => [],
+  parse: (_results, { deps }) => {
+    const config = deps['nginx-config'] as ConfigFacts;
+    const measure = deps['keepalive-measure'] as MeasureFacts | undefined;
+    const processes = deps['backend-process'] as ProcessFacts | undefined;
+    const errors = deps['error-log'] as ErrorFacts | undefined;
+    const upstreams = config.upstreams
+      .filter((u) => u.keepalive !== null)
+      .map((u) => {
+        const locations = config.locations.filter((l) => l.upstream === u.name && l.handler === 'proxy_pass');
+        const inEffect = locations.some((l) => l.effective.keepaliveInEffect);
+        const inertLocations = locations.filter((l) => !l.effective.keepaliveInEffect && l.effective.upgradeHeader === null).map((l) => `location ${l.match} (${l.file}:${l.line}): HTTP/${l.effective.proxyHttpVersion}, Connection: ${l.effective.connectionHeader ?? '(none)'}`);
+        const servers = config.backends
+          .filter((b) => b.upstream === u.name && !b.markedDown)
+          .map((b) => {
+            const measured = measure?.measurements.find((m) => m.address === b.address);
+            const proc = processes?.backends.find((p) => p.address === b.address && p.upstream === u.name);
+            let backendIdleSec: number | null = null;
+            let source: z.infer<typeof server>['source'] = 'unknown';
+            if (measured?.keepAliveOffered === false) source = 'no-keepalive';
+            else if (measured && measured.idleTimeoutSec !== null) {
+              backendIdleSec = measured.idleTimeoutSec;
+              source = 'measured';
+            } else if (measured?.closedBy === 'still-open') {
+              backendIdleSec = measured.capSec;
+              source = 'measured';
+            } else if (proc?.idleTimeoutSec !== null && proc?.idleTimeoutSec !== undefined) {
+              backendIdleSec = proc.idleTimeoutSec;
+              source = proc.idleTimeoutSource === 'not-applicable' ? 'unknown' : (proc.idleTimeoutSource as 'flag' | 'config' | 'default');
+              if (proc.idleTimeoutSec === 0) source = 'no-keepalive';
+            }
+            const mismatch = inEffect && source !== 'no-keepalive' && backendIdleSec !== null && backendIdleSec <= u.keepaliveTimeoutSec;
+            return { address: b.address, backendIdleSec, source, kind: proc?.kind ?? null, mismatch };
+          });
+        const peers = new Set(servers.map((s) => s.address));
+        const groups = (errors?.groups ?? []).filter((g) => RESETS.includes(g.signature) && peers.has(g.peer));
+        const resets = groups.reduce((n, g) => n + g.count, 0);
+        const resetsNonIdempotent = groups.filter((g) => ['POST', 'PATCH', 'LOCK'].includes(g.method)).reduce((n, g) => n + g.count, 0);
+        const mismatch = servers.some((s) => s.mismatch);
+        const worst = servers.filter((s) => s.mismatch).sort((a, b) => (a.backendIdleSec ?? 0) - (b.backendIdleSec ?? 0))[0];
+        const summary = mismatch
+          ? `${u.name} (${worst!.address}): backend idle timeout ${worst!.backendIdleSec!.toFixed(1)} s ${worst!.source === 'measured' ? 'measured' : `(${worst!.kind ?? 'backend'} ${worst!.source})`} ≤ nginx keepalive_timeout ${u.keepaliveTimeoutSec} s` +
+            (resets ? `; ${resets} reset(s) in the window, ${resetsNonIdempotent} on POST/PATCH` : '; no resets logged in the window yet')
+          : !inEffect
+            ? `${u.name}: keepalive ${u.keepalive} configured, but no location reuses connections (${inertLocations[0] ?? 'no proxy_pass to it'})`
+            : `${u.name}: backends keep idle connections longer than nginx (${servers.map((s) => `${s.address} ${s.backendIdleSec ?? '?'} s ${s.source}`).join(', ')}) vs keepalive_timeout ${u.keepaliveTimeoutSec} s`;
+        const shortest = worst?.backendIdleSec ?? null;
+        return {
+          name: u.name,
+          keepalive: u.keepalive!,
+          keepaliveTimeoutSec: u.keepaliveTimeoutSec,
+          inEffect,
+          inertLocations,
+          servers,
+          mismatch,
+          resets,
+          resetsNonIdempotent,
+          file: u.file,
+          line: u.line,
+          // Stay a second under the backend, and never below 1 s.
+          suggestedKeepaliveTimeout: shortest !== null ? `${Math.max(1, Math.floor(shortest) - 1)}s` : null,
+          backendSetting: mismatch ? backendKeepaliveSetting(worst!.kind, Math.ceil(u.keepaliveTimeoutSec + 5)) : null,
+          summary,
+        };
+      });
+    const mismatches = upstreams.filter((u) => u.mismatch);
+    const inert = upstreams.filter((u) => !u.inEffect && u.inertLocations.length > 0);
+    return {
+      upstreams,
+      mismatches,
+      mismatchCount: mismatches.length,
+      mismatchMeasured: mismatches.length > 0 && mismatches.every((u) => u.servers.filter((s) => s.mismatch).every((s) => s.source === 'measured')),
+      inert,
+      inertCount: inert.length,
+      measured: measure !== undefined,
+    };
+  },
+  summarize: (facts) =>
+    facts.upstreams.length === 0
+      ? 'no upstream with keep-alive'
+      : `${facts.mismatchCount} upstream(s) in the keep-alive race, ${facts.inertCount} with keep-alive not in effect${facts.measured ? '' : ' (backend timeouts inferred, not measured)'}`,
+});
