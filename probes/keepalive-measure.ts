@@ -8,6 +8,8 @@ type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
 /** Never hold a connection longer than nginx's own client keep-alive default. */
 export const MAX_IDLE_MS = 75_000;
 const CONNECT_TIMEOUT_MS = 3_000;
+/** A backend that has not begun to answer a HEAD in this long cannot be measured. */
+const ANSWER_TIMEOUT_MS = 5_000;
 
 interface Target {
   address: string;
@@ -29,6 +31,11 @@ function targets(context: ProbeContext): { targets: Target[]; skipped: string[] 
   for (const backend of config.backends) {
     if (backend.markedDown || !backend.upstream) continue;
     const upstream = config.upstreams.find((u) => u.name === backend.upstream);
+    // Without keepalive nginx opens a connection per request: there is no idle reuse to race with.
+    if (upstream?.keepalive === null) {
+      skipped.push(`${backend.address}: upstream ${backend.upstream} has no keepalive, nothing to race`);
+      continue;
+    }
     const viaHttps = config.locations.some((l) => l.upstream === backend.upstream && l.proxyPass?.startsWith('https://'));
     if (viaHttps) {
       skipped.push(`${backend.address}: proxied over https, not measured`);
@@ -52,7 +59,7 @@ const measurement = z.object({
   statusLine: z.string().nullable().describe('First line of the answer, e.g. "HTTP/1.1 200 OK"'),
   keepAliveOffered: z.boolean().nullable().describe('The answer did not say Connection: close'),
   keepAliveHeaderSec: z.number().nullable().describe('timeout= of a Keep-Alive answer header, when the backend announces one'),
-  closedBy: z.enum(['fin', 'reset', 'still-open', 'error']).describe('How the idle connection ended: FIN, RST, or still open at the cap'),
+  closedBy: z.enum(['fin', 'reset', 'still-open', 'no-answer', 'error']).describe('How the idle connection ended: FIN, RST, still open at the cap, or no answer to the HEAD'),
   idleTimeoutSec: z.number().nullable().describe('Seconds from the end of the answer to the close; null when still open at the cap or never answered'),
   capSec: z.number().describe('How long the connection was watched at most: upstream keepalive_timeout + 1 s, at most 75 s'),
   error: z.string().nullable().describe('Connect or read error, if any'),
@@ -80,7 +87,7 @@ export const keepaliveMeasureProbe = defineProbe({
     if (context.options.passive) throw new ProbeStatusError('unavailable', '--passive: no connections are opened to backends');
     const { targets: list, skipped } = targets(context);
     const results = await Promise.all(
-      list.map(async (t) => ({ ...t, result: await host.connect(t.target, { timeoutMs: CONNECT_TIMEOUT_MS, send: request('/', t.hostHeader), idleMs: t.capMs }) })),
+      list.map(async (t) => ({ ...t, result: await host.connect(t.target, { timeoutMs: CONNECT_TIMEOUT_MS, send: request('/', t.hostHeader), idleMs: t.capMs, answerMs: ANSWER_TIMEOUT_MS }) })),
     );
     return { results, skipped };
   },
@@ -103,9 +110,9 @@ export function readTimeline(result: ConnectResult): Omit<z.infer<typeof measure
   const text = data.map((d) => d.text).join('');
   const statusLine = text ? (text.split('\r\n')[0] ?? null) : null;
   const lastData = data.at(-1);
-  const end = result.events.find((e) => e.kind === 'fin' || e.kind === 'reset' || e.kind === 'idle-timeout' || e.kind === 'error');
-  const error = end?.kind === 'error' ? `${end.code}: ${end.message}` : null;
-  const closedBy = !end ? 'error' : end.kind === 'fin' ? 'fin' : end.kind === 'reset' ? 'reset' : end.kind === 'idle-timeout' ? 'still-open' : 'error';
+  const end = result.events.find((e) => e.kind === 'fin' || e.kind === 'reset' || e.kind === 'idle-timeout' || e.kind === 'no-answer' || e.kind === 'error');
+  const error = end?.kind === 'error' ? `${end.code}: ${end.message}` : end?.kind === 'no-answer' ? `no answer to HEAD within ${ANSWER_TIMEOUT_MS / 1000} s` : null;
+  const closedBy = !end ? 'error' : end.kind === 'fin' ? 'fin' : end.kind === 'reset' ? 'reset' : end.kind === 'idle-timeout' ? 'still-open' : end.kind === 'no-answer' ? 'no-answer' : 'error';
   const idle = lastData && end && (end.kind === 'fin' || end.kind === 'reset') ? (end.atMs - lastData.atMs) / 1000 : null;
   return {
     connected: result.connected,

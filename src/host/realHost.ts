@@ -146,16 +146,25 @@ export class RealHost implements Host {
         events.push({ atMs: at(), kind: 'idle-timeout' });
         finish();
       });
+      let answerTimer: NodeJS.Timeout | undefined;
       socket.on('connect', () => {
         connected = true;
         clearTimeout(connectTimer);
         events.push({ atMs: at(), kind: 'connected' });
         if (options.send !== undefined) socket.write(options.send);
         if (options.idleMs === undefined) finish();
+        else if (options.answerMs !== undefined) {
+          answerTimer = setTimeout(() => {
+            events.push({ atMs: at(), kind: 'no-answer' });
+            finish();
+          }, options.answerMs);
+        }
       });
       socket.on('data', (chunk: Buffer) => {
+        clearTimeout(answerTimer);
         events.push({ atMs: at(), kind: 'data', bytes: chunk.length, text: chunk.toString('latin1') });
       });
+      socket.on('close', () => clearTimeout(answerTimer));
       socket.on('end', () => {
         events.push({ atMs: at(), kind: 'fin' });
         finish();

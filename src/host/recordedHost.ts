@@ -118,9 +118,9 @@ export function readFileKey(path: string, options: ReadFileOptions | { [K in key
   return `readFile\0${path}\0${tailBytes ?? ''}\0${maxBytes ?? ''}\0${position ?? ''}\0${encoding ?? 'utf8'}`;
 }
 
-export function connectKey(target: ConnectTarget, options: { send?: string | undefined; idleMs?: number | undefined }): string {
+export function connectKey(target: ConnectTarget, options: { send?: string | undefined; idleMs?: number | undefined; answerMs?: number | undefined }): string {
   const where = target.kind === 'tcp' ? `${target.host}:${target.port}` : `unix:${target.path}`;
-  return `connect\0${where}\0${options.send ?? ''}\0${options.idleMs ?? ''}`;
+  return `connect\0${where}\0${options.send ?? ''}\0${options.idleMs ?? ''}\0${options.answerMs ?? ''}`;
 }
 
 function keyOf(entry: RecordingEntry): string {

@@ -84,6 +84,7 @@ const connectionEvent = z.discriminatedUnion('kind', [
   z.object({ atMs: z.number(), kind: z.literal('reset'), message: z.string() }),
   z.object({ atMs: z.number(), kind: z.literal('error'), code: z.string(), message: z.string() }),
   z.object({ atMs: z.number(), kind: z.literal('idle-timeout') }),
+  z.object({ atMs: z.number(), kind: z.literal('no-answer') }),
 ]);
 
 const connectEntry = z.object({
@@ -94,6 +95,7 @@ const connectEntry = z.object({
   ]),
   send: z.string().optional(),
   idleMs: z.number().optional(),
+  answerMs: z.number().optional(),
   atMs: z.number(),
   result: z.object({ connected: z.boolean(), events: z.array(connectionEvent), durationMs: z.number() }),
 });

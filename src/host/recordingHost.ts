@@ -72,6 +72,7 @@ export class RecordingHost implements Host {
     const entry: RecordingEntry = { kind: 'connect', target, atMs, result };
     if (options.send !== undefined) entry.send = options.send;
     if (options.idleMs !== undefined) entry.idleMs = options.idleMs;
+    if (options.answerMs !== undefined) entry.answerMs = options.answerMs;
     this.entries.push(entry);
     return result;
   }

@@ -70,6 +70,8 @@ export interface ConnectOptions {
   send?: string;
   /** After sending, keep reading until the peer closes or this much idle time passes. */
   idleMs?: number;
+  /** Give up when no data at all has come this long after sending (a backend that does not answer). */
+  answerMs?: number;
 }
 
 /** One thing that happened on a connection, at ms after the connect() call. */
@@ -79,7 +81,8 @@ export type ConnectionEvent =
   | { atMs: number; kind: 'fin' }
   | { atMs: number; kind: 'reset'; message: string }
   | { atMs: number; kind: 'error'; code: string; message: string }
-  | { atMs: number; kind: 'idle-timeout' };
+  | { atMs: number; kind: 'idle-timeout' }
+  | { atMs: number; kind: 'no-answer' };
 
 export interface ConnectResult {
   connected: boolean;
