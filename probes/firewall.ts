@@ -63,6 +63,8 @@ export function parseNftRuleset(text: string): FirewallRule[] {
 interface Gathered {
   iptables: CommandResult | null;
   nft: CommandResult | null;
+  /** Tables listed in /proc/net/ip_tables_names; '' when none, null when unreadable. */
+  legacyTables: string | null;
   conntrackCount: string | null;
   conntrackMax: string | null;
   kernel: KernelLog | { error: string };
@@ -91,12 +93,13 @@ export const firewallProbe = defineProbe({
       .describe('REJECT/DROP rules'),
     matching: z.array(z.object({ backend: z.string().describe('Backend address'), rule: z.string().describe('The rule that matches its port') })).describe('Rules that match a backend port'),
     listed: z.array(z.enum(['iptables', 'nft'])).describe('Which tools listed rules'),
+    rulesSource: z.string().describe('Where the rules came from, in words (or why there are none to list)'),
     conntrackCount: z.number().int().nullable().describe('nf_conntrack_count'),
     conntrackMax: z.number().int().nullable().describe('nf_conntrack_max'),
     conntrackFullLines: z.number().int().describe('"table full, dropping packet" kernel lines in the window'),
   }),
   sources: () => [],
-  gatherPlan: () => ['iptables-save', 'nft list ruleset', 'read /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max', 'kernel log for "table full"'],
+  gatherPlan: () => ['iptables-save', 'nft list ruleset', 'read /proc/net/ip_tables_names', 'read /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max', 'kernel log for "table full"'],
   gather: async (host, { options }): Promise<Gathered> => {
     const run = async (file: string, args: string[]) => {
       const result = await host.run({ file, args, timeoutMs: 10_000 });
@@ -109,6 +112,12 @@ export const firewallProbe = defineProbe({
     return {
       iptables: await run('iptables-save', []),
       nft: await run('nft', ['list', 'ruleset']),
+      // Tables the kernel has in use: what a machine without the tools would still enforce.
+      legacyTables: await (async () => {
+        const file = await host.readFile('/proc/net/ip_tables_names');
+        // Absent: the ip_tables module is not loaded, so no legacy table exists. Unreadable (it is 0440 root): unknown.
+        return file.ok ? file.content.trim() : file.error.code === 'ENOENT' ? '' : null;
+      })(),
       conntrackCount: await read('/proc/sys/net/netfilter/nf_conntrack_count'),
       conntrackMax: await read('/proc/sys/net/netfilter/nf_conntrack_max'),
       kernel: await readKernelLog(host, host.now() - options.sinceMs).catch((error: Error) => ({ error: error.message })),
@@ -116,20 +125,32 @@ export const firewallProbe = defineProbe({
   },
   parse: (results, context) => {
     const g = results.gathered as Gathered;
-    if (!g.iptables && !g.nft) throw new ProbeStatusError('unavailable', 'neither iptables-save nor nft is installed: no firewall rules to list');
+    // Without iptables or nft nothing on this machine manages netfilter rules: that is an answer, not a gap.
+    const noTools = !g.iptables && !g.nft;
+    const legacyTables = (g.legacyTables ?? '').split('\n').filter(Boolean);
+    if (noTools && legacyTables.length > 0) {
+      throw new ProbeStatusError('unavailable', `iptables tables are in use (${legacyTables.join(', ')} in /proc/net/ip_tables_names), but neither iptables-save nor nft is installed to list their rules`);
+    }
+    if (noTools && g.legacyTables === null) {
+      throw new ProbeStatusError('denied', 'neither iptables-save nor nft is installed, and only root can read /proc/net/ip_tables_names to tell whether any table is in use', 'sudo cat /proc/net/ip_tables_names');
+    }
     const denied = [g.iptables, g.nft].filter((r): r is CommandResult => !!r && r.exitCode !== 0 && /permission denied|not permitted|must be root/i.test(r.stderr));
     const usable = [g.iptables, g.nft].filter((r) => r && r.exitCode === 0);
-    if (usable.length === 0 && denied.length > 0) throw new ProbeStatusError('denied', `needs root: ${denied[0]!.stderr.trim().split('\n')[0]}`, 'sudo iptables-save; sudo nft list ruleset');
+    if (!noTools && usable.length === 0 && denied.length > 0) throw new ProbeStatusError('denied', `needs root: ${denied[0]!.stderr.trim().split('\n')[0]}`, 'sudo iptables-save; sudo nft list ruleset');
     const rules = [...(g.iptables?.exitCode === 0 ? parseIptablesSave(g.iptables.stdout) : []), ...(g.nft?.exitCode === 0 ? parseNftRuleset(g.nft.stdout) : [])];
     const config = context.deps['nginx-config'] as ConfigFacts | undefined;
     const matching = (config?.backends ?? [])
       .filter((b) => b.port !== null)
       .flatMap((b) => rules.filter((r) => r.port === b.port).map((r) => ({ backend: b.address, rule: r.text })));
     const num = (v: string | null) => (v !== null && /^\d+$/.test(v) ? Number(v) : null);
+    const listed = [...(g.iptables?.exitCode === 0 ? ['iptables' as const] : []), ...(g.nft?.exitCode === 0 ? ['nft' as const] : [])];
     return {
       rules,
       matching,
-      listed: [...(g.iptables?.exitCode === 0 ? ['iptables' as const] : []), ...(g.nft?.exitCode === 0 ? ['nft' as const] : [])],
+      listed,
+      rulesSource: noTools
+        ? 'neither iptables nor nft is installed, and no iptables table is in use (/proc/net/ip_tables_names)'
+        : `listed with ${listed.join(' and ')}`,
       conntrackCount: num(g.conntrackCount),
       conntrackMax: num(g.conntrackMax),
       conntrackFullLines: 'error' in g.kernel ? 0 : g.kernel.lines.filter((l) => /nf_conntrack: (?:nf_conntrack: )?table full, dropping packet/.test(l.text)).length,
