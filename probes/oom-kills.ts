@@ -82,7 +82,10 @@ export const oomKillsProbe = defineProbe({
     const log = results.gathered as KernelLog;
     const processes = context.deps['backend-process'] as ProcessFacts | undefined;
     const victims = findOomVictims(log.lines).map((v) => {
-      const backend = processes?.backends.find((b) => b.pid === v.pid || b.workers.some((w) => w.pid === v.pid) || (b.comm !== null && b.comm === v.comm));
+      // The victim is gone, so match by name — but only a backend that was started or got a worker after the kill.
+      const replacedAfter = (b: NonNullable<ProcessFacts>['backends'][number]) =>
+        (b.startedAtMs !== null && b.startedAtMs >= v.timeMs - 5000) || b.workers.some((w) => w.startedAtMs >= v.timeMs - 5000);
+      const backend = processes?.backends.find((b) => b.pid === v.pid || b.workers.some((w) => w.pid === v.pid) || (b.comm !== null && b.comm === v.comm && replacedAfter(b)));
       return {
         time: new Date(v.timeMs).toISOString(),
         timeMs: v.timeMs,
