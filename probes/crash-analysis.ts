@@ -4,12 +4,14 @@ import type { backendProcessProbe } from './backend-process.js';
 import type { backendRestartsProbe } from './backend-restarts.js';
 import type { oomKillsProbe } from './oom-kills.js';
 import type { errorLogProbe } from './error-log.js';
+import { parseTime } from '../src/errorlog/line.js';
 
 type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
 type RestartFacts = z.infer<typeof backendRestartsProbe.facts>;
 type OomFacts = z.infer<typeof oomKillsProbe.facts>;
 type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
 
+const START_SLACK_MS = 3000;
 const MID_REQUEST = ['reset-reading-header', 'premature-close-header', 'reset-sending-request', 'reset-reading-body', 'premature-close-body'];
 
 /** Per backend: did it die, get OOM-killed or restarted in the window, and did nginx see its connections cut? */
@@ -25,7 +27,11 @@ const backend = z.object({
   restarts: z.number().int().describe('systemd restarts plus replaced workers'),
   startedRecently: z.boolean().describe('The main process started inside the window'),
   midRequestErrors: z.number().int().describe('Resets and premature closes nginx logged for it'),
+  firstErrorSeen: z.string().nullable().describe('The first upstream error nginx logged for it in the window'),
   crashed: z.boolean().describe('It died or was restarted in the window'),
+  restartSuspected: z
+    .boolean()
+    .describe('Not seen dying, but its main process started after nginx had already logged errors for it: the process before it went away unrecorded'),
   summary: z.string().describe('One line for a report'),
 });
 
@@ -43,7 +49,11 @@ export const crashAnalysisProbe = defineProbe({
     oomCount: z.number().int().describe('Backends OOM-killed in the window'),
     crashed: z.array(backend).describe('Backends that died or were restarted (OOM included)'),
     crashedCount: z.number().int().describe('How many'),
+    restartSuspected: z.array(backend).describe('Backends replaced in the window without a recorded death or restart'),
+    restartSuspectedCount: z.number().int().describe('How many'),
     checked: z.array(z.string()).describe('What could be checked: restarts, oom-kills, error-log'),
+    examinedCount: z.number().int().describe('Backends whose processes could be examined'),
+    overview: z.string().describe('Every examined backend in one line, or why none was'),
   }),
   sources: () => [],
   parse: (results, { deps, options }) => {
@@ -61,13 +71,24 @@ export const crashAnalysisProbe = defineProbe({
         const restartCount = (restart?.nRestarts ?? 0) + (restart?.workersRestarted ?? 0);
         const midRequestErrors = (errors?.groups ?? []).filter((g) => g.peer === b.address && MID_REQUEST.includes(g.signature)).reduce((n, g) => n + g.count, 0);
         const startedRecently = b.startedAtMs !== null && b.startedAtMs >= windowStart;
+        // Any error for this peer, connect() refused included: a refusal before the start means it was down, then came back.
+        const firstErrorMs = (errors?.groups ?? []).filter((g) => g.peer === b.address).reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity);
+        const firstErrorSeen = Number.isFinite(firstErrorMs) ? (errors?.groups ?? []).filter((g) => g.peer === b.address).map((g) => g.firstSeen).sort()[0]! : null;
         const last = victims.at(-1);
         const crashed = victims.length > 0 || crashLines.length > 0 || restartCount > 0;
+        // Both clocks are coarse: nginx floors its lines to the second, and the start time is the reading
+        // time minus ps's whole elapsed seconds (late by up to a second plus ps's own run). Only a start
+        // clearly after the first error counts.
+        const restartSuspected = !crashed && startedRecently && Number.isFinite(firstErrorMs) && firstErrorMs + START_SLACK_MS <= b.startedAtMs!;
         const parts = [
           victims.length ? `${victims.length} OOM kill(s) (last: ${last!.comm} ${last!.pid}, ${last!.anonRssMb} MB${last!.constraint === 'memcg' ? ` in cgroup ${last!.memcg}` : ''})` : null,
           crashLines.length ? `${crashLines.length} crash line(s): ${[...new Set(crashLines.map((c) => c.kind))].join(', ')}` : null,
           restartCount ? `${restartCount} restart(s) or replaced worker(s)` : null,
-          startedRecently ? 'its main process started inside the window' : null,
+          startedRecently
+            ? restartSuspected
+              ? `its main process started at ${formatClock(b.startedAtMs!)}, after nginx had logged errors for it from ${firstErrorSeen}: the process before it went away without a recorded restart`
+              : `its main process started at ${formatClock(b.startedAtMs!)}${firstErrorSeen ? `, before nginx's first error for it (${firstErrorSeen})` : ''}`
+            : null,
           midRequestErrors ? `nginx logged ${midRequestErrors} reset(s)/premature close(s)` : null,
         ].filter(Boolean);
         return {
@@ -82,20 +103,41 @@ export const crashAnalysisProbe = defineProbe({
           restarts: restartCount,
           startedRecently,
           midRequestErrors,
+          firstErrorSeen,
           crashed,
+          restartSuspected,
           summary: `${b.address}${b.kind ? ` (${b.kind}${b.pid ? ` pid ${b.pid}` : ''})` : ''}: ${parts.length ? parts.join('; ') : 'no deaths or restarts seen'}`,
         };
       });
     const oomBackends = backends.filter((b) => b.oomKills > 0);
     const crashed = backends.filter((b) => b.crashed);
+    const suspected = backends.filter((b) => b.restartSuspected);
     return {
       backends,
       oomBackends,
       oomCount: oomBackends.length,
       crashed,
       crashedCount: crashed.length,
+      restartSuspected: suspected,
+      restartSuspectedCount: suspected.length,
       checked: [...(restarts ? ['restarts'] : []), ...(ooms ? ['oom-kills'] : []), ...(errors ? ['error-log'] : [])],
+      examinedCount: backends.length,
+      overview: backends.length
+        ? backends.map((b) => b.summary).join('; ')
+        : processes.backends.length
+          ? 'no backend process to examine: none of them listens, or they are not on this machine'
+          : 'no backends in the config',
     };
   },
-  summarize: (facts) => (facts.crashedCount === 0 ? `no backend died or restarted (checked: ${facts.checked.join(', ') || 'nothing'})` : facts.crashed.map((b) => b.summary).join('; ')),
+  summarize: (facts) =>
+    facts.crashedCount + facts.restartSuspectedCount === 0
+      ? `no backend died or restarted (checked: ${facts.checked.join(', ') || 'nothing'})`
+      : [...facts.crashed, ...facts.restartSuspected].map((b) => b.summary).join('; '),
 });
+
+/** Local wall-clock time, the way nginx writes it in its error log, so the two can be compared by eye. */
+function formatClock(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

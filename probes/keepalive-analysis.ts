@@ -26,6 +26,7 @@ const server = z.object({
   source: z.enum(['measured', 'flag', 'config', 'default', 'unknown', 'no-keepalive']).describe('measured by keepalive-measure, or read from the process (flag/config), or the documented default'),
   kind: z.string().nullable().describe('Backend server kind'),
   mismatch: z.boolean().describe('Backend closes idle connections at or before nginx stops reusing them'),
+  unknownWhy: z.string().nullable().describe('Why its idle timeout is unknown: the measurement error and what the process told'),
 });
 
 const upstream = z.object({
@@ -36,6 +37,7 @@ const upstream = z.object({
   inertLocations: z.array(z.string()).describe('Locations proxying to it without keep-alive in effect (HTTP/1.0 or Connection: close)'),
   servers: z.array(server).describe('Its servers'),
   mismatch: z.boolean().describe('Keep-alive in effect and a server closes idle connections first'),
+  undetermined: z.boolean().describe('Keep-alive in effect, no mismatch found, but a server’s idle timeout is unknown'),
   resets: z.number().int().describe('Reset/premature-close lines for its servers in the window'),
   resetsNonIdempotent: z.number().int().describe('Of those, on POST/PATCH/LOCK (not retried by nginx, so clients saw them)'),
   file: z.string().describe('File of the upstream block'),
@@ -67,6 +69,11 @@ export function backendKeepaliveSetting(kind: string | null, seconds: number): s
   }
 }
 
+function describeServer(s: { address: string; backendIdleSec: number | null; source: string }): string {
+  if (s.source === 'no-keepalive') return `${s.address} closes after each response`;
+  return `${s.address} ${s.backendIdleSec ?? '?'} s ${s.source}`;
+}
+
 export const keepaliveAnalysisProbe = defineProbe({
   id: 'keepalive-analysis',
   title: 'Keep-alive: nginx against its backends',
@@ -82,7 +89,10 @@ export const keepaliveAnalysisProbe = defineProbe({
     mismatchMeasured: z.boolean().describe('Every mismatch rests on a measured backend timeout'),
     inert: z.array(upstream).describe('Upstreams whose keepalive is configured but not in effect anywhere'),
     inertCount: z.number().int().describe('Number of such upstreams'),
+    undetermined: z.array(upstream).describe('Upstreams with keep-alive in effect where a server’s idle timeout could not be told'),
+    undeterminedCount: z.number().int().describe('Number of such upstreams'),
     measured: z.boolean().describe('keepalive-measure ran'),
+    overview: z.string().describe('Every upstream with keepalive in one line, or why there is none'),
   }),
   sources: () => [],
   parse: (_results, { deps }) => {
@@ -116,7 +126,16 @@ export const keepaliveAnalysisProbe = defineProbe({
               if (proc.idleTimeoutSec === 0) source = 'no-keepalive';
             }
             const mismatch = inEffect && source !== 'no-keepalive' && backendIdleSec !== null && backendIdleSec <= u.keepaliveTimeoutSec;
-            return { address: b.address, backendIdleSec, source, kind: proc?.kind ?? null, mismatch };
+            const unknownWhy =
+              source === 'unknown'
+                ? proc?.listening === false
+                  ? 'it is down; measure again once it is back up'
+                  : [
+                    measured ? `not measured: ${measured.error ?? measured.closedBy}` : (measure?.skipped.find((x) => x.startsWith(`${b.address}:`)) ?? 'not measured (keepalive-measure did not run)'),
+                    proc ? `process: ${proc.note}` : 'no process found for it',
+                  ].join('; ')
+                : null;
+            return { address: b.address, backendIdleSec, source, kind: proc?.kind ?? null, mismatch, unknownWhy };
           });
         const peers = new Set(servers.map((s) => s.address));
         const groups = (errors?.groups ?? []).filter((g) => RESETS.includes(g.signature) && peers.has(g.peer));
@@ -124,13 +143,20 @@ export const keepaliveAnalysisProbe = defineProbe({
         const resetsNonIdempotent = groups.filter((g) => ['POST', 'PATCH', 'LOCK'].includes(g.method)).reduce((n, g) => n + g.count, 0);
         const mismatch = servers.some((s) => s.mismatch);
         const worst = servers.filter((s) => s.mismatch).sort((a, b) => (a.backendIdleSec ?? 0) - (b.backendIdleSec ?? 0))[0];
+        const unknown = servers.filter((s) => s.unknownWhy !== null);
         const summary = mismatch
           ? `${u.name} (${worst!.address}): backend idle timeout ${worst!.backendIdleSec!.toFixed(1)} s ${worst!.source === 'measured' ? 'measured' : `(${worst!.kind ?? 'backend'} ${worst!.source})`} ≤ nginx keepalive_timeout ${u.keepaliveTimeoutSec} s` +
             (resets ? `; ${resets} reset(s) in the window, ${resetsNonIdempotent} on POST/PATCH` : '; no resets logged in the window yet')
           : !inEffect
             ? `${u.name}: keepalive ${u.keepalive} configured, but no location reuses connections (${inertLocations[0] ?? 'no proxy_pass to it'})`
-            : `${u.name}: backends keep idle connections longer than nginx (${servers.map((s) => `${s.address} ${s.backendIdleSec ?? '?'} s ${s.source}`).join(', ')}) vs keepalive_timeout ${u.keepaliveTimeoutSec} s`;
-        const shortest = worst?.backendIdleSec ?? null;
+            : unknown.length
+              ? `${u.name}: idle timeout unknown for ${unknown.map((s) => `${s.address} (${s.unknownWhy})`).join(', ')}; nginx keepalive_timeout ${u.keepaliveTimeoutSec} s`
+            : `${u.name}: no backend closes idle connections before nginx stops reusing them (${servers.map(describeServer).join(', ')}) vs keepalive_timeout ${u.keepaliveTimeoutSec} s`;
+        // A measured close lands a little after the backend's setting (its timers are coarse); when the
+        // process tells its setting too, the lower of the two keeps the suggestion stable and safe.
+        const worstProc = worst ? processes?.backends.find((p) => p.address === worst.address && p.upstream === u.name) : undefined;
+        const configured = worstProc?.idleTimeoutSec ? worstProc.idleTimeoutSec : null;
+        const shortest = worst?.backendIdleSec != null ? Math.min(worst.backendIdleSec, configured ?? Infinity) : null;
         return {
           name: u.name,
           keepalive: u.keepalive!,
@@ -139,6 +165,7 @@ export const keepaliveAnalysisProbe = defineProbe({
           inertLocations,
           servers,
           mismatch,
+          undetermined: inEffect && !mismatch && unknown.length > 0,
           resets,
           resetsNonIdempotent,
           file: u.file,
@@ -158,7 +185,12 @@ export const keepaliveAnalysisProbe = defineProbe({
       mismatchMeasured: mismatches.length > 0 && mismatches.every((u) => u.servers.filter((s) => s.mismatch).every((s) => s.source === 'measured')),
       inert,
       inertCount: inert.length,
+      undetermined: upstreams.filter((u) => u.undetermined),
+      undeterminedCount: upstreams.filter((u) => u.undetermined).length,
       measured: measure !== undefined,
+      overview: upstreams.length
+        ? `${upstreams.length} upstream(s) with keepalive: ${upstreams.map((u) => u.summary).join('; ')}`
+        : 'no upstream{} block has keepalive, so nginx opens a new connection for every request and never reuses one the backend is closing',
     };
   },
   summarize: (facts) =>

@@ -98,6 +98,19 @@ const FIX_LIST: readonly FixDefinition[] = [
     persistence: 'A code or unit-file change persists; restarting the process only hides the next crash.',
   },
   {
+    id: 'find-backend-restart',
+    title: 'Find out who or what replaced the backend process',
+    kind: 'manual',
+    params: ['detail'],
+    steps: [
+      '{{detail}}',
+      'Deploys and restarts by hand: check the deploy tool\'s history, `last`, and the shell history of whoever was on the box; if that explains it, the errors around the restart were the restart itself (drain the backend first next time).',
+      'Supervisors other than systemd (supervisord, pm2, runit, docker): their logs record exits the journal does not.',
+      'Nothing explains it: treat it as a crash and give the backend a log that survives one (stderr to the journal or a file).',
+    ],
+    persistence: 'Nothing to change here until the cause is known.',
+  },
+  {
     id: 'backend-memory',
     title: 'Stop the backend from being OOM-killed',
     kind: 'manual',
