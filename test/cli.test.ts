@@ -48,7 +48,11 @@ describe('reset-doctor CLI', () => {
     const report = JSON.parse(down.stdout) as JsonReport;
     expect(report).toMatchObject({ tool: 'reset-doctor', version: VERSION, flow: 'reset-by-peer', status: 'finished' });
     expect(Object.keys(report)).toEqual(expect.arrayContaining(['tool', 'version', 'flow', 'host', 'startedAt', 'finishedAt', 'path', 'findings', 'fixes', 'probes']));
-    expect(report.findings.filter((f) => f.status !== 'ruled-out')).toMatchObject([{ id: 'backend-down', status: 'confirmed', evidence: [{ probe: 'backend-listeners', fact: 'down[*].address' }, {}, {}, { probe: 'error-log', fact: 'families.connectFailures' }] }]);
+    expect(report.findings.filter((f) => f.status !== 'ruled-out')).toMatchObject([
+      { id: 'backend-down', status: 'confirmed', evidence: [{ probe: 'backend-listeners', fact: 'down[*].address' }, {}, {}, { probe: 'error-log', fact: 'families.connectFailures' }] },
+      // Its keep-alive timeout cannot be measured while it is down: said, not ruled out.
+      { id: 'keepalive-mismatch', status: 'unknown', summary: expect.stringContaining('it is down; measure again once it is back up') },
+    ]);
     expect(report.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['backend-oom', 'backend-crash', 'keepalive-mismatch', 'listen-queue-overflow', 'no-upstream-logging']));
     expect(report.answers).toEqual([{ node: 'planned', choice: 'unplanned', source: 'headless-default' }]);
 
@@ -58,7 +62,7 @@ describe('reset-doctor CLI', () => {
 
     const healthy = await runCli(['diagnose', '--demo', 'healthy']);
     expect(healthy.code).toBe(0);
-    expect(healthy.stdout).toContain('✔ backend-down (ruled-out)');
+    expect(healthy.stdout).toContain('Ruled out\n  ✔ backend-down: every backend nginx proxies to has a listener');
     expect(healthy.stdout).toContain('Exit 0: nothing found');
   });
 
@@ -67,7 +71,7 @@ describe('reset-doctor CLI', () => {
       const run = await runCli(['demo', 'stale-unix-socket'], { input });
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('no terminal on stdin/stdout, so no wizard; running headless');
-      expect(run.stdout).toContain('backend-down (confirmed)');
+      expect(run.stdout).toContain('Confirmed\n  ✖ backend-down: ');
       expect(run.stderr).not.toMatch(/Raw mode|internal error/);
     }
   });

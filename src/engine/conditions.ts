@@ -105,9 +105,15 @@ export function describeEvidence(item: EvidenceItem): string {
   return `${item.fact} = ${formatValue(item.actual)}  [${item.operator} ${formatValue(item.expected)}? ${verdict}]`;
 }
 
-export function formatValue(value: unknown): string {
+/** A value as evidence reads: strings quoted, lists cut after three, objects as short key=value pairs. */
+export function formatValue(value: unknown, depth = 0): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return value.length > 3 ? `[${value.slice(0, 3).map(formatValue).join(', ')}, … ${value.length} in all]` : `[${value.map(formatValue).join(', ')}]`;
-  if (value !== null && typeof value === 'object') return '{…}';
+  if (Array.isArray(value)) return value.length > 3 ? `[${value.slice(0, 3).map((v) => formatValue(v, depth + 1)).join(', ')}, … ${value.length} in all]` : `[${value.map((v) => formatValue(v, depth + 1)).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    if (depth > 2) return '{…}';
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0));
+    const text = `{${entries.map(([k, v]) => `${k}: ${formatValue(v, depth + 1)}`).join(', ')}}`;
+    return text.length > 160 ? `${text.slice(0, 157)}…}` : text;
+  }
   return String(value);
 }

@@ -15,13 +15,30 @@ export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo):
   lines.push(`reset-doctor ${VERSION} — ${flow.title} — host ${host.hostname}${host.uid === 0 ? '' : ' (not root)'}`);
   lines.push('');
 
+  // What needs action first, with its evidence; what was ruled out last, one line each.
   const findings = selectFindings(state);
-  lines.push('Findings');
-  if (findings.length === 0) lines.push('  none recorded');
-  for (const finding of findings) {
-    lines.push(`  ${STATUS_MARK[finding.status] ?? '•'} ${finding.id} (${finding.status}): ${finding.summary}`);
-    for (const item of finding.evidence) lines.push(`      evidence: ${item.probe} ${item.fact} = ${formatValue(item.value)}`);
+  const sections: Array<[string, string]> = [
+    ['confirmed', 'Confirmed'],
+    ['suspected', 'Suspected'],
+    ['unknown', 'Could not tell'],
+  ];
+  if (findings.length === 0) lines.push('Findings', '  none recorded');
+  for (const [status, heading] of sections) {
+    const group = findings.filter((f) => f.status === status);
+    if (group.length === 0) continue;
+    lines.push(heading);
+    for (const finding of group) {
+      lines.push(`  ${STATUS_MARK[finding.status] ?? '•'} ${finding.id}: ${finding.summary}`);
+      for (const item of finding.evidence) lines.push(`      evidence: ${item.probe} ${item.fact} = ${formatValue(item.value)}`);
+    }
+    lines.push('');
   }
+  const ruledOut = findings.filter((f) => f.status === 'ruled-out');
+  if (ruledOut.length > 0) {
+    lines.push('Ruled out');
+    for (const finding of ruledOut) lines.push(`  ${STATUS_MARK[finding.status]} ${finding.id}: ${finding.summary}`);
+  }
+  if (lines.at(-1) === '') lines.pop();
 
   const fixes = selectFixes(state);
   if (fixes.length > 0) {
