@@ -1,0 +1,136 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { JsonReport } from '../../src/report/jsonReport.js';
+import { PACKAGE_ROOT } from '../../src/packageRoot.js';
+import { runCli } from '../support/cli.js';
+import { createLab, findNginx, hasCommand, type Lab } from '../support/lab.js';
+import { describeWithTools } from '../support/tools.js';
+import { SCENARIOS, type Running, type Scenario } from './scenarios.js';
+
+const nginx = findNginx();
+const GOLDEN = join(PACKAGE_ROOT, 'test', 'lab', 'golden');
+const labs: Lab[] = [];
+const children: ChildProcess[] = [];
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.all(labs.map((lab) => lab.cleanup()));
+});
+
+interface Outcome {
+  code: number | null;
+  report: JsonReport;
+  text: string;
+  running: Running;
+}
+
+async function run(scenario: Scenario): Promise<Outcome> {
+  const lab = await createLab(`lab-${scenario.name}`);
+  labs.push(lab);
+  const running = await scenario.setup(lab, children);
+  await scenario.traffic?.(running.port, running);
+  const stop = scenario.during?.(running);
+  const args = ['diagnose', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', running.conf, '--record', join(lab.dir, 'session.json')];
+  try {
+    const json = await runCli([...args, '--json'], { timeoutMs: 120_000 });
+    // The text report of the same session, replayed: what an operator pastes into the ticket.
+    const text = await runCli(['diagnose', '--replay', join(lab.dir, 'session.json')]);
+    return { code: json.code, report: JSON.parse(json.stdout) as JsonReport, text: text.stdout, running };
+  } finally {
+    await stop?.();
+  }
+}
+
+/** Ports, pids, paths, times and durations change every run; the words do not. */
+function normalize(text: string, running: Running, lab: string): string {
+  return text
+    .replaceAll(lab, '<lab>')
+    .replace(/\/tmp\/reset-doctor-lab-[\w-]+/g, '<lab>')
+    .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
+    .replace(/\bpid \d+/g, 'pid <pid>')
+    .replace(/\b\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\b/g, '<time>')
+    .replace(/\b\d{4}-\d\d-\d\dT[\d:.]+Z\b/g, '<time>')
+    .replace(/\(\d+ ms\)/g, '(<ms>)')
+    .replace(/(sample|over) [\d.]+ s\b/g, '$1 <n> s')
+    .replace(/\d+\.\d+ s\b/g, '<s> s')
+    .replace(/ListenOverflows [\d.]+\/s/g, 'ListenOverflows <n>/s')
+    .replace(/\d+ OOM kill\(s\) on the machine, read from \w+/g, '<n> OOM kill(s) on the machine, read from <kernel log>')
+    .replace(/oom-kills (count|source) = .*$/gm, 'oom-kills $1 = <machine>')
+    .replace(/\(listed with [\w ]+\)|\(neither iptables nor nft is installed, and no iptables table is in use \(\/proc\/net\/ip_tables_names\)\)/g, '(<firewall tools>)')
+    .replace(/firewall rulesSource = .*$/gm, 'firewall rulesSource = <firewall tools>')
+    .replace(/\d+ of \d+ entries in use/g, '<n> of <n> entries in use')
+    .replace(/firewall conntrack(Count|Max) = \d+/g, 'firewall conntrack$1 = <n>')
+    .replace(/sampleSec: [\d.]+/g, 'sampleSec: <n>')
+    .replace(/backendIdleSec: [\d.]+/g, 'backendIdleSec: <n>')
+    .replace(/overflowsPerSec = [\d.]+/g, 'overflowsPerSec = <n>')
+    .replace(/\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\]/g, '[<time>] [<pid>]')
+    .replace(/\(pid:\d+\)/g, '(pid:<pid>)')
+    .replace(/host \S+/, 'host <host>')
+    .replace(/"\d+"/g, '"<n>"')
+    .replace(/= \d{5,}/g, '= <n>')
+    .replace(/\d+ processes/g, '<n> processes')
+    .replace(/\d+ of \d+ MB available.*$/gm, '<resources>')
+    .replace(/\d+ TCP listener\(s\), \d+ unix socket listener\(s\)/g, '<n> TCP listener(s), <n> unix socket listener(s)')
+    .replace(/\d+ address\(es\)/g, '<n> address(es)')
+    .replace(/^.*\$ .*$/gm, (line) => line.replace(/\d{4,}/g, '<n>'));
+}
+
+function check(scenario: Scenario, outcome: Outcome): void {
+  const confirmed = outcome.report.findings.filter((f) => f.status === 'confirmed').map((f) => f.id);
+  const context = `${scenario.name}:\n${outcome.text}`;
+  expect(confirmed.sort(), context).toEqual([...scenario.confirmed].sort());
+  const suspected = outcome.report.findings.filter((f) => f.status === 'suspected').map((f) => f.id);
+  expect(suspected.sort(), context).toEqual([...(scenario.suspected ?? [])].sort());
+  expect(outcome.report.status, context).toBe('finished');
+  for (const [finding, mentions] of Object.entries(scenario.summaryMentions ?? {})) {
+    const summary = outcome.report.findings.find((f) => f.id === finding)!.summary;
+    for (const mention of mentions(outcome.running)) expect(summary, context).toContain(mention);
+  }
+  if (scenario.confirmed.length + (scenario.suspected ?? []).length === 0) {
+    expect(outcome.report.findings.filter((f) => f.status !== 'ruled-out'), context).toEqual([]);
+    expect(outcome.code, context).toBe(0);
+  } else {
+    expect(outcome.code, context).toBe(1);
+  }
+  // Golden text reports: UPDATE_GOLDEN=1 writes them, for review in the diff like any code.
+  const lab = labs.find((l) => outcome.running.conf.startsWith(l.dir))!.dir;
+  const text = normalize(outcome.text, outcome.running, lab);
+  const file = join(GOLDEN, `${scenario.name}.txt`);
+  if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(file)) {
+    if (process.env['CI'] === 'true') throw new Error(`golden report ${file} is missing: run the lab with UPDATE_GOLDEN=1 and commit it`);
+    mkdirSync(GOLDEN, { recursive: true });
+    writeFileSync(file, text);
+  }
+  const golden = readFileSync(file, 'utf8');
+  // Leave what this run produced beside the golden file, for a diff.
+  if (text !== golden) writeFileSync(`${file}.actual`, text);
+  expect(text, `golden report ${file} (diff it with ${file}.actual; re-run with UPDATE_GOLDEN=1 to accept a change)`).toBe(golden);
+}
+
+const missingFor = (scenario: Scenario) => [...(nginx ? [] : ['nginx']), ...(scenario.needs ?? []).filter((tool) => !hasCommand(tool))];
+
+describeWithTools('reset-by-peer lab', nginx ? [] : ['nginx'], () => {
+  describe.concurrent('scenarios that do not disturb each other', () => {
+    for (const scenario of SCENARIOS.filter((s) => !s.alone)) {
+      const missing = missingFor(scenario);
+      if (missing.length && process.env['CI'] !== 'true') {
+        it.skip(`${scenario.name} (needs ${missing.join(', ')})`, () => undefined);
+        continue;
+      }
+      it(scenario.name, async () => check(scenario, await run(scenario)), 150_000);
+    }
+  });
+
+  describe('scenarios that run alone (machine-wide counters)', () => {
+    for (const scenario of SCENARIOS.filter((s) => s.alone)) {
+      const missing = missingFor(scenario);
+      if (missing.length && process.env['CI'] !== 'true') {
+        it.skip(`${scenario.name} (needs ${missing.join(', ')})`, () => undefined);
+        continue;
+      }
+      it(scenario.name, async () => check(scenario, await run(scenario)), 150_000);
+    }
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * The lab: a real nginx from a temp dir and a real misbehaving backend per
+ * scenario, traffic that triggers the fault, then `diagnose --json`. Each
+ * scenario names exactly the findings it must confirm; nothing else may be
+ * confirmed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { PACKAGE_ROOT } from '../../src/packageRoot.js';
+import { freePort, waitForListen, type Lab } from '../support/lab.js';
+
+const MISBEHAVE = join(PACKAGE_ROOT, 'dist', 'test', 'support', 'misbehave.js');
+
+export interface Running {
+  conf: string;
+  port: number;
+  /** Values the expected summaries mention (ports, paths). */
+  mentions: string[];
+}
+
+export interface Scenario {
+  name: string;
+  /** Runs alone: its fault shows in machine-wide counters (listen overflows). */
+  alone?: boolean;
+  needs?: string[];
+  setup(lab: Lab, children: ChildProcess[]): Promise<Running>;
+  /** Requests that trigger the fault, before the diagnosis. */
+  traffic?(port: number, running: Running): Promise<void>;
+  /** Load kept up while the diagnosis runs; returns a stop function. */
+  during?(running: Running): () => Promise<void>;
+  confirmed: string[];
+  /** Findings it must report as suspected (none when left out). */
+  suspected?: string[];
+  /** Per confirmed finding, text its summary must contain. */
+  summaryMentions?: Record<string, (running: Running) => string[]>;
+}
+
+export function request(port: number, path: string, method = 'GET', body = ''): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, agent: false, headers: body ? { 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(0));
+    });
+    req.on('error', () => resolve(0));
+    req.setTimeout(10_000, () => req.destroy());
+    req.end(body || undefined);
+  });
+}
+
+async function backend(children: ChildProcess[], mode: string, where: number | string): Promise<void> {
+  children.push(spawn(process.execPath, [MISBEHAVE, mode, String(where)], { stdio: 'ignore' }));
+  await waitForListen(typeof where === 'number' ? { port: where } : { path: where });
+}
+
+async function nodeServer(children: ChildProcess[], port: number, keepAliveTimeoutMs?: number): Promise<void> {
+  const setting = keepAliveTimeoutMs === undefined ? '' : `s.keepAliveTimeout = ${keepAliveTimeoutMs};`;
+  children.push(spawn(process.execPath, ['-e', `const s = require('http').createServer((q, r) => { q.resume(); q.on('end', () => r.end('ok')); }); ${setting} s.listen(${port}, '127.0.0.1');`], { stdio: 'ignore' }));
+  await waitForListen({ port });
+}
+
+/** Keep-alive in effect, nginx's idle timeout (4 s) below Node's (5 s): the clean baseline for an upstream. */
+const cleanUpstream = (name: string, port: number, extra = '') => `upstream ${name} {\n  server 127.0.0.1:${port};\n  keepalive 8;\n  keepalive_timeout 4s;\n${extra}}`;
+const keepaliveLocation = (path: string, upstream: string, extra = '') => `location ${path} {\n  proxy_pass http://${upstream};\n  proxy_http_version 1.1;\n  proxy_set_header Connection "";\n${extra}}`;
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'backend-down-tcp',
+    async setup(lab) {
+      const port = await freePort();
+      const { conf, port: nginxPort } = await lab.startNginx({ http: cleanUpstream('api', port), server: keepaliveLocation('/', 'api') });
+      return { conf, port: nginxPort, mentions: [`upstream api (127.0.0.1:${port})`] };
+    },
+    traffic: async (port) => void (await request(port, '/api/orders')),
+    confirmed: ['backend-down'],
+    summaryMentions: { 'backend-down': (r) => r.mentions },
+  },
+  {
+    name: 'backend-down-unix',
+    async setup(lab) {
+      const socket = join(lab.dir, 'app.sock');
+      const { conf, port } = await lab.startNginx({ http: `upstream app {\n  server unix:${socket};\n}`, server: 'location / {\n  proxy_pass http://app;\n}' });
+      return { conf, port, mentions: [`upstream app (unix:${socket})`, `${socket} does not exist`] };
+    },
+    traffic: async (port) => void (await request(port, '/index.php')),
+    confirmed: ['backend-down'],
+    summaryMentions: { 'backend-down': (r) => r.mentions },
+  },
+  {
+    name: 'backend-reset',
+    async setup(lab, children) {
+      const port = await freePort();
+      await backend(children, 'reset-after-request', port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) await request(port, '/checkout', 'POST', '{"cart":1}');
+    },
+    confirmed: ['backend-reset'],
+    summaryMentions: { 'backend-reset': (r) => ['3 reset(s)', ...r.mentions] },
+  },
+  {
+    name: 'worker-killed',
+    needs: ['gunicorn'],
+    async setup(lab, children) {
+      const port = await freePort();
+      await writeFile(join(lab.dir, 'slow.py'), 'import time\n\ndef app(environ, start_response):\n    time.sleep(3)\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"late"]\n');
+      children.push(spawn('gunicorn', ['-w', '1', '--timeout', '1', '--graceful-timeout', '1', '-b', `127.0.0.1:${port}`, '--chdir', lab.dir, '--error-logfile', join(lab.dir, 'gunicorn.log'), 'slow:app'], { stdio: 'ignore' }));
+      await waitForListen({ port }, 15_000);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream py {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://py;\n}' });
+      await delay(2500); // the replacement worker must be clearly younger than the first
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, 'worker-timeout'] };
+    },
+    async traffic(port) {
+      await request(port, '/report/42');
+      await delay(1500);
+    },
+    confirmed: ['backend-crash'],
+    summaryMentions: { 'backend-crash': (r) => [...r.mentions, 'gunicorn'] },
+  },
+  {
+    // Down at first (nginx logs connect() refused), then started: nothing recorded a restart, but the process is younger than the errors.
+    name: 'backend-restarted',
+    async setup(lab, children) {
+      const port = await freePort();
+      const { conf, port: nginxPort } = await lab.startNginx({ http: cleanUpstream('api', port), server: keepaliveLocation('/', 'api') });
+      await request(nginxPort, '/api/orders');
+      await delay(4500); // both clocks are coarse: the start must be clearly later than the error
+      await nodeServer(children, port);
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, 'after nginx had logged errors for it'] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) await request(port, `/api/orders/${i}`);
+    },
+    confirmed: [],
+    suspected: ['backend-crash'],
+    summaryMentions: { 'backend-crash': (r) => r.mentions },
+  },
+  {
+    name: 'keepalive-timeout-below-nginx',
+    async setup(lab, children) {
+      const port = await freePort();
+      await nodeServer(children, port);
+      // nginx keeps idle connections 60 s (the default); Node closes them after about 6 s.
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n  keepalive 8;\n}`, server: keepaliveLocation('/', 'api') });
+      return { conf, port: nginxPort, mentions: [`api (127.0.0.1:${port})`, 'measured', 'keepalive_timeout 60 s'] };
+    },
+    traffic: async (port) => void (await request(port, '/')),
+    confirmed: ['keepalive-mismatch'],
+    summaryMentions: { 'keepalive-mismatch': (r) => r.mentions },
+  },
+  {
+    name: 'keepalive-race',
+    async setup(lab, children) {
+      const port = await freePort();
+      await backend(children, 'keepalive-race', port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n  keepalive 8;\n}`, server: keepaliveLocation('/', 'api') });
+      return { conf, port: nginxPort, mentions: [`api (127.0.0.1:${port})`, 'on POST/PATCH'] };
+    },
+    async traffic(port) {
+      // A request sent 1.5 s after the last one lands in the backend's closing window on the cached connection.
+      for (const method of ['POST', 'POST', 'GET', 'GET']) {
+        await request(port, method === 'POST' ? '/checkout' : '/cart', method, method === 'POST' ? '{}' : '');
+        await delay(1500);
+      }
+    },
+    confirmed: ['keepalive-mismatch'],
+    summaryMentions: { 'keepalive-mismatch': (r) => r.mentions },
+  },
+  {
+    name: 'keepalive-without-http11',
+    async setup(lab, children) {
+      const port = await freePort();
+      await nodeServer(children, port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: cleanUpstream('api', port), server: 'location / {\n  proxy_pass http://api;\n}' });
+      return { conf, port: nginxPort, mentions: ['api: keepalive 8 configured', 'HTTP/1.0, Connection: close'] };
+    },
+    traffic: async (port) => void (await request(port, '/')),
+    confirmed: ['keepalive-inert'],
+    summaryMentions: { 'keepalive-inert': (r) => r.mentions },
+  },
+  {
+    name: 'tiny-backlog',
+    alone: true,
+    needs: ['python3'],
+    async setup(lab, children) {
+      const port = await freePort();
+      // listen(1) and never accept: the accept queue is full at once.
+      children.push(spawn('python3', ['-c', `import socket, time\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('127.0.0.1', ${port}))\ns.listen(1)\ntime.sleep(120)\n`], { stdio: 'ignore' }));
+      await delay(300);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream slow {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://slow;\n}' });
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`] };
+    },
+    during(running) {
+      const backendPort = Number(running.mentions[0]!.split(':')[1]);
+      const sockets: net.Socket[] = [];
+      let on = true;
+      // Bounded load on loopback: a connection every 20 ms for at most 20 s.
+      const loop = (async () => {
+        const until = Date.now() + 20_000;
+        while (on && Date.now() < until) {
+          const socket = net.connect(backendPort, '127.0.0.1');
+          socket.on('error', () => undefined);
+          sockets.push(socket);
+          await delay(20);
+        }
+      })();
+      return async () => {
+        on = false;
+        await loop;
+        for (const socket of sockets) socket.destroy();
+      };
+    },
+    confirmed: ['listen-queue-overflow'],
+    summaryMentions: { 'listen-queue-overflow': (r) => r.mentions },
+  },
+  {
+    name: 'header-too-big',
+    async setup(lab, children) {
+      const port = await freePort();
+      await backend(children, 'big-header', port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: cleanUpstream('profile', port), server: keepaliveLocation('/', 'profile') });
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, '/profile/me', 'proxy_buffer_size 4096'] };
+    },
+    traffic: async (port) => void (await request(port, '/profile/me')),
+    confirmed: ['buffer-too-small'],
+    summaryMentions: { 'buffer-too-small': (r) => r.mentions },
+  },
+  {
+    name: 'slow-backend',
+    async setup(lab, children) {
+      const port = await freePort();
+      await backend(children, 'never-respond', port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream reports {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://reports;\n  proxy_read_timeout 1s;\n}' });
+      return { conf, port: nginxPort, mentions: ['read header 2'] };
+    },
+    async traffic(port) {
+      await Promise.all([request(port, '/reports/1'), request(port, '/reports/2')]);
+    },
+    confirmed: ['upstream-timeout'],
+    summaryMentions: { 'upstream-timeout': (r) => r.mentions },
+  },
+  {
+    name: 'healthy',
+    async setup(lab, children) {
+      const port = await freePort();
+      await nodeServer(children, port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: cleanUpstream('api', port), server: keepaliveLocation('/', 'api') });
+      return { conf, port: nginxPort, mentions: [] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) await request(port, `/items/${i}`);
+    },
+    confirmed: [],
+  },
+];
