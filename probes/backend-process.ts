@@ -187,7 +187,7 @@ export const backendProcessProbe = defineProbe({
   summarize: (facts) =>
     facts.backends.length === 0
       ? 'no backends'
-      : facts.backends.map((b) => `${b.address}: ${b.listening === false ? 'nothing listening' : b.kind ? `${b.kind} pid ${b.pid}${b.idleTimeoutSec !== null ? `, idle ${b.idleTimeoutSec} s${b.inferred ? ' (default)' : ''}` : ''}` : b.listening ? 'owner hidden' : 'remote'}`).join('; ') +
+      : facts.backends.map((b) => `${b.address}: ${b.listening === false ? 'nothing listening' : b.kind ? `${b.kind === 'unknown' ? '' : `${b.kind} `}pid ${b.pid}${b.idleTimeoutSec !== null ? `, idle ${b.idleTimeoutSec} s${b.inferred ? ' (default)' : ''}` : ''}` : b.listening ? 'owner hidden' : 'remote'}`).join('; ') +
         (facts.via === 'proc' ? ' (via /proc: ss not installed)' : ''),
   partialReason: (facts) => (facts.notes.length ? facts.notes.join('; ') : undefined),
 });

@@ -28,7 +28,7 @@ const backend = z.object({
   startedRecently: z.boolean().describe('The main process started inside the window'),
   midRequestErrors: z.number().int().describe('Resets and premature closes nginx logged for it'),
   firstErrorSeen: z.string().nullable().describe('The first upstream error nginx logged for it in the window'),
-  crashed: z.boolean().describe('It died or was restarted in the window'),
+  crashed: z.boolean().describe('It died or was restarted in the window, beyond its OOM kills'),
   restartSuspected: z
     .boolean()
     .describe('Not seen dying, but its main process started after nginx had already logged errors for it: the process before it went away unrecorded'),
@@ -47,10 +47,12 @@ export const crashAnalysisProbe = defineProbe({
     backends: z.array(backend).describe('Backends with a known process'),
     oomBackends: z.array(backend).describe('Backends with OOM kills'),
     oomCount: z.number().int().describe('Backends OOM-killed in the window'),
-    crashed: z.array(backend).describe('Backends that died or were restarted (OOM included)'),
+    crashed: z.array(backend).describe('Backends that died or were restarted beyond their OOM kills'),
     crashedCount: z.number().int().describe('How many'),
     restartSuspected: z.array(backend).describe('Backends replaced in the window without a recorded death or restart'),
     restartSuspectedCount: z.number().int().describe('How many'),
+    stableWithResets: z.array(backend).describe('Backends that stayed up (no death, OOM kill or replacement) yet nginx logged resets or premature closes for them'),
+    stableWithResetsCount: z.number().int().describe('How many'),
     checked: z.array(z.string()).describe('What could be checked: restarts, oom-kills, error-log'),
     examinedCount: z.number().int().describe('Backends whose processes could be examined'),
     overview: z.string().describe('Every examined backend in one line, or why none was'),
@@ -75,20 +77,17 @@ export const crashAnalysisProbe = defineProbe({
         const firstErrorMs = (errors?.groups ?? []).filter((g) => g.peer === b.address).reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity);
         const firstErrorSeen = Number.isFinite(firstErrorMs) ? (errors?.groups ?? []).filter((g) => g.peer === b.address).map((g) => g.firstSeen).sort()[0]! : null;
         const last = victims.at(-1);
-        const crashed = victims.length > 0 || crashLines.length > 0 || restartCount > 0;
+        // Deaths beyond the OOM kills: a killed process that its supervisor restarts is one event, not two.
+        const crashed = crashLines.length > 0 || restartCount > victims.length;
         // Both clocks are coarse: nginx floors its lines to the second, and the start time is the reading
         // time minus ps's whole elapsed seconds (late by up to a second plus ps's own run). Only a start
         // clearly after the first error counts.
-        const restartSuspected = !crashed && startedRecently && Number.isFinite(firstErrorMs) && firstErrorMs + START_SLACK_MS <= b.startedAtMs!;
+        const restartSuspected = !crashed && victims.length === 0 && startedRecently && Number.isFinite(firstErrorMs) && firstErrorMs + START_SLACK_MS <= b.startedAtMs!;
         const parts = [
           victims.length ? `${victims.length} OOM kill(s) (last: ${last!.comm} ${last!.pid}, ${last!.anonRssMb} MB${last!.constraint === 'memcg' ? ` in cgroup ${last!.memcg}` : ''})` : null,
           crashLines.length ? `${crashLines.length} crash line(s): ${[...new Set(crashLines.map((c) => c.kind))].join(', ')}` : null,
           restartCount ? `${restartCount} restart(s) or replaced worker(s)` : null,
-          startedRecently
-            ? restartSuspected
-              ? `its main process started at ${formatClock(b.startedAtMs!)}, after nginx had logged errors for it from ${firstErrorSeen}: the process before it went away without a recorded restart`
-              : `its main process started at ${formatClock(b.startedAtMs!)}${firstErrorSeen ? `, before nginx's first error for it (${firstErrorSeen})` : ''}`
-            : null,
+          startedRecently ? `its main process started at ${formatClock(b.startedAtMs!)}${startVersusErrors(firstErrorSeen, restartSuspected)}` : null,
           midRequestErrors ? `nginx logged ${midRequestErrors} reset(s)/premature close(s)` : null,
         ].filter(Boolean);
         return {
@@ -106,12 +105,13 @@ export const crashAnalysisProbe = defineProbe({
           firstErrorSeen,
           crashed,
           restartSuspected,
-          summary: `${b.address}${b.kind ? ` (${b.kind}${b.pid ? ` pid ${b.pid}` : ''})` : ''}: ${parts.length ? parts.join('; ') : 'no deaths or restarts seen'}`,
+          summary: `${b.address}${describeProcess(b.kind, b.pid)}: ${parts.length ? parts.join('; ') : 'no deaths or restarts seen'}`,
         };
       });
     const oomBackends = backends.filter((b) => b.oomKills > 0);
     const crashed = backends.filter((b) => b.crashed);
     const suspected = backends.filter((b) => b.restartSuspected);
+    const stableWithResets = backends.filter((b) => !b.crashed && !b.restartSuspected && b.oomKills === 0 && b.midRequestErrors > 0);
     return {
       backends,
       oomBackends,
@@ -120,6 +120,8 @@ export const crashAnalysisProbe = defineProbe({
       crashedCount: crashed.length,
       restartSuspected: suspected,
       restartSuspectedCount: suspected.length,
+      stableWithResets,
+      stableWithResetsCount: stableWithResets.length,
       checked: [...(restarts ? ['restarts'] : []), ...(ooms ? ['oom-kills'] : []), ...(errors ? ['error-log'] : [])],
       examinedCount: backends.length,
       overview: backends.length
@@ -130,10 +132,24 @@ export const crashAnalysisProbe = defineProbe({
     };
   },
   summarize: (facts) =>
-    facts.crashedCount + facts.restartSuspectedCount === 0
+    facts.crashedCount + facts.restartSuspectedCount + facts.oomCount === 0
       ? `no backend died or restarted (checked: ${facts.checked.join(', ') || 'nothing'})`
-      : [...facts.crashed, ...facts.restartSuspected].map((b) => b.summary).join('; '),
+      : [...new Set([...facts.oomBackends, ...facts.crashed, ...facts.restartSuspected])].map((b) => b.summary).join('; '),
 });
+
+/** " (node pid 42)", " (pid 42)" when the kind is not known, or nothing without a pid. */
+function describeProcess(kind: string | null, pid: number | null): string {
+  if (pid === null) return kind && kind !== 'unknown' ? ` (${kind})` : '';
+  return ` (${kind && kind !== 'unknown' ? `${kind} ` : ''}pid ${pid})`;
+}
+
+/** Where the process start falls against nginx's first error for it, in words. */
+function startVersusErrors(firstErrorSeen: string | null, restartSuspected: boolean): string {
+  if (firstErrorSeen === null) return '';
+  if (restartSuspected) return `, after nginx had logged errors for it from ${firstErrorSeen}: the process before it went away without a recorded restart`;
+  // Closer than the clocks can tell apart, or clearly before: either way not a replacement.
+  return `, nginx's first error for it at ${firstErrorSeen}`;
+}
 
 /** Local wall-clock time, the way nginx writes it in its error log, so the two can be compared by eye. */
 function formatClock(ms: number): string {

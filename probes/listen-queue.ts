@@ -83,6 +83,8 @@ export const listenQueueProbe = defineProbe({
       .describe('Accept queue of each listening backend'),
     synFloods: z.array(z.object({ time: z.string().describe('When'), port: z.number().int().describe('Port'), address: z.string().nullable().describe('Address, on newer kernels'), action: z.string().describe('Sending cookies or Dropping request') })).describe('SYN flood warnings in the kernel log in the window'),
     kernelLog: z.string().describe('Where kernel messages came from, or why they could not be read'),
+    machineWide: z.string().describe('The machine-wide signs in words: overflow rate, SYN flood warnings and the ports they name'),
+    queuesText: z.string().describe('Each backend accept queue as "address: waiting of backlog", or why none was read'),
   }),
   sources: () => [],
   gatherPlan: ({ options }) => [
@@ -128,17 +130,25 @@ export const listenQueueProbe = defineProbe({
       .filter((b) => b.recvQ !== null)
       .map((b) => ({ address: b.address, recvQ: b.recvQ!, sendQ: b.sendQ, full: b.sendQ !== null && b.sendQ > 0 && b.recvQ! >= b.sendQ, cappedBySomaxconn: somaxconn !== null && b.sendQ === somaxconn }));
     const abort = num(g.sysctls['tcpAbortOnOverflow']);
+    const synFloods = 'error' in g.kernel ? [] : findSynFloods(g.kernel.lines).map((s) => ({ time: new Date(s.timeMs).toISOString(), port: s.port, address: s.address, action: s.action }));
+    const overflowsPerSec = counters['ListenOverflows']?.perSec ?? 0;
+    const floodPorts = [...new Set(synFloods.map((f) => f.port))];
     return {
       counters,
-      overflowsPerSec: counters['ListenOverflows']?.perSec ?? 0,
+      overflowsPerSec,
       sampleSec,
       somaxconn,
       tcpMaxSynBacklog: num(g.sysctls['tcpMaxSynBacklog']),
       tcpAbortOnOverflow: abort === null ? null : abort === 1,
       tcpSyncookies: num(g.sysctls['tcpSyncookies']),
       queues,
-      synFloods: 'error' in g.kernel ? [] : findSynFloods(g.kernel.lines).map((s) => ({ time: new Date(s.timeMs).toISOString(), port: s.port, address: s.address, action: s.action })),
+      synFloods,
       kernelLog: 'error' in g.kernel ? `not read: ${g.kernel.error}` : g.kernel.source,
+      machineWide:
+        `ListenOverflows ${overflowsPerSec}/s during a ${sampleSec} s sample` +
+        (floodPorts.length ? `, ${synFloods.length} SYN flood warning(s) on port(s) ${floodPorts.join(', ')}` : ', no SYN flood warnings') +
+        ('error' in g.kernel ? ' (kernel log not read)' : ''),
+      queuesText: queues.length ? queues.map((q) => `${q.address}: ${q.recvQ} waiting of ${q.sendQ ?? '?'}`).join(', ') : 'no backend queue could be read (ss shows Recv-Q for local TCP listeners only)',
     };
   },
   summarize: (facts) =>
