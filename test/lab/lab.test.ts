@@ -58,6 +58,12 @@ function normalize(text: string, running: Running, lab: string): string {
     .replace(/ListenOverflows [\d.]+\/s/g, 'ListenOverflows <n>/s')
     .replace(/\d+ OOM kill\(s\) on the machine, read from \w+/g, '<n> OOM kill(s) on the machine, read from <kernel log>')
     .replace(/oom-kills (count|source) = .*$/gm, 'oom-kills $1 = <machine>')
+    // The kernel log is machine-wide: the OOM scenario's kill shows in every scenario that runs beside it.
+    .replace(/^(  ✔ oom-kills +).*$/gm, '$1<machine>')
+    .replace(/oom-lab-\d+ \d+/g, 'oom-lab-<port> <pid>')
+    .replace(/reset-doctor-lab-oom-\d+/g, 'reset-doctor-lab-oom-<pid>')
+    .replace(/[\d.]+ MB anon RSS/g, '<n> MB anon RSS')
+    .replace(/, [\d.]+ MB in cgroup/g, ', <n> MB in cgroup')
     .replace(/\(listed with [\w ]+\)|\(neither iptables nor nft is installed, and no iptables table is in use \(\/proc\/net\/ip_tables_names\)\)/g, '(<firewall tools>)')
     .replace(/firewall rulesSource = .*$/gm, 'firewall rulesSource = <firewall tools>')
     .replace(/\d+ of \d+ entries in use/g, '<n> of <n> entries in use')
@@ -109,7 +115,11 @@ function check(scenario: Scenario, outcome: Outcome): void {
   expect(text, `golden report ${file} (diff it with ${file}.actual; re-run with UPDATE_GOLDEN=1 to accept a change)`).toBe(golden);
 }
 
-const missingFor = (scenario: Scenario) => [...(nginx ? [] : ['nginx']), ...(scenario.needs ?? []).filter((tool) => !hasCommand(tool))];
+const missingFor = (scenario: Scenario) => [
+  ...(nginx ? [] : ['nginx']),
+  ...(scenario.needs ?? []).filter((tool) => !hasCommand(tool)),
+  ...[scenario.unavailable?.()].filter((why): why is string => !!why),
+];
 
 describeWithTools('reset-by-peer lab', nginx ? [] : ['nginx'], () => {
   describe.concurrent('scenarios that do not disturb each other', () => {

@@ -11,9 +11,11 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
+import { createMemoryCgroup, memoryCgroupUnavailable } from '../support/cgroup.js';
 import { freePort, waitForListen, type Lab } from '../support/lab.js';
 
 const MISBEHAVE = join(PACKAGE_ROOT, 'dist', 'test', 'support', 'misbehave.js');
+const MEMORY_HOG = join(PACKAGE_ROOT, 'dist', 'test', 'support', 'memoryHog.js');
 
 export interface Running {
   conf: string;
@@ -27,6 +29,8 @@ export interface Scenario {
   /** Runs alone: its fault shows in machine-wide counters (listen overflows). */
   alone?: boolean;
   needs?: string[];
+  /** Why this machine cannot run it (beyond missing commands), or null. */
+  unavailable?: () => string | null;
   setup(lab: Lab, children: ChildProcess[]): Promise<Running>;
   /** Requests that trigger the fault, before the diagnosis. */
   traffic?(port: number, running: Running): Promise<void>;
@@ -140,6 +144,33 @@ export const SCENARIOS: Scenario[] = [
     confirmed: [],
     suspected: ['backend-crash'],
     summaryMentions: { 'backend-crash': (r) => r.mentions },
+  },
+  {
+    // A real OOM kill in a memory cgroup of the test's own; the test restarts the backend the way a supervisor would.
+    name: 'backend-oom',
+    unavailable: memoryCgroupUnavailable,
+    async setup(lab, children) {
+      const port = await freePort();
+      const group = await createMemoryCgroup(`reset-doctor-lab-oom-${process.pid}`, 160 << 20);
+      lab.atCleanup(() => group.remove());
+      const start = async () => {
+        const child = spawn(process.execPath, [MEMORY_HOG, String(port)], { stdio: 'ignore' });
+        children.push(child);
+        await group.add(child.pid!);
+        await waitForListen({ port });
+        return child;
+      };
+      const first = await start();
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream reports {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://reports;\n}' });
+      const died = new Promise((resolve) => first.once('exit', resolve));
+      await request(nginxPort, '/report/42');
+      await died;
+      await start();
+      for (let i = 0; i < 3; i++) await request(nginxPort, `/items/${i}`);
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, '1 OOM kill(s)', `oom-lab-${port}`, 'in cgroup /reset-doctor-lab-oom-'] };
+    },
+    confirmed: ['backend-oom'],
+    summaryMentions: { 'backend-oom': (r) => r.mentions },
   },
   {
     name: 'keepalive-timeout-below-nginx',

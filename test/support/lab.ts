@@ -59,6 +59,8 @@ export interface Lab {
   /** A Node HTTP backend answering 200 on a loopback port or a unix socket. */
   startBackend(where: { port: number } | { path: string }): Promise<ChildProcess>;
   stop(child: ChildProcess): Promise<void>;
+  /** Undo something the test made outside the lab directory (a cgroup), after its processes are gone. */
+  atCleanup(undo: () => Promise<void>): void;
   cleanup(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function createLab(name: string, baseDir?: string): Promise<Lab> {
   // nginx workers run as nobody when the master is root: they must reach files and sockets here.
   await chmod(dir, 0o755);
   const children = new Set<ChildProcess>();
+  const undos: Array<() => Promise<void>> = [];
 
   const stop = async (child: ChildProcess) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -112,8 +115,10 @@ export async function createLab(name: string, baseDir?: string): Promise<Lab> {
       return child;
     },
     stop,
+    atCleanup: (undo) => void undos.push(undo),
     async cleanup() {
       await Promise.all([...children].map(stop));
+      for (const undo of undos.reverse()) await undo().catch(() => undefined);
       if (!baseDir) await rm(dir, { recursive: true, force: true });
     },
   };
