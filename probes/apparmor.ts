@@ -22,6 +22,13 @@ export function parseProfilesFile(text: string): { enforce: string[]; complain: 
   return { enforce, complain };
 }
 
+/** "a ×2, b ×1", in order of first appearance. */
+function tallyText(items: string[]): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
+  return [...counts].map(([item, n]) => `${item} ×${n}`).join(', ');
+}
+
 export const apparmorProbe = defineProbe({
   id: 'apparmor',
   title: 'AppArmor',
@@ -33,6 +40,8 @@ export const apparmorProbe = defineProbe({
     nginxProfile: z.string().nullable().describe('The profile confining nginx, if any'),
     nginxMode: z.enum(['enforce', 'complain', 'unconfined']).describe('Mode of that profile'),
     denials: z.array(z.object({ time: z.string().describe('When'), operation: z.string().describe('Denied operation (connect, open, …)'), profile: z.string().describe('Profile'), target: z.string().nullable().describe('Socket or file') })).describe('DENIED lines for nginx in the window'),
+    denialSummary: z.string().describe('The denials in words, one entry per operation and target, with counts'),
+    deniedTargets: z.array(z.string()).describe('Each socket or file denied, once'),
   }),
   sources: () => [],
   gatherPlan: () => ['read /sys/module/apparmor/parameters/enabled', 'aa-status (else read /sys/kernel/security/apparmor/profiles)', 'kernel log for apparmor="DENIED"'],
@@ -63,6 +72,8 @@ export const apparmorProbe = defineProbe({
       nginxProfile: enforce ?? complain ?? null,
       nginxMode: enforce ? ('enforce' as const) : complain ? ('complain' as const) : ('unconfined' as const),
       denials: denials.map((d) => ({ time: new Date(d.timeMs).toISOString(), operation: d.operation, profile: d.profile, target: d.target })),
+      denialSummary: denials.length ? tallyText(denials.map((d) => `${d.operation} to ${d.target ?? 'an unnamed target'} (profile ${d.profile})`)) : 'none',
+      deniedTargets: [...new Set(denials.map((d) => d.target).filter((t): t is string => t !== null))],
     };
   },
   summarize: (facts) => `nginx ${facts.nginxMode}${facts.nginxProfile ? ` (${facts.nginxProfile})` : ''}; ${facts.denials.length} denial(s)`,

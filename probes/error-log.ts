@@ -26,6 +26,44 @@ const signatureSummary = z.object({
   routes: z.record(z.string(), z.number().int()).describe('Lines per route prefix'),
 });
 
+const FAMILIES = {
+  connectFailures: ['refused', 'socket-missing', 'permission-denied', 'connect-failed', 'no-live-upstreams'],
+  resets: ['reset-reading-header', 'premature-close-header', 'reset-sending-request'],
+  bodyResets: ['reset-reading-body', 'premature-close-body'],
+  timeouts: ['timeout-connect', 'timeout-send', 'timeout-read', 'timeout-body'],
+} as const;
+
+interface GroupLike {
+  signature: string;
+  peer: string;
+  method: string;
+  route: string;
+  count: number;
+}
+
+/** A family per peer, most lines first: "127.0.0.1:8081 ×41 (premature-close-header 41) on POST /checkout ×41". */
+export function describeFamily(groups: readonly GroupLike[], signatures: readonly string[]): string {
+  const mine = groups.filter((g) => signatures.includes(g.signature));
+  if (mine.length === 0) return 'none';
+  const peers = new Map<string, GroupLike[]>();
+  for (const g of mine) peers.set(g.peer, [...(peers.get(g.peer) ?? []), g]);
+  const total = (gs: GroupLike[]) => gs.reduce((n, g) => n + g.count, 0);
+  const tally = (gs: GroupLike[], key: (g: GroupLike) => string) => {
+    const counts = new Map<string, number>();
+    for (const g of gs) counts.set(key(g), (counts.get(key(g)) ?? 0) + g.count);
+    return [...counts].sort((a, b) => b[1] - a[1]);
+  };
+  return [...peers]
+    .sort((a, b) => total(b[1]) - total(a[1]))
+    .map(([peer, gs]) => {
+      const bySignature = tally(gs, (g) => g.signature).map(([k, n]) => `${k} ${n}`).join(', ');
+      const routes = tally(gs, (g) => `${g.method} ${g.route}`);
+      const shown = routes.slice(0, 3).map(([k, n]) => `${k} ×${n}`).join(', ');
+      return `${peer} ×${total(gs)} (${bySignature}) on ${shown}${routes.length > 3 ? `, +${routes.length - 3} more route(s)` : ''}`;
+    })
+    .join('; ');
+}
+
 export const errorLogProbe = defineProbe({
   id: 'error-log',
   title: 'nginx error log',
@@ -51,6 +89,14 @@ export const errorLogProbe = defineProbe({
         timeouts: z.number().int().describe('timeout-connect, timeout-send, timeout-read, timeout-body'),
       })
       .describe('Signatures grouped the way the flowchart asks'),
+    familyDetail: z
+      .object({
+        connectFailures: z.string().describe('Per peer: count, signatures and the top routes'),
+        resets: z.string().describe('Per peer: count, signatures and the top routes'),
+        bodyResets: z.string().describe('Per peer: count, signatures and the top routes'),
+        timeouts: z.string().describe('Per peer: count, signatures and the top routes'),
+      })
+      .describe('Each family in words, naming peers and routes: "127.0.0.1:8081 ×41 (premature-close-header 41) on POST /checkout ×41"'),
     signatures: z.array(signatureSummary).describe('Each signature seen, most frequent first'),
     groups: z
       .array(
@@ -99,10 +145,16 @@ export const errorLogProbe = defineProbe({
       total: report.signatures.reduce((n, s) => n + s.count, 0),
       counts,
       families: {
-        connectFailures: sum('refused', 'socket-missing', 'permission-denied', 'connect-failed', 'no-live-upstreams'),
-        resets: sum('reset-reading-header', 'premature-close-header', 'reset-sending-request'),
-        bodyResets: sum('reset-reading-body', 'premature-close-body'),
-        timeouts: sum('timeout-connect', 'timeout-send', 'timeout-read', 'timeout-body'),
+        connectFailures: sum(...FAMILIES.connectFailures),
+        resets: sum(...FAMILIES.resets),
+        bodyResets: sum(...FAMILIES.bodyResets),
+        timeouts: sum(...FAMILIES.timeouts),
+      },
+      familyDetail: {
+        connectFailures: describeFamily(report.groups, FAMILIES.connectFailures),
+        resets: describeFamily(report.groups, FAMILIES.resets),
+        bodyResets: describeFamily(report.groups, FAMILIES.bodyResets),
+        timeouts: describeFamily(report.groups, FAMILIES.timeouts),
       },
       signatures: report.signatures,
       groups: report.groups.slice(0, 50),

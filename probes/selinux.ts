@@ -45,6 +45,8 @@ export const selinuxProbe = defineProbe({
       )
       .describe('AVC denials of nginx in the window'),
     denialSource: z.enum(['ausearch', 'audit.log', 'none']).describe('Where denials were read; none when neither could be read'),
+    denialSummary: z.string().describe('The denials in words, one entry per permission and target, with counts'),
+    labelCommands: z.array(z.string()).describe('The narrowest fix per denied TCP port: the semanage command that labels it http_port_t'),
     portLabels: z.array(z.object({ port: z.number().int().describe('Backend port'), label: z.string().nullable().describe('SELinux port type (http_port_t lets nginx connect)') })).describe('Labels of the backend ports (semanage port -l)'),
   }),
   sources: () => [],
@@ -74,7 +76,15 @@ export const selinuxProbe = defineProbe({
       .map((d) => ({ time: new Date(d.timeMs).toISOString(), permission: d.permission, dest: d.dest, path: d.path, tclass: d.tclass, permissive: d.permissive }));
     const config = context.deps['nginx-config'] as ConfigFacts | undefined;
     const ports = [...new Set((config?.backends ?? []).map((b) => b.port).filter((p): p is number => p !== null))];
+    const targets = new Map<string, number>();
+    for (const d of denials) {
+      const key = `${d.permission} to ${d.dest !== null ? `tcp port ${d.dest}` : d.path !== null ? d.path : d.tclass}${d.permissive ? ' (permissive: logged, not enforced)' : ''}`;
+      targets.set(key, (targets.get(key) ?? 0) + 1);
+    }
+    const deniedPorts = [...new Set(denials.map((d) => d.dest).filter((p): p is number => p !== null))];
     return {
+      denialSummary: denials.length ? [...targets].map(([what, n]) => `${what} ×${n}`).join(', ') : 'none',
+      labelCommands: deniedPorts.map((port) => `semanage port -a -t http_port_t -p tcp ${port}`),
       mode: g.enforce === '1' ? ('enforcing' as const) : ('permissive' as const),
       httpdCanNetworkConnect: g.boolean === null ? null : g.boolean.startsWith('1'),
       denials,

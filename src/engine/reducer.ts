@@ -6,7 +6,7 @@ import { evaluate, type EvidenceItem } from './conditions.js';
 import type { EngineEvent } from './events.js';
 import { lookupFact } from './facts.js';
 import type { EngineState, Evidence, FixSuggestion, Step, StepOutcome } from './state.js';
-import { fillParams, fillTemplate } from './template.js';
+import { fillParams, stepParams, fillTemplate } from './template.js';
 
 /** More steps than any sane flow takes: past this the flow is looping. */
 const MAX_STEPS = 500;
@@ -188,7 +188,8 @@ function suggestFixes(node: NodeOf<'fix'>, nodeId: string, probes: Record<string
         kind: definition.kind,
         applied: false as const,
         params,
-        steps: definition.steps.map((s) => fillParams(s, params)),
+        // A step built around a value the facts do not have (no denied port, say) is left out, not shown with a hole.
+        steps: definition.steps.filter((s) => !stepParams(s).some((name) => params[name] === '')).map((s) => fillParams(s, params)),
         persistence: definition.persistence,
         node: nodeId,
       },

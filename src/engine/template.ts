@@ -24,6 +24,11 @@ export function fillTemplate(template: string, probes: Readonly<Record<string, P
 }
 
 /** Placeholders filled with plain values, for fix texts whose params are already resolved. */
+/** The parameter names a fix step uses. */
+export function stepParams(template: string): string[] {
+  return [...template.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]!);
+}
+
 export function fillParams(template: string, params: Readonly<Record<string, string>>): string {
   return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => params[name] ?? whole);
 }

@@ -116,7 +116,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     kind: 'manual',
     params: ['detail'],
     steps: [
-      '{{detail}}',
+      'Killed: {{detail}}.',
       'If a cgroup limit was hit (memcg), raise it where the service is defined: `systemctl edit UNIT` → `[Service] MemoryMax=…` (persists); writing to memory.max directly lasts until the unit restarts.',
       'If the machine ran out (global), reduce workers or their memory, or add memory; a leaking worker can be recycled (gunicorn --max-requests, pm2 max_memory_restart).',
     ],
@@ -128,7 +128,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     kind: 'manual',
     params: ['detail'],
     steps: [
-      '{{detail}}',
+      'Reset while staying up: {{detail}}.',
       'A backend that closes a socket with unread request bytes sends RST: look for request-size limits, early returns before reading the body, or a proxy/sidecar in front of it with its own timeouts.',
       'Capture one: `tcpdump -i lo -nn "tcp port PORT and tcp[tcpflags] & tcp-rst != 0"` shows who sends the reset and when.',
     ],
@@ -140,7 +140,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     kind: 'manual',
     params: ['detail'],
     steps: [
-      '{{detail}}',
+      'Full accept queue(s): {{detail}}.',
       "Raise the backend's listen backlog (gunicorn --backlog, Node server.listen(port, host, backlog), uwsgi --listen, php-fpm listen.backlog); the kernel caps it at net.core.somaxconn.",
       'If the backend asks for more than somaxconn: `sysctl -w net.core.somaxconn=4096` lasts until reboot; put `net.core.somaxconn = 4096` in /etc/sysctl.d/90-backlog.conf to keep it. tcp_max_syn_backlog is the SYN queue, not this one.',
       'A full queue means the backend accepts too slowly: add workers or make requests faster; a bigger queue only buys time.',
@@ -153,9 +153,9 @@ const FIX_LIST: readonly FixDefinition[] = [
     kind: 'manual',
     params: ['detail'],
     steps: [
-      '{{detail}}',
+      'Timed out: {{detail}}.',
       'Raising proxy_read_timeout changes 504s, not resets: only do it for a route that is slow by design (reports, exports), in its own location.',
-      'A connect timeout with a listening backend points at a full accept queue or a firewall DROP, not at a slow application.',
+      'A connect timeout with a listening backend points at a full accept queue, a firewall DROP or a full conntrack table, not at a slow application.',
     ],
     persistence: 'nginx config and code changes persist.',
   },
@@ -165,7 +165,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     kind: 'config-edit',
     params: ['detail'],
     steps: [
-      '{{detail}}',
+      'Size(s) that hold the measured response headers: {{detail}}.',
       'Set `proxy_buffer_size` in the location (and `proxy_buffers 8 <same size>` so proxy_busy_buffers_size stays valid), then `nginx -t && nginx -s reload`.',
       'Only "upstream sent too big header" is fixed by this; large cookies or headers from the app are worth trimming too.',
     ],
@@ -176,7 +176,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     title: 'Allow larger request bodies where they are expected',
     kind: 'config-edit',
     params: ['detail'],
-    steps: ['{{detail}}', 'Set `client_max_body_size` in the location that receives uploads (not globally), then `nginx -t && nginx -s reload`.'],
+    steps: ['{{detail}} request(s) refused as too large in the window.', 'Set `client_max_body_size` in the location that receives uploads (not globally), then `nginx -t && nginx -s reload`.'],
     persistence: 'Persists in the nginx config.',
   },
   {
@@ -185,9 +185,9 @@ const FIX_LIST: readonly FixDefinition[] = [
     kind: 'command',
     params: ['detail'],
     steps: [
-      '{{detail}}',
-      'Narrowest: label the one port: `semanage port -a -t http_port_t -p tcp PORT` (persists).',
+      'Narrowest: label the denied port(s) for nginx: `{{detail}}` (persists; a port another type already owns needs `-m` instead of `-a`).',
       'Broader: `setsebool -P httpd_can_network_connect 1` (-P persists; without it the boolean resets at reboot). Never `setenforce 0`.',
+      'A denied unix socket (connectto): the policy keeps httpd_t from the backend process’s domain, which no port label or boolean changes. Build a local module from the exact denials, read what it allows, then load it: `ausearch -m avc -c nginx --raw | audit2allow -M nginx_local && semodule -i nginx_local.pp` (persists).',
     ],
     persistence: 'semanage and setsebool -P persist across reboots; setsebool without -P does not.',
   },
@@ -196,7 +196,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     title: "Let nginx's AppArmor profile reach the backend",
     kind: 'manual',
     params: ['detail'],
-    steps: ['{{detail}}', 'Add the socket or network rule to the nginx profile (or a local include), then `apparmor_parser -r /etc/apparmor.d/PROFILE`.'],
+    steps: ['Denied target(s): {{detail}}.', 'Add the socket or network rule to the nginx profile (or a local include), then `apparmor_parser -r /etc/apparmor.d/PROFILE`.'],
     persistence: 'Profile files persist; `aa-complain` is a diagnosis step, not a fix.',
   },
   {
@@ -204,7 +204,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     title: 'Stop the firewall from resetting or dropping backend traffic',
     kind: 'manual',
     params: ['detail'],
-    steps: ['{{detail}}', 'Remove or narrow the rule, in the tool that owns it (iptables-persistent, nftables.conf, firewalld, ufw), so it survives a reboot.'],
+    steps: ['Matching rule(s): {{detail}}.', 'Remove or narrow the rule, in the tool that owns it (iptables-persistent, nftables.conf, firewalld, ufw), so it survives a reboot.'],
     persistence: 'Only a rule saved in the firewall’s own config persists; a rule deleted at the command line comes back at reboot.',
   },
   {
@@ -212,7 +212,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     title: 'Give connection tracking room',
     kind: 'command',
     params: ['detail'],
-    steps: ['{{detail}}', '`sysctl -w net.netfilter.nf_conntrack_max=N` lasts until reboot; put it in /etc/sysctl.d to keep it, or exempt loopback from tracking (`iptables -t raw -A PREROUTING -i lo -j NOTRACK`).'],
+    steps: ['The table was full at nf_conntrack_max = {{detail}} entries.', '`sysctl -w net.netfilter.nf_conntrack_max=N` lasts until reboot; put it in /etc/sysctl.d to keep it, or exempt loopback from tracking (`iptables -t raw -A PREROUTING -i lo -j NOTRACK`).'],
     persistence: 'sysctl -w lasts until reboot; /etc/sysctl.d persists.',
   },
   {
@@ -220,7 +220,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     title: 'Fix the path MTU to the remote backend',
     kind: 'manual',
     params: ['detail'],
-    steps: ['{{detail}}', 'Match interface MTUs along the path (tunnels and overlays lower it), or clamp TCP MSS on the tunnel: `iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu`.'],
+    steps: ['Remote backend(s) behind a smaller path MTU: {{detail}}.', 'Match interface MTUs along the path (tunnels and overlays lower it), or clamp TCP MSS on the tunnel: `iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu`.'],
     persistence: 'Interface and firewall settings persist only in their config files.',
   },
   {
@@ -228,7 +228,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     title: 'Forward WebSocket upgrades properly',
     kind: 'config-edit',
     params: ['detail'],
-    steps: ['{{detail}}', 'In the WebSocket location: `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` (with a `map $http_upgrade $connection_upgrade { default upgrade; "" close; }`), and a proxy_read_timeout longer than the idle time of a socket.'],
+    steps: ['{{detail}} WebSocket location(s) without the upgrade headers or a long enough read timeout.', 'In the WebSocket location: `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` (with a `map $http_upgrade $connection_upgrade { default upgrade; "" close; }`), and a proxy_read_timeout longer than the idle time of a socket.'],
     persistence: 'Persists in the nginx config.',
   },
   {
@@ -237,7 +237,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     kind: 'config-edit',
     params: ['detail'],
     steps: [
-      '{{detail}}',
+      'Access log(s) without $upstream_status: {{detail}}.',
       'Add a format at http level: `log_format upstreamlog \'$remote_addr [$time_local] "$request" $status upstream=$upstream_addr us=$upstream_status urt=$upstream_response_time uct=$upstream_connect_time\';` and use it: `access_log /var/log/nginx/access.log upstreamlog;`.',
       'Retried requests then show as `us=502, 200`, and the failing peer in upstream=.',
     ],

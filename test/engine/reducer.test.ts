@@ -63,6 +63,17 @@ describe('engine reducer', () => {
     expect(exitCodeFor(done)).toBe(1);
   });
 
+  it('leaves out a fix step whose value the facts do not have, instead of showing a hole', () => {
+    const asked = probed([ok('somaxconn', { somaxconn: 4096 }), ok('backend-listeners', { down: [], downCount: 1 })]);
+    const done = run([{ type: 'choose', choice: 'no', source: 'operator' }], asked);
+    const [fix] = selectFixes(done);
+    expect(fix!.params).toEqual({ address: 'unknown' });
+    const emptied = probed([ok('somaxconn', { somaxconn: 4096 }), ok('backend-listeners', { down: [{ address: '' }], downCount: 1 })]);
+    const steps = selectFixes(run([{ type: 'choose', choice: 'no', source: 'operator' }], emptied))[0]!.steps;
+    expect(steps).toHaveLength(3);
+    expect(steps.join('\n')).not.toContain('Find the service that should listen on');
+  });
+
   it('ignores results from an abandoned probe run', () => {
     const started = run([{ type: 'start' }]);
     const stale = reduce(flow, started, { type: 'probeResult', runId: 99, outcome: listeners([]), at: 5 });

@@ -268,7 +268,7 @@ export const SCENARIOS: Scenario[] = [
       const port = await freePort();
       await backend(children, 'never-respond', port);
       const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream reports {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://reports;\n  proxy_read_timeout 1s;\n}' });
-      return { conf, port: nginxPort, mentions: ['read header 2'] };
+      return { conf, port: nginxPort, mentions: ['timeout-read 2'] };
     },
     async traffic(port) {
       await Promise.all([request(port, '/reports/1'), request(port, '/reports/2')]);
