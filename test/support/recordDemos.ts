@@ -11,13 +11,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { RealHost } from '../../src/host/realHost.js';
 import { RecordingHost } from '../../src/host/recordingHost.js';
 import { saveRecording } from '../../src/host/recordingFile.js';
-import type { Recording } from '../../src/host/recording.js';
 import { resolveFlow } from '../../src/flow/resolve.js';
 import { Session } from '../../src/session.js';
 import { runHeadless } from '../../src/cli/headless.js';
 import { DEMO_DIR } from '../../src/packageRoot.js';
 import { PROBES } from '../../probes/index.js';
 import { createLab, findNginx, freePort, waitForListen, type Lab } from './lab.js';
+import { trimProcesses } from './trimRecording.js';
 
 interface Scenario {
   name: string;
@@ -93,36 +93,6 @@ function request(port: number): Promise<void> {
     const child = spawn(process.execPath, ['-e', `require('http').get('http://127.0.0.1:${port}/', (r) => { r.resume(); r.on('end', () => process.exit(0)); }).on('error', () => process.exit(0))`]);
     child.once('exit', () => resolve());
   });
-}
-
-const LAB_PROCESS = /nginx|node|reset-doctor|^\[kthreadd\]$/;
-
-/**
- * ps is trimmed to the lab's processes, and dmesg to the lines inside the
- * scenario's window (the probes read no others), so nothing of the
- * recording machine beyond the lab ships in the repo.
- */
-function trimProcesses(recording: Recording): Recording {
-  const from = recording.startedAtMs - Number(recording.options['sinceMs'] ?? 0);
-  for (const entry of recording.entries) {
-    if (entry.kind !== 'command') continue;
-    if (entry.file === 'ps') {
-      entry.stdout = entry.stdout
-        .split('\n')
-        .filter((line) => LAB_PROCESS.test(line.slice(88)) && !/--env\b/.test(line))
-        .join('\n');
-    }
-    if (entry.file === 'dmesg') {
-      entry.stdout = entry.stdout
-        .split('\n')
-        .filter((line) => {
-          const at = Date.parse(line.slice(0, 32).replace(',', '.').replace(/(\.\d{3})\d*/, '$1'));
-          return !Number.isNaN(at) && at >= from;
-        })
-        .join('\n');
-    }
-  }
-  return recording;
 }
 
 const nginx = findNginx();
