@@ -5,6 +5,7 @@ import type { backendRestartsProbe } from './backend-restarts.js';
 import type { oomKillsProbe } from './oom-kills.js';
 import type { errorLogProbe } from './error-log.js';
 import { parseTime } from '../src/errorlog/line.js';
+import { formatClock } from './clock.js';
 
 type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
 type RestartFacts = z.infer<typeof backendRestartsProbe.facts>;
@@ -149,11 +150,4 @@ function startVersusErrors(firstErrorSeen: string | null, restartSuspected: bool
   if (restartSuspected) return `, after nginx had logged errors for it from ${firstErrorSeen}: the process before it went away without a recorded restart`;
   // Closer than the clocks can tell apart, or clearly before: either way not a replacement.
   return `, nginx's first error for it at ${firstErrorSeen}`;
-}
-
-/** Local wall-clock time, the way nginx writes it in its error log, so the two can be compared by eye. */
-function formatClock(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }

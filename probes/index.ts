@@ -23,6 +23,7 @@ import { nginxVersionProbe } from './nginx-version.js';
 import { nginxRuntimeProbe } from './nginx-runtime.js';
 import { processesProbe } from './processes.js';
 import { somaxconnProbe } from './somaxconn.js';
+import { timelineProbe } from './timeline.js';
 
 /** Every probe a flow may name, by id. */
 export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
@@ -42,6 +43,7 @@ export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
     listenQueueProbe,
     oomKillsProbe,
     nginxRuntimeProbe,
+    timelineProbe,
     backendRestartsProbe,
     resourcesProbe,
     selinuxProbe,

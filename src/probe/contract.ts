@@ -85,6 +85,13 @@ export interface ProbeDefinition<Facts extends z.ZodObject = z.ZodObject> {
   summarize(facts: z.infer<Facts>): string;
   /** Set when a successful reading is still incomplete (e.g. no root: other users' processes hidden). */
   partialReason?(facts: z.infer<Facts>, context: ProbeContext): string | undefined;
+  /** A section of its own in reports, for a reading that is context rather than a finding (the timeline). */
+  details?(facts: z.infer<Facts>): ProbeDetails | undefined;
+}
+
+export interface ProbeDetails {
+  title: string;
+  lines: string[];
 }
 
 /** Results by source id, with typed accessors that fail loudly on a wrong id. */
@@ -131,6 +138,8 @@ export interface ProbeOutcome {
   partial?: string;
   facts?: Record<string, unknown>;
   summary: string;
+  /** A report section of its own (see ProbeDefinition.details). */
+  details?: ProbeDetails;
   /** Exactly what ran, as shown to the operator. */
   commands: string[];
   startedAt: number;

@@ -125,11 +125,13 @@ async function runOne(
     }
     const facts = checked.data as Record<string, unknown>;
     const partial = definition.partialReason?.(facts, context);
+    const details = definition.details?.(facts);
     return finish(definition, startedAt, started, commands, {
       status: 'ok',
       facts,
       summary: definition.summarize(facts),
       ...(partial ? { partial } : {}),
+      ...(details ? { details } : {}),
     });
   } catch (error) {
     if (error instanceof ProbeStatusError) {

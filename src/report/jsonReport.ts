@@ -18,7 +18,7 @@ export interface JsonReport {
   path: string[];
   findings: Array<{ id: string; status: string; summary: string; evidence: Array<{ probe: string; fact: string; value: unknown }> }>;
   fixes: Array<{ id: string; finding: string; kind: string; applied: boolean; title: string; steps: string[]; persistence: string; diff?: string; commands?: string[] }>;
-  probes: Array<{ id: string; status: string; command: string; commands: string[]; durationMs: number; summary: string; reason?: string; sudoHint?: string; partial?: string }>;
+  probes: Array<{ id: string; status: string; command: string; commands: string[]; durationMs: number; summary: string; reason?: string; sudoHint?: string; partial?: string; details?: { title: string; lines: string[] } }>;
   answers: Array<{ node: string; choice: string; source: string }>;
   overrides: Array<{ node: string; from: string; to: string; reason: string }>;
   notes: Array<{ node: string; text: string }>;
@@ -49,6 +49,7 @@ export function buildJsonReport(state: EngineState, host: HostInfo): JsonReport 
       ...(p.reason ? { reason: p.reason } : {}),
       ...(p.sudoHint ? { sudoHint: p.sudoHint } : {}),
       ...(p.partial ? { partial: p.partial } : {}),
+      ...(p.details ? { details: p.details } : {}),
     })),
     answers: state.path.flatMap((s) => (s.outcome?.kind === 'ask' ? [{ node: s.node, choice: s.outcome.choice, source: s.outcome.source }] : [])),
     overrides: state.overrides.map(({ node, from, to, reason }) => ({ node, from, to, reason })),

@@ -40,6 +40,12 @@ export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo):
   }
   if (lines.at(-1) === '') lines.pop();
 
+  for (const probe of Object.values(state.probes)) {
+    if (!probe.details) continue;
+    lines.push('', probe.details.title);
+    for (const line of probe.details.lines) lines.push(`  ${line}`);
+  }
+
   const fixes = selectFixes(state);
   if (fixes.length > 0) {
     lines.push('');
