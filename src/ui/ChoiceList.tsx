@@ -1,4 +1,4 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text, useInput, useStdout } from 'ink';
 import SelectInput from 'ink-select-input';
 import { useRef, useState } from 'react';
 import { color } from './theme.js';
@@ -27,6 +27,10 @@ export function ChoiceList({ items, onSelect, isActive = true }: Props) {
   const index = useRef(0);
   const chosen = useRef(false);
   const [shown, setShown] = useState(0);
+  // A list taller than the screen garbles the redraw: long lists (the decisions to override) scroll instead.
+  const { stdout } = useStdout();
+  const limit = Math.max(4, Math.min(items.length, (stdout.rows || 24) - 12));
+  const scrolls = items.length > limit;
 
   useInput(
     (input, key) => {
@@ -37,7 +41,8 @@ export function ChoiceList({ items, onSelect, isActive = true }: Props) {
         setShown(index.current);
         return;
       }
-      const picked = key.return ? index.current : /^[1-9]$/.test(input) ? Number(input) - 1 : -1;
+      // Digits pick by position only when every item is on screen.
+      const picked = key.return ? index.current : !scrolls && /^[1-9]$/.test(input) ? Number(input) - 1 : -1;
       const item = items[picked];
       if (!item) return;
       index.current = picked;
@@ -49,14 +54,22 @@ export function ChoiceList({ items, onSelect, isActive = true }: Props) {
   );
 
   return (
-    <SelectInput
-      key={shown}
-      items={items.map((item) => ({ ...item, key: item.value }))}
-      initialIndex={shown}
-      isFocused={false}
-      indicatorComponent={Indicator}
-      itemComponent={Item}
-    />
+    <Box flexDirection="column">
+      <SelectInput
+        key={shown}
+        items={items.map((item) => ({ ...item, key: item.value }))}
+        initialIndex={shown}
+        isFocused={false}
+        indicatorComponent={Indicator}
+        itemComponent={Item}
+        {...(scrolls ? { limit } : {})}
+      />
+      {scrolls ? (
+        <Text {...color('muted')}>
+          ({shown + 1} of {items.length}; ↑↓ for more)
+        </Text>
+      ) : null}
+    </Box>
   );
 }
 
