@@ -3,10 +3,13 @@ import type { EngineState, Finding, FixSuggestion, Step } from './state.js';
 /** Findings are what the diagnose steps on the path recorded; a later step about the same id wins. */
 export function selectFindings(state: EngineState): Finding[] {
   const byId = new Map<string, Finding>();
+  // A finding reached through an overridden decision (before the next decision) carries the override.
+  let overridden: Finding['override'] | undefined;
   for (const step of state.path) {
+    if (step.outcome?.kind === 'decide') overridden = step.outcome.override ? { node: step.node, reason: step.outcome.override.reason } : undefined;
     if (step.outcome?.kind === 'diagnose') {
       byId.delete(step.outcome.finding.id);
-      byId.set(step.outcome.finding.id, step.outcome.finding);
+      byId.set(step.outcome.finding.id, overridden ? { ...step.outcome.finding, override: overridden } : step.outcome.finding);
     }
   }
   return [...byId.values()];

@@ -15,6 +15,8 @@ export interface Finding {
   summary: string;
   evidence: Evidence[];
   node: string;
+  /** Set when the decision that led here was overridden by the operator: the facts said otherwise. */
+  override?: { node: string; reason: string };
 }
 
 export interface FixSuggestion {

@@ -16,7 +16,7 @@ export interface JsonReport {
   finishedAt: string | null;
   status: string;
   path: string[];
-  findings: Array<{ id: string; status: string; summary: string; evidence: Array<{ probe: string; fact: string; value: unknown }> }>;
+  findings: Array<{ id: string; status: string; summary: string; evidence: Array<{ probe: string; fact: string; value: unknown }>; override?: { node: string; reason: string } }>;
   fixes: Array<{ id: string; finding: string; kind: string; applied: boolean; title: string; steps: string[]; persistence: string; diff?: string; commands?: string[] }>;
   probes: Array<{ id: string; status: string; command: string; commands: string[]; durationMs: number; summary: string; reason?: string; sudoHint?: string; partial?: string; details?: { title: string; lines: string[] } }>;
   answers: Array<{ node: string; choice: string; source: string }>;
@@ -37,7 +37,7 @@ export function buildJsonReport(state: EngineState, host: HostInfo): JsonReport 
     finishedAt: iso(state.finishedAt),
     status: state.status,
     path: state.path.map((s) => s.node),
-    findings: selectFindings(state).map(({ id, status, summary, evidence }) => ({ id, status, summary, evidence })),
+    findings: selectFindings(state).map(({ id, status, summary, evidence, override }) => ({ id, status, summary, evidence, ...(override ? { override } : {}) })),
     fixes: selectFixes(state).map((f) => ({ id: f.id, finding: f.finding, kind: f.kind, applied: f.applied, title: f.title, steps: f.steps, persistence: f.persistence })),
     probes: Object.values(state.probes).map((p) => ({
       id: p.id,

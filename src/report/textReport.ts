@@ -1,6 +1,6 @@
 import type { HostInfo } from '../host/types.js';
 import type { Flow } from '../flow/schema.js';
-import type { EngineState } from '../engine/state.js';
+import type { EngineState, Finding } from '../engine/state.js';
 import { selectFindings, selectFixes } from '../engine/selectors.js';
 import { formatValue } from '../engine/conditions.js';
 import { VERSION } from '../packageRoot.js';
@@ -8,6 +8,11 @@ import { exitCodeFor } from './exitCode.js';
 
 const STATUS_MARK: Record<string, string> = { confirmed: '✖', suspected: '!', unknown: '?', 'ruled-out': '✔' };
 const PROBE_MARK: Record<string, string> = { ok: '✔', skipped: '-', unavailable: '✖', denied: '✖', timeout: '✖', error: '✖' };
+
+/** A finding the operator steered to is marked, so nobody takes it for what the facts said. */
+function overrideNote(finding: Finding): string {
+  return finding.override ? ` [operator override at ${finding.override.node}: ${finding.override.reason}]` : '';
+}
 
 /** The plain-text report: what a person reads in a terminal or pastes into a ticket. */
 export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo): string {
@@ -28,7 +33,7 @@ export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo):
     if (group.length === 0) continue;
     lines.push(heading);
     for (const finding of group) {
-      lines.push(`  ${STATUS_MARK[finding.status] ?? '•'} ${finding.id}: ${finding.summary}`);
+      lines.push(`  ${STATUS_MARK[finding.status] ?? '•'} ${finding.id}: ${finding.summary}${overrideNote(finding)}`);
       for (const item of finding.evidence) lines.push(`      evidence: ${item.probe} ${item.fact} = ${formatValue(item.value)}`);
     }
     lines.push('');
@@ -36,7 +41,7 @@ export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo):
   const ruledOut = findings.filter((f) => f.status === 'ruled-out');
   if (ruledOut.length > 0) {
     lines.push('Ruled out');
-    for (const finding of ruledOut) lines.push(`  ${STATUS_MARK[finding.status]} ${finding.id}: ${finding.summary}`);
+    for (const finding of ruledOut) lines.push(`  ${STATUS_MARK[finding.status]} ${finding.id}: ${finding.summary}${overrideNote(finding)}`);
   }
   if (lines.at(-1) === '') lines.pop();
 

@@ -82,7 +82,9 @@ describe('wizard', () => {
     await ui.waitForText('Finished.');
     const state = session.getState();
     expect(state.overrides).toMatchObject([{ node: 'any-down', from: 'backend-down', to: 'backend-up', reason: 'port retired last week' }]);
-    expect(selectFindings(state).find((f) => f.id === 'backend-down')).toMatchObject({ status: 'ruled-out' });
+    expect(selectFindings(state).find((f) => f.id === 'backend-down')).toMatchObject({ status: 'ruled-out', override: { node: 'any-down', reason: 'port retired last week' } });
+    // Only the finding the overridden decision led to carries it.
+    expect(selectFindings(state).filter((f) => f.override).map((f) => f.id)).toEqual(['backend-down']);
     ui.unmount();
   });
 
