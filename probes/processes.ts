@@ -50,7 +50,8 @@ export function parsePs(stdout: string, collectedAt: number): ProcessRow[] {
       ppid: Number(ppid),
       uid: Number(uid),
       elapsedSec,
-      startedAtMs: collectedAt - elapsedSec * 1000,
+      // etimes is whole seconds, rounded down: the start lies somewhere in the second before; take its middle.
+      startedAtMs: collectedAt - elapsedSec * 1000 - 500,
       comm: comm ?? '',
       args: line.slice(offset).trimEnd(),
     });
@@ -73,7 +74,7 @@ export const processesProbe = defineProbe({
           ppid: z.number().int().describe('Parent process id'),
           uid: z.number().int().describe('Owner uid'),
           elapsedSec: z.number().int().describe('Seconds since the process started'),
-          startedAtMs: z.number().describe('Start time, epoch ms (reading time minus elapsed)'),
+          startedAtMs: z.number().describe('Start time, epoch ms (reading time minus elapsed seconds, centred in that second: ±0.5 s)'),
           comm: z.string().describe('Process name (15 characters at most)'),
           args: z.string().describe('Full command line; [name] for kernel threads'),
         }),

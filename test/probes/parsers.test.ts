@@ -189,7 +189,7 @@ describe('processes', () => {
       ppid: 1,
       uid: 0,
       elapsedSec: 7,
-      startedAtMs: 1_800_000_000_000 - 7000,
+      startedAtMs: 1_800_000_000_000 - 7500, // 7 whole seconds elapsed: started 7–8 s ago, taken as 7.5
       comm: 'node',
       args: 'node backend.js 18082',
     });
