@@ -1,0 +1,85 @@
+/**
+ * The wizard on a live lab case, in a real terminal: the same scenario the
+ * headless lab diagnoses, walked with the keyboard. Each branch shows why it
+ * was taken; `b` and an override work mid-flow, and the override lands in
+ * the report with the operator's reason.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, expect, it } from 'vitest';
+import { CLI } from '../support/cli.js';
+import { createLab, findNginx, hasCommand, type Lab } from '../support/lab.js';
+import { TmuxSession } from '../support/tmux.js';
+import { describeWithTools } from '../support/tools.js';
+import { SCENARIOS } from './scenarios.js';
+
+const nginx = findNginx();
+const labs: Lab[] = [];
+const children: ChildProcess[] = [];
+const sessions: TmuxSession[] = [];
+
+afterAll(async () => {
+  for (const session of sessions) session.kill();
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.all(labs.map((lab) => lab.cleanup()));
+});
+
+/** Moves the highlight with Down until the highlighted line contains `text`. */
+async function highlight(tty: TmuxSession, text: string): Promise<void> {
+  for (let i = 0; i < 80; i++) {
+    if (tty.screen().split('\n').some((line) => line.includes('❯') && line.includes(text))) return;
+    tty.keys('Down');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+  }
+  throw new Error(`no choice "${text}" to highlight. Screen:\n${tty.screen()}`);
+}
+
+const missing = [...(nginx ? [] : ['nginx']), ...(hasCommand('tmux') ? [] : ['tmux'])];
+
+describeWithTools('the wizard on a live lab case (tmux, 80×24)', missing, () => {
+  it('walks backend-reset, goes back mid-flow, and overrides a decision with a reason', async () => {
+    const scenario = SCENARIOS.find((s) => s.name === 'backend-reset')!;
+    const lab = await createLab('lab-wizard');
+    labs.push(lab);
+    const running = await scenario.setup(lab, children);
+    await scenario.traffic!(running.port, running);
+    const tty = new TmuxSession(`${process.execPath} ${CLI} --since 10m --nginx-bin ${nginx} --nginx-conf ${running.conf}`);
+    sessions.push(tty);
+
+    await tty.waitFor('Finished.', 90_000);
+    const walked = tty.history();
+    // Why each branch was taken: the decision, the branch label and its evidence.
+    expect(walked).toContain('Does a stable backend reset connections?');
+    expect(walked).toContain('→ resets logged for a backend that stayed up, no keep-alive race');
+    expect(walked).toMatch(/error-log\.families\.resets = 3 +\[gt 0\? yes\]/);
+    expect(walked).toContain('A stable backend resets connections');
+
+    // Back from the end pauses at the last decision; Enter walks on again.
+    tty.keys('b');
+    await tty.waitFor('Went back to step');
+    tty.keys('Enter');
+    await tty.waitFor('Finished.');
+
+    // Override the reset decision: the operator knows those resets were a load test.
+    tty.keys('o');
+    await tty.waitFor('Override which decision?');
+    await highlight(tty, 'Does a stable backend reset connections?');
+    tty.keys('Enter');
+    await tty.waitFor('Take which branch at');
+    await highlight(tty, 'no resets logged');
+    tty.keys('Enter');
+    await tty.waitFor('Why take "reset-ruled-out" instead?');
+    tty.keys('-l', 'resets came from our load test');
+    tty.keys('Enter');
+    await tty.waitFor('Finished.', 30_000);
+    expect(tty.history()).toContain('resets came from our load test');
+
+    tty.keys('q');
+    await tty.waitFor('Quit and print the report?');
+    tty.keys('Down', 'Enter');
+    const report = await tty.waitFor(/\[exit \d+\]/, 15_000, 'history');
+    // The terminal wraps at 80 columns; the report is one logical line.
+    expect(report.replace(/\n/g, '')).toContain('override at reset-check: backend-reset → reset-ruled-out — resets came from our load test');
+    // The finding the override led to says so: the facts alone said otherwise.
+    expect(report.replace(/\n/g, '')).toMatch(/✔ backend-reset: [^✔]*\[operator override at reset-check: resets came from our load test\]/);
+  }, 150_000);
+});
