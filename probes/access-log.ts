@@ -59,7 +59,7 @@ export const accessLogProbe = defineProbe({
   gather: async (host, context): Promise<AccessLogReport[]> => {
     const logs = accessLogs(context);
     if (logs.length === 0) throw new ProbeStatusError('unavailable', 'no access log records $status (access_log off, or a format without it)');
-    const toMs = host.now();
+    const toMs = context.windowEndMs;
     const reports = [];
     for (const log of logs) reports.push(await analyzeAccessLog(host, log.path, log.format, log.formatText, { fromMs: toMs - context.options.sinceMs, toMs }));
     return reports;

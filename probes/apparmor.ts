@@ -45,7 +45,7 @@ export const apparmorProbe = defineProbe({
   }),
   sources: () => [],
   gatherPlan: () => ['read /sys/module/apparmor/parameters/enabled', 'aa-status (else read /sys/kernel/security/apparmor/profiles)', 'kernel log for apparmor="DENIED"'],
-  gather: async (host, { options }): Promise<Gathered> => {
+  gather: async (host, { options, windowEndMs }): Promise<Gathered> => {
     const enabled = await host.readFile('/sys/module/apparmor/parameters/enabled');
     if (!enabled.ok || enabled.content.trim() !== 'Y') throw new ProbeStatusError('unavailable', enabled.ok ? 'AppArmor is disabled on this kernel' : 'AppArmor is not in this kernel (no /sys/module/apparmor)');
     const aaStatus = await host.run({ file: 'aa-status', args: [], timeoutMs: 10_000 });
@@ -54,7 +54,7 @@ export const apparmorProbe = defineProbe({
       enabled: enabled.content.trim(),
       aaStatus: aaStatus.failure ? null : aaStatus,
       profiles: profiles.ok ? profiles.content : null,
-      kernel: await readKernelLog(host, host.now() - options.sinceMs).catch((error: Error) => ({ error: error.message })),
+      kernel: await readKernelLog(host, windowEndMs - options.sinceMs).catch((error: Error) => ({ error: error.message })),
     };
   },
   parse: (results, { host }) => {

@@ -113,7 +113,7 @@ export const backendRestartsProbe = defineProbe({
   ],
   gather: async (host, context) => {
     const processes = context.deps['backend-process'] as ProcessFacts;
-    const sinceMs = host.now() - context.options.sinceMs;
+    const sinceMs = context.windowEndMs - context.options.sinceMs;
     const out: BackendGathered[] = [];
     for (const backend of processes.backends) {
       const one = await gatherBackend(host, backend, sinceMs);
@@ -123,7 +123,7 @@ export const backendRestartsProbe = defineProbe({
   },
   parse: (results, context) => {
     const processes = context.deps['backend-process'] as ProcessFacts;
-    const sinceMs = results.collectedAt - context.options.sinceMs;
+    const sinceMs = context.windowEndMs - context.options.sinceMs;
     const backends = (results.gathered as BackendGathered[]).map((g) => {
       const proc = processes.backends.find((b) => b.address === g.address && b.pid === g.pid)!;
       const show = g.show?.exitCode === 0 ? parseSystemctlShow(g.show.stdout) : {};

@@ -122,7 +122,7 @@ export const errorLogProbe = defineProbe({
   gather: async (host, context): Promise<ErrorLogReport> => {
     const { paths, why } = errorLogPaths(context);
     if (why) throw new ProbeStatusError('unavailable', why);
-    const toMs = host.now();
+    const toMs = context.windowEndMs;
     return analyzeErrorLogs(host, paths, { fromMs: toMs - context.options.sinceMs, toMs });
   },
   parse: (results, { host }) => {

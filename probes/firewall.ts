@@ -100,7 +100,7 @@ export const firewallProbe = defineProbe({
   }),
   sources: () => [],
   gatherPlan: () => ['iptables-save', 'nft list ruleset', 'read /proc/net/ip_tables_names', 'read /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max', 'kernel log for "table full"'],
-  gather: async (host, { options }): Promise<Gathered> => {
+  gather: async (host, { options, windowEndMs }): Promise<Gathered> => {
     const run = async (file: string, args: string[]) => {
       const result = await host.run({ file, args, timeoutMs: 10_000 });
       return result.failure?.kind === 'not-found' ? null : result;
@@ -120,7 +120,7 @@ export const firewallProbe = defineProbe({
       })(),
       conntrackCount: await read('/proc/sys/net/netfilter/nf_conntrack_count'),
       conntrackMax: await read('/proc/sys/net/netfilter/nf_conntrack_max'),
-      kernel: await readKernelLog(host, host.now() - options.sinceMs).catch((error: Error) => ({ error: error.message })),
+      kernel: await readKernelLog(host, windowEndMs - options.sinceMs).catch((error: Error) => ({ error: error.message })),
     };
   },
   parse: (results, context) => {

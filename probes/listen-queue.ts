@@ -92,23 +92,24 @@ export const listenQueueProbe = defineProbe({
     `read ${Object.values(SYSCTLS).join(' ')}`,
     `journalctl -k --since ${Math.round(options.sinceMs / 60_000)} min ago (else dmesg) for SYN flood lines`,
   ],
-  gather: async (host, { options }): Promise<Gathered> => {
+  gather: async (host, { options, windowEndMs }): Promise<Gathered> => {
     const read = async (path: string) => {
       const file = await host.readFile(path);
       if (!file.ok) throw new ProbeStatusError(file.error.code === 'EACCES' ? 'denied' : 'unavailable', file.error.message);
       return file.content;
     };
-    const started = host.now();
+    // Marked: the rate divides by this gap, and a replay must divide by the same one.
+    const started = host.mark('listen-queue:first-reading');
     const first = await read('/proc/net/netstat');
     await host.sleep(SAMPLE_GAP_MS);
     const second = await read('/proc/net/netstat');
-    const gapMs = Math.max(1, host.now() - started);
+    const gapMs = Math.max(1, host.mark('listen-queue:second-reading') - started);
     const sysctls: Record<string, string | null> = {};
     for (const [name, path] of Object.entries(SYSCTLS)) {
       const file = await host.readFile(path);
       sysctls[name] = file.ok ? file.content.trim() : null;
     }
-    const kernel = await readKernelLog(host, host.now() - options.sinceMs).catch((error: Error) => ({ error: error.message }));
+    const kernel = await readKernelLog(host, windowEndMs - options.sinceMs).catch((error: Error) => ({ error: error.message }));
     return { first, second, gapMs, sysctls, kernel };
   },
   parse: (results, context) => {

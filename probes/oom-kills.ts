@@ -77,7 +77,7 @@ export const oomKillsProbe = defineProbe({
   }),
   sources: () => [],
   gatherPlan: ({ options }) => [`journalctl -k --since ${Math.round(options.sinceMs / 60_000)} min ago (else dmesg --time-format=iso)`],
-  gather: (host, { options }) => readKernelLog(host, host.now() - options.sinceMs),
+  gather: (host, { options, windowEndMs }) => readKernelLog(host, windowEndMs - options.sinceMs),
   parse: (results, context) => {
     const log = results.gathered as KernelLog;
     const processes = context.deps['backend-process'] as ProcessFacts | undefined;

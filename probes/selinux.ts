@@ -68,7 +68,7 @@ export const selinuxProbe = defineProbe({
   },
   parse: (results, context) => {
     const g = results.gathered as Gathered;
-    const sinceMs = results.collectedAt - context.options.sinceMs;
+    const sinceMs = context.windowEndMs - context.options.sinceMs;
     const usedAusearch = g.ausearch !== null && (g.ausearch.exitCode === 0 || /no matches/i.test(g.ausearch.stderr));
     const text = usedAusearch ? g.ausearch!.stdout : (g.auditLog ?? '');
     const denials = parseAvcDenials(text)

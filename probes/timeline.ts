@@ -53,13 +53,13 @@ export const timelineProbe = defineProbe({
     story: z.string().describe('The timeline in one line for a report'),
   }),
   sources: () => [],
-  parse: (results, { deps, options }) => {
+  parse: (_results, { deps, options, windowEndMs }) => {
     const errors = deps['error-log'] as ErrorFacts;
     const runtime = deps['nginx-runtime'] as RuntimeFacts | undefined;
     const processes = deps['backend-process'] as ProcessFacts | undefined;
     const ooms = deps['oom-kills'] as OomFacts | undefined;
     const restarts = deps['backend-restarts'] as RestartFacts | undefined;
-    const windowStart = results.collectedAt - options.sinceMs;
+    const windowStart = windowEndMs - options.sinceMs;
     const inWindow = (ms: number | null | undefined): ms is number => typeof ms === 'number' && Number.isFinite(ms) && ms >= windowStart;
     const events: Array<z.infer<typeof event>> = [];
     const add = (atMs: number, kind: (typeof KINDS)[number], detail: string) => events.push({ atMs, time: formatClock(atMs), kind, detail });
@@ -73,7 +73,7 @@ export const timelineProbe = defineProbe({
       if (inWindow(runtime.masterStartedAtMs)) add(runtime.masterStartedAtMs, 'nginx-start', `nginx master (pid ${runtime.masterPid}) started`);
       if (inWindow(runtime.lastReloadAtMs)) add(runtime.lastReloadAtMs, 'nginx-reload', `nginx reloaded (its workers started; master pid ${runtime.masterPid})`);
       const lastChange = runtime.lastReloadAtMs ?? runtime.masterStartedAtMs;
-      if (lastChange !== null && !inWindow(lastChange)) lastReloadBeforeWindow = `${formatClock(lastChange)} (${formatGap(results.collectedAt - lastChange)} ago)`;
+      if (lastChange !== null && !inWindow(lastChange)) lastReloadBeforeWindow = `${formatClock(lastChange)} (${formatGap(windowEndMs - lastChange)} ago)`;
     }
     for (const b of processes?.backends ?? []) {
       if (b.pid === null) continue;

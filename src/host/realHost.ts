@@ -177,6 +177,10 @@ export class RealHost implements Host {
     });
   }
 
+  mark(): number {
+    return Date.now();
+  }
+
   now(): number {
     return Date.now();
   }

@@ -100,6 +100,12 @@ export class RecordedHost implements Host {
     return this.clockMs;
   }
 
+  /** The recorded moment; recordings made before marks existed fall back to the replay clock. */
+  mark(label: string): number {
+    const entry = this.take<'mark'>(`mark\0${label}`);
+    return entry ? entry.value : this.clockMs;
+  }
+
   async sleep(ms: number): Promise<void> {
     this.clockMs += ms;
   }
@@ -137,5 +143,7 @@ function keyOf(entry: RecordingEntry): string {
       return `readLink\0${entry.path}`;
     case 'connect':
       return connectKey(entry.target, entry);
+    case 'mark':
+      return `mark\0${entry.label}`;
   }
 }

@@ -100,7 +100,14 @@ const connectEntry = z.object({
   result: z.object({ connected: z.boolean(), events: z.array(connectionEvent), durationMs: z.number() }),
 });
 
-export const recordingEntrySchema = z.discriminatedUnion('kind', [commandEntry, readFileEntry, statEntry, listDirEntry, readLinkEntry, connectEntry]);
+const markEntry = z.object({
+  kind: z.literal('mark'),
+  label: z.string().describe('What the moment is: window-end, processes, …'),
+  value: z.number().describe('The wall clock then, epoch ms'),
+  atMs: z.number(),
+});
+
+export const recordingEntrySchema = z.discriminatedUnion('kind', [commandEntry, readFileEntry, statEntry, listDirEntry, readLinkEntry, connectEntry, markEntry]);
 
 export const recordingSchema = z.object({
   format: z.literal(RECORDING_FORMAT),

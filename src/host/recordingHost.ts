@@ -77,6 +77,12 @@ export class RecordingHost implements Host {
     return result;
   }
 
+  mark(label: string): number {
+    const value = this.inner.mark(label);
+    this.entries.push({ kind: 'mark', label, value, atMs: value - this.startedAtMs });
+    return value;
+  }
+
   now(): number {
     return this.inner.now();
   }

@@ -110,6 +110,13 @@ export interface Host {
   connect(target: ConnectTarget, options: ConnectOptions): Promise<ConnectResult>;
   /** Wall clock, epoch ms. */
   now(): number;
+  /**
+   * The wall clock at a moment a result depends on (the end of a probe run's
+   * window, the time ps was read), noted under a label: a recording keeps it
+   * and a replay returns the same value for the same label, in the same
+   * order, however the concurrent probes interleave.
+   */
+  mark(label: string): number;
   /** Waiting goes through the host so a replay does not really wait. */
   sleep(ms: number): Promise<void>;
 }

@@ -30,6 +30,8 @@ export type SourceResult =
 export interface ProbeContext {
   options: ProbeOptions;
   host: HostInfo;
+  /** Where the time window ends (epoch ms): the start of this probe run, the same for every probe in it and in its replay. The window starts options.sinceMs before. */
+  windowEndMs: number;
   /** Facts of the probes named in dependsOn, all of which ended ok. */
   deps: Record<string, unknown>;
 }

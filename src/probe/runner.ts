@@ -23,6 +23,8 @@ export interface RunProbesRequest {
   /** Re-run the requested probes and their dependencies even when known. */
   fresh?: boolean;
   concurrency?: number;
+  /** The end of the time window (default: host.mark('window-end') when the run starts). */
+  windowEndMs?: number;
   onStart?: (id: string, commands: string[], expectedMs?: number) => void;
   onResult?: (outcome: ProbeOutcome) => void;
 }
@@ -32,6 +34,7 @@ export interface RunProbesRequest {
  * Never throws: whatever goes wrong becomes an outcome with a status and a reason.
  */
 export async function runProbes(request: RunProbesRequest): Promise<ProbeOutcome[]> {
+  const windowEndMs = request.windowEndMs ?? request.host.mark('window-end');
   const { registry, host, options } = request;
   const known = request.known ?? {};
   const limit = createLimiter(request.concurrency ?? DEFAULT_CONCURRENCY);
@@ -62,7 +65,7 @@ export async function runProbes(request: RunProbesRequest): Promise<ProbeOutcome
       if (dep.status === 'ok') deps[depId] = dep.facts;
       else if (required.has(depId)) return blockedByDependency(definition, dep, host.now());
     }
-    return limit(() => runOne(definition, { options, host: host.info(), deps }, host, request.onStart));
+    return limit(() => runOne(definition, { options, host: host.info(), deps, windowEndMs }, host, request.onStart));
   };
 
   await Promise.all(request.ids.map(schedule));
@@ -114,7 +117,8 @@ async function runOne(
     return finish(definition, startedAt, started, commands, failure);
   }
   try {
-    const parsed = definition.parse(new SourceResults(collected, host.now(), read.gathered), context);
+    // Marked, so a replay parses with the moment the live run read its sources (ps's elapsed times are relative to it).
+    const parsed = definition.parse(new SourceResults(collected, host.mark(`${definition.id}:collected`), read.gathered), context);
     const checked = definition.facts.safeParse(parsed);
     if (!checked.success) {
       const issue = checked.error.issues[0];

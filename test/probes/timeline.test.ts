@@ -13,7 +13,7 @@ const errorLog = (signatures: Array<{ id: string; first: number; last: number; c
 });
 
 function timeline(deps: Record<string, unknown>) {
-  return timelineProbe.parse(new SourceResults([], NOW), context({ deps, options: { nginxBin: 'nginx', errorLogs: [], sinceMs: 60 * 60_000 } }));
+  return timelineProbe.parse(new SourceResults([], NOW + 40), context({ deps, options: { nginxBin: 'nginx', errorLogs: [], sinceMs: 60 * 60_000 }, windowEndMs: NOW }));
 }
 
 describe('timeline: what changed before the errors', () => {

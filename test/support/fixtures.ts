@@ -38,6 +38,7 @@ export function context(overrides: Partial<ProbeContext> = {}): ProbeContext {
     options: { nginxBin: 'nginx', errorLogs: [], sinceMs: 3_600_000 },
     host: { hostname: 'test', uid: 0, platform: 'linux', release: '6.1.0' },
     deps: {},
+    windowEndMs: Date.now(),
     ...overrides,
   };
 }

@@ -72,6 +72,10 @@ export class OverlayHost implements Host {
     return this.real.now();
   }
 
+  mark(label: string): number {
+    return this.real.mark(label);
+  }
+
   sleep(ms: number): Promise<void> {
     return this.real.sleep(ms);
   }
