@@ -13,6 +13,7 @@ type OomFacts = z.infer<typeof oomKillsProbe.facts>;
 type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
 
 const START_SLACK_MS = 3000;
+const CONNECT_FAILURES = ['refused', 'socket-missing', 'connect-failed'];
 const MID_REQUEST = ['reset-reading-header', 'premature-close-header', 'reset-sending-request', 'reset-reading-body', 'premature-close-body'];
 
 /** Per backend: did it die, get OOM-killed or restarted in the window, and did nginx see its connections cut? */
@@ -30,6 +31,8 @@ const backend = z.object({
   midRequestErrors: z.number().int().describe('Resets and premature closes nginx logged for it'),
   firstErrorSeen: z.string().nullable().describe('The first upstream error nginx logged for it in the window'),
   crashed: z.boolean().describe('It died or was restarted in the window, beyond its OOM kills'),
+  recovered: z.boolean().describe('nginx was refused (or found no socket) before its current process started, and nothing recorded a death: it was down, and is up now'),
+  connectFailures: z.number().int().describe('connect() refused or socket missing, logged for it in the window'),
   restartSuspected: z
     .boolean()
     .describe('Not seen dying, but its main process started after nginx had already logged errors for it: the process before it went away unrecorded'),
@@ -52,6 +55,8 @@ export const crashAnalysisProbe = defineProbe({
     crashedCount: z.number().int().describe('How many'),
     restartSuspected: z.array(backend).describe('Backends replaced in the window without a recorded death or restart'),
     restartSuspectedCount: z.number().int().describe('How many'),
+    recovered: z.array(backend).describe('Backends that were down (refused) in the window and are up now, with no recorded death'),
+    recoveredCount: z.number().int().describe('How many'),
     stableWithResets: z.array(backend).describe('Backends that stayed up (no death, OOM kill or replacement) yet nginx logged resets or premature closes for them'),
     stableWithResetsCount: z.number().int().describe('How many'),
     checked: z.array(z.string()).describe('What could be checked: restarts, oom-kills, error-log'),
@@ -59,12 +64,12 @@ export const crashAnalysisProbe = defineProbe({
     overview: z.string().describe('Every examined backend in one line, or why none was'),
   }),
   sources: () => [],
-  parse: (results, { deps, options }) => {
+  parse: (_results, { deps, options, windowEndMs }) => {
     const processes = deps['backend-process'] as ProcessFacts;
     const restarts = deps['backend-restarts'] as RestartFacts | undefined;
     const ooms = deps['oom-kills'] as OomFacts | undefined;
     const errors = deps['error-log'] as ErrorFacts | undefined;
-    const windowStart = results.collectedAt - options.sinceMs;
+    const windowStart = windowEndMs - options.sinceMs;
     const backends = processes.backends
       .filter((b) => b.listening !== false || (ooms?.victims ?? []).some((v) => v.backend === b.address))
       .map((b) => {
@@ -72,24 +77,41 @@ export const crashAnalysisProbe = defineProbe({
         const restart = restarts?.backends.find((r) => r.address === b.address);
         const crashLines = restart?.crashLines ?? [];
         const restartCount = (restart?.nRestarts ?? 0) + (restart?.workersRestarted ?? 0);
-        const midRequestErrors = (errors?.groups ?? []).filter((g) => g.peer === b.address && MID_REQUEST.includes(g.signature)).reduce((n, g) => n + g.count, 0);
+        const peerGroups = (errors?.groups ?? []).filter((g) => g.peer === b.address);
+        const earliest = (groups: typeof peerGroups) => groups.reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity);
+        const midRequestErrors = peerGroups.filter((g) => MID_REQUEST.includes(g.signature)).reduce((n, g) => n + g.count, 0);
+        const connectFailures = peerGroups.filter((g) => CONNECT_FAILURES.includes(g.signature)).reduce((n, g) => n + g.count, 0);
         const startedRecently = b.startedAtMs !== null && b.startedAtMs >= windowStart;
-        // Any error for this peer, connect() refused included: a refusal before the start means it was down, then came back.
-        const firstErrorMs = (errors?.groups ?? []).filter((g) => g.peer === b.address).reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity);
-        const firstErrorSeen = Number.isFinite(firstErrorMs) ? (errors?.groups ?? []).filter((g) => g.peer === b.address).map((g) => g.firstSeen).sort()[0]! : null;
+        const firstErrorMs = earliest(peerGroups);
+        const firstErrorSeen = Number.isFinite(firstErrorMs) ? formatClock(firstErrorMs) : null;
+        const lastErrorMs = peerGroups.reduce((t, g) => Math.max(t, parseTime(g.lastSeen)), -Infinity);
         const last = victims.at(-1);
         // Deaths beyond the OOM kills: a killed process that its supervisor restarts is one event, not two.
         const crashed = crashLines.length > 0 || restartCount > victims.length;
-        // Both clocks are coarse: nginx floors its lines to the second, and the start time is the reading
-        // time minus ps's whole elapsed seconds (late by up to a second plus ps's own run). Only a start
-        // clearly after the first error counts.
-        const restartSuspected = !crashed && victims.length === 0 && startedRecently && Number.isFinite(firstErrorMs) && firstErrorMs + START_SLACK_MS <= b.startedAtMs!;
+        // Both clocks are coarse: nginx floors its lines to the second, and the start time comes from ps's
+        // whole elapsed seconds. Only a start clearly after an error counts as after it.
+        const before = (ms: number) => startedRecently && Number.isFinite(ms) && ms + START_SLACK_MS <= b.startedAtMs!;
+        const unexplained = !crashed && victims.length === 0;
+        // Cut mid-request before the current process existed: a process was there and went away.
+        const restartSuspected = unexplained && before(earliest(peerGroups.filter((g) => MID_REQUEST.includes(g.signature))));
+        // Only refused before it started: nothing listened until it came up (never started, stopped, or died unseen).
+        const recovered = unexplained && !restartSuspected && before(earliest(peerGroups.filter((g) => CONNECT_FAILURES.includes(g.signature))));
+        const timeoutSec = b.kind === 'gunicorn' ? gunicornTimeoutSec(b.args) : null;
         const parts = [
           victims.length ? `${victims.length} OOM kill(s) (last: ${last!.comm} ${last!.pid}, ${last!.anonRssMb} MB${last!.constraint === 'memcg' ? ` in cgroup ${last!.memcg}` : ''})` : null,
-          crashLines.length ? `${crashLines.length} crash line(s): ${[...new Set(crashLines.map((c) => c.kind))].join(', ')}` : null,
+          crashLines.length ? describeCrashLines(crashLines.map((c) => c.kind), timeoutSec) : null,
           restartCount ? `${restartCount} restart(s) or replaced worker(s)` : null,
-          startedRecently ? `its main process started at ${formatClock(b.startedAtMs!)}${startVersusErrors(firstErrorSeen, restartSuspected)}` : null,
-          midRequestErrors ? `nginx logged ${midRequestErrors} reset(s)/premature close(s)` : null,
+          recovered
+            ? `down until its current process started at ${formatClock(b.startedAtMs!)}: nginx could not connect from ${firstErrorSeen} (${connectFailures} refused or missing socket)${lastErrorMs + START_SLACK_MS <= b.startedAtMs! ? ', and has logged no error for it since' : `; errors went on after the start, the last at ${formatClock(lastErrorMs)}`}`
+            : restartSuspected
+              ? `its current process started at ${formatClock(b.startedAtMs!)}, after nginx had already been cut off mid-request by it from ${firstErrorSeen}: the process before it went away without a recorded restart`
+              : startedRecently
+                ? `up since ${formatClock(b.startedAtMs!)}${firstErrorSeen ? `, its first error at ${firstErrorSeen}` : ''}`
+                : b.startedAtMs !== null
+                  ? `up since ${formatClock(b.startedAtMs)}, before the window`
+                  : null,
+          !crashed && victims.length === 0 && !restartSuspected && !recovered ? 'no restarts, crash lines or replaced workers' : null,
+          midRequestErrors ? `nginx logged ${midRequestErrors} reset(s)/premature close(s) for it` : null,
         ].filter(Boolean);
         return {
           address: b.address,
@@ -106,13 +128,16 @@ export const crashAnalysisProbe = defineProbe({
           firstErrorSeen,
           crashed,
           restartSuspected,
-          summary: `${b.address}${describeProcess(b.kind, b.pid)}: ${parts.length ? parts.join('; ') : 'no deaths or restarts seen'}`,
+          recovered,
+          connectFailures,
+          summary: `${b.address}${describeProcess(b.kind, b.pid)}: ${parts.join('; ')}`,
         };
       });
     const oomBackends = backends.filter((b) => b.oomKills > 0);
     const crashed = backends.filter((b) => b.crashed);
     const suspected = backends.filter((b) => b.restartSuspected);
-    const stableWithResets = backends.filter((b) => !b.crashed && !b.restartSuspected && b.oomKills === 0 && b.midRequestErrors > 0);
+    const recovered = backends.filter((b) => b.recovered);
+    const stableWithResets = backends.filter((b) => !b.crashed && !b.restartSuspected && !b.recovered && b.oomKills === 0 && b.midRequestErrors > 0);
     return {
       backends,
       oomBackends,
@@ -121,6 +146,8 @@ export const crashAnalysisProbe = defineProbe({
       crashedCount: crashed.length,
       restartSuspected: suspected,
       restartSuspectedCount: suspected.length,
+      recovered,
+      recoveredCount: recovered.length,
       stableWithResets,
       stableWithResetsCount: stableWithResets.length,
       checked: [...(restarts ? ['restarts'] : []), ...(ooms ? ['oom-kills'] : []), ...(errors ? ['error-log'] : [])],
@@ -144,10 +171,21 @@ function describeProcess(kind: string | null, pid: number | null): string {
   return ` (${kind && kind !== 'unknown' ? `${kind} ` : ''}pid ${pid})`;
 }
 
-/** Where the process start falls against nginx's first error for it, in words. */
-function startVersusErrors(firstErrorSeen: string | null, restartSuspected: boolean): string {
-  if (firstErrorSeen === null) return '';
-  if (restartSuspected) return `, after nginx had logged errors for it from ${firstErrorSeen}: the process before it went away without a recorded restart`;
-  // Closer than the clocks can tell apart, or clearly before: either way not a replacement.
-  return `, nginx's first error for it at ${firstErrorSeen}`;
+/** gunicorn's -t/--timeout from its command line; 30 s when not given. */
+function gunicornTimeoutSec(args: string | null): number {
+  const match = /(?:^|\s)(?:-t|--timeout)(?:=|\s+)(\d+)\b/.exec(args ?? '');
+  return match ? Number(match[1]) : 30;
+}
+
+/** Crash lines in words: a WORKER TIMEOUT is the master killing a worker on purpose, not a crash. */
+function describeCrashLines(kinds: string[], timeoutSec: number | null): string {
+  const counts = new Map<string, number>();
+  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return [...counts]
+    .map(([kind, n]) =>
+      kind === 'worker-timeout'
+        ? `${n} worker(s) killed by gunicorn for running past --timeout${timeoutSec !== null ? ` ${timeoutSec} s${timeoutSec === 30 ? ' (the default)' : ' (default 30)'}` : ''} (WORKER TIMEOUT)`
+        : `${n} ${kind} line(s)`,
+    )
+    .join(', ');
 }

@@ -24,6 +24,7 @@ import { nginxRuntimeProbe } from './nginx-runtime.js';
 import { processesProbe } from './processes.js';
 import { somaxconnProbe } from './somaxconn.js';
 import { timelineProbe } from './timeline.js';
+import { timeoutAnalysisProbe } from './timeout-analysis.js';
 
 /** Every probe a flow may name, by id. */
 export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
@@ -44,6 +45,7 @@ export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
     oomKillsProbe,
     nginxRuntimeProbe,
     timelineProbe,
+    timeoutAnalysisProbe,
     backendRestartsProbe,
     resourcesProbe,
     selinuxProbe,

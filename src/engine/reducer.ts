@@ -175,11 +175,25 @@ function diagnose(node: NodeOf<'diagnose'>, nodeId: string, probes: Record<strin
   return { id: node.finding, status: node.status, summary: fillTemplate(node.summary, probes), evidence, node: nodeId };
 }
 
+/**
+ * A fix's steps with its values filled in. A step built around a value the
+ * facts do not have (no denied port, say) is left out rather than shown with
+ * a hole; when every value is empty the fix is about something that did not
+ * happen here (no connect timeouts), and there is none: null.
+ */
+export function applicableSteps(steps: readonly string[], params: Readonly<Record<string, string>>): string[] | null {
+  const values = Object.values(params);
+  if (values.length > 0 && values.every((v) => v === '')) return null;
+  return steps.filter((s) => !stepParams(s).some((name) => params[name] === '')).map((s) => fillParams(s, params));
+}
+
 function suggestFixes(node: NodeOf<'fix'>, nodeId: string, probes: Record<string, ProbeOutcome>): FixSuggestion[] {
   return node.fixes.flatMap((use) => {
     const definition = FIXES.get(use.id);
     if (!definition) return [];
     const params = Object.fromEntries(Object.entries(use.params).map(([name, path]) => [name, fillTemplate(`{{${path}}}`, probes)]));
+    const steps = applicableSteps(definition.steps, params);
+    if (!steps) return [];
     return [
       {
         id: definition.id,
@@ -188,8 +202,7 @@ function suggestFixes(node: NodeOf<'fix'>, nodeId: string, probes: Record<string
         kind: definition.kind,
         applied: false as const,
         params,
-        // A step built around a value the facts do not have (no denied port, say) is left out, not shown with a hole.
-        steps: definition.steps.filter((s) => !stepParams(s).some((name) => params[name] === '')).map((s) => fillParams(s, params)),
+        steps,
         persistence: definition.persistence,
         node: nodeId,
       },

@@ -98,6 +98,19 @@ const FIX_LIST: readonly FixDefinition[] = [
     persistence: 'A code or unit-file change persists; restarting the process only hides the next crash.',
   },
   {
+    id: 'find-why-down',
+    title: 'Find out why the backend was down before it bites again',
+    kind: 'manual',
+    params: ['detail'],
+    steps: [
+      'Up again now: {{detail}}.',
+      'Find what stopped or delayed it: the service manager’s log for that time (`journalctl -u UNIT --since "-1h"`, pm2 or supervisord logs), the deploy history, `last` and shell history of whoever was on the box.',
+      'A deploy or restart that drops connections: take the server out first (`server … down;` or a second server in the upstream and `nginx -s reload`), or use the backend’s graceful reload, so a restart costs no requests.',
+      'Watch: no new "connect() failed" lines in the error log for it.',
+    ],
+    persistence: 'Nothing to change until the cause is known; a graceful-reload or drain step persists in the deploy script.',
+  },
+  {
     id: 'find-backend-restart',
     title: 'Find out who or what replaced the backend process',
     kind: 'manual',
@@ -153,11 +166,25 @@ const FIX_LIST: readonly FixDefinition[] = [
     kind: 'manual',
     params: ['detail'],
     steps: [
-      'Timed out: {{detail}}.',
-      'Raising proxy_read_timeout changes 504s, not resets: only do it for a route that is slow by design (reports, exports), in its own location.',
-      'A connect timeout with a listening backend points at a full accept queue, a firewall DROP or a full conntrack table, not at a slow application.',
+      'Timed out waiting for the backend: {{detail}}.',
+      'Find the slow path first: the route above, `$upstream_response_time` in the access log, the backend’s own slow-request log.',
+      'Raising proxy_read_timeout changes 504s, not resets: only do it for a route that is slow by design (reports, exports), in its own location, then `nginx -t && nginx -s reload`.',
+      'Watch: the 504 rate of that route in the access log, and its $upstream_response_time against the timeout.',
     ],
     persistence: 'nginx config and code changes persist.',
+  },
+  {
+    id: 'connect-timeouts',
+    title: 'Find what drops the connection attempts (the backend’s speed is not it)',
+    kind: 'manual',
+    params: ['detail'],
+    steps: [
+      'Timed out connecting: {{detail}}.',
+      'A SYN with no answer was dropped on the way or at the backend: a full accept queue with tcp_abort_on_overflow 0, a firewall DROP rule, or a full conntrack table. The findings on those in this report say which.',
+      'Do not raise proxy_connect_timeout: a healthy connect takes milliseconds, and a longer timeout only makes each failure slower.',
+      'Watch: no new "timed out (110: Connection timed out) while connecting to upstream" lines in the error log.',
+    ],
+    persistence: 'Depends on the cause found.',
   },
   {
     id: 'raise-proxy-buffer-size',

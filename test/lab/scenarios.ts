@@ -118,7 +118,7 @@ export const SCENARIOS: Scenario[] = [
       await waitForListen({ port }, 15_000);
       const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream py {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://py;\n}' });
       await delay(2500); // the replacement worker must be clearly younger than the first
-      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, 'worker-timeout'] };
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, 'killed by gunicorn for running past --timeout 1 s'] };
     },
     async traffic(port) {
       await request(port, '/report/42');
@@ -128,18 +128,39 @@ export const SCENARIOS: Scenario[] = [
     summaryMentions: { 'backend-crash': (r) => [...r.mentions, 'gunicorn'] },
   },
   {
-    // Down at first (nginx logs connect() refused), then started: nothing recorded a restart, but the process is younger than the errors.
-    name: 'backend-restarted',
+    // Down at first (nginx is refused), then started: it was down, it is up now, and nothing recorded why.
+    name: 'backend-was-down',
     async setup(lab, children) {
       const port = await freePort();
       const { conf, port: nginxPort } = await lab.startNginx({ http: cleanUpstream('api', port), server: keepaliveLocation('/', 'api') });
       await request(nginxPort, '/api/orders');
       await delay(4500); // both clocks are coarse: the start must be clearly later than the error
       await nodeServer(children, port);
-      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, 'after nginx had logged errors for it'] };
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, 'down until its current process started', '1 refused or missing socket', 'has logged no error for it since'] };
     },
     async traffic(port) {
       for (let i = 0; i < 3; i++) await request(port, `/api/orders/${i}`);
+    },
+    confirmed: ['backend-down'],
+    summaryMentions: { 'backend-down': (r) => r.mentions },
+  },
+  {
+    // Cut requests off, then replaced by a new process with nothing recording the old one's end: a suspected crash.
+    name: 'backend-replaced',
+    async setup(lab, children) {
+      const port = await freePort();
+      await backend(children, 'reset-after-request', port);
+      const first = children.at(-1)!;
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
+      await request(nginxPort, '/checkout', 'POST', '{"cart":1}');
+      first.kill('SIGKILL');
+      await new Promise((resolve) => first.once('exit', resolve));
+      await delay(4500); // both clocks are coarse: the new start must be clearly later than the reset
+      await nodeServer(children, port);
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, 'after nginx had already been cut off mid-request by it', 'the process before it went away without a recorded restart'] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) await request(port, `/items/${i}`);
     },
     confirmed: [],
     suspected: ['backend-crash'],
@@ -268,7 +289,7 @@ export const SCENARIOS: Scenario[] = [
       const port = await freePort();
       await backend(children, 'never-respond', port);
       const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream reports {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://reports;\n  proxy_read_timeout 1s;\n}' });
-      return { conf, port: nginxPort, mentions: ['timeout-read 2'] };
+      return { conf, port: nginxPort, mentions: ['2 read timeout(s)', 'proxy_read_timeout 1 s in location / (set at nginx.conf:'] };
     },
     async traffic(port) {
       await Promise.all([request(port, '/reports/1'), request(port, '/reports/2')]);
