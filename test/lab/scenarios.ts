@@ -56,15 +56,20 @@ export function request(port: number, path: string, method = 'GET', body = ''): 
   });
 }
 
-async function backend(children: ChildProcess[], mode: string, where: number | string): Promise<void> {
-  children.push(spawn(process.execPath, [MISBEHAVE, mode, String(where)], { stdio: 'ignore' }));
+/** Starts a misbehaving backend; returns its process (children is shared by concurrent scenarios: never look it up there). */
+async function backend(children: ChildProcess[], mode: string, where: number | string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [MISBEHAVE, mode, String(where)], { stdio: 'ignore' });
+  children.push(child);
   await waitForListen(typeof where === 'number' ? { port: where } : { path: where });
+  return child;
 }
 
-async function nodeServer(children: ChildProcess[], port: number, keepAliveTimeoutMs?: number): Promise<void> {
+async function nodeServer(children: ChildProcess[], port: number, keepAliveTimeoutMs?: number): Promise<ChildProcess> {
   const setting = keepAliveTimeoutMs === undefined ? '' : `s.keepAliveTimeout = ${keepAliveTimeoutMs};`;
-  children.push(spawn(process.execPath, ['-e', `const s = require('http').createServer((q, r) => { q.resume(); q.on('end', () => r.end('ok')); }); ${setting} s.listen(${port}, '127.0.0.1');`], { stdio: 'ignore' }));
+  const child = spawn(process.execPath, ['-e', `const s = require('http').createServer((q, r) => { q.resume(); q.on('end', () => r.end('ok')); }); ${setting} s.listen(${port}, '127.0.0.1');`], { stdio: 'ignore' });
+  children.push(child);
   await waitForListen({ port });
+  return child;
 }
 
 /** Keep-alive in effect, nginx's idle timeout (4 s) below Node's (5 s): the clean baseline for an upstream. */
@@ -149,8 +154,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'backend-replaced',
     async setup(lab, children) {
       const port = await freePort();
-      await backend(children, 'reset-after-request', port);
-      const first = children.at(-1)!;
+      const first = await backend(children, 'reset-after-request', port);
       const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
       await request(nginxPort, '/checkout', 'POST', '{"cart":1}');
       first.kill('SIGKILL');
@@ -183,9 +187,11 @@ export const SCENARIOS: Scenario[] = [
       };
       const first = await start();
       const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream reports {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://reports;\n}' });
-      const died = new Promise((resolve) => first.once('exit', resolve));
+      const died = new Promise<string>((resolve) => first.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
       await request(nginxPort, '/report/42');
-      await died;
+      const how = await died;
+      // Anything but the kernel's SIGKILL would make this a different scenario: say so rather than let the report mislead.
+      if (how !== 'SIGKILL') throw new Error(`backend-oom: the memory hog ended with ${how}, not an OOM kill`);
       await start();
       for (let i = 0; i < 3; i++) await request(nginxPort, `/items/${i}`);
       return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, '1 OOM kill(s)', `oom-lab-${port}`, 'in cgroup /reset-doctor-lab-oom-'] };
