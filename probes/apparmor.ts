@@ -5,6 +5,8 @@ import { parseAaStatus, parseAppArmorDenials } from './mac.js';
 import { readKernelLog, type KernelLog } from './kernelLog.js';
 
 interface Gathered {
+  /** Set when AppArmor is not in this kernel or is off: nothing else was read. */
+  absent?: string;
   enabled: string;
   aaStatus: CommandResult | null;
   profiles: string | null;
@@ -38,16 +40,23 @@ export const apparmorProbe = defineProbe({
   timeoutMs: 20_000,
   facts: z.object({
     nginxProfile: z.string().nullable().describe('The profile confining nginx, if any'),
+    enabled: z.boolean().describe('AppArmor is in this kernel and on'),
+    disabledReason: z.string().nullable().describe('Why AppArmor is not in use here, when it is not'),
     nginxMode: z.enum(['enforce', 'complain', 'unconfined']).describe('Mode of that profile'),
     denials: z.array(z.object({ time: z.string().describe('When'), operation: z.string().describe('Denied operation (connect, open, …)'), profile: z.string().describe('Profile'), target: z.string().nullable().describe('Socket or file') })).describe('DENIED lines for nginx in the window'),
     denialSummary: z.string().describe('The denials in words, one entry per operation and target, with counts'),
     deniedTargets: z.array(z.string()).describe('Each socket or file denied, once'),
+    profileFile: z.string().nullable().describe('The file of the nginx profile under /etc/apparmor.d (its name with / as .)'),
+    rules: z.array(z.string()).describe('Profile rules that allow what was denied: "/run/app.sock rw," for a socket file, "network inet stream," otherwise'),
   }),
   sources: () => [],
   gatherPlan: () => ['read /sys/module/apparmor/parameters/enabled', 'aa-status (else read /sys/kernel/security/apparmor/profiles)', 'kernel log for apparmor="DENIED"'],
   gather: async (host, { options, windowEndMs }): Promise<Gathered> => {
     const enabled = await host.readFile('/sys/module/apparmor/parameters/enabled');
-    if (!enabled.ok || enabled.content.trim() !== 'Y') throw new ProbeStatusError('unavailable', enabled.ok ? 'AppArmor is disabled on this kernel' : 'AppArmor is not in this kernel (no /sys/module/apparmor)');
+    // Not in this kernel, or off, is an answer (nothing can deny); an unreadable switch is a gap.
+    if (enabled.ok && enabled.content.trim() !== 'Y') return { absent: 'AppArmor is disabled on this kernel', enabled: enabled.content.trim(), aaStatus: null, profiles: null, kernel: { error: 'not read' } };
+    if (!enabled.ok && enabled.error.code === 'ENOENT') return { absent: 'AppArmor is not in this kernel (no /sys/module/apparmor)', enabled: '', aaStatus: null, profiles: null, kernel: { error: 'not read' } };
+    if (!enabled.ok) throw new ProbeStatusError(enabled.error.code === 'EACCES' ? 'denied' : 'unavailable', enabled.error.message);
     const aaStatus = await host.run({ file: 'aa-status', args: [], timeoutMs: 10_000 });
     const profiles = await host.readFile('/sys/kernel/security/apparmor/profiles');
     return {
@@ -59,6 +68,9 @@ export const apparmorProbe = defineProbe({
   },
   parse: (results, { host }) => {
     const g = results.gathered as Gathered;
+    if (g.absent) {
+      return { enabled: false, disabledReason: g.absent, nginxProfile: null, nginxMode: 'unconfined' as const, denials: [], denialSummary: 'none', deniedTargets: [], profileFile: null, rules: [] };
+    }
     let modes: { enforce: string[]; complain: string[] };
     if (g.aaStatus?.exitCode === 0) modes = parseAaStatus(g.aaStatus.stdout);
     else if (g.profiles !== null) modes = parseProfilesFile(g.profiles);
@@ -69,12 +81,17 @@ export const apparmorProbe = defineProbe({
     const complain = modes.complain.find(isNginx);
     const denials = 'error' in g.kernel ? [] : parseAppArmorDenials(g.kernel.lines).filter((d) => isNginx(d.profile) || d.comm === 'nginx');
     return {
+      enabled: true,
+      disabledReason: null,
       nginxProfile: enforce ?? complain ?? null,
       nginxMode: enforce ? ('enforce' as const) : complain ? ('complain' as const) : ('unconfined' as const),
       denials: denials.map((d) => ({ time: new Date(d.timeMs).toISOString(), operation: d.operation, profile: d.profile, target: d.target })),
       denialSummary: denials.length ? tallyText(denials.map((d) => `${d.operation} to ${d.target ?? 'an unnamed target'} (profile ${d.profile})`)) : 'none',
       deniedTargets: [...new Set(denials.map((d) => d.target).filter((t): t is string => t !== null))],
+      profileFile: (enforce ?? complain) ? (enforce ?? complain)!.replace(/^\//, '').replaceAll('/', '.') : null,
+      // Connecting to a socket file needs write access to it; other network denials need a network rule.
+      rules: [...new Set(denials.map((d) => (d.target?.startsWith('/') ? `${d.target} rw,` : 'network inet stream,')))],
     };
   },
-  summarize: (facts) => `nginx ${facts.nginxMode}${facts.nginxProfile ? ` (${facts.nginxProfile})` : ''}; ${facts.denials.length} denial(s)`,
+  summarize: (facts) => facts.disabledReason ?? `nginx ${facts.nginxMode}${facts.nginxProfile ? ` (${facts.nginxProfile})` : ''}; ${facts.denials.length} denial(s)`,
 });

@@ -61,6 +61,10 @@ export const crashAnalysisProbe = defineProbe({
     stableWithResetsCount: z.number().int().describe('How many'),
     checked: z.array(z.string()).describe('What could be checked: restarts, oom-kills, error-log'),
     examinedCount: z.number().int().describe('Backends whose processes could be examined'),
+    oomCgroups: z.array(z.string()).describe('Cgroups whose memory limit a backend hit (memcg OOM kills)'),
+    oomGlobal: z.array(z.string()).describe('Backend processes killed because the whole machine ran out of memory'),
+    oomUnsaid: z.array(z.string()).describe('Backend processes killed where the kernel line does not say which limit (older kernels)'),
+    resetCaptures: z.array(z.string()).describe('A tcpdump command per TCP backend that reset while staying up, catching the RST'),
     overview: z.string().describe('Every examined backend in one line, or why none was'),
   }),
   sources: () => [],
@@ -136,6 +140,7 @@ export const crashAnalysisProbe = defineProbe({
     const oomBackends = backends.filter((b) => b.oomKills > 0);
     const crashed = backends.filter((b) => b.crashed);
     const suspected = backends.filter((b) => b.restartSuspected);
+    const myVictims = (ooms?.victims ?? []).filter((v) => v.backend !== null && backends.some((b) => b.address === v.backend));
     const recovered = backends.filter((b) => b.recovered);
     const stableWithResets = backends.filter((b) => !b.crashed && !b.restartSuspected && !b.recovered && b.oomKills === 0 && b.midRequestErrors > 0);
     return {
@@ -152,6 +157,14 @@ export const crashAnalysisProbe = defineProbe({
       stableWithResetsCount: stableWithResets.length,
       checked: [...(restarts ? ['restarts'] : []), ...(ooms ? ['oom-kills'] : []), ...(errors ? ['error-log'] : [])],
       examinedCount: backends.length,
+      oomCgroups: [...new Set(myVictims.filter((v) => v.constraint === 'memcg' && v.memcg).map((v) => v.memcg!))],
+      oomGlobal: myVictims.filter((v) => v.constraint === 'global').map((v) => `${v.comm} ${v.pid} (${v.anonRssMb} MB)`),
+      oomUnsaid: myVictims.filter((v) => v.constraint === 'unknown').map((v) => `${v.comm} ${v.pid} (${v.anonRssMb} MB)`),
+      resetCaptures: stableWithResets
+        .filter((b) => !b.address.startsWith('unix:'))
+        .map((b) => /:(\d+)$/.exec(b.address)?.[1])
+        .filter((port): port is string => port !== undefined)
+        .map((port) => `tcpdump -i any -nn 'tcp port ${port} and tcp[tcpflags] & tcp-rst != 0'`),
       overview: backends.length
         ? backends.map((b) => b.summary).join('; ')
         : processes.backends.length

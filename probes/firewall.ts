@@ -97,6 +97,8 @@ export const firewallProbe = defineProbe({
     conntrackCount: z.number().int().nullable().describe('nf_conntrack_count'),
     conntrackMax: z.number().int().nullable().describe('nf_conntrack_max'),
     conntrackFullLines: z.number().int().describe('"table full, dropping packet" kernel lines in the window'),
+    conntrackSuggestedMax: z.number().int().nullable().describe('A larger nf_conntrack_max to ask for: twice the current one'),
+    conntrackText: z.string().describe('The table in words: "262144 of 262144 entries in use"'),
   }),
   sources: () => [],
   gatherPlan: () => ['iptables-save', 'nft list ruleset', 'read /proc/net/ip_tables_names', 'read /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max', 'kernel log for "table full"'],
@@ -154,6 +156,8 @@ export const firewallProbe = defineProbe({
       conntrackCount: num(g.conntrackCount),
       conntrackMax: num(g.conntrackMax),
       conntrackFullLines: 'error' in g.kernel ? 0 : g.kernel.lines.filter((l) => /nf_conntrack: (?:nf_conntrack: )?table full, dropping packet/.test(l.text)).length,
+      conntrackSuggestedMax: num(g.conntrackMax) !== null ? num(g.conntrackMax)! * 2 : null,
+      conntrackText: num(g.conntrackMax) !== null ? `${num(g.conntrackCount) ?? '?'} of ${num(g.conntrackMax)} entries in use` : 'no conntrack table (nf_conntrack not loaded)',
     };
   },
   summarize: (facts) =>

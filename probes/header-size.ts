@@ -12,6 +12,7 @@ interface Check {
   path: string;
   target: ConnectTarget;
   bufferBytes: number | null;
+  locations: string[];
 }
 
 /** A path from a log goes into a request only if it is a plain path: no spaces, no control characters. */
@@ -34,12 +35,14 @@ function checks(context: ProbeContext): { checks: Check[]; skipped: string[] } {
       skipped.push(`${group.peer}: logged path is not a plain path`);
       continue;
     }
-    const buffers = config.locations.filter((l) => l.upstream === backend.upstream || l.proxyPass?.includes(backend.address)).map((l) => l.effective.proxyBufferSizeBytes);
+    const using = config.locations.filter((l) => l.upstream === backend.upstream || l.proxyPass?.includes(backend.address));
+    const buffers = using.map((l) => l.effective.proxyBufferSizeBytes);
     out.push({
       peer: group.peer,
       path: group.examplePath,
       target: backend.kind === 'unix' ? { kind: 'unix', path: backend.path! } : { kind: 'tcp', host: backend.host!, port: backend.port! },
       bufferBytes: buffers.length ? Math.max(...buffers) : null,
+      locations: using.map((l) => `location ${l.match} (${l.file}:${l.line})`),
     });
     if (out.length >= 5) break;
   }
@@ -70,10 +73,13 @@ export const headerSizeProbe = defineProbe({
           proxyBufferSizeBytes: z.number().int().nullable().describe('proxy_buffer_size of the locations that use this backend'),
           fits: z.boolean().nullable().describe('The header fits in proxy_buffer_size'),
           suggestedBufferSize: z.string().nullable().describe('A proxy_buffer_size that fits, rounded up to 4k'),
+          locations: z.array(z.string()).describe('The locations proxying to this backend, with file:line'),
         }),
       )
       .describe('One per backend that logged too-big-header'),
     skipped: z.array(z.string()).describe('Not fetched, and why'),
+    largestSuggested: z.string().nullable().describe('The largest suggested proxy_buffer_size among the headers that do not fit'),
+    tooSmallIn: z.array(z.string()).describe('Locations whose proxy_buffer_size is too small for a measured header'),
   }),
   sources: () => [],
   gatherPlan: (context) => checks(context).checks.map((c) => `GET ${c.path} from ${c.peer} (one request, Connection: close)`),
@@ -90,7 +96,7 @@ export const headerSizeProbe = defineProbe({
   },
   parse: (results) => {
     const g = results.gathered as { results: Array<Check & { result: ConnectResult }>; skipped: string[] };
-    return {
+    const facts = {
       checks: g.results.map((r) => {
         const bytes = headerBytes(r.result);
         return {
@@ -100,10 +106,15 @@ export const headerSizeProbe = defineProbe({
           proxyBufferSizeBytes: r.bufferBytes,
           fits: bytes !== null && r.bufferBytes !== null ? bytes <= r.bufferBytes : null,
           suggestedBufferSize: bytes !== null ? `${Math.ceil(bytes / 4096) * 4}k` : null,
+          locations: r.locations,
         };
       }),
       skipped: g.skipped,
     };
+    const checks = facts.checks;
+    const tooBig = checks.filter((c) => c.fits === false);
+    const largest = tooBig.reduce((n, c) => Math.max(n, Math.ceil(c.headerBytes! / 4096) * 4), 0);
+    return { ...facts, largestSuggested: largest ? `${largest}k` : null, tooSmallIn: [...new Set(tooBig.flatMap((c) => c.locations))] };
   },
   summarize: (facts) =>
     facts.checks.length === 0

@@ -27,6 +27,8 @@ const server = z.object({
   kind: z.string().nullable().describe('Backend server kind'),
   mismatch: z.boolean().describe('Backend closes idle connections at or before nginx stops reusing them'),
   unknownWhy: z.string().nullable().describe('Why its idle timeout is unknown: the measurement error and what the process told'),
+  atLeast: z.boolean().describe('The timeout is a lower bound: the connection was still open when the measurement stopped waiting'),
+  note: z.string().nullable().describe('When the measurement and the documented default of the detected kind disagree, what that means'),
 });
 
 const upstream = z.object({
@@ -69,8 +71,9 @@ export function backendKeepaliveSetting(kind: string | null, seconds: number): s
   }
 }
 
-function describeServer(s: { address: string; backendIdleSec: number | null; source: string }): string {
+function describeServer(s: { address: string; backendIdleSec: number | null; source: string; atLeast: boolean }): string {
   if (s.source === 'no-keepalive') return `${s.address} closes after each response`;
+  if (s.atLeast) return `${s.address} ≥ ${s.backendIdleSec} s (still open when the measurement stopped)`;
   return `${s.address} ${s.backendIdleSec ?? '?'} s ${s.source}`;
 }
 
@@ -126,6 +129,12 @@ export const keepaliveAnalysisProbe = defineProbe({
               if (proc.idleTimeoutSec === 0) source = 'no-keepalive';
             }
             const mismatch = inEffect && source !== 'no-keepalive' && backendIdleSec !== null && backendIdleSec <= u.keepaliveTimeoutSec;
+            const atLeast = source === 'measured' && measured?.closedBy === 'still-open';
+            // A measured close well below the kind's documented default: something sets it lower (code, a proxy in between).
+            const note =
+              source === 'measured' && !atLeast && backendIdleSec !== null && proc?.kind && proc.idleTimeoutSec && proc.idleTimeoutSource === 'default' && backendIdleSec < proc.idleTimeoutSec - 1
+                ? `measured ${backendIdleSec.toFixed(1)} s, below ${proc.kind}'s ${proc.idleTimeoutSec} s default: something sets it lower (its code, or a proxy in between)`
+                : null;
             const unknownWhy =
               source === 'unknown'
                 ? proc?.listening === false
@@ -135,7 +144,7 @@ export const keepaliveAnalysisProbe = defineProbe({
                     proc ? `process: ${proc.note}` : 'no process found for it',
                   ].join('; ')
                 : null;
-            return { address: b.address, backendIdleSec, source, kind: proc?.kind ?? null, mismatch, unknownWhy };
+            return { address: b.address, backendIdleSec, source, kind: proc?.kind ?? null, mismatch, unknownWhy, atLeast, note };
           });
         const peers = new Set(servers.map((s) => s.address));
         const groups = (errors?.groups ?? []).filter((g) => RESETS.includes(g.signature) && peers.has(g.peer));
@@ -146,7 +155,10 @@ export const keepaliveAnalysisProbe = defineProbe({
         const unknown = servers.filter((s) => s.unknownWhy !== null);
         const summary = mismatch
           ? `${u.name} (${worst!.address}): backend idle timeout ${worst!.backendIdleSec!.toFixed(1)} s ${worst!.source === 'measured' ? 'measured' : `(${worst!.kind ?? 'backend'} ${worst!.source})`} ≤ nginx keepalive_timeout ${u.keepaliveTimeoutSec} s` +
-            (resets ? `; ${resets} reset(s) in the window, ${resetsNonIdempotent} on POST/PATCH` : '; no resets logged in the window yet')
+            (worst!.note ? ` (${worst!.note})` : '') +
+            (resets
+              ? `; ${resets} reset(s) in the window, ${resetsNonIdempotent} on POST/PATCH (nginx retries a GET on a fresh connection; a POST or PATCH it cannot, and the client gets the 502)`
+              : '; no resets logged in the window yet: a latent risk until traffic idles past the backend timeout')
           : !inEffect
             ? `${u.name}: keepalive ${u.keepalive} configured, but no location reuses connections (${inertLocations[0] ?? 'no proxy_pass to it'})`
             : unknown.length

@@ -100,7 +100,20 @@ export const keepaliveMeasureProbe = defineProbe({
     facts.measurements.length === 0
       ? `nothing to measure${facts.skipped.length ? ` (${facts.skipped.join('; ')})` : ''}`
       : facts.measurements
-          .map((m) => `${m.address}: ${!m.connected ? 'not reachable' : m.idleTimeoutSec !== null ? `closes idle connections after ${m.idleTimeoutSec.toFixed(1)} s (${m.closedBy === 'reset' ? 'RST' : 'FIN'})` : m.closedBy === 'still-open' ? `still open after ${m.capSec} s` : (m.error ?? 'no answer')}`)
+          .map(
+            (m) =>
+              `${m.address}: ${
+                !m.connected
+                  ? 'not reachable'
+                  : m.keepAliveOffered === false
+                    ? 'closes after each response (Connection: close)'
+                    : m.idleTimeoutSec !== null
+                      ? `closes idle connections after ${m.idleTimeoutSec.toFixed(1)} s (${m.closedBy === 'reset' ? 'RST' : 'FIN'})`
+                      : m.closedBy === 'still-open'
+                        ? `still open after ${m.capSec} s`
+                        : (m.error ?? 'no answer')
+              }`,
+          )
           .join('; '),
 });
 

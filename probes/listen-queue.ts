@@ -84,6 +84,9 @@ export const listenQueueProbe = defineProbe({
     synFloods: z.array(z.object({ time: z.string().describe('When'), port: z.number().int().describe('Port'), address: z.string().nullable().describe('Address, on newer kernels'), action: z.string().describe('Sending cookies or Dropping request') })).describe('SYN flood warnings in the kernel log in the window'),
     kernelLog: z.string().describe('Where kernel messages came from, or why they could not be read'),
     machineWide: z.string().describe('The machine-wide signs in words: overflow rate, SYN flood warnings and the ports they name'),
+    cappedQueues: z.array(z.string()).describe('Full queues whose backlog is already net.core.somaxconn: raising the backend backlog needs somaxconn raised too'),
+    suggestedSomaxconn: z.number().int().nullable().describe('A somaxconn to ask for when a full queue is capped by it: twice the current value'),
+    abortOnOverflowText: z.string().describe('What an overflow looks like to nginx under the current tcp_abort_on_overflow'),
     queuesText: z.string().describe('Each backend accept queue as "address: waiting of backlog", or why none was read'),
   }),
   sources: () => [],
@@ -149,6 +152,14 @@ export const listenQueueProbe = defineProbe({
         `ListenOverflows ${overflowsPerSec}/s during a ${sampleSec} s sample` +
         (floodPorts.length ? `, ${synFloods.length} SYN flood warning(s) on port(s) ${floodPorts.join(', ')}` : ', no SYN flood warnings') +
         ('error' in g.kernel ? ' (kernel log not read)' : ''),
+      cappedQueues: queues.filter((q) => q.full && q.cappedBySomaxconn).map((q) => q.address),
+      suggestedSomaxconn: somaxconn !== null ? somaxconn * 2 : null,
+      abortOnOverflowText:
+        abort === 1
+          ? 'tcp_abort_on_overflow 1: an overflowing connection is reset, and nginx logs it refused or reset'
+          : abort === 0
+            ? 'tcp_abort_on_overflow 0: an overflowing connection is dropped and the client retries its ACK, so nginx waits (slow connects, timeouts) rather than sees resets'
+            : 'tcp_abort_on_overflow unknown',
       queuesText: queues.length ? queues.map((q) => `${q.address}: ${q.recvQ} waiting of ${q.sendQ ?? '?'}`).join(', ') : 'no backend queue could be read (ss shows Recv-Q for local TCP listeners only)',
     };
   },

@@ -7,6 +7,8 @@ import { parseAvcDenials, portLabel } from './mac.js';
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
 
 interface Gathered {
+  /** Set when SELinux is not in this kernel: nothing else was read. */
+  absent?: string;
   enforce: string;
   boolean: string | null;
   ausearch: CommandResult | null;
@@ -30,7 +32,8 @@ export const selinuxProbe = defineProbe({
   timeoutMs: 20_000,
   uses: ['nginx-config'],
   facts: z.object({
-    mode: z.enum(['enforcing', 'permissive']).describe('SELinux mode'),
+    mode: z.enum(['enforcing', 'permissive', 'disabled']).describe('SELinux mode; disabled when the kernel has no SELinux'),
+    disabledReason: z.string().nullable().describe('Why SELinux is disabled here, when it is'),
     httpdCanNetworkConnect: z.boolean().nullable().describe('httpd_can_network_connect (lets nginx connect to any port)'),
     denials: z
       .array(
@@ -46,6 +49,8 @@ export const selinuxProbe = defineProbe({
       .describe('AVC denials of nginx in the window'),
     denialSource: z.enum(['ausearch', 'audit.log', 'none']).describe('Where denials were read; none when neither could be read'),
     denialSummary: z.string().describe('The denials in words, one entry per permission and target, with counts'),
+    unixDenials: z.array(z.string()).describe('Unix sockets nginx was denied connecting to (connectto), once each'),
+    booleanText: z.string().describe('httpd_can_network_connect as getsebool shows it: on, off or unknown'),
     labelCommands: z.array(z.string()).describe('The narrowest fix per denied TCP port: the semanage command that labels it http_port_t'),
     portLabels: z.array(z.object({ port: z.number().int().describe('Backend port'), label: z.string().nullable().describe('SELinux port type (http_port_t lets nginx connect)') })).describe('Labels of the backend ports (semanage port -l)'),
   }),
@@ -53,7 +58,9 @@ export const selinuxProbe = defineProbe({
   gatherPlan: () => ['read /sys/fs/selinux/enforce and /sys/fs/selinux/booleans/httpd_can_network_connect', 'ausearch -m avc -ts recent (else read /var/log/audit/audit.log)', 'semanage port -l'],
   gather: async (host): Promise<Gathered> => {
     const enforce = await host.readFile('/sys/fs/selinux/enforce');
-    if (!enforce.ok) throw new ProbeStatusError('unavailable', enforce.error.code === 'ENOENT' ? 'SELinux is not enabled on this kernel (no /sys/fs/selinux)' : enforce.error.message);
+    // Not in this kernel is an answer (nothing can deny), not a gap; an unreadable enforce file is a gap.
+    if (!enforce.ok && enforce.error.code === 'ENOENT') return { absent: 'SELinux is not enabled on this kernel (no /sys/fs/selinux)', enforce: '', boolean: null, ausearch: null, auditLog: null, auditLogError: null, semanage: null };
+    if (!enforce.ok) throw new ProbeStatusError(enforce.error.code === 'EACCES' ? 'denied' : 'unavailable', enforce.error.message);
     const bool = await host.readFile('/sys/fs/selinux/booleans/httpd_can_network_connect');
     const ausearch = await host.run({ file: 'ausearch', args: ['-m', 'avc', '-ts', 'recent', '-c', 'nginx'], timeoutMs: 10_000 });
     let auditLog: string | null = null;
@@ -68,6 +75,9 @@ export const selinuxProbe = defineProbe({
   },
   parse: (results, context) => {
     const g = results.gathered as Gathered;
+    if (g.absent) {
+      return { mode: 'disabled' as const, disabledReason: g.absent, httpdCanNetworkConnect: null, denials: [], denialSource: 'none' as const, denialSummary: 'none', unixDenials: [], booleanText: 'unknown', labelCommands: [], portLabels: [] };
+    }
     const sinceMs = context.windowEndMs - context.options.sinceMs;
     const usedAusearch = g.ausearch !== null && (g.ausearch.exitCode === 0 || /no matches/i.test(g.ausearch.stderr));
     const text = usedAusearch ? g.ausearch!.stdout : (g.auditLog ?? '');
@@ -84,14 +94,17 @@ export const selinuxProbe = defineProbe({
     const deniedPorts = [...new Set(denials.map((d) => d.dest).filter((p): p is number => p !== null))];
     return {
       denialSummary: denials.length ? [...targets].map(([what, n]) => `${what} ×${n}`).join(', ') : 'none',
+      unixDenials: [...new Set(denials.filter((d) => d.tclass === 'unix_stream_socket').map((d) => d.path ?? 'a unix socket'))],
+      booleanText: g.boolean === null ? 'unknown' : g.boolean.startsWith('1') ? 'on' : 'off',
       labelCommands: deniedPorts.map((port) => `semanage port -a -t http_port_t -p tcp ${port}`),
       mode: g.enforce === '1' ? ('enforcing' as const) : ('permissive' as const),
+      disabledReason: null,
       httpdCanNetworkConnect: g.boolean === null ? null : g.boolean.startsWith('1'),
       denials,
       denialSource: usedAusearch ? ('ausearch' as const) : g.auditLog !== null ? ('audit.log' as const) : ('none' as const),
       portLabels: ports.map((port) => ({ port, label: g.semanage?.exitCode === 0 ? portLabel(g.semanage.stdout, port) : null })),
     };
   },
-  summarize: (facts) => `${facts.mode}; httpd_can_network_connect ${facts.httpdCanNetworkConnect === null ? 'unknown' : facts.httpdCanNetworkConnect ? 'on' : 'off'}; ${facts.denials.length} nginx denial(s)`,
-  partialReason: (facts) => (facts.denialSource === 'none' ? 'denials not read: ausearch and /var/log/audit/audit.log need root' : undefined),
+  summarize: (facts) => facts.mode === 'disabled' ? facts.disabledReason! : `${facts.mode}; httpd_can_network_connect ${facts.httpdCanNetworkConnect === null ? 'unknown' : facts.httpdCanNetworkConnect ? 'on' : 'off'}; ${facts.denials.length} nginx denial(s)`,
+  partialReason: (facts) => (facts.denialSource === 'none' && facts.mode !== 'disabled' ? 'denials not read: ausearch and /var/log/audit/audit.log need root' : undefined),
 });

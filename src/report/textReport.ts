@@ -20,6 +20,14 @@ export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo):
   lines.push(`reset-doctor ${VERSION} — ${flow.title} — host ${host.hostname}${host.uid === 0 ? '' : ' (not root)'}`);
   lines.push('');
 
+  // The answers frame everything below ("nothing logged in the window: latent risks only").
+  const answers = state.path.flatMap((step) => {
+    if (step.outcome?.kind !== 'ask') return [];
+    const source = { operator: 'answered', answer: '--answer', 'headless-default': 'headless default', skipped: 'skipped: default taken' }[step.outcome.source];
+    return [`  ${flow.nodes[step.node]?.title ?? step.node} → ${step.outcome.label} (${source})`];
+  });
+  if (answers.length > 0) lines.push('Answers', ...answers, '');
+
   // What needs action first, with its evidence; what was ruled out last, one line each.
   const findings = selectFindings(state);
   const sections: Array<[string, string]> = [

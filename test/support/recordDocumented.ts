@@ -44,6 +44,8 @@ export interface DocumentedScenario {
   setup(lab: Lab): Promise<Setup>;
   /** Error-log lines nginx would have written (without time and pid), oldest first. */
   errorLines(setup: Setup): string[];
+  /** What the client got for each of those requests, as nginx's access log records it. */
+  response: { status: 502 | 504; upstreamResponseTime: string };
   overlays(setup: Setup, now: Date): Overlays;
 }
 
@@ -76,6 +78,8 @@ export const DOCUMENTED: DocumentedScenario[] = [
       'SELinux enforcing, httpd_can_network_connect off: nginx (httpd_t) is denied name_connect to its backend port. Documented: /sys/fs/selinux, ausearch, semanage and the [crit] error lines; real: nginx, the backend, ss, ps and the access log.',
     confirmed: ['selinux-denied'],
     setup: tcpUpstream,
+    // A denied connect() fails at once: nginx answers 502 having spent no time on the upstream.
+    response: { status: 502, upstreamResponseTime: '0.000' },
     errorLines: (s) =>
       ['POST /checkout', 'GET /cart', 'POST /checkout'].map(
         (r, i) => `[crit] ${s.nginxPid}#${s.nginxPid}: *${i + 3} connect() to ${s.peer} failed (13: Permission denied) while connecting to upstream, client: 127.0.0.1, server: _, request: "${r} HTTP/1.1", upstream: "http://${s.peer}${r.split(' ')[1]}", host: "127.0.0.1:${s.nginxPort}"`,
@@ -118,6 +122,7 @@ export const DOCUMENTED: DocumentedScenario[] = [
     description:
       "AppArmor enforcing a profile on nginx that lacks the backend's unix socket: connect is DENIED. Documented: /sys/module/apparmor, aa-status, the kernel audit lines and the [crit] error lines; real: nginx, the backend on its socket, ss, ps and the access log.",
     confirmed: ['apparmor-denied'],
+    response: { status: 502, upstreamResponseTime: '0.000' },
     async setup(lab) {
       const socket = join(lab.dir, 'app.sock');
       await lab.startBackend({ path: socket });
@@ -156,6 +161,8 @@ export const DOCUMENTED: DocumentedScenario[] = [
     // The timeouts are real too: conntrack-full is why, and the timeout fix says so.
     confirmed: ['conntrack-full', 'upstream-timeout'],
     setup: tcpUpstream,
+    // The SYN is dropped, so nginx waits out proxy_connect_timeout (60 s by default) and answers 504.
+    response: { status: 504, upstreamResponseTime: '60.001' },
     errorLines: (s) =>
       ['GET /api/orders', 'GET /api/orders/7'].map(
         (r, i) => `[error] ${s.nginxPid}#${s.nginxPid}: *${i + 3} upstream timed out (110: Connection timed out) while connecting to upstream, client: 127.0.0.1, server: _, request: "${r} HTTP/1.1", upstream: "http://${s.peer}${r.split(' ')[1]}", host: "127.0.0.1:${s.nginxPort}"`,
@@ -171,6 +178,22 @@ export const DOCUMENTED: DocumentedScenario[] = [
   },
 ];
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** nginx's $time_local: 21/Nov/2026:11:39:00 +0000. */
+const timeLocal = (d: Date) => {
+  const offset = -d.getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const zone = `${sign}${pad(Math.floor(Math.abs(offset) / 60))}${pad(Math.abs(offset) % 60)}`;
+  return `${pad(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${zone}`;
+};
+
+/** The access-log line (the lab's upstreamlog format) of the request an error line names. */
+function accessLine(errorLine: string, setup: Setup, response: DocumentedScenario['response'], at: Date): string {
+  const request = /request: "([^"]+)"/.exec(errorLine)?.[1];
+  if (!request) throw new Error(`recordDocumented: no request in ${errorLine}`);
+  return `127.0.0.1 [${timeLocal(at)}] "${request}" ${response.status} upstream=${setup.peer} us="${response.status}" urt=${response.upstreamResponseTime}\n`;
+}
+
 async function record(scenario: DocumentedScenario, nginxBin: string): Promise<void> {
   const lab = await createLab(`documented-${scenario.name}`, '/tmp/reset-doctor-documented');
   try {
@@ -182,6 +205,7 @@ async function record(scenario: DocumentedScenario, nginxBin: string): Promise<v
     const now = new Date();
     const lines = scenario.errorLines(setup);
     await appendFile(join(lab.dir, 'error.log'), lines.map((line, i) => `${nginxTime(ago(now, lines.length - i))} ${line}\n`).join(''));
+    await appendFile(join(lab.dir, 'access.log'), lines.map((line, i) => accessLine(line, setup, scenario.response, ago(now, lines.length - i))).join(''));
     const host = new RecordingHost(new OverlayHost(new RealHost(), scenario.overlays(setup, now)));
     const flow = await resolveFlow('reset-by-peer');
     const options = { nginxBin, nginxConf: setup.conf, errorLogs: [join(lab.dir, 'error.log')], sinceMs: 5 * 60_000 };
