@@ -7,6 +7,8 @@ import { ProbeLine, StepView } from './StepView.js';
 import { Spinner } from './Spinner.js';
 import { FINDING_MARK, FINDING_TONE, color } from './theme.js';
 
+const STATUS_ORDER = ['confirmed', 'suspected', 'unknown'];
+
 export type StepChoice = 'continue' | 'rerun' | 'override' | 'quit' | 'back' | `choice:${string}`;
 
 interface Props {
@@ -27,6 +29,8 @@ export function CurrentStep({ state, flow, active, onChoice }: Props) {
 
   if (state.status === 'finished' || state.status === 'failed') {
     const findings = selectFindings(state);
+    const attention = findings.filter((f) => f.status !== 'ruled-out');
+    const ruledOut = findings.filter((f) => f.status === 'ruled-out');
     const actionable = actionableFindings(state).length;
     return (
       <Box flexDirection="column">
@@ -34,7 +38,8 @@ export function CurrentStep({ state, flow, active, onChoice }: Props) {
         <Text bold>
           Finished. {actionable === 0 ? 'Nothing found that needs action.' : `${actionable} finding(s) need attention.`}
         </Text>
-        {findings.map((f) => (
+        {/* What needs action first, one line each; the ruled-out ones are in the log above, so one line says which. */}
+        {[...attention].sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status)).map((f) => (
           <Text key={f.id} wrap="truncate-end">
             <Text {...color(FINDING_TONE[f.status] ?? 'info')}>
               {FINDING_MARK[f.status]} {f.id} {f.status}
@@ -42,6 +47,11 @@ export function CurrentStep({ state, flow, active, onChoice }: Props) {
             : {f.summary}
           </Text>
         ))}
+        {ruledOut.length ? (
+          <Text wrap="truncate-end" {...color('muted')}>
+            {FINDING_MARK['ruled-out']} {ruledOut.length} ruled out: {ruledOut.map((f) => f.id).join(', ')}
+          </Text>
+        ) : null}
         <ChoiceList
           key={listKey}
           isActive={active}

@@ -29,6 +29,15 @@ describe('wizard', () => {
     await ui.press(KEYS.down, KEYS.enter);
     await ui.waitForText('Finished. 1 finding(s) need attention.');
     expect(selectFixes(session.getState()).map((f) => f.id)).toEqual(['mark-server-down']);
+    // What needs action comes first, one line each; the ruled-out ones fold into one line, so the end fits 24 rows.
+    const end = ui.frame().slice(ui.frame().indexOf('Finished.')).split('\n');
+    expect(end[1]).toMatch(/^✖ backend-down confirmed: /);
+    const findings = selectFindings(session.getState());
+    const ruledOut = findings.filter((f) => f.status === 'ruled-out');
+    const attention = findings.length - ruledOut.length;
+    expect(end.slice(2, 1 + attention).every((line) => /^[!?] /.test(line))).toBe(true);
+    expect(end[1 + attention]).toMatch(new RegExp(`^✔ ${ruledOut.length} ruled out: ${ruledOut[0]!.id}, `));
+    expect(end.filter((line) => line.includes(' ruled-out: '))).toEqual([]);
     await ui.press(KEYS.enter);
     expect(exits).toEqual([1]);
     ui.unmount();
