@@ -5,12 +5,13 @@
  * the report with the operator's reason.
  */
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CLI } from '../support/cli.js';
 import { createLab, findNginx, hasCommand, type Lab } from '../support/lab.js';
 import { TmuxSession } from '../support/tmux.js';
 import { describeWithTools } from '../support/tools.js';
-import { SCENARIOS } from './scenarios.js';
+import { resolveFlow } from '../../src/flow/resolve.js';
+import { SCENARIOS, type Scenario } from './scenarios.js';
 
 const nginx = findNginx();
 const labs: Lab[] = [];
@@ -34,6 +35,47 @@ async function highlight(tty: TmuxSession, text: string): Promise<void> {
 }
 
 const missing = [...(nginx ? [] : ['nginx']), ...(hasCommand('tmux') ? [] : ['tmux'])];
+
+/**
+ * Walks a lab case in the wizard with the keys an operator would press: Enter
+ * at each question (its first choice, the same one a headless run takes),
+ * then reads the findings off the end screen and quits with the report.
+ */
+async function walk(scenario: Scenario): Promise<{ confirmed: string[]; suspected: string[]; exit: number }> {
+  const flow = await resolveFlow('reset-by-peer');
+  const questions = Object.entries(flow.nodes).flatMap(([id, node]) => (node.kind === 'ask' ? [{ id, first: node.choices[0]!, headless: node.headless }] : []));
+  for (const q of questions) expect(q.headless, `${q.id}: the walk's first choice is what a headless run takes`).toBe(q.first.id);
+  const lab = await createLab(`wizard-${scenario.name}`);
+  labs.push(lab);
+  const running = await scenario.setup(lab, children);
+  await scenario.traffic?.(running.port, running);
+  const stopLoad = scenario.during?.(running);
+  const tty = new TmuxSession(`${process.execPath} ${CLI} --since 10m --nginx-bin ${nginx} --nginx-conf ${running.conf}`);
+  sessions.push(tty);
+  try {
+    const answered = new Set<string>();
+    const deadline = Date.now() + 120_000;
+    let screen = tty.screen();
+    while (!screen.includes('Finished.')) {
+      if (Date.now() > deadline) throw new Error(`${scenario.name}: the walk did not finish. Screen:\n${screen}`);
+      const asked = questions.find((q) => !answered.has(q.id) && screen.split('\n').some((line) => line.includes('❯') && line.includes(q.first.label)));
+      if (asked) {
+        answered.add(asked.id);
+        tty.keys('Enter');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      screen = tty.screen();
+    }
+    const end = screen.slice(screen.indexOf('Finished.')).split('\n');
+    const ids = (mark: string, status: string) => end.flatMap((line) => (line.startsWith(`${mark} `) && line.includes(` ${status}: `) ? [line.split(' ')[1]!] : []));
+    const found = { confirmed: ids('✖', 'confirmed'), suspected: ids('!', 'suspected') };
+    tty.keys('Enter'); // Quit and print the report
+    const history = await tty.waitFor(/\[exit \d+\]/, 15_000, 'history');
+    return { ...found, exit: Number(/\[exit (\d+)\]/.exec(history)![1]) };
+  } finally {
+    await stopLoad?.();
+  }
+}
 
 describeWithTools('the wizard on a live lab case (tmux, 80×24)', missing, () => {
   it('walks backend-reset, goes back mid-flow, and overrides a decision with a reason', async () => {
@@ -82,4 +124,25 @@ describeWithTools('the wizard on a live lab case (tmux, 80×24)', missing, () =>
     // The finding the override led to says so: the facts alone said otherwise.
     expect(report.replace(/\n/g, '')).toMatch(/✔ backend-reset: [^✔]*\[operator override at reset-check: resets came from our load test\]/);
   }, 150_000);
+
+  // The same cases the headless lab diagnoses, walked in the terminal: the wizard must reach the same findings.
+  const walkable = SCENARIOS.filter((s) => !(s.needs ?? []).some((tool) => !hasCommand(tool)) && !s.unavailable?.());
+  describe.concurrent('every lab case, walked in the wizard', () => {
+    for (const scenario of walkable.filter((s) => !s.alone)) {
+      it(scenario.name, async () => {
+        const result = await walk(scenario);
+        expect(result.confirmed.sort()).toEqual([...scenario.confirmed].sort());
+        expect(result.suspected.sort()).toEqual([...(scenario.suspected ?? [])].sort());
+        expect(result.exit).toBe(scenario.confirmed.length + (scenario.suspected ?? []).length ? 1 : 0);
+      }, 180_000);
+    }
+  });
+  describe('lab cases that run alone, walked in the wizard', () => {
+    for (const scenario of walkable.filter((s) => s.alone)) {
+      it(scenario.name, async () => {
+        const result = await walk(scenario);
+        expect(result.confirmed.sort()).toEqual([...scenario.confirmed].sort());
+      }, 180_000);
+    }
+  });
 });
