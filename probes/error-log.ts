@@ -31,6 +31,8 @@ const FAMILIES = {
   resets: ['reset-reading-header', 'premature-close-header', 'reset-sending-request'],
   bodyResets: ['reset-reading-body', 'premature-close-body'],
   timeouts: ['timeout-connect', 'timeout-send', 'timeout-read', 'timeout-body'],
+  // What max_fails did with the failures above: a peer taken out, then a group with none left.
+  peersDown: ['server-disabled', 'no-live-upstreams'],
 } as const;
 
 interface GroupLike {
@@ -87,6 +89,7 @@ export const errorLogProbe = defineProbe({
         resets: z.number().int().describe('Resets and premature closes before the response header (the 502s of the reset-by-peer question)'),
         bodyResets: z.number().int().describe('Resets and premature closes in the middle of the body (truncated responses)'),
         timeouts: z.number().int().describe('timeout-connect, timeout-send, timeout-read, timeout-body'),
+        peersDown: z.number().int().describe('server-disabled and no-live-upstreams: peers max_fails took out, groups with none left'),
       })
       .describe('Signatures grouped the way the flowchart asks'),
     familyDetail: z
@@ -95,6 +98,7 @@ export const errorLogProbe = defineProbe({
         resets: z.string().describe('Per peer: count, signatures and the top routes'),
         bodyResets: z.string().describe('Per peer: count, signatures and the top routes'),
         timeouts: z.string().describe('Per peer: count, signatures and the top routes'),
+        peersDown: z.string().describe('Per peer (or group, for no live upstreams): count, signatures and the top routes'),
       })
       .describe('Each family in words, naming peers and routes: "127.0.0.1:8081 ×41 (premature-close-header 41) on POST /checkout ×41"'),
     signatures: z.array(signatureSummary).describe('Each signature seen, most frequent first'),
@@ -149,12 +153,14 @@ export const errorLogProbe = defineProbe({
         resets: sum(...FAMILIES.resets),
         bodyResets: sum(...FAMILIES.bodyResets),
         timeouts: sum(...FAMILIES.timeouts),
+        peersDown: sum(...FAMILIES.peersDown),
       },
       familyDetail: {
         connectFailures: describeFamily(report.groups, FAMILIES.connectFailures),
         resets: describeFamily(report.groups, FAMILIES.resets),
         bodyResets: describeFamily(report.groups, FAMILIES.bodyResets),
         timeouts: describeFamily(report.groups, FAMILIES.timeouts),
+        peersDown: describeFamily(report.groups, FAMILIES.peersDown),
       },
       signatures: report.signatures,
       groups: report.groups.slice(0, 50),

@@ -39,6 +39,8 @@ const backend = z.object({
   usedBy: z.array(location).describe('Where the config sends traffic to it'),
 });
 
+const ADVICE_IDS = ['keepalive-inert', 'next-upstream-http-502', 'next-upstream-non-idempotent', 'socket-keepalive', 'websocket-headers', 'websocket-read-timeout', 'keepalive-timeout-vs-backend', 'no-upstream-logging'];
+
 export const backendFactSchema = backend;
 
 export const nginxConfigProbe = defineProbe({
@@ -66,6 +68,7 @@ export const nginxConfigProbe = defineProbe({
     ...logsSchema,
     advice: adviceSchema,
     adviceCounts: z.record(z.string(), z.number().int()).describe('Remarks per advice id'),
+    adviceText: z.record(z.string(), z.string()).describe('The remarks of each advice id, joined ("" when none): what a finding about one kind quotes'),
     upstreamStatusLogged: z.boolean().describe('At least one access log records $upstream_status'),
     dynamicTargets: z.array(location.extend({ target: z.string().describe('The target as written') })).describe('*_pass targets built from variables, only known per request'),
     backends: z.array(backend).describe('Every concrete backend address, once per upstream'),
@@ -112,7 +115,8 @@ export const nginxConfigProbe = defineProbe({
       errorLogs: model.errorLogs.map((l) => ({ ...l, path: absolute(l.path) })),
       accessLogs: model.accessLogs.map((l) => ({ ...l, path: absolute(l.path) })),
       advice,
-      adviceCounts: Object.fromEntries(['keepalive-inert', 'next-upstream-http-502', 'next-upstream-non-idempotent', 'socket-keepalive', 'websocket-headers', 'websocket-read-timeout', 'keepalive-timeout-vs-backend', 'no-upstream-logging'].map((id) => [id, advice.filter((a) => a.id === id).length])),
+      adviceCounts: Object.fromEntries(ADVICE_IDS.map((id) => [id, advice.filter((a) => a.id === id).length])),
+      adviceText: Object.fromEntries(ADVICE_IDS.map((id) => [id, advice.filter((a) => a.id === id).map((a) => a.message).join('; ')])),
       upstreamStatusLogged: model.accessLogs.some((l) => l.hasUpstreamStatus),
       dynamicTargets: sites.filter((s) => s.kind === 'variable').map((s) => ({ directive: s.directive, file: s.file, line: s.line, target: s.target })),
       backends,

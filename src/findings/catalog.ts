@@ -18,6 +18,8 @@ export const FINDINGS = {
   'firewall-reset': 'A firewall rule rejects or drops traffic to the backend',
   'conntrack-full': 'The connection-tracking table is full and drops packets',
   'network-mtu': 'Path MTU problems between nginx and a remote backend',
+  'peers-marked-down': 'max_fails took upstream peers out of rotation, up to "no live upstreams"',
+  'retry-double-submit': 'proxy_next_upstream non_idempotent retries POST/PATCH that may already have been processed',
   'websocket-misconfig': 'A WebSocket location lacks Upgrade/Connection headers or a long read timeout',
   'no-upstream-logging': 'The access log does not record $upstream_* variables',
   'nginx-config-invalid': 'nginx -t rejects the configuration on disk',

@@ -114,6 +114,29 @@ export const SCENARIOS: Scenario[] = [
     summaryMentions: { 'backend-reset': (r) => ['3 reset(s)', ...r.mentions] },
   },
   {
+    // Two servers, one resetting, and POSTs retried: the client sees 200s while the order may go through twice.
+    name: 'retry-double-submit',
+    async setup(lab, children) {
+      const [bad, good] = [await freePort(), await freePort()];
+      await backend(children, 'reset-after-request', bad);
+      await nodeServer(children, good);
+      const { conf, port: nginxPort } = await lab.startNginx({
+        http: `upstream shop {\n  server 127.0.0.1:${bad};\n  server 127.0.0.1:${good};\n}`,
+        server: 'location / {\n  proxy_pass http://shop;\n  proxy_next_upstream error timeout non_idempotent;\n}',
+      });
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${bad}`] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 4; i++) await request(port, '/orders', 'POST', '{"sku":7}');
+    },
+    confirmed: ['backend-reset', 'peers-marked-down', 'retry-double-submit'],
+    summaryMentions: {
+      'backend-reset': (r) => r.mentions,
+      'peers-marked-down': (r) => [`${r.mentions[0]} ×`, 'server-disabled'],
+      'retry-double-submit': () => ['proxy_next_upstream non_idempotent'],
+    },
+  },
+  {
     name: 'worker-killed',
     needs: ['gunicorn'],
     async setup(lab, children) {
