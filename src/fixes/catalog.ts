@@ -39,6 +39,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     steps: [
       'If the backend runs but binds somewhere else (another port, 127.0.0.1 vs ::1 or a host name that resolves to both, another socket path), compare its listen setting with {{address}}.',
       'Change one side so they match; prefer changing the backend when nginx has other servers pointing at the same address.',
+      'Watch: something listens at {{address}} (`ss -ltnp` for TCP, `ss -lxp` for a unix socket), and no new "connect() failed" lines for it in the error log.',
     ],
     persistence: "Persists once written to the backend's config or unit file; a command-line flag lasts until the next restart.",
   },
@@ -49,7 +50,9 @@ const FIX_LIST: readonly FixDefinition[] = [
     params: ['address'],
     steps: [
       'In the upstream block that holds {{address}}, add `down` to its server line (`server {{address}} down;`) so nginx stops trying it.',
+      'If it is the only server of its group, `down` turns every request into a "no live upstreams" 502: serve a maintenance page, or add a `backup` server, instead.',
       'Check and reload: `nginx -t && nginx -s reload`; undo the same way when the backend is back.',
+      'Watch: no new "connect() failed" lines for {{address}}; remove `down` as soon as it listens again, or it stays out.',
     ],
     persistence: 'Persists in the config file across reloads and reboots until removed.',
   },
