@@ -24,12 +24,13 @@ const GB = 1024 ** 3;
 function generate(path: string, bytes: number, endMs: number): void {
   const bodies = realLineBodies();
   const perSecond = 50;
-  const sample = generateLog(endMs - 60_000, endMs, perSecond, bodies).length;
+  const sample = generateLog(endMs - 60_000, endMs, perSecond, bodies, { vary: true }).length;
   const minutes = Math.ceil(bytes / sample);
   const fd = openSync(path, 'w');
   for (let m = minutes; m > 0; m--) {
     const from = endMs - m * 60_000;
-    writeSync(fd, generateLog(from, from + 60_000, perSecond, bodies), null, 'latin1');
+    // Every request its own: connection ids, clients and request ids vary as in a real log.
+    writeSync(fd, generateLog(from, from + 60_000, perSecond, bodies, { vary: true, first: (minutes - m) * 60 * perSecond }), null, 'latin1');
   }
   closeSync(fd);
 }
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   const endMs = Date.now();
   const one = join(DIR, 'error-1g.log');
   const two = join(DIR, 'error-2g.log');
-  process.stdout.write('generating 1 GB and 2 GB logs from the lines nginx wrote in the lab…\n');
+  process.stdout.write('generating 1 GB and 2 GB logs from the lines nginx wrote in the lab, each request its own…\n');
   generate(one, GB, endMs);
   generate(two, 2 * GB, endMs);
 

@@ -11,13 +11,34 @@ export function realLineBodies(): string[] {
     .map((line) => line.slice(19));
 }
 
-/** Lines from startMs to endMs, `perSecond` a second, cycling through the real shapes. */
-export function generateLog(startMs: number, endMs: number, perSecond: number, bodies = realLineBodies()): string {
+/**
+ * The n-th request's version of a line body: its own connection id, one of
+ * four workers, a client address of its own and an id at the end of the
+ * request path (and of the upstream URI, as nginx logs both). A real log
+ * repeats its shapes, not its lines; a benchmark on verbatim repeats would
+ * measure caches, not the analyzer.
+ */
+export function varyBody(body: string, n: number): string {
+  const worker = 21_000 + (n % 4);
+  const id = (n * 7919) % 1_000_003;
+  return body
+    .replace(/ \d+#\d+: \*\d+ /, ` ${worker}#${worker}: *${n + 1} `)
+    .replace(/client: 127\.0\.0\.1/, `client: 10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`)
+    .replace(/(request: "\S+ [^ ?"]*)/, `$1/${id}`)
+    .replace(/(upstream: "[^"?]*)/, `$1/${id}`);
+}
+
+/** Lines from startMs to endMs, `perSecond` a second, cycling through the real shapes (each request its own with `vary`). */
+export function generateLog(startMs: number, endMs: number, perSecond: number, bodies = realLineBodies(), options: { vary?: boolean; first?: number } = {}): string {
   const out: string[] = [];
   let n = 0;
+  const first = options.first ?? 0;
   for (let t = startMs; t < endMs; t += 1000) {
     const stamp = formatLocal(t);
-    for (let k = 0; k < perSecond; k++) out.push(stamp + bodies[n++ % bodies.length]!);
+    for (let k = 0; k < perSecond; k++, n++) {
+      const body = bodies[n % bodies.length]!;
+      out.push(stamp + (options.vary ? varyBody(body, first + n) : body));
+    }
   }
   return out.length ? out.join('\n') + '\n' : '';
 }
