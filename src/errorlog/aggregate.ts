@@ -127,17 +127,50 @@ export class ErrorLogAggregator {
     const peer = bounds ? text.slice(bounds[1], bounds[2]) : NONE;
     let method = NONE;
     let route = NONE;
-    let path = NONE;
     if (s.requestStart !== -1) {
       const space = text.indexOf(' ', s.requestStart);
       const last = text.lastIndexOf(' ', s.requestEnd - 1);
       if (space !== -1 && last > space && space < s.requestEnd && isMethod(text, s.requestStart, space)) {
         method = knownMethod(text, s.requestStart, space) ?? text.slice(s.requestStart, space);
-        path = text.slice(space + 1, last);
-        route = this.route(path);
+        route = this.routeAt(text, space + 1, last);
+        // The path itself is cut only if this line opens a new group (its example).
+        this.pathText = text;
+        this.pathStart = space + 1;
+        this.pathEnd = last;
       }
     }
-    this.count(signature, peer, method, route, path, s.timeMs);
+    this.count(signature, peer, method, route, null, s.timeMs);
+  }
+
+  /** Where the current line's path lies, so count() can cut it only when it needs an example. */
+  private pathText = '';
+  private pathStart = 0;
+  private pathEnd = 0;
+
+  /**
+   * The route of the path text[from, to) without cutting the path: every
+   * request has a path of its own (ids, query strings), but few distinct
+   * first two segments, so the cache is keyed by those.
+   */
+  private routeAt(text: string, from: number, to: number): string {
+    if (text.charCodeAt(from) !== 47 /* / */) return this.route(text.slice(from, to));
+    // One pass over the path (text is a whole block: an unbounded indexOf would run past the line):
+    // stop at the query or fragment, or where a third non-empty segment would start.
+    let segments = 0;
+    let inSegment = false;
+    let at = from;
+    for (; at < to; at++) {
+      const c = text.charCodeAt(at);
+      if (c === 63 /* ? */ || c === 35 /* # */) break;
+      if (c === 47) {
+        if (inSegment && segments === 2) break;
+        inSegment = false;
+      } else if (!inSegment) {
+        inSegment = true;
+        segments++;
+      }
+    }
+    return this.route(text.slice(from, at));
   }
 
   /** Counts a line already parsed. */
@@ -150,7 +183,8 @@ export class ErrorLogAggregator {
     this.count(signature, line.upstream?.peer ?? NONE, line.request?.method ?? NONE, line.request ? this.route(line.request.path) : NONE, line.request?.path ?? NONE, line.timeMs);
   }
 
-  private count(signature: SignatureId, peer: string, method: string, route: string, path: string, at: number): void {
+  /** `path` null: the path is the current line's, at pathText[pathStart, pathEnd), or none. */
+  private count(signature: SignatureId, peer: string, method: string, route: string, path: string | null, at: number): void {
     // Nested maps on short keys: cheaper than hashing one long joined key per line.
     const group = this.tree.get(signature)?.get(peer)?.get(method)?.get(route);
     if (group) {
@@ -158,7 +192,8 @@ export class ErrorLogAggregator {
       if (at < group.firstMs) group.firstMs = at;
       if (at > group.lastMs) group.lastMs = at;
     } else {
-      this.insert({ signature, peer: own(peer), method: own(method), route, examplePath: own(path.length > 512 ? path.slice(0, 512) : path), count: 1, firstMs: at, lastMs: at });
+      const example = path ?? (route === NONE ? NONE : this.pathText.slice(this.pathStart, Math.min(this.pathEnd, this.pathStart + 512)));
+      this.insert({ signature, peer: own(peer), method: own(method), route, examplePath: own(path !== null && path.length > 512 ? path.slice(0, 512) : example), count: 1, firstMs: at, lastMs: at });
     }
     const minute = Math.floor(at / 60_000);
     if (minute !== this.lastMinute || !this.lastBucket) {
