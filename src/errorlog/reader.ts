@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RealHost } from '../host/realHost.js';
 import type { Host } from '../host/types.js';
-import { BLOCK_BYTES, readLogs, formatLocal, type FileRead, type ReadOptions } from '../logs/readLogs.js';
+import { readLogs, formatLocal, type FileRead, type ReadOptions } from '../logs/readLogs.js';
 import { ErrorLogAggregator, type AggregatorSnapshot, type ErrorLogSummary } from './aggregate.js';
 import { parseTime } from './line.js';
+import { SCAN_BLOCK_BYTES } from './rangeScan.js';
 
 export type ErrorLogReport = ErrorLogSummary & { files: FileRead[]; problems: string[] };
 export { formatLocal };
@@ -30,7 +31,7 @@ export async function analyzeErrorLogs(host: Host, paths: string[], options: Rea
     const parallel = options.fromMs === null && options.parallel !== false && host instanceof RealHost && existsSync(fileURLToPath(WORKER));
     const stat = parallel ? await host.stat(path) : null;
     if (stat?.ok && stat.size >= PARALLEL_MIN_BYTES) {
-      const result = await scanInWorkers(path, stat.size, options.blockBytes ?? BLOCK_BYTES);
+      const result = await scanInWorkers(path, stat.size, options.blockBytes ?? SCAN_BLOCK_BYTES);
       if ('problem' in result) problems.push(result.problem);
       else {
         for (const snapshot of result.snapshots) aggregator.merge(snapshot);

@@ -43,6 +43,14 @@ export interface ReadFileOptions {
 
 export type FsErrorCode = 'ENOENT' | 'EACCES' | 'EISDIR' | 'ENOTDIR' | 'ELOOP' | 'OTHER' | 'NOT-RECORDED';
 
+/** Bytes of one open file read at a position into the caller's buffer (RealHost.openBlocks, for full scans). */
+export interface BlockSource {
+  size: number;
+  /** Reads up to `length` bytes at `position` into buffer[offset…]; 0 at the end of the file. */
+  read(buffer: Buffer, offset: number, length: number, position: number): number;
+  close(): void;
+}
+
 export interface FsError {
   code: FsErrorCode;
   message: string;

@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ConfigModel } from '../../src/nginx/model.js';
-import type { ErrorLogReport } from '../../src/errorlog/reader.js';
+import { analyzeErrorLogs, PARALLEL_MIN_BYTES, type ErrorLogReport } from '../../src/errorlog/reader.js';
+import { RealHost } from '../../src/host/realHost.js';
 import { runCli } from '../support/cli.js';
 import { fixturePath } from '../support/fixtures.js';
 import { findNginx } from '../support/lab.js';
@@ -114,3 +116,21 @@ it('inspect errors --since reads only the window; a binary-garbage log is analyz
   expect(run.stdout).toMatch(/\d+ unparsed/);
   expect(run.stdout).toContain('No upstream errors in this window.');
 });
+
+it('a full scan of a large log in worker threads counts exactly what a sequential read counts', async () => {
+  const log = join(dir, 'large.log');
+  const now = Date.now();
+  // Over PARALLEL_MIN_BYTES, so the built CLI splits it across worker threads; every request its own line.
+  const minutes: string[] = [];
+  for (let m = 15; m > 0; m--) minutes.push(generateLog(now - m * 60_000, now - (m - 1) * 60_000, 200, undefined, { vary: true, first: (15 - m) * 12_000 }));
+  minutes.push('a last line without a line break');
+  await writeFile(log, minutes.join(''), 'latin1');
+  expect(statSync(log).size).toBeGreaterThan(PARALLEL_MIN_BYTES);
+  const scanned = JSON.parse((await runCli(['inspect', 'errors', '--json', '--error-log', log])).stdout) as ErrorLogReport;
+  const sequential = await analyzeErrorLogs(new RealHost(), [log], { fromMs: null, toMs: now, parallel: false });
+  expect(scanned.files[0]).toMatchObject({ mode: 'full' });
+  expect({ lines: scanned.linesRead, unparsed: scanned.unparsed, other: scanned.otherLines }).toEqual({ lines: sequential.linesRead, unparsed: sequential.unparsed, other: sequential.otherLines });
+  expect(scanned.signatures).toEqual(sequential.signatures);
+  expect(scanned.groups).toEqual(sequential.groups);
+  expect(scanned.perMinute).toEqual(sequential.perMinute);
+}, 60_000);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RealHost } from '../../src/host/realHost.js';
 import { ErrorLogAggregator } from '../../src/errorlog/aggregate.js';
-import { scanRange } from '../../src/errorlog/rangeScan.js';
+import { LONGEST_LINE_BYTES, SCAN_BLOCK_BYTES, scanRange } from '../../src/errorlog/rangeScan.js';
 import { analyzeErrorLogs } from '../../src/errorlog/reader.js';
 import { generateLog } from '../support/logGen.js';
 
@@ -32,8 +32,10 @@ it('byte ranges that tile a file count every line exactly once, wherever they sp
     const share = Math.ceil(size / parts);
     for (let i = 0; i < parts; i++) {
       const aggregator = new ErrorLogAggregator();
-      const result = await scanRange(host, path, i * share, Math.min(size, (i + 1) * share), aggregator, 333);
-      expect(result).not.toHaveProperty('problem');
+      const opened = host.openBlocks(path);
+      if (!opened.ok) throw new Error(opened.error.message);
+      scanRange(opened.source, i * share, Math.min(size, (i + 1) * share), aggregator, 333);
+      opened.source.close();
       merged.merge(aggregator.snapshot());
     }
     const summary = merged.summary(whole.window);
@@ -41,4 +43,33 @@ it('byte ranges that tile a file count every line exactly once, wherever they sp
     expect(summary.signatures).toEqual(whole.signatures);
     expect(summary.perMinute).toEqual(whole.perMinute);
   }
+});
+
+it('a line longer than any nginx line is counted once as unparsed, and the scan goes on after it', async () => {
+  const lines = generateLog(now - 2 * 60_000, now, 2);
+  const overlong = join(dir, 'overlong.log');
+  // Binary garbage with no line break for more than LONGEST_LINE_BYTES, between real lines.
+  const text = lines + 'x'.repeat(LONGEST_LINE_BYTES + 4097) + '\n' + lines + 'y'.repeat(LONGEST_LINE_BYTES * 2);
+  await writeFile(overlong, text, 'latin1');
+  const realLines = lines.split('\n').filter(Boolean).length;
+  const bytes = Buffer.byteLength(text, 'latin1');
+  for (const parts of [1, 2, 5]) {
+    const merged = new ErrorLogAggregator();
+    const share = Math.ceil(bytes / parts);
+    for (let i = 0; i < parts; i++) {
+      const aggregator = new ErrorLogAggregator();
+      const opened = host.openBlocks(overlong);
+      if (!opened.ok) throw new Error(opened.error.message);
+      scanRange(opened.source, i * share, Math.min(bytes, (i + 1) * share), aggregator, SCAN_BLOCK_BYTES);
+      opened.source.close();
+      merged.merge(aggregator.snapshot());
+    }
+    const summary = merged.summary({ from: null, to: null });
+    expect({ parts, lines: summary.linesRead, unparsed: summary.unparsed }).toEqual({ parts, lines: 2 * realLines + 2, unparsed: 2 });
+  }
+});
+
+it('a file that cannot be opened for a full scan is a clear error, not a throw', () => {
+  const opened = host.openBlocks(join(dir, 'missing.log'));
+  expect(opened).toMatchObject({ ok: false, error: { code: 'ENOENT' } });
 });
