@@ -111,7 +111,7 @@ Options
   --answer NODE=CHOICE   answer a question in headless mode (repeatable)
   --demo NAME            diagnose: replay a demo scenario instead of this host
   --replay FILE          replay a session recorded with --record (offline analysis)
-  --record FILE          write every command and its output to FILE (0600) for replay
+  --record FILE          write every command and its output to FILE for replay (0600, secrets masked)
   --passive              never open connections to backends (active probes are skipped)
   --json                 print JSON (diagnose, inspect, probe)
   -V, --version          print the version

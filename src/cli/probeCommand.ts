@@ -29,7 +29,10 @@ export async function probeCommand(args: CliArgs): Promise<number> {
   }
   const recorder = args.record ? new RecordingHost(host) : null;
   const outcomes = await runProbes({ ids, registry: PROBES, host: recorder ?? host, options });
-  if (recorder && args.record) await saveRecording(args.record, recorder.toRecording({ ...options }));
+  if (recorder && args.record) {
+    const { masked } = await saveRecording(args.record, recorder.toRecording({ ...options }));
+    process.stderr.write(`reset-doctor: probes recorded to ${args.record} (owner-only; ${masked} secret value(s) masked)\n`);
+  }
   const ordered = [...outcomes].sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
   if (args.json) {
     const probes = ordered.map((o) => ({

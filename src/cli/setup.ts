@@ -56,7 +56,10 @@ export async function prepare(args: CliArgs, demoName: string | null): Promise<P
     demo: demoName,
     async finish() {
       await session.settle();
-      if (recorder && args.record) await saveRecording(args.record, recorder.toRecording({ ...options, flow: flow.id }));
+      if (recorder && args.record) {
+        const { masked } = await saveRecording(args.record, recorder.toRecording({ ...options, flow: flow.id }));
+        process.stderr.write(`reset-doctor: session recorded to ${args.record} (owner-only; ${masked} secret value(s) masked)\n`);
+      }
     },
   };
 }

@@ -118,6 +118,8 @@ export const recordingSchema = z.object({
   /** The options the session ran with, so a replay asks for the same commands. */
   options: z.record(z.string(), z.unknown()).default({}),
   description: z.string().optional(),
+  /** Secret values masked in the entries when saved (each character became '*', so lengths stay). */
+  masked: z.number().int().optional(),
   entries: z.array(recordingEntrySchema),
 });
 

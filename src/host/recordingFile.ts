@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { recordingSchema, type Recording } from './recording.js';
 import { writeFileAtomic } from '../util/writeFileAtomic.js';
 import { UserError } from '../util/userError.js';
+import { redactDeep } from '../transcript/redact.js';
 
 export async function loadRecording(path: string): Promise<Recording> {
   let text: string;
@@ -25,9 +26,16 @@ export async function loadRecording(path: string): Promise<Recording> {
   return parsed.data;
 }
 
-/** Recordings hold command output (configs, logs): owner-only, never half-written. */
-export async function saveRecording(path: string, recording: Recording): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(recording, null, 1) + '\n', 0o600);
+/**
+ * Recordings hold command output (configs, logs, process lists): owner-only,
+ * never half-written, and with secrets masked (src/transcript/redact.ts) so
+ * one can be attached to a ticket. Returns how many secret values were masked.
+ */
+export async function saveRecording(path: string, recording: Recording): Promise<{ masked: number }> {
+  const { value: entries, masked } = redactDeep(recording.entries);
+  const saved: Recording = { ...recording, entries, masked: (recording.masked ?? 0) + masked };
+  await writeFileAtomic(path, JSON.stringify(saved, null, 1) + '\n', 0o600);
+  return { masked };
 }
 
 /** JSON.parse reports a character position; operators want a line. */

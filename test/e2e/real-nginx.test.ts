@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -27,7 +27,8 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
     ({ conf, port: nginxPort, pid: nginxPid } = await lab.startNginx({
       // Clean apart from the fault under test: keep-alive in effect, nginx gives idle connections up before Node (5 s) does.
       http: `upstream api {\n  server 127.0.0.1:${apiPort};\n  keepalive 8;\n  keepalive_timeout 4s;\n}\nupstream php {\n  server unix:${socket};\n}`,
-      server: `location / {\n  proxy_pass http://api;\n  proxy_http_version 1.1;\n  proxy_set_header Connection "";\n}\nlocation /static/ {\n  proxy_pass http://127.0.0.1:${staticPort};\n}\nlocation /php/ {\n  proxy_pass http://php;\n}`,
+      // Secrets a config really holds, which a recording must not carry to a ticket.
+      server: `location / {\n  proxy_pass http://api;\n  proxy_http_version 1.1;\n  proxy_set_header Connection "";\n  proxy_set_header Authorization "Bearer s3cr3t-t0ken-value";\n  proxy_set_header X-Api-Key k3y-VALUE-123;\n}\nlocation /static/ {\n  proxy_pass http://127.0.0.1:${staticPort};\n}\nlocation /php/ {\n  proxy_pass http://php;\n}`,
     }));
   }, 30_000);
 
@@ -55,10 +56,15 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
     expect(report.probes.find((p) => p.id === 'nginx-config')).toMatchObject({ status: 'ok', command: `${nginx} -T -c ${conf}` });
   }, 30_000);
 
-  it('records the session (0600) and replays it to the same report', async () => {
+  it('records the session (0600, secrets masked) and replays it to the same report', async () => {
     const file = join(lab.dir, 'session.json');
     const live = await diagnose('--record', file);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const saved = await readFile(file, 'utf8');
+    expect(saved).not.toContain('s3cr3t-t0ken-value');
+    expect(saved).not.toContain('k3y-VALUE-123');
+    expect(saved).toContain('proxy_set_header X-Api-Key *************;');
+    expect((JSON.parse(saved) as { masked: number }).masked).toBeGreaterThanOrEqual(2);
     const replay = await runCli(['diagnose', '--json', '--replay', file]);
     const replayed = JSON.parse(replay.stdout) as JsonReport;
     expect(replay.code).toBe(live.code);
