@@ -1,3 +1,4 @@
+import { redactStrings } from '../transcript/redact.js';
 import type { HostInfo } from '../host/types.js';
 import type { EngineState } from '../engine/state.js';
 import { selectFindings, selectFixes } from '../engine/selectors.js';
@@ -56,5 +57,6 @@ export function buildJsonReport(state: EngineState, host: HostInfo): JsonReport 
     notes: state.notes.map(({ node, text }) => ({ node, text })),
   };
   if (state.failure) report.failure = state.failure;
-  return report;
+  // Scripts file these reports too: the same masking as the text report.
+  return redactStrings(report);
 }

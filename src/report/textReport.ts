@@ -1,3 +1,4 @@
+import { redactText } from '../transcript/redact.js';
 import type { HostInfo } from '../host/types.js';
 import type { Flow } from '../flow/schema.js';
 import type { EngineState, Finding } from '../engine/state.js';
@@ -97,5 +98,6 @@ export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo):
   if (state.failure) lines.push('', `Flow failed: ${state.failure}`);
   const code = exitCodeFor(state);
   lines.push('', `Exit ${code}: ${code === 0 ? 'nothing found' : code === 1 ? 'findings (confirmed, suspected or unknown)' : 'the flow could not finish'}`);
-  return lines.join('\n') + '\n';
+  // The report goes into tickets: evidence and example paths quote what was read, secrets included.
+  return redactText(lines.join('\n') + '\n').text;
 }

@@ -87,3 +87,14 @@ export function redactDeep<T>(value: T): { value: T; masked: number } {
   };
   return { value: walk(value) as T, masked };
 }
+
+/** A copy of `value` with every string in it masked: for reports, whose strings quote what was read. */
+export function redactStrings<T>(value: T): T {
+  const walk = (node: unknown): unknown => {
+    if (typeof node === 'string') return redactText(node).text;
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== 'object') return node;
+    return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, walk(child)]));
+  };
+  return walk(value) as T;
+}

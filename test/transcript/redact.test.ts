@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactDeep, redactText } from '../../src/transcript/redact.js';
+import { redactDeep, redactStrings, redactText } from '../../src/transcript/redact.js';
 
 describe('redaction of what a session read', () => {
   const cases: Array<[string, string]> = [
@@ -41,5 +41,10 @@ describe('redaction of what a session read', () => {
     expect(value).toEqual([{ kind: 'command', args: ['-T'], stdout: 'proxy_set_header X-Api-Key *;', stderr: '' }, { kind: 'readFile', path: '/x?token=1', result: { content: 'a?token=******' } }]);
     expect(masked).toBe(2);
     expect(entries[0]!.stdout).toBe('proxy_set_header X-Api-Key k;');
+  });
+
+  it('masks every string of a report, leaving its shape and numbers', () => {
+    const report = { findings: [{ summary: 'too big header on GET /profile?token=abc123', evidence: [{ value: [{ path: '/cb?code=xyz', headerBytes: 10092 }] }] }] };
+    expect(redactStrings(report)).toEqual({ findings: [{ summary: 'too big header on GET /profile?token=******', evidence: [{ value: [{ path: '/cb?code=***', headerBytes: 10092 }] }] }] });
   });
 });
