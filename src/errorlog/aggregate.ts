@@ -38,9 +38,10 @@ interface Counting {
   lastMs: number;
 }
 
-/** A flat copy of a short string cut from a large block. */
+/** A flat copy of a string cut from a large block, so keeping it does not keep the block. */
 function own(text: string): string {
-  return text.length > 64 ? Buffer.from(text, 'latin1').toString('latin1') : (' ' + text).slice(1);
+  // Through latin1 only when every character is one: a route cut at 40 characters ends in '…' (U+2026).
+  return text.length > 64 && !/[^\x00-\xff]/.test(text) ? Buffer.from(text, 'latin1').toString('latin1') : (' ' + text).slice(1);
 }
 
 const ROUTE_CACHE_LIMIT = 20_000;
