@@ -286,8 +286,9 @@ const FIX_LIST: readonly FixDefinition[] = [
     kind: 'config-edit',
     params: ['detail'],
     steps: [
-      'Taken out by max_fails: {{detail}}.',
-      'These follow from the failures above: in a group of several servers every error or timeout proxy_next_upstream counts (resets, refused connects) is a failure toward max_fails (1 in fail_timeout 10 s by default), and with no peer left nginx answers "no live upstreams" 502s without trying a backend. Fix those failures first.',
+      'Out of rotation: {{detail}}.',
+      'In a group of several servers each error, timeout or invalid header from a server (and each http_ code listed in proxy_next_upstream) is a failure toward max_fails (1 in fail_timeout 10 s by default); with no server left nginx answers "no live upstreams" 502s without trying one. A group of one server is never taken out. Fix the failures above first.',
+      '"no live upstreams" also comes from servers marked `down` or at their `max_conns`: read the group\'s server lines before changing max_fails.',
       'If one failure should not take a peer out, raise max_fails on its server line in the upstream block — `server ADDRESS max_fails=3 fail_timeout=10s;` — then `nginx -t && nginx -s reload`. max_fails=0 never takes a peer out, so nginx keeps sending to a dead one.',
       'Watch: no new "upstream server temporarily disabled" or "no live upstreams" lines in the error log.',
     ],

@@ -31,7 +31,9 @@ export function adviseConfig(model: ConfigModel): Advice[] {
     if (e.proxyNextUpstream.includes('http_502')) {
       add('next-upstream-http-502', 'info', location, `${where(location)}: proxy_next_upstream http_502 only retries a backend that answers 502; resets are already covered by "error", and this makes 502 answers count toward max_fails`);
     }
-    if (e.proxyNextUpstream.includes('non_idempotent')) {
+    // A resend needs another try: a second server, or a cached keep-alive connection that failed (it does not use up a try).
+    const anotherTry = upstream !== undefined && (upstream.servers.length > 1 || (upstream.keepalive !== null && e.keepaliveInEffect)) && e.proxyNextUpstreamTries !== 1;
+    if (e.proxyNextUpstream.includes('non_idempotent') && !e.proxyNextUpstream.includes('off') && anotherTry) {
       add('next-upstream-non-idempotent', 'warn', location, `${where(location)}: proxy_next_upstream non_idempotent retries POST/PATCH on another try: a request the backend already processed can be submitted twice`);
     }
     if (e.proxySocketKeepalive) {
