@@ -25,7 +25,8 @@ export const LONGEST_LINE_BYTES = 1 << 20;
  * threads do not compete with the scanning ones for the cores.
  */
 export function scanRange(source: BlockSource, start: number, end: number, aggregator: ErrorLogAggregator, blockBytes: number): { bytesRead: number; size: number } {
-  let buffer = Buffer.allocUnsafe(Math.max(blockBytes, 16));
+  const blockSize = Math.max(blockBytes, 16);
+  let buffer = Buffer.allocUnsafe(blockSize);
   let position = start;
   let bytesRead = 0;
   // Where the first line of this range starts: at `start` after a line break, else after the next one.
@@ -82,7 +83,12 @@ export function scanRange(source: BlockSource, start: number, end: number, aggre
       if (from < used && carryStart + from < end) aggregator.addRaw(text.slice(from));
       break;
     }
-    buffer.copyWithin(0, from, used);
+    if (buffer.length > blockSize && used - from < blockSize) {
+      // Past a long line: back to the block size, so later blocks are young strings again.
+      const small = Buffer.allocUnsafe(blockSize);
+      buffer.copy(small, 0, from, used);
+      buffer = small;
+    } else buffer.copyWithin(0, from, used);
     carry = used - from;
     carryStart += from;
   }
