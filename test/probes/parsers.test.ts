@@ -67,6 +67,13 @@ describe('nginx-test', () => {
       sudo: 'sudo nginx -t -c /tmp/lab1/nginx.conf',
     });
   });
+  it('calls an unreadable TLS key without root "denied" too (OpenSSL words it its own way)', () => {
+    const f = commandFixture('nginx-t-nonroot-tls-key');
+    const results = commandResults(['test'], [f]);
+    results.all[0] = { ...results.all[0]!, command: { file: 'nginx', args: ['-t', '-c', '/tmp/tlslab/nginx.conf'], timeoutMs: 1 } } as (typeof results.all)[0];
+    expect(statusOf(() => nginxTestProbe.parse(results, context(asUser(1000))))).toMatchObject({ status: 'denied', sudo: 'sudo nginx -t -c /tmp/tlslab/nginx.conf' });
+    expect(parse('nginx-t-nonroot-tls-key', 0)().ok).toBe(false);
+  });
   it('keeps the same failure as a real error when already root', () => {
     expect(parse('nginx-t-nonroot', 0)().ok).toBe(false);
   });
