@@ -53,10 +53,18 @@ export async function readKernelLog(host: Host, sinceMs: number): Promise<Kernel
   const journal: CommandSpec = { file: 'journalctl', args: ['-k', '-o', 'short-iso-precise', '--no-pager', '--since', `@${Math.floor(sinceMs / 1000)}`], timeoutMs: 15_000 };
   const fromJournal = await host.run(journal);
   let note: string | null = null;
-  if (!fromJournal.failure && fromJournal.exitCode === 0 && !/No journal files were found/.test(fromJournal.stderr)) {
+  // A user outside adm/systemd-journal gets exit 0 and "-- No entries --": the kernel's messages are hidden, not absent.
+  const hidden = /not seeing messages from other users and the system|insufficient permissions/.test(fromJournal.stderr);
+  if (!fromJournal.failure && fromJournal.exitCode === 0 && !hidden && !/No journal files were found/.test(fromJournal.stderr)) {
     return { source: 'journalctl', command: formatCommand(journal), lines: parseJournalKernel(fromJournal.stdout).filter((l) => l.timeMs >= sinceMs), note: null };
   }
-  note = fromJournal.failure ? `journalctl: ${fromJournal.failure.message}` : /No journal files/.test(fromJournal.stderr) ? 'no systemd journal here' : `journalctl exited ${fromJournal.exitCode}: ${fromJournal.stderr.trim().split('\n')[0] ?? ''}`;
+  note = fromJournal.failure
+    ? `journalctl: ${fromJournal.failure.message}`
+    : hidden
+      ? 'journalctl shows this user none of the kernel messages (needs root, or the adm or systemd-journal group)'
+      : /No journal files/.test(fromJournal.stderr)
+        ? 'no systemd journal here'
+        : `journalctl exited ${fromJournal.exitCode}: ${fromJournal.stderr.trim().split('\n')[0] ?? ''}`;
   const dmesg: CommandSpec = { file: 'dmesg', args: ['--time-format=iso'], timeoutMs: 10_000 };
   const fromRing = await host.run(dmesg);
   if (fromRing.failure?.kind === 'not-found') throw new ProbeStatusError('unavailable', `no kernel log: ${note}; dmesg is not installed (util-linux)`);

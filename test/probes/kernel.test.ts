@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseDmesgIso, parseJournalKernel } from '../../probes/kernelLog.js';
+import { parseDmesgIso, parseJournalKernel, readKernelLog } from '../../probes/kernelLog.js';
+import type { CommandResult, CommandSpec, Host } from '../../src/host/types.js';
+import { ProbeStatusError } from '../../src/probe/contract.js';
 import { findOomVictims } from '../../probes/oom-kills.js';
 import { findSynFloods, parseNetstat } from '../../probes/listen-queue.js';
 import { fixturePath } from '../support/fixtures.js';
@@ -8,6 +10,20 @@ import { fixturePath } from '../support/fixtures.js';
 const read = (...parts: string[]) => readFileSync(fixturePath(...parts), 'utf8');
 
 describe('kernel log readers', () => {
+  it("does not take a user's hidden journal for a quiet kernel: it falls back to dmesg, and says when that is denied too", async () => {
+    // As a user outside adm/systemd-journal: exit 0, "-- No entries --", and a hint on stderr (documented; this machine keeps no journal).
+    const answers: Record<string, Partial<CommandResult>> = {
+      journalctl: { stdout: '-- No entries --\n', stderr: read('kernel', 'journalctl-user-hint.documented.txt'), exitCode: 0 },
+      // Recorded here as nobody: kernel.dmesg_restrict=1, as on Debian.
+      dmesg: { stdout: '', stderr: 'dmesg: read kernel buffer failed: Operation not permitted\n', exitCode: 1 },
+    };
+    const host = { run: async (spec: CommandSpec) => ({ stdout: '', stderr: '', exitCode: 0, durationMs: 1, ...answers[spec.file] }) } as unknown as Host;
+    const error = await readKernelLog(host, Date.now() - 600_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProbeStatusError);
+    expect(error).toMatchObject({ status: 'denied' });
+    expect((error as Error).message).toContain('journalctl shows this user none of the kernel messages');
+  });
+
   it('reads dmesg --time-format=iso recorded here during a real cgroup OOM kill', () => {
     const lines = parseDmesgIso(read('kernel', 'dmesg-oom-memcg.txt'));
     expect(lines.length).toBeGreaterThan(50);
