@@ -61,6 +61,9 @@ export const crashAnalysisProbe = defineProbe({
     stableWithResetsCount: z.number().int().describe('How many'),
     checked: z.array(z.string()).describe('What could be checked: restarts, oom-kills, error-log'),
     examinedCount: z.number().int().describe('Backends whose processes could be examined'),
+    unexamined: z.array(z.object({ address: z.string().describe('Backend address'), why: z.string().describe('Why its process could not be seen') })).describe('Backends with something listening (or on another machine) whose process could not be seen: their deaths cannot be told'),
+    unexaminedCount: z.number().int().describe('How many'),
+    unexaminedText: z.string().describe('The unexamined backends and why, in one line'),
     oomCgroups: z.array(z.string()).describe('Cgroups whose memory limit a backend hit (memcg OOM kills)'),
     oomGlobal: z.array(z.string()).describe('Backend processes killed because the whole machine ran out of memory'),
     oomUnsaid: z.array(z.string()).describe('Backend processes killed where the kernel line does not say which limit (older kernels)'),
@@ -68,14 +71,23 @@ export const crashAnalysisProbe = defineProbe({
     overview: z.string().describe('Every examined backend in one line, or why none was'),
   }),
   sources: () => [],
-  parse: (_results, { deps, options, windowEndMs }) => {
+  parse: (_results, { deps, options, windowEndMs, host }) => {
     const processes = deps['backend-process'] as ProcessFacts;
     const restarts = deps['backend-restarts'] as RestartFacts | undefined;
     const ooms = deps['oom-kills'] as OomFacts | undefined;
     const errors = deps['error-log'] as ErrorFacts | undefined;
     const windowStart = windowEndMs - options.sinceMs;
+    // Only a backend whose process is known can be examined: a listener whose owner ss would not show a user, or a
+    // backend on another machine, is counted apart, so its silence is never read as "did not crash".
+    const killed = (address: string) => (ooms?.victims ?? []).some((v) => v.backend === address);
+    const unexamined = processes.backends
+      .filter((b) => b.listening !== false && b.pid === null && !killed(b.address))
+      .map((b) => ({
+        address: b.address,
+        why: b.listening === null ? 'on another machine: its processes cannot be seen from here' : host.uid !== 0 ? 'its process is not shown to a user (run as root to see it)' : 'no process found for its socket',
+      }));
     const backends = processes.backends
-      .filter((b) => b.listening !== false || (ooms?.victims ?? []).some((v) => v.backend === b.address))
+      .filter((b) => (b.listening !== false && b.pid !== null) || killed(b.address))
       .map((b) => {
         const victims = (ooms?.victims ?? []).filter((v) => v.backend === b.address);
         const restart = restarts?.backends.find((r) => r.address === b.address);
@@ -157,6 +169,9 @@ export const crashAnalysisProbe = defineProbe({
       stableWithResetsCount: stableWithResets.length,
       checked: [...(restarts ? ['restarts'] : []), ...(ooms ? ['oom-kills'] : []), ...(errors ? ['error-log'] : [])],
       examinedCount: backends.length,
+      unexamined,
+      unexaminedCount: unexamined.length,
+      unexaminedText: unexamined.map((u) => `${u.address}: ${u.why}`).join('; '),
       oomCgroups: [...new Set(myVictims.filter((v) => v.constraint === 'memcg' && v.memcg).map((v) => v.memcg!))],
       oomGlobal: myVictims.filter((v) => v.constraint === 'global').map((v) => `${v.comm} ${v.pid} (${v.anonRssMb} MB)`),
       oomUnsaid: myVictims.filter((v) => v.constraint === 'unknown').map((v) => `${v.comm} ${v.pid} (${v.anonRssMb} MB)`),
@@ -167,9 +182,11 @@ export const crashAnalysisProbe = defineProbe({
         .map((port) => `tcpdump -i any -nn 'tcp port ${port} and tcp[tcpflags] & tcp-rst != 0'`),
       overview: backends.length
         ? backends.map((b) => b.summary).join('; ')
-        : processes.backends.length
-          ? 'no backend process to examine: none of them listens, or they are not on this machine'
-          : 'no backends in the config',
+        : unexamined.length
+          ? `no backend process to examine: ${unexamined.map((u) => `${u.address}: ${u.why}`).join('; ')}`
+          : processes.backends.length
+            ? 'no backend process to examine: none of them listens, or they are not on this machine'
+            : 'no backends in the config',
     };
   },
   summarize: (facts) =>

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { crashAnalysisProbe } from '../../probes/crash-analysis.js';
+
+const base = { kind: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, workers: [], acceptQueue: null, via: null, idleTimeoutSource: 'unknown', note: null };
+const now = Date.now();
+
+function analyze(backends: Array<Record<string, unknown>>, uid: number) {
+  const context = { deps: { 'backend-process': { backends: backends.map((b) => ({ ...base, ...b })) } }, options: { sinceMs: 600_000 }, windowEndMs: now, host: { uid } };
+  return crashAnalysisProbe.parse({} as never, context as never);
+}
+
+describe('crash analysis: only a backend whose process is seen is examined', () => {
+  it('a listener whose owner a user cannot see is unexamined, never "did not crash"', () => {
+    const facts = analyze([{ address: '127.0.0.1:8000', listening: true, pid: null }], 1000);
+    expect(facts.examinedCount).toBe(0);
+    expect(facts.unexamined).toEqual([{ address: '127.0.0.1:8000', why: 'its process is not shown to a user (run as root to see it)' }]);
+    expect(facts.stableWithResetsCount).toBe(0);
+  });
+
+  it('a backend on another machine is unexamined; a local one with its process is examined beside it', () => {
+    const facts = analyze(
+      [
+        { address: '10.0.1.5:8080', listening: null, pid: null },
+        { address: '127.0.0.1:3000', listening: true, pid: 4242, kind: 'node', startedAtMs: now - 3_600_000 },
+      ],
+      0,
+    );
+    expect(facts.examinedCount).toBe(1);
+    expect(facts.unexaminedText).toBe('10.0.1.5:8080: on another machine: its processes cannot be seen from here');
+  });
+});
