@@ -76,6 +76,22 @@ async function gatherBackend(host: Host, backend: ProcessFacts['backends'][numbe
   return { address: backend.address, pid: backend.pid, unit, show: show?.failure ? null : show, journal: journal?.failure ? null : journal, logFile };
 }
 
+/**
+ * The lines of a backend's log file written since `sinceMs`. A traceback's lines carry no time of their own:
+ * they belong to the timed line before them, and lines before the first timed one are of unknown age, so out.
+ */
+export function inWindow(text: string, sinceMs: number): string {
+  let current = Number.NaN;
+  return text
+    .split('\n')
+    .filter((line) => {
+      const t = gunicornTime(line);
+      if (!Number.isNaN(t)) current = t;
+      return !Number.isNaN(current) && current >= sinceMs;
+    })
+    .join('\n');
+}
+
 export const backendRestartsProbe = defineProbe({
   id: 'backend-restarts',
   title: 'Backend crashes and restarts',
@@ -129,21 +145,14 @@ export const backendRestartsProbe = defineProbe({
       const show = g.show?.exitCode === 0 ? parseSystemctlShow(g.show.stdout) : {};
       const masterStart = proc.startedAtMs ?? 0;
       // Workers forked at start appear within a second of the master (start times have 1 s resolution);
-      // later ones replaced a dead worker, or came with a reload.
-      const restartedWorkers = proc.workers.filter((w) => w.startedAtMs - masterStart > 2000);
+      // later ones, in the window, replaced a dead worker or came with a reload — unless the server makes
+      // new workers as a matter of course: php-fpm's dynamic and ondemand pools (its default), and
+      // workers recycled after N requests. Their deaths show as crash lines instead.
+      const recycles = proc.kind === 'php-fpm' || /--max-requests|--max-worker-lifetime|--reload-on-(?:rss|as)|\bmax[-_]requests\b/.test(proc.args ?? '');
+      const restartedWorkers = recycles ? [] : proc.workers.filter((w) => w.startedAtMs - masterStart > 2000 && w.startedAtMs >= sinceMs);
       const crashLines = [
         ...(g.journal?.exitCode === 0 ? findCrashLines(g.journal.stdout).map((c) => ({ ...c, source: `journal ${g.unit}` })) : []),
-        ...(g.logFile && 'text' in g.logFile
-          ? findCrashLines(
-              g.logFile.text
-                .split('\n')
-                .filter((l) => {
-                  const t = gunicornTime(l);
-                  return Number.isNaN(t) || t >= sinceMs;
-                })
-                .join('\n'),
-            ).map((c) => ({ ...c, source: g.logFile!.path }))
-          : []),
+        ...(g.logFile && 'text' in g.logFile ? findCrashLines(inWindow(g.logFile.text, sinceMs)).map((c) => ({ ...c, source: g.logFile!.path })) : []),
       ];
       return {
         address: g.address,

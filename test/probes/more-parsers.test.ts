@@ -5,7 +5,7 @@ import { parsePing } from '../../probes/network-path.js';
 import { parseAaStatus, parseAppArmorDenials, parseAvcDenials, portLabel } from '../../probes/mac.js';
 import { parseJournalKernel } from '../../probes/kernelLog.js';
 import { memoryCgroup, parseMeminfo, parsePressure } from '../../probes/resources.js';
-import { findCrashLines, gunicornTime, parseSystemctlShow, systemdUnit } from '../../probes/backend-restarts.js';
+import { findCrashLines, gunicornTime, inWindow, parseSystemctlShow, systemdUnit } from '../../probes/backend-restarts.js';
 import { parseProfilesFile } from '../../probes/apparmor.js';
 import { commandFixture, fixturePath } from '../support/fixtures.js';
 
@@ -99,6 +99,18 @@ describe('backend restarts', () => {
     expect(parseSystemctlShow('NRestarts=3\nActiveEnterTimestamp=Sun 2024-02-11 03:14:10 UTC\nResult=success\n')).toEqual({ NRestarts: '3', ActiveEnterTimestamp: 'Sun 2024-02-11 03:14:10 UTC', Result: 'success' });
     expect(gunicornTime('[2024-02-11 03:14:07 +0000] [4242] [CRITICAL] WORKER TIMEOUT (pid:4245)')).toBe(Date.parse('2024-02-11T03:14:07Z'));
     expect(gunicornTime('no time')).toBeNaN();
+  });
+  it('keeps a traceback with the timed line before it, and drops lines of unknown age', () => {
+    const log = [
+      'Traceback (most recent call last):', // before any timed line: age unknown
+      '  File "app.py", line 1, in <module>',
+      '[2024-02-11 02:00:00 +0000] [4242] [ERROR] Exception in worker process', // before the window
+      'Traceback (most recent call last):',
+      '[2024-02-11 03:14:07 +0000] [4242] [ERROR] Exception in worker process',
+      'Traceback (most recent call last):',
+      'ZeroDivisionError: division by zero',
+    ].join('\n');
+    expect(inWindow(log, Date.parse('2024-02-11T03:00:00Z')).split('\n')).toEqual(['[2024-02-11 03:14:07 +0000] [4242] [ERROR] Exception in worker process', 'Traceback (most recent call last):', 'ZeroDivisionError: division by zero']);
   });
   it('recognizes crash lines and ignores the rest', () => {
     expect(findCrashLines('[x] [4242] [CRITICAL] WORKER TIMEOUT (pid:4245)\n[x] [4245] [INFO] Worker exiting (pid: 4245)\nTraceback (most recent call last):\nall good\n').map((c) => c.kind)).toEqual(['worker-timeout', 'traceback']);
