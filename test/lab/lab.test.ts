@@ -5,9 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/jsonReport.js';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
 import { runCli } from '../support/cli.js';
-import { createLab, findNginx, hasCommand, type Lab } from '../support/lab.js';
+import { createLab, findNginx, type Lab } from '../support/lab.js';
 import { describeWithTools } from '../support/tools.js';
-import { SCENARIOS, type Running, type Scenario } from './scenarios.js';
+import { missingFor, SCENARIOS, type Running, type Scenario } from './scenarios.js';
 
 const nginx = findNginx();
 const GOLDEN = join(PACKAGE_ROOT, 'test', 'lab', 'golden');
@@ -126,11 +126,6 @@ function check(scenario: Scenario, outcome: Outcome): void {
   expect(text, `golden report ${file} (diff it with ${file}.actual; re-run with UPDATE_GOLDEN=1 to accept a change)`).toBe(golden);
 }
 
-const missingFor = (scenario: Scenario) => [
-  ...(nginx ? [] : ['nginx']),
-  ...(scenario.needs ?? []).filter((tool) => !hasCommand(tool)),
-  ...[scenario.unavailable?.()].filter((why): why is string => !!why),
-];
 
 describeWithTools('reset-by-peer lab', nginx ? [] : ['nginx'], () => {
   describe.concurrent('scenarios that do not disturb each other', () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
 import { createMemoryCgroup, memoryCgroupUnavailable } from '../support/cgroup.js';
-import { freePort, waitForListen, type Lab } from '../support/lab.js';
+import { findNginx, freePort, hasCommand, waitForListen, type Lab } from '../support/lab.js';
 
 const MISBEHAVE = join(PACKAGE_ROOT, 'dist', 'test', 'support', 'misbehave.js');
 const MEMORY_HOG = join(PACKAGE_ROOT, 'dist', 'test', 'support', 'memoryHog.js');
@@ -41,6 +41,15 @@ export interface Scenario {
   suspected?: string[];
   /** Per confirmed finding, text its summary must contain. */
   summaryMentions?: Record<string, (running: Running) => string[]>;
+}
+
+/** What this machine lacks to run a lab case (nginx, its tools, root or a memory cgroup); empty when it can. */
+export function missingFor(scenario: Scenario): string[] {
+  return [
+    ...(findNginx() ? [] : ['nginx']),
+    ...(scenario.needs ?? []).filter((tool) => !hasCommand(tool)),
+    ...[scenario.unavailable?.()].filter((why): why is string => !!why),
+  ];
 }
 
 export function request(port: number, path: string, method = 'GET', body = ''): Promise<number> {

@@ -11,7 +11,7 @@ import { createLab, findNginx, hasCommand, type Lab } from '../support/lab.js';
 import { TmuxSession } from '../support/tmux.js';
 import { describeWithTools } from '../support/tools.js';
 import { resolveFlow } from '../../src/flow/resolve.js';
-import { SCENARIOS, type Scenario } from './scenarios.js';
+import { missingFor, SCENARIOS, type Scenario } from './scenarios.js';
 
 const nginx = findNginx();
 const labs: Lab[] = [];
@@ -126,7 +126,7 @@ describeWithTools('the wizard on a live lab case (tmux, 80×24)', missing, () =>
   }, 150_000);
 
   // The same cases the headless lab diagnoses, walked in the terminal: the wizard must reach the same findings.
-  const walkable = SCENARIOS.filter((s) => !(s.needs ?? []).some((tool) => !hasCommand(tool)) && !s.unavailable?.());
+  const walkable = SCENARIOS.filter((s) => missingFor(s).length === 0);
   describe.concurrent('every lab case, walked in the wizard', () => {
     for (const scenario of walkable.filter((s) => !s.alone)) {
       it(scenario.name, async () => {

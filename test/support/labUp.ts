@@ -7,8 +7,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { CLI } from './cli.js';
-import { createLab, findNginx, hasCommand } from './lab.js';
-import { SCENARIOS } from '../lab/scenarios.js';
+import { createLab, findNginx } from './lab.js';
+import { missingFor, SCENARIOS } from '../lab/scenarios.js';
 
 const name = process.argv[2];
 const scenario = SCENARIOS.find((s) => s.name === name);
@@ -17,7 +17,7 @@ if (!scenario) {
   process.exit(2);
 }
 const nginx = findNginx();
-const missing = [...(nginx ? [] : ['nginx']), ...(scenario.needs ?? []).filter((tool) => !hasCommand(tool)), ...[scenario.unavailable?.()].filter((why): why is string => !!why)];
+const missing = missingFor(scenario);
 if (missing.length) {
   process.stderr.write(`lab:up: ${scenario.name} needs ${missing.join(', ')}\n`);
   process.exit(2);
