@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CommandResult } from '../src/host/types.js';
 import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
 import { parseAaStatus, parseAppArmorDenials } from './mac.js';
-import { readKernelLog, type KernelLog } from './kernelLog.js';
+import { readKernelLogOrWhy, type KernelLogRead } from './kernelLog.js';
 
 interface Gathered {
   /** Set when AppArmor is not in this kernel or is off: nothing else was read. */
@@ -10,7 +10,7 @@ interface Gathered {
   enabled: string;
   aaStatus: CommandResult | null;
   profiles: string | null;
-  kernel: KernelLog | { error: string };
+  kernel: KernelLogRead;
 }
 
 /** `aa-status` when installed, else /sys/kernel/security/apparmor/profiles ("/usr/sbin/nginx (enforce)"). */
@@ -63,7 +63,7 @@ export const apparmorProbe = defineProbe({
       enabled: enabled.content.trim(),
       aaStatus: aaStatus.failure ? null : aaStatus,
       profiles: profiles.ok ? profiles.content : null,
-      kernel: await readKernelLog(host, windowEndMs - options.sinceMs).catch((error: Error) => ({ error: error.message })),
+      kernel: await readKernelLogOrWhy(host, windowEndMs - options.sinceMs),
     };
   },
   parse: (results, { host }) => {

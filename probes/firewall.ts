@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CommandResult } from '../src/host/types.js';
 import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
 import type { nginxConfigProbe } from './nginx-config.js';
-import { readKernelLog, type KernelLog } from './kernelLog.js';
+import { readKernelLogOrWhy, type KernelLogRead } from './kernelLog.js';
 
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
 
@@ -67,7 +67,7 @@ interface Gathered {
   legacyTables: string | null;
   conntrackCount: string | null;
   conntrackMax: string | null;
-  kernel: KernelLog | { error: string };
+  kernel: KernelLogRead;
 }
 
 export const firewallProbe = defineProbe({
@@ -122,7 +122,7 @@ export const firewallProbe = defineProbe({
       })(),
       conntrackCount: await read('/proc/sys/net/netfilter/nf_conntrack_count'),
       conntrackMax: await read('/proc/sys/net/netfilter/nf_conntrack_max'),
-      kernel: await readKernelLog(host, windowEndMs - options.sinceMs).catch((error: Error) => ({ error: error.message })),
+      kernel: await readKernelLogOrWhy(host, windowEndMs - options.sinceMs),
     };
   },
   parse: (results, context) => {

@@ -74,3 +74,10 @@ export async function readKernelLog(host: Host, sinceMs: number): Promise<Kernel
   }
   return { source: 'dmesg', command: formatCommand(dmesg), lines: parseDmesgIso(fromRing.stdout).filter((l) => l.timeMs >= sinceMs), note };
 }
+
+/** The kernel log, or why it could not be read: for probes whose kernel lines are one part of what they read. */
+export type KernelLogRead = KernelLog | { error: string };
+
+export function readKernelLogOrWhy(host: Host, sinceMs: number): Promise<KernelLogRead> {
+  return readKernelLog(host, sinceMs).catch((error: Error) => ({ error: error.message }));
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
 import type { backendListenersProbe } from './backend-listeners.js';
-import { readKernelLog, type KernelLine, type KernelLog } from './kernelLog.js';
+import { readKernelLogOrWhy, type KernelLine, type KernelLogRead } from './kernelLog.js';
 
 type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
 
@@ -45,7 +45,7 @@ interface Gathered {
   second: string;
   gapMs: number;
   sysctls: Record<string, string | null>;
-  kernel: KernelLog | { error: string };
+  kernel: KernelLogRead;
 }
 
 const SYSCTLS = {
@@ -112,7 +112,7 @@ export const listenQueueProbe = defineProbe({
       const file = await host.readFile(path);
       sysctls[name] = file.ok ? file.content.trim() : null;
     }
-    const kernel = await readKernelLog(host, windowEndMs - options.sinceMs).catch((error: Error) => ({ error: error.message }));
+    const kernel = await readKernelLogOrWhy(host, windowEndMs - options.sinceMs);
     return { first, second, gapMs, sysctls, kernel };
   },
   parse: (results, context) => {
