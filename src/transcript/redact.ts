@@ -99,32 +99,29 @@ export function redactText(text: string): Redacted {
 /** The fields of a recording that hold what was read or sent: command output, file contents, bytes to and from a backend. */
 const TEXT_FIELDS = new Set(['stdout', 'stderr', 'content', 'text', 'send']);
 
-/** A copy of `value` with every text field masked, and how many secrets were. */
-export function redactDeep<T>(value: T): { value: T; masked: number } {
+/** A copy of `value` with the strings `masks(key)` picks masked, and how many secrets were. */
+function redactWhere<T>(value: T, masks: (key: string | null) => boolean): { value: T; masked: number } {
   let masked = 0;
-  const walk = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(walk);
-    if (node === null || typeof node !== 'object') return node;
-    const out: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(node)) {
-      if (typeof child === 'string' && TEXT_FIELDS.has(key)) {
-        const redacted = redactText(child);
-        masked += redacted.masked;
-        out[key] = redacted.text;
-      } else out[key] = walk(child);
+  const walk = (node: unknown, key: string | null): unknown => {
+    if (typeof node === 'string') {
+      if (!masks(key)) return node;
+      const redacted = redactText(node);
+      masked += redacted.masked;
+      return redacted.text;
     }
-    return out;
+    if (Array.isArray(node)) return node.map((child) => walk(child, null));
+    if (node === null || typeof node !== 'object') return node;
+    return Object.fromEntries(Object.entries(node).map(([name, child]) => [name, walk(child, name)]));
   };
-  return { value: walk(value) as T, masked };
+  return { value: walk(value, null) as T, masked };
+}
+
+/** A copy of a recording's entries with every text field masked, and how many secrets were. */
+export function redactDeep<T>(value: T): { value: T; masked: number } {
+  return redactWhere(value, (key) => key !== null && TEXT_FIELDS.has(key));
 }
 
 /** A copy of `value` with every string in it masked: for reports, whose strings quote what was read. */
 export function redactStrings<T>(value: T): T {
-  const walk = (node: unknown): unknown => {
-    if (typeof node === 'string') return redactText(node).text;
-    if (Array.isArray(node)) return node.map(walk);
-    if (node === null || typeof node !== 'object') return node;
-    return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, walk(child)]));
-  };
-  return walk(value) as T;
+  return redactWhere(value, () => true).value;
 }
