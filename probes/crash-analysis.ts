@@ -86,6 +86,7 @@ export const crashAnalysisProbe = defineProbe({
         address: b.address,
         why: b.listening === null ? 'on another machine: its processes cannot be seen from here' : host.uid !== 0 ? 'its process is not shown to a user (run as root to see it)' : 'no process found for its socket',
       }));
+    const unexaminedText = unexamined.map((u) => `${u.address}: ${u.why}`).join('; ');
     const backends = processes.backends
       .filter((b) => (b.listening !== false && b.pid !== null) || killed(b.address))
       .map((b) => {
@@ -171,7 +172,7 @@ export const crashAnalysisProbe = defineProbe({
       examinedCount: backends.length,
       unexamined,
       unexaminedCount: unexamined.length,
-      unexaminedText: unexamined.map((u) => `${u.address}: ${u.why}`).join('; '),
+      unexaminedText,
       oomCgroups: [...new Set(myVictims.filter((v) => v.constraint === 'memcg' && v.memcg).map((v) => v.memcg!))],
       oomGlobal: myVictims.filter((v) => v.constraint === 'global').map((v) => `${v.comm} ${v.pid} (${v.anonRssMb} MB)`),
       oomUnsaid: myVictims.filter((v) => v.constraint === 'unknown').map((v) => `${v.comm} ${v.pid} (${v.anonRssMb} MB)`),
@@ -183,7 +184,7 @@ export const crashAnalysisProbe = defineProbe({
       overview: backends.length
         ? backends.map((b) => b.summary).join('; ')
         : unexamined.length
-          ? `no backend process to examine: ${unexamined.map((u) => `${u.address}: ${u.why}`).join('; ')}`
+          ? `no backend process to examine: ${unexaminedText}`
           : processes.backends.length
             ? 'no backend process to examine: none of them listens, or they are not on this machine'
             : 'no backends in the config',

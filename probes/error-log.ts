@@ -35,6 +35,13 @@ const FAMILIES = {
   peersDown: ['server-disabled', 'no-live-upstreams'],
 } as const;
 
+type Family = keyof typeof FAMILIES;
+
+/** One value per family, computed from its signature ids. */
+function eachFamily<T>(of: (ids: readonly string[]) => T): Record<Family, T> {
+  return Object.fromEntries(Object.entries(FAMILIES).map(([family, ids]) => [family, of(ids)])) as Record<Family, T>;
+}
+
 interface GroupLike {
   signature: string;
   peer: string;
@@ -148,20 +155,8 @@ export const errorLogProbe = defineProbe({
       otherLines: report.otherLines,
       total: report.signatures.reduce((n, s) => n + s.count, 0),
       counts,
-      families: {
-        connectFailures: sum(...FAMILIES.connectFailures),
-        resets: sum(...FAMILIES.resets),
-        bodyResets: sum(...FAMILIES.bodyResets),
-        timeouts: sum(...FAMILIES.timeouts),
-        peersDown: sum(...FAMILIES.peersDown),
-      },
-      familyDetail: {
-        connectFailures: describeFamily(report.groups, FAMILIES.connectFailures),
-        resets: describeFamily(report.groups, FAMILIES.resets),
-        bodyResets: describeFamily(report.groups, FAMILIES.bodyResets),
-        timeouts: describeFamily(report.groups, FAMILIES.timeouts),
-        peersDown: describeFamily(report.groups, FAMILIES.peersDown),
-      },
+      families: eachFamily((ids) => sum(...ids)),
+      familyDetail: eachFamily((ids) => describeFamily(report.groups, ids)),
       signatures: report.signatures,
       groups: report.groups.slice(0, 50),
       perMinute: report.perMinute.slice(-180).map(({ minute, count }) => ({ minute, count })),

@@ -48,7 +48,7 @@ export const nginxTestProbe = defineProbe({
     // As a user, nginx -t stops at the first file it may not read: a log file ("(13: Permission denied)") or a TLS key,
     // which OpenSSL reports in its own words ("BIO_new_file() failed (SSL: … Permission denied …)"). Only the last
     // error decides: the ones before it are alerts nginx goes on after.
-    const denied = (message: string) => /\(13: Permission denied\)|Permission denied|permission denied/.test(message);
+    const denied = (message: string) => /[Pp]ermission denied/.test(message);
     if (!ok && host.uid !== 0 && errors.length > 0 && denied(errors.at(-1)!.message)) {
       throw new ProbeStatusError('denied', `needs root: ${errors[0]!.message}`, `sudo ${formatCommand(command)}`);
     }
