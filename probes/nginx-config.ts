@@ -6,7 +6,7 @@ import { findPassSites, findUpstreams, listBackends } from '../src/nginx/backend
 import { NginxSyntaxError } from '../src/nginx/syntaxError.js';
 import { loadConfigDump } from '../src/nginx/load.js';
 import { buildModel } from '../src/nginx/model.js';
-import { adviseConfig } from '../src/nginx/advice.js';
+import { ADVICE_IDS, adviseConfig } from '../src/nginx/advice.js';
 import { isAbsolute, join } from 'node:path';
 import type { nginxVersionProbe } from './nginx-version.js';
 import { adviceSchema, locationSchema, logsSchema, upstreamSchema } from './nginxModelSchema.js';
@@ -38,8 +38,6 @@ const backend = z.object({
   backup: z.boolean().describe('Marked "backup": used only when the primary servers fail'),
   usedBy: z.array(location).describe('Where the config sends traffic to it'),
 });
-
-const ADVICE_IDS = ['keepalive-inert', 'next-upstream-http-502', 'next-upstream-non-idempotent', 'socket-keepalive', 'websocket-headers', 'websocket-read-timeout', 'keepalive-timeout-vs-backend', 'no-upstream-logging'];
 
 export const backendFactSchema = backend;
 

@@ -13,11 +13,14 @@ export interface Advice {
   message: string;
 }
 
+/** Every advice id adviseConfig can give: flows count and quote them per id (nginx-config adviceCounts/adviceText). */
+export const ADVICE_IDS = ['keepalive-inert', 'next-upstream-http-502', 'next-upstream-non-idempotent', 'socket-keepalive', 'websocket-headers', 'websocket-read-timeout', 'keepalive-timeout-vs-backend', 'no-upstream-logging'] as const;
+
 const where = (l: LocationModel) => `location ${l.match} (${l.file}:${l.line})`;
 
 export function adviseConfig(model: ConfigModel): Advice[] {
   const advice: Advice[] = [];
-  const add = (id: string, severity: Advice['severity'], at: { file: string | null; line: number | null }, message: string) => advice.push({ id, severity, file: at.file, line: at.line, message });
+  const add = (id: (typeof ADVICE_IDS)[number], severity: Advice['severity'], at: { file: string | null; line: number | null }, message: string) => advice.push({ id, severity, file: at.file, line: at.line, message });
   const byName = new Map(model.upstreams.map((u) => [u.name, u]));
 
   for (const location of model.locations) {
