@@ -90,8 +90,8 @@ export class ErrorLogAggregator {
   private lastBucket: Map<SignatureId, number> | null = null;
 
   private readonly scan = newScan();
-  private readonly withUpstream = new Map<string, SignatureId | null>();
-  private readonly withoutUpstream = new Map<string, SignatureId | null>();
+  private readonly withPeer = new Map<string, SignatureId | null>();
+  private readonly withoutPeer = new Map<string, SignatureId | null>();
 
   /**
    * Feeds one raw line. The hot path of a full scan: the line is scanned for
@@ -110,9 +110,10 @@ export class ErrorLogAggregator {
       return;
     }
     // The text before ", client:" (message, errno, action) repeats: classify each distinct one once.
+    // Its signature depends on the head and on whether the line names a peer, nothing else.
     const head = text.slice(s.messageStart, s.messageEnd);
-    const hasUpstream = s.upstreamStart !== -1;
-    const cache = hasUpstream ? this.withUpstream : this.withoutUpstream;
+    const bounds = s.upstreamStart !== -1 ? peerBounds(text, s.upstreamStart, s.upstreamEnd) : null;
+    const cache = bounds ? this.withPeer : this.withoutPeer;
     let signature = cache.get(head);
     if (signature === undefined) {
       const line = parseErrorLine(text.slice(start, end));
@@ -124,7 +125,6 @@ export class ErrorLogAggregator {
       this.otherLines++;
       return;
     }
-    const bounds = hasUpstream ? peerBounds(text, s.upstreamStart, s.upstreamEnd) : null;
     const peer = bounds ? text.slice(bounds[1], bounds[2]) : NONE;
     let method = NONE;
     let route = NONE;

@@ -64,7 +64,8 @@ function parseTimeSlow(text: string, at: number): number {
     const v = d(i);
     if (v < 0 || v > 9) return Number.NaN;
   }
-  if (text[at + 4] !== '/' || text[at + 7] !== '/' || text[at + 10] !== ' ' || text[at + 13] !== ':' || text[at + 16] !== ':') return Number.NaN;
+  // Seconds up to 59, as the cached-minute path above reads them.
+  if (text[at + 4] !== '/' || text[at + 7] !== '/' || text[at + 10] !== ' ' || text[at + 13] !== ':' || text[at + 16] !== ':' || d(17) > 5) return Number.NaN;
   const minuteMs = new Date(d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), d(5) * 10 + d(6) - 1, d(8) * 10 + d(9), d(11) * 10 + d(12), d(14) * 10 + d(15)).getTime();
   // A flat copy: a slice would keep the whole block it was cut from alive.
   cachedMinute = Buffer.from(text.slice(at, at + 16), 'latin1').toString('latin1');
