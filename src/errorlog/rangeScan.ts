@@ -15,18 +15,67 @@ export const SCAN_BLOCK_BYTES = 64 * 1024;
  */
 export const LONGEST_LINE_BYTES = 1 << 20;
 
+/** Where a range scan's bytes go: the buffer it reads into, and what counts the lines in it. */
+export interface LineCounter {
+  /** The buffer to read into. Asked again after every count: a WebAssembly counter's memory may have moved. */
+  buffer(): Buffer;
+  /** Replaces the buffer by one of `size` bytes that starts with the old one's bytes [from, to). */
+  resize(size: number, from: number, to: number): void;
+  /** Counts the whole lines of buffer[from, used) that start before `stopAt`; returns where the first line not counted starts. */
+  countLines(from: number, used: number, stopAt: number): number;
+  /** Counts buffer[from, used) as one line: the last of a file, without a line break. */
+  countLast(from: number, used: number): void;
+  /** Counts one line too long to read, as unparsed. */
+  countUnreadable(): void;
+}
+
+/** The JS counter: lines counted in place in one latin1 string per block (the reference the WebAssembly counter is held to). */
+export class AggregatorLineCounter implements LineCounter {
+  private block = Buffer.alloc(0);
+  constructor(readonly aggregator: ErrorLogAggregator) {}
+
+  buffer(): Buffer {
+    return this.block;
+  }
+
+  resize(size: number, from: number, to: number): void {
+    const fresh = Buffer.allocUnsafe(size);
+    this.block.copy(fresh, 0, from, to);
+    this.block = fresh;
+  }
+
+  countLines(from: number, used: number, stopAt: number): number {
+    const text = this.block.toString('latin1', 0, used);
+    while (from < stopAt) {
+      const newline = text.indexOf('\n', from);
+      if (newline === -1) break;
+      if (newline > from) this.aggregator.addLine(text, from, newline);
+      from = newline + 1;
+    }
+    return from;
+  }
+
+  countLast(from: number, used: number): void {
+    this.aggregator.addRaw(this.block.toString('latin1', from, used));
+  }
+
+  countUnreadable(): void {
+    this.aggregator.addRaw('');
+  }
+}
+
 /**
  * Counts the lines whose first byte lies in [start, end) of a file, reading
  * past `end` to finish the last one. Ranges that tile a file therefore count
  * every line exactly once, whichever range a line break falls in.
  *
- * One buffer is reused for the whole range and each block becomes one string:
- * a full scan of gigabytes allocates little, so the garbage collector's
- * threads do not compete with the scanning ones for the cores.
+ * One buffer is reused for the whole range: a full scan of gigabytes
+ * allocates little, so the garbage collector's threads do not compete with
+ * the scanning ones for the cores.
  */
-export function scanRange(source: BlockSource, start: number, end: number, aggregator: ErrorLogAggregator, blockBytes: number): { bytesRead: number; size: number } {
+export function scanRange(source: BlockSource, start: number, end: number, counter: LineCounter, blockBytes: number): { bytesRead: number; size: number } {
   const blockSize = Math.max(blockBytes, 16);
-  let buffer = Buffer.allocUnsafe(blockSize);
+  counter.resize(blockSize, 0, 0);
   let position = start;
   let bytesRead = 0;
   // Where the first line of this range starts: at `start` after a line break, else after the next one.
@@ -39,28 +88,25 @@ export function scanRange(source: BlockSource, start: number, end: number, aggre
   let carryStart = start; // file offset of buffer[0]
   let overlong = false; // inside a line longer than LONGEST_LINE_BYTES: skip to its end
   for (;;) {
-    if (carry === buffer.length) {
+    const capacity = counter.buffer().length;
+    if (carry === capacity) {
       // One line fills the buffer: grow it, up to the longest line worth reading.
-      if (buffer.length >= LONGEST_LINE_BYTES) {
-        if (!overlong && !skipToNewline) aggregator.addRaw('');
+      if (capacity >= LONGEST_LINE_BYTES) {
+        if (!overlong && !skipToNewline) counter.countUnreadable();
         overlong = true;
         carryStart += carry;
         carry = 0;
-      } else {
-        const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, LONGEST_LINE_BYTES));
-        buffer.copy(bigger, 0, 0, carry);
-        buffer = bigger;
-      }
+      } else counter.resize(Math.min(capacity * 2, LONGEST_LINE_BYTES), 0, carry);
     }
+    const buffer = counter.buffer();
     const n = source.read(buffer, carry, buffer.length - carry, position);
     bytesRead += n;
     position += n;
     const used = carry + n;
     const atEof = n === 0 || position >= source.size;
-    const text = buffer.toString('latin1', 0, used);
     let from = 0;
     if (skipToNewline || overlong) {
-      const newline = text.indexOf('\n');
+      const newline = buffer.subarray(0, used).indexOf(10);
       if (newline === -1) {
         if (atEof) break;
         carryStart += used;
@@ -71,24 +117,17 @@ export function scanRange(source: BlockSource, start: number, end: number, aggre
       skipToNewline = false;
       overlong = false;
     }
-    // Lines are counted in place in the block: no string per line.
-    for (;;) {
-      if (carryStart + from >= end) return { bytesRead, size: source.size };
-      const newline = text.indexOf('\n', from);
-      if (newline === -1) break;
-      if (newline > from) aggregator.addLine(text, from, newline);
-      from = newline + 1;
-    }
+    // Lines starting at or past `end` belong to the next range.
+    from = counter.countLines(from, used, Math.max(0, Math.min(end - carryStart, used + 1)));
+    if (carryStart + from >= end) return { bytesRead, size: source.size };
     if (atEof) {
-      if (from < used && carryStart + from < end) aggregator.addRaw(text.slice(from));
+      if (from < used) counter.countLast(from, used);
       break;
     }
-    if (buffer.length > blockSize && used - from < blockSize) {
-      // Past a long line: back to the block size, so later blocks are young strings again.
-      const small = Buffer.allocUnsafe(blockSize);
-      buffer.copy(small, 0, from, used);
-      buffer = small;
-    } else buffer.copyWithin(0, from, used);
+    if (counter.buffer().length > blockSize && used - from < blockSize) {
+      // Past a long line: back to the block size.
+      counter.resize(blockSize, from, used);
+    } else counter.buffer().copyWithin(0, from, used);
     carry = used - from;
     carryStart += from;
   }

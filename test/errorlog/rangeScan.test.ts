@@ -1,10 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RealHost } from '../../src/host/realHost.js';
 import { ErrorLogAggregator } from '../../src/errorlog/aggregate.js';
-import { LONGEST_LINE_BYTES, SCAN_BLOCK_BYTES, scanRange } from '../../src/errorlog/rangeScan.js';
+import { AggregatorLineCounter, LONGEST_LINE_BYTES, SCAN_BLOCK_BYTES, scanRange, type LineCounter } from '../../src/errorlog/rangeScan.js';
+import { WasmLineCounter } from '../../src/errorlog/wasmCounter.js';
 import { analyzeErrorLogs } from '../../src/errorlog/reader.js';
 import { generateLog } from '../support/logGen.js';
 
@@ -25,48 +26,63 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-it('byte ranges that tile a file count every line exactly once, wherever they split', async () => {
-  const whole = await analyzeErrorLogs(host, [path], { fromMs: null, toMs: now, parallel: false });
-  for (const parts of [1, 2, 3, 7, 64]) {
-    const merged = new ErrorLogAggregator();
-    const share = Math.ceil(size / parts);
-    for (let i = 0; i < parts; i++) {
-      const aggregator = new ErrorLogAggregator();
-      const opened = host.openBlocks(path);
-      if (!opened.ok) throw new Error(opened.error.message);
-      scanRange(opened.source, i * share, Math.min(size, (i + 1) * share), aggregator, 333);
-      opened.source.close();
-      merged.merge(aggregator.snapshot());
-    }
-    const summary = merged.summary(whole.window);
-    expect({ parts, lines: summary.linesRead, unparsed: summary.unparsed }).toEqual({ parts, lines: whole.linesRead, unparsed: whole.unparsed });
-    expect(summary.signatures).toEqual(whole.signatures);
-    expect(summary.perMinute).toEqual(whole.perMinute);
-  }
-});
+/** Both counters a range scan can feed: the JS reference and the WebAssembly one of full scans. */
+const COUNTERS: Array<[string, () => { counter: LineCounter; snapshot: () => ReturnType<ErrorLogAggregator['snapshot']> }]> = [
+  ['js', () => {
+    const aggregator = new ErrorLogAggregator();
+    return { counter: new AggregatorLineCounter(aggregator), snapshot: () => aggregator.snapshot() };
+  }],
+  ['wasm', () => {
+    const counter = new WasmLineCounter();
+    return { counter, snapshot: () => counter.snapshot() };
+  }],
+];
 
-it('a line longer than any nginx line is counted once as unparsed, and the scan goes on after it', async () => {
-  const lines = generateLog(now - 2 * 60_000, now, 2);
-  const overlong = join(dir, 'overlong.log');
-  // Binary garbage with no line break for more than LONGEST_LINE_BYTES, between real lines.
-  const text = lines + 'x'.repeat(LONGEST_LINE_BYTES + 4097) + '\n' + lines + 'y'.repeat(LONGEST_LINE_BYTES * 2);
-  await writeFile(overlong, text, 'latin1');
-  const realLines = lines.split('\n').filter(Boolean).length;
-  const bytes = Buffer.byteLength(text, 'latin1');
-  for (const parts of [1, 2, 5]) {
-    const merged = new ErrorLogAggregator();
-    const share = Math.ceil(bytes / parts);
-    for (let i = 0; i < parts; i++) {
-      const aggregator = new ErrorLogAggregator();
-      const opened = host.openBlocks(overlong);
-      if (!opened.ok) throw new Error(opened.error.message);
-      scanRange(opened.source, i * share, Math.min(bytes, (i + 1) * share), aggregator, SCAN_BLOCK_BYTES);
-      opened.source.close();
-      merged.merge(aggregator.snapshot());
+describe.each(COUNTERS)('range scan with the %s counter', (_, make) => {
+  it('byte ranges that tile a file count every line exactly once, wherever they split', async () => {
+    const whole = await analyzeErrorLogs(host, [path], { fromMs: null, toMs: now, parallel: false });
+    for (const parts of [1, 2, 3, 7, 64]) {
+      const merged = new ErrorLogAggregator();
+      const share = Math.ceil(size / parts);
+      for (let i = 0; i < parts; i++) {
+        const { counter, snapshot } = make();
+        const opened = host.openBlocks(path);
+        if (!opened.ok) throw new Error(opened.error.message);
+        scanRange(opened.source, i * share, Math.min(size, (i + 1) * share), counter, 333);
+        opened.source.close();
+        merged.merge(snapshot());
+      }
+      const summary = merged.summary(whole.window);
+      expect({ parts, lines: summary.linesRead, unparsed: summary.unparsed }).toEqual({ parts, lines: whole.linesRead, unparsed: whole.unparsed });
+      expect(summary.signatures).toEqual(whole.signatures);
+      expect(summary.perMinute).toEqual(whole.perMinute);
     }
-    const summary = merged.summary({ from: null, to: null });
-    expect({ parts, lines: summary.linesRead, unparsed: summary.unparsed }).toEqual({ parts, lines: 2 * realLines + 2, unparsed: 2 });
-  }
+  });
+
+  it('a line longer than any nginx line is counted once as unparsed, and the scan goes on after it', async () => {
+    const lines = generateLog(now - 2 * 60_000, now, 2);
+    const overlong = join(dir, 'overlong.log');
+    // Binary garbage with no line break for more than LONGEST_LINE_BYTES, between real lines.
+    const text = lines + 'x'.repeat(LONGEST_LINE_BYTES + 4097) + '\n' + lines + 'y'.repeat(LONGEST_LINE_BYTES * 2);
+    await writeFile(overlong, text, 'latin1');
+    const realLines = lines.split('\n').filter(Boolean).length;
+    const bytes = Buffer.byteLength(text, 'latin1');
+    for (const parts of [1, 2, 5]) {
+      const merged = new ErrorLogAggregator();
+      const share = Math.ceil(bytes / parts);
+      for (let i = 0; i < parts; i++) {
+        const { counter, snapshot } = make();
+        const opened = host.openBlocks(overlong);
+        if (!opened.ok) throw new Error(opened.error.message);
+        scanRange(opened.source, i * share, Math.min(bytes, (i + 1) * share), counter, SCAN_BLOCK_BYTES);
+        opened.source.close();
+        merged.merge(snapshot());
+      }
+      const summary = merged.summary({ from: null, to: null });
+      expect({ parts, lines: summary.linesRead, unparsed: summary.unparsed }).toEqual({ parts, lines: 2 * realLines + 2, unparsed: 2 });
+    }
+  });
+
 });
 
 it('a file that cannot be opened for a full scan is a clear error, not a throw', () => {
