@@ -1,6 +1,6 @@
 import type { Host } from '../host/types.js';
 import { readLogs, type FileRead, type ReadOptions } from '../logs/readLogs.js';
-import { routePrefix } from '../errorlog/route.js';
+import { RouteIds, routePrefix } from '../errorlog/route.js';
 import { compileFormat } from './format.js';
 
 export interface RouteStats {
@@ -41,6 +41,7 @@ export interface AccessLogReport {
 export async function analyzeAccessLog(host: Host, path: string, formatName: string, formatText: string, options: ReadOptions): Promise<AccessLogReport> {
   const format = compileFormat(formatText);
   const routes = new Map<string, RouteStats>();
+  const routeIds = new RouteIds();
   const report: AccessLogReport = {
     path,
     format: formatName,
@@ -66,7 +67,7 @@ export async function analyzeAccessLog(host: Host, path: string, formatName: str
         report.unparsed++;
         return;
       }
-      const route = fields.path ? routePrefix(fields.path) : '-';
+      const route = routeIds.limit(fields.path ? routePrefix(fields.path) : '-');
       let stats = routes.get(route);
       if (!stats) {
         stats = { route, requests: 0, status502: 0, status504: 0, retried: 0, retriedThenOk: 0, rate502: 0, rate504: 0 };

@@ -1,4 +1,4 @@
-import { routePrefix } from './route.js';
+import { RouteIds, routePrefix } from './route.js';
 import { formatLocal } from '../logs/readLogs.js';
 import { classify, SIGNATURE_IDS, type SignatureId } from './signatures.js';
 import { isMethod, newScan, parseErrorLine, peerBounds, scanLine, type ErrorLine } from './line.js';
@@ -86,6 +86,7 @@ export class ErrorLogAggregator {
   private readonly tree = new Map<SignatureId, Map<string, Map<string, Map<string, Counting>>>>();
   private readonly minutes = new Map<number, Map<SignatureId, number>>();
   private readonly routes = new Map<string, string>();
+  private readonly routeIds = new RouteIds();
   private lastMinute = Number.NaN;
   private lastBucket: Map<SignatureId, number> | null = null;
 
@@ -185,7 +186,8 @@ export class ErrorLogAggregator {
   }
 
   /** `path` null: the path is the current line's, at pathText[pathStart, pathEnd), or none. */
-  private count(signature: SignatureId, peer: string, method: string, route: string, path: string | null, at: number): void {
+  private count(signature: SignatureId, peer: string, method: string, folded: string, path: string | null, at: number): void {
+    const route = this.routeIds.limit(folded);
     // Nested maps on short keys: cheaper than hashing one long joined key per line.
     const group = this.tree.get(signature)?.get(peer)?.get(method)?.get(route);
     if (group) {
@@ -193,7 +195,8 @@ export class ErrorLogAggregator {
       if (at < group.firstMs) group.firstMs = at;
       if (at > group.lastMs) group.lastMs = at;
     } else {
-      const example = path ?? (route === NONE ? NONE : this.pathText.slice(this.pathStart, Math.min(this.pathEnd, this.pathStart + 512)));
+      // A line without a request has no method (a request's method is never '-').
+      const example = path ?? (method === NONE ? NONE : this.pathText.slice(this.pathStart, Math.min(this.pathEnd, this.pathStart + 512)));
       this.insert({ signature, peer: own(peer), method: own(method), route, examplePath: own(path !== null && path.length > 512 ? path.slice(0, 512) : example), count: 1, firstMs: at, lastMs: at });
     }
     const minute = Math.floor(at / 60_000);

@@ -4,7 +4,7 @@ import { PACKAGE_ROOT } from '../packageRoot.js';
 import type { AggregatorSnapshot } from './aggregate.js';
 import { parseErrorLine } from './line.js';
 import type { LineCounter } from './rangeScan.js';
-import { routePrefix } from './route.js';
+import { RouteIds, routePrefix } from './route.js';
 import { classify, SIGNATURE_IDS, type SignatureId } from './signatures.js';
 
 /** Built from src/errorlog/assembly/scanner.ts by `npm run build:wasm`; tests run from src/ and find it in dist/ too. */
@@ -55,6 +55,7 @@ export class WasmLineCounter implements LineCounter {
   private size = 0;
   private view = Buffer.alloc(0);
   private viewOf: ArrayBuffer | null = null;
+  private readonly routeIds = new RouteIds();
 
   constructor() {
     compiled ??= new WebAssembly.Module(readFileSync(SCANNER_WASM));
@@ -69,6 +70,7 @@ export class WasmLineCounter implements LineCounter {
           const signature = line ? classify(line) : null;
           return signature ? SIGNATURE_INDEX.get(signature)! : -1;
         },
+        route: (start: number, end: number) => this.routeIds.id(routePrefix(bytes(start, end))),
         abort: () => {
           throw new Error('error-log scanner: internal assertion failed');
         },
@@ -115,11 +117,11 @@ export class WasmLineCounter implements LineCounter {
     return { linesRead: this.scanner.totals(0), unparsed: this.scanner.totals(1), otherLines: this.scanner.totals(2) };
   }
 
-  /** The counts in the form the JS aggregator merges: groups keyed by folded route, in the order first seen. */
+  /** The counts in the form the JS aggregator merges, groups in the order first seen. */
   snapshot(): AggregatorSnapshot {
     const s = this.scanner;
     const text = (start: number, length: number) => Buffer.from(s.memory.buffer, start, length).toString('latin1');
-    const strings = [0, 1, 2].map(() => new Map<number, string>());
+    const strings = [0, 1].map(() => new Map<number, string>());
     const string = (table: number, id: number): string => {
       let value = strings[table]!.get(id);
       if (value === undefined) {
@@ -128,32 +130,20 @@ export class WasmLineCounter implements LineCounter {
       }
       return value;
     };
-    const routes = new Map<number, string>();
-    const groups = new Map<string, AggregatorSnapshot['groups'][number]>();
+    const groups: AggregatorSnapshot['groups'] = [];
     for (let g = 0; g < s.groups(); g++) {
-      const signature = SIGNATURE_IDS[s.groupField(g, 0)]!;
-      const peer = string(0, s.groupField(g, 1));
       const method = string(1, s.groupField(g, 2));
-      const keyId = s.groupField(g, 3);
-      let route = routes.get(keyId);
-      if (route === undefined) {
-        route = keyId === 0 ? NONE : routePrefix(string(2, keyId));
-        routes.set(keyId, route);
-      }
-      const count = s.groupNumber(g, 0);
-      const firstMs = s.groupNumber(g, 1);
-      const lastMs = s.groupNumber(g, 2);
-      // Raw keys that fold to one route ("/users/1", "/users/2") are one group, whose example is the first seen.
-      const key = `${signature}\0${peer}\0${method}\0${route}`;
-      const group = groups.get(key);
-      if (group) {
-        group.count += count;
-        group.firstMs = Math.min(group.firstMs, firstMs);
-        group.lastMs = Math.max(group.lastMs, lastMs);
-      } else {
-        const examplePath = route === NONE ? NONE : text(s.groupField(g, 4), s.groupField(g, 5));
-        groups.set(key, { signature, peer, method, route, examplePath, count, firstMs, lastMs });
-      }
+      groups.push({
+        signature: SIGNATURE_IDS[s.groupField(g, 0)]!,
+        peer: string(0, s.groupField(g, 1)),
+        method,
+        route: this.routeIds.routes[s.groupField(g, 3)]!,
+        // A line without a request has no method (a request's method is never '-').
+        examplePath: method === NONE ? NONE : text(s.groupField(g, 4), s.groupField(g, 5)),
+        count: s.groupNumber(g, 0),
+        firstMs: s.groupNumber(g, 1),
+        lastMs: s.groupNumber(g, 2),
+      });
     }
     const minutes: AggregatorSnapshot['minutes'] = [];
     for (let m = 0; m < s.minutes(); m++) {
@@ -164,6 +154,6 @@ export class WasmLineCounter implements LineCounter {
       });
       minutes.push([s.minuteKey(m), counts]);
     }
-    return { ...this.totals(), groups: [...groups.values()], minutes };
+    return { ...this.totals(), groups, minutes };
   }
 }

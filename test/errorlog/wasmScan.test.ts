@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ErrorLogAggregator } from '../../src/errorlog/aggregate.js';
 import { parseErrorLine } from '../../src/errorlog/line.js';
+import { OTHER_ROUTES, ROUTE_LIMIT } from '../../src/errorlog/route.js';
 import { WasmLineCounter } from '../../src/errorlog/wasmCounter.js';
 import { fixturePath } from '../support/fixtures.js';
 import { mutate, prng } from '../support/mutate.js';
@@ -125,6 +126,27 @@ describe('the WebAssembly counter', () => {
     expect(mine.groups).toEqual(theirs.groups);
     expect(mine.signatures).toEqual(theirs.signatures);
     expect(mine.perMinute).toEqual(theirs.perMinute);
+  });
+
+  it('names the first ROUTE_LIMIT routes and counts the rest together, exactly as the JS count does', () => {
+    // A path per user: a route per request, which must not become a group per line.
+    const line = realLines.find((l) => l.includes('request: "GET '))!;
+    const lines = Array.from({ length: ROUTE_LIMIT * 3 }, (_, i) => line.replace(/(request: "\S+ )[^ "]*/, `$1/u/user${i}/orders`));
+    const reference = new ErrorLogAggregator();
+    for (const l of lines) reference.add(parseErrorLine(l)!);
+    const wasm = new WasmLineCounter();
+    const block = Buffer.from(lines.join('\n') + '\n', 'latin1');
+    wasm.resize(block.length, 0, 0);
+    block.copy(wasm.buffer());
+    wasm.countLines(0, block.length, block.length);
+    const mine = summaryOf(wasm.snapshot());
+    const theirs = reference.summary({ from: null, to: null });
+    expect(mine.groups).toEqual(theirs.groups);
+    expect(theirs.groups).toHaveLength(ROUTE_LIMIT + 1);
+    const signature = theirs.signatures[0]!;
+    expect(signature.count).toBe(lines.length);
+    expect(signature.routes[OTHER_ROUTES]).toBe(lines.length - ROUTE_LIMIT);
+    expect(signature.routes['/u/user0']).toBe(1);
   });
 
   it('counts the last line of a file, without its line break, and a line too long to read', () => {

@@ -9,8 +9,8 @@
  *
  * What needs JS stays in JS, called rarely: a new message head is classified
  * by signatures.ts through `classify` (once per distinct head), a new minute
- * is turned into epoch ms in the local time zone by `minuteMs`, and routes are
- * folded from their raw keys by route.ts when the counts are read out.
+ * is turned into epoch ms in the local time zone by `minuteMs`, and a new
+ * route key is folded and numbered by route.ts through `route`.
  *
  * Positions are i32 addresses in linear memory; every read is bounded by the
  * line's end, so what follows a line (the next line, stale buffer bytes) never
@@ -22,6 +22,9 @@ declare function minuteMs(year: i32, month: i32, day: i32, hour: i32, minute: i3
 /** The signature index of the line [start, end), or -1 when it is not about an upstream. */
 @external('env', 'classify')
 declare function classifyLine(start: i32, end: i32): i32;
+/** The id of the route of the path [start, end) (route.ts RouteIds: folded, and bounded). */
+@external('env', 'route')
+declare function routeOf(start: i32, end: i32): i32;
 
 const NO_SIGNATURE: i32 = 255;
 const HEAD_LIMIT: i32 = 20000;
@@ -327,8 +330,13 @@ class Strings {
 let heads = new Strings();
 const peers = new Strings();
 const methods = new Strings();
-/** Raw route keys: the path up to its third segment, query or fragment (aggregate.ts routeAt). */
+/**
+ * Route keys (the path up to its third segment, query or fragment: aggregate.ts
+ * routeAt) → route id, asked of JS once per distinct key. A cache: cleared
+ * when full, as a log of per-request paths would fill it.
+ */
 const routeKeys = new Strings();
+const ROUTE_KEY_LIMIT: i32 = 20000;
 const NONE = memory.data<u8>([45]); // "-"
 
 let signatureCount: i32 = 0;
@@ -336,12 +344,12 @@ let linesRead: f64 = 0;
 let unparsed: f64 = 0;
 let otherLines: f64 = 0;
 
-// Groups: signature × peer × method × route key, in the order they were first seen.
+// Groups: signature × peer × method × route id, in the order they were first seen.
 let groupSlots: usize = 0;
 let groupMask: i32 = 0;
 let groupCount: i32 = 0;
 let groupCapacity: i32 = 0;
-let gKeys: usize = 0; // 4 × i32: signature, peer, method, route key
+let gKeys: usize = 0; // 4 × i32: signature, peer, method, route id
 let gCounts: usize = 0; // f64
 let gFirst: usize = 0; // f64
 let gLast: usize = 0; // f64
@@ -364,7 +372,6 @@ export function init(signatures: i32): void {
   signatureCount = signatures;
   peers.intern(<i32>NONE, 1);
   methods.intern(<i32>NONE, 1);
-  routeKeys.intern(<i32>NONE, 1);
   groupSlots = heap.alloc(1024 * 4);
   memory.fill(groupSlots, 0, 1024 * 4);
   groupMask = 1023;
@@ -373,11 +380,11 @@ export function init(signatures: i32): void {
   minuteMask = 1023;
 }
 
-function groupHash(signature: i32, peer: i32, method: i32, key: i32): u32 {
+function groupHash(signature: i32, peer: i32, method: i32, route: i32): u32 {
   let h = mix(0x2545f491, <u32>signature);
   h = mix(h, <u32>peer);
   h = mix(h, <u32>method);
-  h = mix(h, <u32>key);
+  h = mix(h, <u32>route);
   return h ^ (h >> 16);
 }
 
@@ -388,14 +395,14 @@ function placeGroup(id: i32): void {
   store<i32>(groupSlots + <usize>(slot * 4), id + 1);
 }
 
-function count(signature: i32, peer: i32, method: i32, key: i32, pathStart: i32, pathEnd: i32, at: f64): void {
-  let slot = <i32>groupHash(signature, peer, method, key) & groupMask;
+function count(signature: i32, peer: i32, method: i32, route: i32, pathStart: i32, pathEnd: i32, at: f64): void {
+  let slot = <i32>groupHash(signature, peer, method, route) & groupMask;
   let id = -1;
   for (;;) {
     const entry = load<i32>(groupSlots + <usize>(slot * 4));
     if (entry == 0) break;
     const k = gKeys + <usize>((entry - 1) * 16);
-    if (load<i32>(k) == signature && load<i32>(k + 4) == peer && load<i32>(k + 8) == method && load<i32>(k + 12) == key) {
+    if (load<i32>(k) == signature && load<i32>(k + 4) == peer && load<i32>(k + 8) == method && load<i32>(k + 12) == route) {
       id = entry - 1;
       break;
     }
@@ -423,7 +430,7 @@ function count(signature: i32, peer: i32, method: i32, key: i32, pathStart: i32,
     store<i32>(k, signature);
     store<i32>(k + 4, peer);
     store<i32>(k + 8, method);
-    store<i32>(k + 12, key);
+    store<i32>(k + 12, route);
     store<f64>(gCounts + <usize>(id * 8), 1);
     store<f64>(gFirst + <usize>(id * 8), at);
     store<f64>(gLast + <usize>(id * 8), at);
@@ -610,7 +617,7 @@ function countParsed(start: i32, end: i32): bool {
 
   const peer = hasPeer ? peers.intern(peerStart, peerEnd - peerStart) : 0;
   let method = 0;
-  let key = 0;
+  let route = 0;
   let pathStart = 0;
   let pathEnd = 0;
   if (requestStart != -1) {
@@ -620,10 +627,10 @@ function countParsed(start: i32, end: i32): bool {
       method = methods.intern(requestStart, space - requestStart);
       pathStart = space + 1;
       pathEnd = last;
-      key = routeKeys.intern(pathStart, routeKeyEnd(pathStart, pathEnd) - pathStart);
+      route = routeId(pathStart, routeKeyEnd(pathStart, pathEnd));
     }
   }
-  count(signature, peer, method, key, pathStart, pathEnd, at);
+  count(signature, peer, method, route, pathStart, pathEnd, at);
   return true;
 }
 
@@ -632,6 +639,16 @@ const COLON_SPACE = memory.data<u8>([58, 32]); // ": "
 /** First ": " in [from, end) with both bytes inside, or -1. */
 function findColonSpace(from: i32, end: i32): i32 {
   return find(from, end, COLON_SPACE, 2);
+}
+
+function routeId(from: i32, to: i32): i32 {
+  const h = hashBytes(from, to - from, 0);
+  const id = routeKeys.find(from, to - from, h, -1);
+  if (id != -1) return routeKeys.value(id);
+  const route = routeOf(from, to);
+  if (routeKeys.count >= ROUTE_KEY_LIMIT) routeKeys.reset(routeKeys.mask + 1);
+  routeKeys.add(from, to - from, h, route);
+  return route;
 }
 
 function isUpper(from: i32, to: i32): bool {
@@ -700,7 +717,7 @@ export function groups(): i32 {
   return groupCount;
 }
 
-/** Field k of group g: 0 signature, 1 peer, 2 method, 3 route key, 4 path address, 5 path length. */
+/** Field k of group g: 0 signature, 1 peer, 2 method, 3 route id, 4 path address, 5 path length. */
 export function groupField(g: i32, k: i32): i32 {
   if (k < 4) return load<i32>(gKeys + <usize>(g * 16 + k * 4));
   if (k == 4) return <i32>pathArena + load<i32>(gPaths + <usize>(g * 8));
@@ -712,13 +729,13 @@ export function groupNumber(g: i32, k: i32): f64 {
   return load<f64>((k == 0 ? gCounts : k == 1 ? gFirst : gLast) + <usize>(g * 8));
 }
 
-/** Address and length of string id of table t (0 peers, 1 methods, 2 route keys). */
+/** Address and length of string id of table t (0 peers, 1 methods). */
 export function stringAt(t: i32, id: i32): i32 {
-  return (t == 0 ? peers : t == 1 ? methods : routeKeys).ptr(id);
+  return (t == 0 ? peers : methods).ptr(id);
 }
 
 export function stringLength(t: i32, id: i32): i32 {
-  return (t == 0 ? peers : t == 1 ? methods : routeKeys).len(id);
+  return (t == 0 ? peers : methods).len(id);
 }
 
 export function minutes(): i32 {
