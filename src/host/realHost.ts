@@ -19,6 +19,7 @@ import type {
   ListDirResult,
   ReadFileOptions,
   ReadLinkResult,
+  StatOptions,
   StatResult,
 } from './types.js';
 
@@ -122,10 +123,20 @@ export class RealHost implements Host {
     }
   }
 
-  async stat(path: string): Promise<StatResult> {
+  async stat(path: string, options: StatOptions = {}): Promise<StatResult> {
     try {
-      const stat = await fs.lstat(path);
-      return { ok: true, type: fileType(stat), size: stat.size, mode: stat.mode, uid: stat.uid, gid: stat.gid, mtimeMs: stat.mtimeMs };
+      // bigint: inode numbers of XFS and btrfs pass 2^53.
+      const stat = options.follow ? await fs.stat(path, { bigint: true }) : await fs.lstat(path, { bigint: true });
+      return {
+        ok: true,
+        type: fileType(stat),
+        size: Number(stat.size),
+        mode: Number(stat.mode),
+        uid: Number(stat.uid),
+        gid: Number(stat.gid),
+        mtimeMs: Number(stat.mtimeNs / 1000n) / 1000,
+        fileId: `${stat.dev}:${stat.ino}`,
+      };
     } catch (error) {
       return { ok: false, error: toFsError(error, path) };
     }
@@ -214,7 +225,7 @@ export class RealHost implements Host {
   }
 }
 
-function fileType(stat: import('node:fs').Stats): FileType {
+function fileType(stat: import('node:fs').BigIntStats): FileType {
   if (stat.isFile()) return 'file';
   if (stat.isDirectory()) return 'directory';
   if (stat.isSocket()) return 'socket';

@@ -10,6 +10,7 @@ import type {
   ListDirResult,
   ReadFileOptions,
   ReadLinkResult,
+  StatOptions,
   StatResult,
 } from './types.js';
 import type { Recording, RecordingEntry } from './recording.js';
@@ -73,8 +74,8 @@ export class RecordedHost implements Host {
     return entry ? entry.result : notRecorded(path);
   }
 
-  async stat(path: string): Promise<StatResult> {
-    const entry = this.take<'stat'>(`stat\0${path}`);
+  async stat(path: string, options: StatOptions = {}): Promise<StatResult> {
+    const entry = this.take<'stat'>(statKey(path, options.follow));
     return entry ? entry.result : notRecorded(path);
   }
 
@@ -115,6 +116,11 @@ function notRecorded(path: string): { ok: false; error: { code: 'NOT-RECORDED'; 
   return { ok: false, error: { code: 'NOT-RECORDED', message: `${path}: not in the recording` } };
 }
 
+/** lstat and stat of one path are two readings: a symbolic link is one thing to lstat, its target to stat. */
+function statKey(path: string, follow: boolean | undefined): string {
+  return follow ? `stat\0${path}\0follow` : `stat\0${path}`;
+}
+
 export function commandKey(file: string, args: readonly string[]): string {
   return ['command', file, ...args].join('\0');
 }
@@ -136,7 +142,7 @@ function keyOf(entry: RecordingEntry): string {
     case 'readFile':
       return readFileKey(entry.path, entry);
     case 'stat':
-      return `stat\0${entry.path}`;
+      return statKey(entry.path, entry.follow);
     case 'listDir':
       return `listDir\0${entry.path}`;
     case 'readLink':

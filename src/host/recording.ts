@@ -45,6 +45,8 @@ const readFileEntry = z.object({
 const statEntry = z.object({
   kind: z.literal('stat'),
   path: z.string(),
+  /** stat (the target of a symbolic link), not lstat. */
+  follow: z.literal(true).optional(),
   atMs: z.number(),
   result: z.union([
     z.object({
@@ -55,6 +57,7 @@ const statEntry = z.object({
       uid: z.number(),
       gid: z.number(),
       mtimeMs: z.number(),
+      fileId: z.string().optional(),
     }),
     z.object({ ok: z.literal(false), error: fsError }),
   ]),

@@ -10,6 +10,7 @@ import type {
   ListDirResult,
   ReadFileOptions,
   ReadLinkResult,
+  StatOptions,
   StatResult,
 } from './types.js';
 import { RECORDING_FORMAT, RECORDING_VERSION, type Recording, type RecordingEntry } from './recording.js';
@@ -45,10 +46,10 @@ export class RecordingHost implements Host {
     return result;
   }
 
-  async stat(path: string): Promise<StatResult> {
+  async stat(path: string, options: StatOptions = {}): Promise<StatResult> {
     const atMs = this.offset();
-    const result = await this.inner.stat(path);
-    this.entries.push({ kind: 'stat', path, atMs, result });
+    const result = await this.inner.stat(path, options);
+    this.entries.push({ kind: 'stat', path, atMs, result, ...(options.follow ? { follow: true } : {}) });
     return result;
   }
 

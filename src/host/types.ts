@@ -63,8 +63,22 @@ export type FileReadResult =
 export type FileType = 'file' | 'directory' | 'socket' | 'symlink' | 'fifo' | 'other';
 
 export type StatResult =
-  | { ok: true; type: FileType; size: number; mode: number; uid: number; gid: number; mtimeMs: number }
+  | {
+      ok: true;
+      type: FileType;
+      size: number;
+      mode: number;
+      uid: number;
+      gid: number;
+      mtimeMs: number;
+      /** "dev:ino": equal for two paths to one file (a socket bound under /run, reached through /var/run). */
+      fileId?: string | undefined;
+    }
   | { ok: false; error: FsError };
+
+export interface StatOptions {
+  follow?: boolean;
+}
 
 export type ListDirResult = { ok: true; entries: string[] } | { ok: false; error: FsError };
 
@@ -111,7 +125,8 @@ export interface Host {
   info(): HostInfo;
   run(spec: CommandSpec): Promise<CommandResult>;
   readFile(path: string, options?: ReadFileOptions): Promise<FileReadResult>;
-  stat(path: string): Promise<StatResult>;
+  /** lstat, or stat when `follow` (as connect() and open() see a path). */
+  stat(path: string, options?: StatOptions): Promise<StatResult>;
   listDir(path: string): Promise<ListDirResult>;
   /** Where a symbolic link points (e.g. /proc/PID/fd/N → socket:[INODE]). */
   readLink(path: string): Promise<ReadLinkResult>;

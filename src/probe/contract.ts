@@ -20,12 +20,12 @@ export type ProbeStatus = 'ok' | 'unavailable' | 'denied' | 'timeout' | 'error' 
 export type Source =
   | { id: string; kind: 'command'; command: CommandSpec }
   | { id: string; kind: 'file'; path: string; tailBytes?: number; maxBytes?: number }
-  | { id: string; kind: 'stat'; path: string };
+  | { id: string; kind: 'stat'; path: string; follow?: boolean };
 
 export type SourceResult =
   | { id: string; kind: 'command'; command: CommandSpec; result: CommandResult }
   | { id: string; kind: 'file'; path: string; result: FileReadResult }
-  | { id: string; kind: 'stat'; path: string; result: StatResult };
+  | { id: string; kind: 'stat'; path: string; follow?: boolean; result: StatResult };
 
 export interface ProbeContext {
   options: ProbeOptions;

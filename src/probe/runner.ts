@@ -166,7 +166,7 @@ async function collect(sources: Source[], host: Host): Promise<SourceResult[]> {
         break;
       }
       case 'stat':
-        results.push({ ...source, result: await host.stat(source.path) });
+        results.push({ ...source, result: await host.stat(source.path, { follow: source.follow ?? false }) });
         break;
     }
   }
@@ -180,7 +180,7 @@ function describeSource(source: Source): string {
     case 'file':
       return source.tailBytes ? `read last ${source.tailBytes} bytes of ${source.path}` : `read ${source.path}`;
     case 'stat':
-      return `stat ${source.path}`;
+      return `stat ${source.follow ? '-L ' : ''}${source.path}`;
   }
 }
 

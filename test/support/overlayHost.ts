@@ -4,7 +4,7 @@
  * conntrack table). Everything not overlaid — nginx, its config and logs,
  * ss, ps, the backends — is real.
  */
-import type { CommandResult, CommandSpec, FileReadResult, Host, HostInfo, ReadFileOptions, StatResult } from '../../src/host/types.js';
+import type { CommandResult, CommandSpec, FileReadResult, Host, HostInfo, ReadFileOptions, StatOptions, StatResult } from '../../src/host/types.js';
 
 export interface CommandOverlay {
   file: string;
@@ -49,9 +49,9 @@ export class OverlayHost implements Host {
     return { ok: true, content: slice.toString(options.encoding ?? 'utf8'), size: bytes.length, truncated: slice.length < bytes.length };
   }
 
-  async stat(path: string): Promise<StatResult> {
+  async stat(path: string, options?: StatOptions): Promise<StatResult> {
     const overlay = this.overlays.files?.[path];
-    if (overlay === undefined) return this.real.stat(path);
+    if (overlay === undefined) return this.real.stat(path, options);
     const directory = typeof overlay !== 'string';
     return { ok: true, type: directory ? 'directory' : 'file', size: directory ? 0 : Buffer.byteLength(overlay), mode: directory ? 0o40755 : 0o100444, uid: 0, gid: 0, mtimeMs: this.now() };
   }
