@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { defineProbe, type Source, type SourceResults } from '../src/probe/contract.js';
+import { defineProbe, type ProbeContext, type Source, type SourceResults } from '../src/probe/contract.js';
+import type { Host, StatResult } from '../src/host/types.js';
 import type { nginxConfigProbe } from './nginx-config.js';
 import type { listeningSocketsProbe } from './listening-sockets.js';
 import type { localAddressesProbe } from './local-addresses.js';
@@ -48,6 +49,7 @@ const checkedBackend = z.object({
   recvQ: z.number().int().nullable().describe('Accept-queue length of the matching listener'),
   sendQ: z.number().int().nullable().describe('Accept-queue limit of the matching listener'),
   processes: z.array(z.object({ name: z.string().describe('Process name'), pid: z.number().int().describe('Process id') })).describe('Processes holding the listener, when visible'),
+  listenerPath: z.string().nullable().describe('Unix socket: the path its listener bound, as ss lists it (may differ from nginx\'s: symlinks, relative names); null when none was found'),
 });
 
 export const backendListenersProbe = defineProbe({
@@ -90,11 +92,15 @@ export const backendListenersProbe = defineProbe({
     }
     return sources;
   },
+  gather: gatherSameFile,
+  gatherPlan: (context) =>
+    unlistedUnixPaths(context).map((path) => `if ${path} exists: stat -L it and each listener's socket file, to find one file under two names`),
   parse: (results, { deps }) => {
     const config = deps['nginx-config'] as ConfigFacts;
     const sockets = deps['listening-sockets'] as SocketFacts;
     const addresses = deps['local-addresses'] as AddressFacts;
-    const backends = config.backends.filter((b) => !b.markedDown).map((b) => checkBackend(b, results, sockets, addresses));
+    const sameFile = (results.gathered ?? {}) as SameFile;
+    const backends = config.backends.filter((b) => !b.markedDown).map((b) => checkBackend(b, results, sockets, addresses, sameFile));
     const down = backends.filter((b) => DOWN_STATES.has(b.state));
     const unchecked = backends.filter((b) => ['remote', 'unresolved', 'unchecked'].includes(b.state));
     // ss shows Recv-Q one above the backlog when the queue is full.
@@ -128,9 +134,9 @@ function label(backend: ConfigBackend): string {
   return use ? `${backend.address} (${use.directive} at ${use.file}:${use.line})` : backend.address;
 }
 
-function checkBackend(backend: ConfigBackend, results: SourceResults, sockets: SocketFacts, addresses: AddressFacts): Checked {
-  const base = { address: backend.address, upstream: backend.upstream, label: label(backend), peers: [], recvQ: null, sendQ: null, processes: [] };
-  if (backend.kind === 'unix') return checkUnix(backend.path ?? '', base, results, sockets);
+function checkBackend(backend: ConfigBackend, results: SourceResults, sockets: SocketFacts, addresses: AddressFacts, sameFile: SameFile): Checked {
+  const base = { address: backend.address, upstream: backend.upstream, label: label(backend), peers: [], recvQ: null, sendQ: null, processes: [], listenerPath: null };
+  if (backend.kind === 'unix') return checkUnix(backend.path ?? '', base, results, sockets, sameFile);
 
   const host = backend.host ?? '';
   const port = backend.port ?? 0;
@@ -170,18 +176,93 @@ function checkBackend(backend: ConfigBackend, results: SourceResults, sockets: S
   return { ...base, ...queue, peers: shown, state: 'listening', reason: `a socket listens on ${formatPeer(listening[0]!.ip, port)}` };
 }
 
-function checkUnix(path: string, base: Omit<Checked, 'state' | 'reason'>, results: SourceResults, sockets: SocketFacts): Checked {
+/** Listener files compared at most, per run: a busy host lists hundreds of unix sockets. */
+const MAX_SAME_FILE_CANDIDATES = 256;
+
+/** stat -L of a unix backend's path and of listeners' socket files, by path. */
+type SameFile = Record<string, StatResult>;
+
+/**
+ * ss lists a unix listener under the path its process bound, which need not
+ * be nginx's: a symlinked directory (/var/run → /run, a deploy's current/ →
+ * releases/N/), a symlink to the socket, or a name relative to the
+ * listener's working directory. Where a socket file exists but no listener
+ * has its path, stat of both (following links, as connect() does) tells
+ * whether they are one file.
+ */
+async function gatherSameFile(host: Host, context: ProbeContext): Promise<SameFile> {
+  const sockets = context.deps['listening-sockets'] as SocketFacts;
+  const read: SameFile = {};
+  for (const path of unlistedUnixPaths(context)) {
+    read[path] = await host.stat(path, { follow: true });
+    const target = read[path];
+    if (!target.ok || target.type !== 'socket') continue;
+    for (const candidate of candidatePaths(sockets).slice(0, MAX_SAME_FILE_CANDIDATES)) {
+      read[candidate] ??= await host.stat(candidate, { follow: true });
+    }
+  }
+  return read;
+}
+
+/** Unix backends' paths that no listener has exactly. */
+function unlistedUnixPaths(context: ProbeContext): string[] {
+  const config = context.deps['nginx-config'] as ConfigFacts;
+  const sockets = context.deps['listening-sockets'] as SocketFacts;
+  const paths = config.backends.filter((b) => !b.markedDown && b.kind === 'unix' && b.path && !sockets.unix.some((u) => u.path === b.path)).map((b) => b.path!);
+  return [...new Set(paths)];
+}
+
+/** Where each listener's socket file can be stat'ed: its path, or its path under its process's working directory. */
+function candidatePaths(sockets: SocketFacts): string[] {
+  return sockets.unix.flatMap((u) => {
+    if (u.path.startsWith('@')) return []; // abstract: no file
+    if (u.path.startsWith('/')) return [u.path];
+    return u.processes.map((p) => `/proc/${p.pid}/cwd/${u.path}`);
+  });
+}
+
+function checkUnix(path: string, base: Omit<Checked, 'state' | 'reason'>, results: SourceResults, sockets: SocketFacts, sameFile: SameFile): Checked {
+  const queueOf = (listener: SocketFacts['unix'][number]) => ({ recvQ: listener.recvQ, sendQ: listener.sendQ, processes: listener.processes.map((p) => ({ name: p.name, pid: p.pid })), listenerPath: listener.path });
   const listener = sockets.unix.find((u) => u.path === path);
-  const queue = listener ? { recvQ: listener.recvQ, sendQ: listener.sendQ, processes: listener.processes.map((p) => ({ name: p.name, pid: p.pid })) } : {};
   const stat = results.stat(`stat:${path}`).result;
   if (!stat.ok) {
     if (stat.error.code === 'ENOENT') return { ...base, state: 'socket-missing', reason: `${path} does not exist` };
-    if (listener) return { ...base, ...queue, state: 'listening', reason: `ss -lx lists a listener on ${path} (stat failed: ${stat.error.message})` };
+    if (listener) return { ...base, ...queueOf(listener), state: 'listening', reason: `ss -lx lists a listener on ${path} (stat failed: ${stat.error.message})` };
     return { ...base, state: 'unchecked', reason: `cannot stat ${path}: ${stat.error.message}` };
   }
-  if (stat.type !== 'socket') return { ...base, state: 'not-a-socket', reason: `${path} is a ${stat.type}, not a socket` };
-  if (!listener) return { ...base, state: 'not-listening', reason: `${path} exists but no process listens on it (a socket file left behind by a process that exited)` };
-  return { ...base, ...queue, state: 'listening', reason: `ss -lx lists a listener on ${path}` };
+  if (listener) {
+    if (stat.type !== 'socket') return { ...base, state: 'not-a-socket', reason: `${path} is a ${stat.type}, not a socket` };
+    return { ...base, ...queueOf(listener), state: 'listening', reason: `ss -lx lists a listener on ${path}` };
+  }
+  // Not under this name: is the file nginx reaches the file some listener bound?
+  const target = sameFile[path];
+  if (!target) return { ...base, state: 'unchecked', reason: `${path} was not compared with the listeners' socket files` };
+  const link = stat.type === 'symlink' ? ' (a symbolic link)' : '';
+  if (!target.ok) {
+    if (target.error.code === 'ENOENT') return { ...base, state: 'socket-missing', reason: `${path}${link} leads to no file` };
+    return { ...base, state: 'unchecked', reason: `cannot stat ${path}${link}: ${target.error.message}` };
+  }
+  if (target.type !== 'socket') return { ...base, state: 'not-a-socket', reason: `${path}${link} is a ${target.type}, not a socket` };
+  const unknown: string[] = [];
+  for (const candidate of sockets.unix) {
+    for (const where of candidatePaths({ ...sockets, unix: [candidate] })) {
+      const other = sameFile[where];
+      if (!other) {
+        unknown.push(`${where} (not read: more than ${MAX_SAME_FILE_CANDIDATES} listeners)`);
+        continue;
+      }
+      if (other.ok && target.fileId !== undefined && other.fileId === target.fileId) {
+        return { ...base, ...queueOf(candidate), state: 'listening', reason: `ss -lx lists a listener on ${candidate.path}, the same socket file as ${path}` };
+      }
+      if (!other.ok && other.error.code !== 'ENOENT') unknown.push(`${where} (${other.error.message})`);
+    }
+    if (!candidate.path.startsWith('/') && !candidate.path.startsWith('@') && candidate.processes.length === 0) unknown.push(`${candidate.path} (relative to a process ss does not name)`);
+  }
+  if (target.fileId === undefined || unknown.length > 0) {
+    const why = target.fileId === undefined ? 'this recording has no file ids to compare' : `listeners whose file cannot be compared: ${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', …' : ''}`;
+    return { ...base, state: 'unchecked', reason: `no listener is bound to ${path} by that name, and ${why}` };
+  }
+  return { ...base, state: 'not-listening', reason: `${path}${link} exists but no process listens on it (a socket file left behind by a process that exited)` };
 }
 
 function formatPeer(ip: string, port: number): string {

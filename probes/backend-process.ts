@@ -117,7 +117,8 @@ export const backendProcessProbe = defineProbe({
       if (unix.ok) gathered.procUnix = parseProcNetUnix(unix.content);
       const wanted = new Set<number>();
       for (const b of localBackends(context)) {
-        for (const l of b.kind === 'unix' ? gathered.procUnix.filter((u) => u.path === b.path) : gathered.procTcp.filter((t) => t.port === b.port)) wanted.add(l.inode);
+        const path = unixListenerPath(b, context.deps);
+        for (const l of b.kind === 'unix' ? gathered.procUnix.filter((u) => u.path === path) : gathered.procTcp.filter((t) => t.port === b.port)) wanted.add(l.inode);
       }
       if (wanted.size > 0) {
         const { owners, hidden } = await ownersFromProc(host, wanted);
@@ -155,7 +156,7 @@ export const backendProcessProbe = defineProbe({
       const local = state ? !['remote', 'unresolved'].includes(state) : backend.kind === 'unix' || isLocalHost(backend.host ?? '');
       const base = { address: backend.address, upstream: backend.upstream, local, workers: [], kind: null, workerClass: null, idleTimeoutSec: null, inferred: false };
       if (!local) return { ...base, listening: null, via: null, acceptQueue: null, pid: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, idleTimeoutSource: 'unknown' as const, note: 'remote backend: its processes cannot be seen from here' };
-      const found = findListener(backend, gathered, sockets);
+      const found = findListener(backend, unixListenerPath(backend, context.deps), gathered, sockets);
       if (!found.listening) return { ...base, listening: false, via: gathered.via, acceptQueue: null, pid: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, idleTimeoutSource: 'unknown' as const, note: 'nothing listens there' };
       const owner = mainProcess(found.pids.map((pid) => byPid.get(pid)).filter((p): p is Proc => !!p));
       if (!owner) {
@@ -197,16 +198,27 @@ function isLocalHost(host: string): boolean {
   return host === 'localhost' || (isIP(host) !== 0 && (/^127\./.test(host) || host === '::1'));
 }
 
-function findListener(backend: ConfigFacts['backends'][number], gathered: Gathered, sockets: SocketFacts): { listening: boolean; pids: number[]; acceptQueue: number | null } {
+/**
+ * The path a unix backend's listener bound, as the socket listing shows it:
+ * backend-listeners finds it through symlinks and relative names; nginx's
+ * own path when that probe did not run.
+ */
+function unixListenerPath(backend: ConfigFacts['backends'][number], deps: Record<string, unknown>): string | null {
+  const checked = deps['backend-listeners'] as { backends: Array<{ address: string; upstream: string | null; listenerPath: string | null }> } | undefined;
+  const found = checked?.backends.find((b) => b.address === backend.address && b.upstream === backend.upstream);
+  return found ? found.listenerPath : backend.path;
+}
+
+function findListener(backend: ConfigFacts['backends'][number], unixPath: string | null, gathered: Gathered, sockets: SocketFacts): { listening: boolean; pids: number[]; acceptQueue: number | null } {
   if (sockets.via === 'ss') {
     if (backend.kind === 'unix') {
-      const listener = sockets.unix.find((u) => u.path === backend.path);
+      const listener = unixPath === null ? undefined : sockets.unix.find((u) => u.path === unixPath);
       return listener ? { listening: true, pids: listener.processes.map((p) => p.pid), acceptQueue: listener.recvQ } : { listening: false, pids: [], acceptQueue: null };
     }
     const listener = sockets.tcp.find((t) => t.port === backend.port && (t.host === backend.host || ['0.0.0.0', '*', '::'].includes(t.host) || (backend.host === 'localhost' && /^127\.|^::1$/.test(t.host))));
     return listener ? { listening: true, pids: listener.processes.map((p) => p.pid), acceptQueue: listener.recvQ } : { listening: false, pids: [], acceptQueue: null };
   }
-  const listeners = backend.kind === 'unix' ? gathered.procUnix.filter((u) => u.path === backend.path).map((u) => ({ inode: u.inode, acceptQueue: null as number | null })) : gathered.procTcp.filter((t) => t.port === backend.port).map((t) => ({ inode: t.inode, acceptQueue: t.acceptQueue as number | null }));
+  const listeners = backend.kind === 'unix' ? gathered.procUnix.filter((u) => u.path === unixPath).map((u) => ({ inode: u.inode, acceptQueue: null as number | null })) : gathered.procTcp.filter((t) => t.port === backend.port).map((t) => ({ inode: t.inode, acceptQueue: t.acceptQueue as number | null }));
   if (listeners.length === 0) return { listening: false, pids: [], acceptQueue: null };
   return { listening: true, pids: listeners.flatMap((l) => gathered.owners[String(l.inode)] ?? []), acceptQueue: listeners[0]!.acceptQueue };
 }

@@ -72,7 +72,7 @@ describe('flow lint', () => {
     const flow = BASE.replace('  e:\n', `  x:\n    kind: diagnose\n    title: X\n    why: w\n    finding: backend-down\n    status: unknown\n    summary: "{{somaxconn.somaxconn.length}} {{backend-listeners.down[*].nope}}"\n    next: e\n  e:\n`).replace('next: e\n    otherwise', 'next: x\n    otherwise');
     expect(lintText(flow)).toEqual([
       '27:14: fact path "somaxconn.somaxconn.length" is not declared by probe somaxconn: "somaxconn" is a number, which has no length',
-      '27:14: fact path "backend-listeners.down[*].nope" is not declared by probe backend-listeners: no field "nope" after "down[*]" (declared: address, upstream, label, state, reason, peers, recvQ, sendQ, processes)',
+      '27:14: fact path "backend-listeners.down[*].nope" is not declared by probe backend-listeners: no field "nope" after "down[*]" (declared: address, upstream, label, state, reason, peers, recvQ, sendQ, processes, listenerPath)',
     ]);
   });
 });

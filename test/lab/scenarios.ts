@@ -5,7 +5,7 @@
  * confirmed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -107,6 +107,29 @@ export const SCENARIOS: Scenario[] = [
     traffic: async (port) => void (await request(port, '/index.php')),
     confirmed: ['backend-down'],
     summaryMentions: { 'backend-down': (r) => r.mentions },
+  },
+  {
+    // Sockets served under another name than nginx's: ss lists the path each process bound.
+    name: 'unix-socket-elsewhere',
+    async setup(lab) {
+      const release = join(lab.dir, 'releases', '1');
+      await mkdir(release, { recursive: true });
+      await lab.startBackend({ path: join(release, 'app.sock') });
+      await symlink(release, join(lab.dir, 'current')); // a deploy's current/ → releases/N/
+      await symlink(join(release, 'app.sock'), join(lab.dir, 'link.sock')); // a link to the socket itself
+      // A socket bound by a relative name, in the process's working directory.
+      const cwd = join(lab.dir, 'run');
+      await mkdir(cwd);
+      await lab.startBackend({ path: 'rel.sock', cwd });
+      const http = ['current/app.sock', 'link.sock', 'run/rel.sock'].map((p, i) => `upstream u${i} {\n  server unix:${join(lab.dir, p)};\n}`).join('\n');
+      const server = [0, 1, 2].map((i) => `location /u${i}/ {\n  proxy_pass http://u${i};\n}`).join('\n');
+      const { conf, port } = await lab.startNginx({ http, server });
+      return { conf, port, mentions: [] };
+    },
+    async traffic(port) {
+      for (const path of ['/u0/a', '/u1/a', '/u2/a']) if ((await request(port, path)) !== 200) throw new Error(`${path} did not answer 200`);
+    },
+    confirmed: [],
   },
   {
     name: 'backend-reset',

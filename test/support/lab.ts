@@ -57,7 +57,8 @@ export interface Lab {
   /** Writes nginx.conf (upstream blocks at http level, locations in the one server) and starts nginx in the foreground. */
   startNginx(config: { http?: string; server: string }): Promise<{ conf: string; port: number; pid: number }>;
   /** A Node HTTP backend answering 200 on a loopback port or a unix socket. */
-  startBackend(where: { port: number } | { path: string }): Promise<ChildProcess>;
+  /** A plain HTTP backend on a port, or on a socket path (relative to `cwd` when given: ss then lists it relative). */
+  startBackend(where: { port: number } | { path: string; cwd?: string }): Promise<ChildProcess>;
   stop(child: ChildProcess): Promise<void>;
   /** Undo something the test made outside the lab directory (a cgroup), after its processes are gone. */
   atCleanup(undo: () => Promise<void>): void;
@@ -109,9 +110,10 @@ export async function createLab(name: string, baseDir?: string): Promise<Lab> {
     async startBackend(where) {
       const listen = 'port' in where ? `${where.port}, '127.0.0.1'` : JSON.stringify(where.path);
       const script = `require('http').createServer((q, r) => r.end('ok\\n')).listen(${listen}, () => { if (${JSON.stringify('path' in where ? where.path : '')}) require('fs').chmodSync(${JSON.stringify('path' in where ? where.path : '/dev/null')}, 0o777); });`;
-      const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+      const cwd = 'cwd' in where ? where.cwd : undefined;
+      const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore', ...(cwd ? { cwd } : {}) });
       children.add(child);
-      await waitForListen(where);
+      await waitForListen('path' in where && cwd ? { path: join(cwd, where.path) } : where);
       return child;
     },
     stop,

@@ -100,5 +100,12 @@ if (!nginx) {
   process.stderr.write('recordDemos: nginx is not installed (apt-get install nginx-light)\n');
   process.exit(2);
 }
-for (const scenario of SCENARIOS) await record(scenario, nginx);
+// `npm run record-demos -- NAME…` re-records only those.
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
+if (unknown.length) {
+  process.stderr.write(`recordDemos: no demo scenario ${unknown.join(', ')} (there are ${SCENARIOS.map((s) => s.name).join(', ')})\n`);
+  process.exit(2);
+}
+for (const scenario of SCENARIOS.filter((s) => wanted.length === 0 || wanted.includes(s.name))) await record(scenario, nginx);
 await delay(0);
