@@ -1,7 +1,7 @@
 import { redactStrings } from '../transcript/redact.js';
 import type { HostInfo } from '../host/types.js';
 import type { EngineState } from '../engine/state.js';
-import { selectFindings, selectFixes } from '../engine/selectors.js';
+import { selectFindings, selectFixes, selectProbes } from '../engine/selectors.js';
 import { VERSION } from '../packageRoot.js';
 
 /**
@@ -40,7 +40,7 @@ export function buildJsonReport(state: EngineState, host: HostInfo): JsonReport 
     path: state.path.map((s) => s.node),
     findings: selectFindings(state).map(({ id, status, summary, evidence, override }) => ({ id, status, summary, evidence, ...(override ? { override } : {}) })),
     fixes: selectFixes(state).map((f) => ({ id: f.id, finding: f.finding, kind: f.kind, applied: f.applied, title: f.title, steps: f.steps, persistence: f.persistence })),
-    probes: Object.values(state.probes).map((p) => ({
+    probes: selectProbes(state).map((p) => ({
       id: p.id,
       status: p.status,
       command: p.commands.join(' ; '),

@@ -2,7 +2,7 @@ import { redactText } from '../transcript/redact.js';
 import type { HostInfo } from '../host/types.js';
 import type { Flow } from '../flow/schema.js';
 import type { EngineState, Finding } from '../engine/state.js';
-import { selectFindings, selectFixes } from '../engine/selectors.js';
+import { selectFindings, selectFixes, selectProbes } from '../engine/selectors.js';
 import { formatValue } from '../engine/conditions.js';
 import { VERSION } from '../packageRoot.js';
 import { exitCodeFor } from './exitCode.js';
@@ -54,7 +54,7 @@ export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo):
   }
   if (lines.at(-1) === '') lines.pop();
 
-  for (const probe of Object.values(state.probes)) {
+  for (const probe of selectProbes(state)) {
     if (!probe.details) continue;
     lines.push('', probe.details.title);
     for (const line of probe.details.lines) lines.push(`  ${line}`);
@@ -71,7 +71,7 @@ export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo):
     });
   }
 
-  const notOk = Object.values(state.probes).filter((p) => p.status !== 'ok' || p.partial);
+  const notOk = selectProbes(state).filter((p) => p.status !== 'ok' || p.partial);
   if (notOk.length > 0) {
     lines.push('');
     lines.push('Could not check, or only partly');
@@ -91,7 +91,7 @@ export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo):
   lines.push('');
   lines.push(`Path: ${state.path.map((s) => s.node).join(' → ')}`);
   lines.push('Probes');
-  for (const probe of Object.values(state.probes)) {
+  for (const probe of selectProbes(state)) {
     lines.push(`  ${PROBE_MARK[probe.status] ?? '?'} ${probe.id.padEnd(18)} ${probe.summary}  (${probe.durationMs} ms)`);
     for (const command of probe.commands) lines.push(`      $ ${command}`);
   }
