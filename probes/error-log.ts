@@ -33,6 +33,8 @@ const FAMILIES = {
   timeouts: ['timeout-connect', 'timeout-send', 'timeout-read', 'timeout-body'],
   // What max_fails did with the failures above: a peer taken out, then a group with none left.
   peersDown: ['server-disabled', 'no-live-upstreams'],
+  // What no check examines: the flow must say "cannot tell" when these are in the window.
+  unexamined: ['connect-failed', 'invalid-header', 'other-upstream'],
 } as const;
 
 type Family = keyof typeof FAMILIES;
@@ -97,6 +99,7 @@ export const errorLogProbe = defineProbe({
         bodyResets: z.number().int().describe('Resets and premature closes in the middle of the body (truncated responses)'),
         timeouts: z.number().int().describe('timeout-connect, timeout-send, timeout-read, timeout-body'),
         peersDown: z.number().int().describe('server-disabled and no-live-upstreams: peers max_fails took out, groups with none left'),
+        unexamined: z.number().int().describe('connect-failed, invalid-header, other-upstream: kinds no check examines'),
       })
       .describe('Signatures grouped the way the flowchart asks'),
     familyDetail: z
@@ -106,6 +109,7 @@ export const errorLogProbe = defineProbe({
         bodyResets: z.string().describe('Per peer: count, signatures and the top routes'),
         timeouts: z.string().describe('Per peer: count, signatures and the top routes'),
         peersDown: z.string().describe('Per peer (or group, for no live upstreams): count, signatures and the top routes'),
+        unexamined: z.string().describe('Per peer: count, signatures and the top routes'),
       })
       .describe('Each family in words, naming peers and routes: "127.0.0.1:8081 ×41 (premature-close-header 41) on POST /checkout ×41"'),
     signatures: z.array(signatureSummary).describe('Each signature seen, most frequent first'),

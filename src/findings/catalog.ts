@@ -22,6 +22,7 @@ export const FINDINGS = {
   'retry-double-submit': 'proxy_next_upstream non_idempotent retries POST/PATCH that may already have been processed',
   'websocket-misconfig': 'A WebSocket location lacks Upgrade/Connection headers or a long read timeout',
   'no-upstream-logging': 'The access log does not record $upstream_* variables',
+  'unexamined-errors': 'nginx logged upstream errors of kinds no check here examines (other connect() errors, invalid answers, other upstream messages)',
   'nginx-config-invalid': 'nginx -t rejects the configuration on disk',
 } as const;
 

@@ -100,12 +100,16 @@ function check(scenario: Scenario, outcome: Outcome): void {
   expect(confirmed.sort(), context).toEqual([...scenario.confirmed].sort());
   const suspected = outcome.report.findings.filter((f) => f.status === 'suspected').map((f) => f.id);
   expect(suspected.sort(), context).toEqual([...(scenario.suspected ?? [])].sort());
+  // Unknowns the scenario names must be there; 'unexamined-errors' only where the scenario makes such errors.
+  const unknown = outcome.report.findings.filter((f) => f.status === 'unknown').map((f) => f.id);
+  for (const id of scenario.unknown ?? []) expect(unknown, context).toContain(id);
+  expect(unknown.includes('unexamined-errors'), context).toBe((scenario.unknown ?? []).includes('unexamined-errors'));
   expect(outcome.report.status, context).toBe('finished');
   for (const [finding, mentions] of Object.entries(scenario.summaryMentions ?? {})) {
     const summary = outcome.report.findings.find((f) => f.id === finding)!.summary;
     for (const mention of mentions(outcome.running)) expect(summary, context).toContain(mention);
   }
-  if (scenario.confirmed.length + (scenario.suspected ?? []).length === 0) {
+  if (scenario.confirmed.length + (scenario.suspected ?? []).length + (scenario.unknown ?? []).length === 0) {
     expect(outcome.report.findings.filter((f) => f.status !== 'ruled-out'), context).toEqual([]);
     expect(outcome.code, context).toBe(0);
   } else {

@@ -39,6 +39,8 @@ export interface Scenario {
   confirmed: string[];
   /** Findings it must report as suspected (none when left out). */
   suspected?: string[];
+  /** Findings it must report as unknown ("could not tell"), among any others the machine causes. */
+  unknown?: string[];
   /** Per confirmed finding, text its summary must contain. */
   summaryMentions?: Record<string, (running: Running) => string[]>;
 }
@@ -357,6 +359,21 @@ export const SCENARIOS: Scenario[] = [
     },
     confirmed: ['upstream-timeout'],
     summaryMentions: { 'upstream-timeout': (r) => r.mentions },
+  },
+  {
+    // A header nginx rejects: a real 502 that no check explains, so the report must say "cannot tell".
+    name: 'backend-invalid-header',
+    async setup(lab, children) {
+      const port = await freePort();
+      await backend(children, 'invalid-header', port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream legacy {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://legacy;\n}' });
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 2; i++) if ((await request(port, '/legacy/report')) !== 502) throw new Error('the backend with an invalid header did not give a 502');
+    },
+    confirmed: [],
+    unknown: ['unexamined-errors'],
   },
   {
     name: 'healthy',

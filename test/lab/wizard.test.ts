@@ -41,7 +41,7 @@ const missing = [...(nginx ? [] : ['nginx']), ...(hasCommand('tmux') ? [] : ['tm
  * at each question (its first choice, the same one a headless run takes),
  * then reads the findings off the end screen and quits with the report.
  */
-async function walk(scenario: Scenario): Promise<{ confirmed: string[]; suspected: string[]; exit: number }> {
+async function walk(scenario: Scenario): Promise<{ confirmed: string[]; suspected: string[]; unknown: string[]; exit: number }> {
   const flow = await resolveFlow('reset-by-peer');
   const questions = Object.entries(flow.nodes).flatMap(([id, node]) => (node.kind === 'ask' ? [{ id, first: node.choices[0]!, headless: node.headless }] : []));
   for (const q of questions) expect(q.headless, `${q.id}: the walk's first choice is what a headless run takes`).toBe(q.first.id);
@@ -68,7 +68,7 @@ async function walk(scenario: Scenario): Promise<{ confirmed: string[]; suspecte
     }
     const end = screen.slice(screen.indexOf('Finished.')).split('\n');
     const ids = (mark: string, status: string) => end.flatMap((line) => (line.startsWith(`${mark} `) && line.includes(` ${status}: `) ? [line.split(' ')[1]!] : []));
-    const found = { confirmed: ids('✖', 'confirmed'), suspected: ids('!', 'suspected') };
+    const found = { confirmed: ids('✖', 'confirmed'), suspected: ids('!', 'suspected'), unknown: ids('?', 'unknown') };
     tty.keys('Enter'); // Quit and print the report
     const history = await tty.waitFor(/\[exit \d+\]/, 15_000, 'history');
     return { ...found, exit: Number(/\[exit (\d+)\]/.exec(history)![1]) };
@@ -133,7 +133,8 @@ describeWithTools('the wizard on a live lab case (tmux, 80×24)', missing, () =>
         const result = await walk(scenario);
         expect(result.confirmed.sort()).toEqual([...scenario.confirmed].sort());
         expect(result.suspected.sort()).toEqual([...(scenario.suspected ?? [])].sort());
-        expect(result.exit).toBe(scenario.confirmed.length + (scenario.suspected ?? []).length ? 1 : 0);
+        for (const id of scenario.unknown ?? []) expect(result.unknown).toContain(id);
+        expect(result.exit).toBe(scenario.confirmed.length + (scenario.suspected ?? []).length + (scenario.unknown ?? []).length ? 1 : 0);
       }, 180_000);
     }
   });
