@@ -52,7 +52,9 @@ const NONE = '-';
 export class WasmLineCounter implements LineCounter {
   private readonly scanner: ScannerExports;
   private base = 0;
+  /** The buffer's length as the range scan sees it, within `capacity` bytes allocated at `base`. */
   private size = 0;
+  private capacity = 0;
   private view = Buffer.alloc(0);
   private viewOf: ArrayBuffer | null = null;
   private readonly routeIds = new RouteIds();
@@ -90,14 +92,29 @@ export class WasmLineCounter implements LineCounter {
     return this.view;
   }
 
+  /**
+   * The allocation only grows: the scanner's allocator frees only its most
+   * recent block, so giving back the block after each long line would leak
+   * it (256 KB a line, until a large file exhausted the 4 GB address space).
+   */
   resize(size: number, from: number, to: number): void {
-    const fresh = this.scanner.alloc(size);
-    const memory = new Uint8Array(this.scanner.memory.buffer);
-    if (to > from) memory.copyWithin(fresh, this.base + from, this.base + to);
-    if (this.size > 0) this.scanner.free(this.base);
-    this.base = fresh;
+    if (size > this.capacity) {
+      const fresh = this.scanner.alloc(size);
+      const memory = new Uint8Array(this.scanner.memory.buffer);
+      if (to > from) memory.copyWithin(fresh, this.base + from, this.base + to);
+      if (this.capacity > 0) this.scanner.free(this.base);
+      this.base = fresh;
+      this.capacity = size;
+    } else if (to > from) {
+      new Uint8Array(this.scanner.memory.buffer).copyWithin(this.base, this.base + from, this.base + to);
+    }
     this.size = size;
     this.viewOf = null;
+  }
+
+  /** Bytes of WebAssembly memory in use: bounded by the counts, not by the file. */
+  memoryBytes(): number {
+    return this.scanner.memory.buffer.byteLength;
   }
 
   countLines(from: number, used: number, stopAt: number): number {

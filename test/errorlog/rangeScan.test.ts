@@ -85,6 +85,20 @@ describe.each(COUNTERS)('range scan with the %s counter', (_, make) => {
 
 });
 
+it('long lines do not grow the WebAssembly counter\'s memory line after line', async () => {
+  // Each line over the block size grows the buffer and shrinks it back; 400 of them once leaked 100 MB.
+  const long = join(dir, 'long-lines.log');
+  const line = generateLog(now - 60_000, now, 1).split('\n')[0]!;
+  await writeFile(long, Array.from({ length: 400 }, (_, i) => `${line}${'x'.repeat(100_000 + i)}\n${line}\n`).join(''), 'latin1');
+  const counter = new WasmLineCounter();
+  const opened = host.openBlocks(long);
+  if (!opened.ok) throw new Error(opened.error.message);
+  scanRange(opened.source, 0, opened.source.size, counter, SCAN_BLOCK_BYTES);
+  opened.source.close();
+  expect(counter.totals()).toMatchObject({ linesRead: 800, unparsed: 400 });
+  expect(counter.memoryBytes()).toBeLessThan(8 * 1024 * 1024);
+});
+
 it('a file that cannot be opened for a full scan is a clear error, not a throw', () => {
   const opened = host.openBlocks(join(dir, 'missing.log'));
   expect(opened).toMatchObject({ ok: false, error: { code: 'ENOENT' } });
