@@ -249,8 +249,11 @@ export class ErrorLogAggregator {
     this.unparsed += other.unparsed;
     this.otherLines += other.otherLines;
     for (const g of other.groups) {
-      const mine = this.groups.get(`${g.signature}\0${g.peer}\0${g.method}\0${g.route}`);
-      if (!mine) this.insert({ ...g });
+      // Each worker kept its own first ROUTE_LIMIT routes: the merged count keeps the limit too.
+      // Which lines a worker had already put under OTHER_ROUTES stays as it counted them.
+      const route = this.routeIds.limit(g.route);
+      const mine = this.groups.get(`${g.signature}\0${g.peer}\0${g.method}\0${route}`);
+      if (!mine) this.insert({ ...g, route });
       else {
         mine.count += g.count;
         mine.firstMs = Math.min(mine.firstMs, g.firstMs);
@@ -297,7 +300,8 @@ export class ErrorLogAggregator {
       .map(([minute, bucket]) => ({
         minute: formatLocal(minute * 60_000).slice(0, 16),
         count: [...bucket.values()].reduce((n, c) => n + c, 0),
-        bySignature: Object.fromEntries(bucket) as Partial<Record<SignatureId, number>>,
+        // In signature order: the same JSON whichever order the lines (or the counters) met them.
+        bySignature: Object.fromEntries([...bucket].sort(([a], [b]) => SIGNATURE_IDS.indexOf(a) - SIGNATURE_IDS.indexOf(b))) as Partial<Record<SignatureId, number>>,
       }));
     return { window, linesRead: this.linesRead, unparsed: this.unparsed, otherLines: this.otherLines, signatures, groups, perMinute };
   }

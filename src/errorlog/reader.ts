@@ -35,7 +35,7 @@ export async function analyzeErrorLogs(host: Host, paths: string[], options: Rea
       if ('problem' in result) problems.push(result.problem);
       else {
         for (const snapshot of result.snapshots) aggregator.merge(snapshot);
-        files.push({ path, mode: 'full', bytesRead: result.bytesRead, size: stat.size, reachedStart: true });
+        files.push({ path, mode: 'full', bytesRead: result.bytesRead, size: stat.size, reachedStart: true, threads: { workers: result.snapshots.length, counter: result.counter } });
       }
       continue;
     }
@@ -47,13 +47,13 @@ export async function analyzeErrorLogs(host: Host, paths: string[], options: Rea
   return { ...aggregator.summary({ from: format(options.fromMs), to: format(options.toMs) }), files, problems };
 }
 
-async function scanInWorkers(path: string, size: number, blockBytes: number): Promise<{ snapshots: AggregatorSnapshot[]; bytesRead: number } | { problem: string }> {
+async function scanInWorkers(path: string, size: number, blockBytes: number): Promise<{ snapshots: AggregatorSnapshot[]; bytesRead: number; counter: 'wasm' | 'js' } | { problem: string }> {
   const count = Math.max(1, Math.min(availableParallelism(), 4));
   const share = Math.ceil(size / count);
   const results = await Promise.all(
     Array.from({ length: count }, (_, i) => {
       const workerData = { path, start: i * share, end: Math.min(size, (i + 1) * share), blockBytes };
-      return new Promise<{ snapshot: AggregatorSnapshot; bytesRead: number } | { problem: string }>((resolve) => {
+      return new Promise<{ snapshot: AggregatorSnapshot; bytesRead: number; counter: 'wasm' | 'js' } | { problem: string }>((resolve) => {
         // Small heaps: each worker holds one block and the counts, and RSS is part of the budget.
         const worker = new Worker(WORKER, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } });
         worker.once('message', resolve);
@@ -63,6 +63,6 @@ async function scanInWorkers(path: string, size: number, blockBytes: number): Pr
   );
   const problem = results.find((r): r is { problem: string } => 'problem' in r);
   if (problem) return problem;
-  const ok = results as Array<{ snapshot: AggregatorSnapshot; bytesRead: number }>;
-  return { snapshots: ok.map((r) => r.snapshot), bytesRead: ok.reduce((n, r) => n + r.bytesRead, 0) };
+  const ok = results as Array<{ snapshot: AggregatorSnapshot; bytesRead: number; counter: 'wasm' | 'js' }>;
+  return { snapshots: ok.map((r) => r.snapshot), bytesRead: ok.reduce((n, r) => n + r.bytesRead, 0), counter: ok.every((r) => r.counter === 'wasm') ? 'wasm' : 'js' };
 }

@@ -15,7 +15,7 @@ else {
     const counter: LineCounter = wasm ?? new AggregatorLineCounter(new ErrorLogAggregator());
     const result = scanRange(opened.source, start, end, counter, blockBytes);
     const snapshot = wasm ? wasm.snapshot() : (counter as AggregatorLineCounter).aggregator.snapshot();
-    parentPort!.postMessage({ ...result, snapshot });
+    parentPort!.postMessage({ ...result, snapshot, counter: wasm ? 'wasm' : 'js' });
   } catch (error) {
     parentPort!.postMessage({ problem: `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}` });
   } finally {

@@ -23,6 +23,8 @@ export interface FileRead {
   size: number;
   /** The window starts before this file's first line, so older lines may be in the next rotated file. */
   reachedStart: boolean;
+  /** A full scan split across worker threads: how many, and what counted the lines (WebAssembly, or JS when it was not built). */
+  threads?: { workers: number; counter: 'wasm' | 'js' };
 }
 
 export interface ReadOptions {

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ConfigModel } from '../../src/nginx/model.js';
 import { analyzeErrorLogs, PARALLEL_MIN_BYTES, type ErrorLogReport } from '../../src/errorlog/reader.js';
 import { RealHost } from '../../src/host/realHost.js';
+import { OTHER_ROUTES, ROUTE_LIMIT } from '../../src/errorlog/route.js';
 import { runCli } from '../support/cli.js';
 import { fixturePath } from '../support/fixtures.js';
 import { findNginx } from '../support/lab.js';
@@ -123,14 +124,23 @@ it('a full scan of a large log in worker threads counts exactly what a sequentia
   // Over PARALLEL_MIN_BYTES, so the built CLI splits it across worker threads; every request its own line.
   const minutes: string[] = [];
   for (let m = 15; m > 0; m--) minutes.push(generateLog(now - m * 60_000, now - (m - 1) * 60_000, 200, undefined, { vary: true, first: (15 - m) * 12_000 }));
+  // A path per user, users in the order they first came: far more routes than one count keeps (ROUTE_LIMIT).
+  let line = 0;
+  const perUser = (text: string) => text.replace(/request: "(\S+) \/[^ "]*/g, (_all, method: string) => `request: "${method} /u/user${Math.floor(line++ / 10)}/cart`);
+  minutes.splice(0, minutes.length, ...minutes.map(perUser));
   minutes.push('a last line without a line break');
   await writeFile(log, minutes.join(''), 'latin1');
   expect(statSync(log).size).toBeGreaterThan(PARALLEL_MIN_BYTES);
   const scanned = JSON.parse((await runCli(['inspect', 'errors', '--json', '--error-log', log])).stdout) as ErrorLogReport;
   const sequential = await analyzeErrorLogs(new RealHost(), [log], { fromMs: null, toMs: now, parallel: false });
-  expect(scanned.files[0]).toMatchObject({ mode: 'full' });
+  // Threads and the WebAssembly counter really ran (a missing scanner.wasm would fall back to JS).
+  expect(scanned.files[0]).toMatchObject({ mode: 'full', threads: { counter: 'wasm' } });
+  expect(scanned.files[0]!.threads!.workers).toBeGreaterThanOrEqual(Math.min(2, availableParallelism()));
+  expect(sequential.files[0]!.threads).toBeUndefined();
   expect({ lines: scanned.linesRead, unparsed: scanned.unparsed, other: scanned.otherLines }).toEqual({ lines: sequential.linesRead, unparsed: sequential.unparsed, other: sequential.otherLines });
   expect(scanned.signatures).toEqual(sequential.signatures);
   expect(scanned.groups).toEqual(sequential.groups);
   expect(scanned.perMinute).toEqual(sequential.perMinute);
+  expect(scanned.groups.filter((g) => g.route === OTHER_ROUTES).length).toBeGreaterThan(0);
+  expect(new Set(scanned.groups.map((g) => g.route)).size).toBeLessThanOrEqual(ROUTE_LIMIT + 1);
 }, 60_000);

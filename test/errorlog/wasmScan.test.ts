@@ -149,6 +149,28 @@ describe('the WebAssembly counter', () => {
     expect(signature.routes['/u/user0']).toBe(1);
   });
 
+  it('agrees past its caches: more distinct message heads and route keys than they hold', () => {
+    // 25,000 heads (an invalid header each) and 25,000 route keys that fold to one route (/users/:id).
+    const line = realLines.find((l) => l.includes('request: "GET ') && l.includes('upstream: "http://127.0.0.1'))!;
+    const lines = Array.from({ length: 25_000 }, (_, i) =>
+      line
+        .replace(/\*\d+ .*?, client: /, `*${i} upstream sent invalid header: "X-${i}: y" while reading response header from upstream, client: `)
+        .replace(/(request: "\S+ )[^ "]*/, `$1/users/${i}/cart`),
+    );
+    const reference = new ErrorLogAggregator();
+    for (const l of lines) reference.add(parseErrorLine(l)!);
+    const wasm = new WasmLineCounter();
+    const block = Buffer.from(lines.join('\n') + '\n', 'latin1');
+    wasm.resize(block.length, 0, 0);
+    block.copy(wasm.buffer());
+    wasm.countLines(0, block.length, block.length);
+    const mine = summaryOf(wasm.snapshot());
+    const theirs = reference.summary({ from: null, to: null });
+    expect(theirs.signatures.map((s) => [s.id, s.count, Object.keys(s.routes)])).toEqual([['invalid-header', 25_000, ['/users/:id']]]);
+    expect(mine.groups).toEqual(theirs.groups);
+    expect(mine.perMinute).toEqual(theirs.perMinute);
+  });
+
   it('counts the last line of a file, without its line break, and a line too long to read', () => {
     const wasm = new WasmLineCounter();
     const line = realLines[0]!;
