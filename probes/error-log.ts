@@ -75,6 +75,20 @@ export function describeFamily(groups: readonly GroupLike[], signatures: readonl
     .join('; ');
 }
 
+/** Levels at which nginx drops "error" lines (ngx_log.c: a log keeps its level and more severe). */
+const ABOVE_ERROR = new Set(['crit', 'alert', 'emerg']);
+
+/**
+ * When every error_log nginx loaded keeps only crit and above, upstream
+ * failures (logged at error; peers taken out at warn) are never written:
+ * which directives say so, else null.
+ */
+export function errorLevelSilenced(context: ProbeContext): string | null {
+  const config = context.deps['nginx-config'] as ConfigFacts | undefined;
+  if (!config || config.errorLogs.length === 0 || !config.errorLogs.every((l) => ABOVE_ERROR.has(l.level))) return null;
+  return config.errorLogs.map((l) => `error_log ${l.path} ${l.level}${l.file ? ` at ${l.file}:${l.line}` : ''}`).join(', ');
+}
+
 export const errorLogProbe = defineProbe({
   id: 'error-log',
   title: 'nginx error log',
@@ -140,7 +154,8 @@ export const errorLogProbe = defineProbe({
     const toMs = context.windowEndMs;
     return analyzeErrorLogs(host, paths, { fromMs: toMs - context.options.sinceMs, toMs });
   },
-  parse: (results, { host }) => {
+  parse: (results, context) => {
+    const { host } = context;
     const report = results.gathered as ErrorLogReport;
     if (report.files.length === 0) {
       const denied = report.problems.some((p) => /permission denied/.test(p));
@@ -150,6 +165,12 @@ export const errorLogProbe = defineProbe({
     const counts: Record<string, number> = Object.fromEntries(SIGNATURE_IDS.map((id) => [id, 0]));
     for (const s of report.signatures) counts[s.id] = s.count;
     const sum = (...ids: string[]) => ids.reduce((n, id) => n + (counts[id] ?? 0), 0);
+    const total = report.signatures.reduce((n, s) => n + s.count, 0);
+    const silenced = errorLevelSilenced(context);
+    // A quiet log that could not have spoken is no evidence: every "none logged" below would be a guess.
+    if (silenced && total === 0) {
+      throw new ProbeStatusError('unavailable', `${silenced}: nginx logs upstream failures at "error", below what these logs keep, so an empty window says nothing. Set the level to error (or warn) and reload, then re-run once the problem shows again`);
+    }
     return {
       window: report.window,
       files: report.files.map(({ path, mode, bytesRead, size }) => ({ path, mode, bytesRead, size })),
@@ -157,7 +178,7 @@ export const errorLogProbe = defineProbe({
       linesRead: report.linesRead,
       unparsed: report.unparsed,
       otherLines: report.otherLines,
-      total: report.signatures.reduce((n, s) => n + s.count, 0),
+      total,
       counts,
       families: eachFamily((ids) => sum(...ids)),
       familyDetail: eachFamily((ids) => describeFamily(report.groups, ids)),

@@ -55,7 +55,7 @@ export async function waitForListen(target: { port: number } | { path: string },
 export interface Lab {
   dir: string;
   /** Writes nginx.conf (upstream blocks at http level, locations in the one server) and starts nginx in the foreground. */
-  startNginx(config: { http?: string; server: string }): Promise<{ conf: string; port: number; pid: number }>;
+  startNginx(config: NginxLabConfig): Promise<{ conf: string; port: number; pid: number }>;
   /** A Node HTTP backend answering 200 on a loopback port or a unix socket. */
   /** A plain HTTP backend on a port, or on a socket path (relative to `cwd` when given: ss then lists it relative). */
   startBackend(where: { port: number } | { path: string; cwd?: string }): Promise<ChildProcess>;
@@ -63,6 +63,13 @@ export interface Lab {
   /** Undo something the test made outside the lab directory (a cgroup), after its processes are gone. */
   atCleanup(undo: () => Promise<void>): void;
   cleanup(): Promise<void>;
+}
+
+export interface NginxLabConfig {
+  http?: string;
+  server: string;
+  /** The main error_log's level (warn when left out). */
+  errorLogLevel?: string;
 }
 
 export async function createLab(name: string, baseDir?: string): Promise<Lab> {
@@ -138,13 +145,13 @@ function indent(text: string, by: string): string {
  * A clean baseline, so a scenario shows only the fault it adds: the access
  * log records $upstream_status (no no-upstream-logging finding).
  */
-function nginxConfig(dir: string, port: number, config: { http?: string; server: string }): string {
+function nginxConfig(dir: string, port: number, config: NginxLabConfig): string {
   return `# reset-doctor lab config: everything under ${dir}
 daemon off;
 master_process on;
 worker_processes 1;
 pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
+error_log ${dir}/error.log ${config.errorLogLevel ?? 'warn'};
 events { worker_connections 128; }
 http {
   log_format upstreamlog '$remote_addr [$time_local] "$request" $status upstream=$upstream_addr us="$upstream_status" urt=$upstream_response_time';

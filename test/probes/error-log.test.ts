@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { SourceResults, ProbeStatusError } from '../../src/probe/contract.js';
+import { ErrorLogAggregator } from '../../src/errorlog/aggregate.js';
+import type { ErrorLogReport } from '../../src/errorlog/reader.js';
+import { errorLogProbe } from '../../probes/error-log.js';
+import { nginxConfigProbe } from '../../probes/nginx-config.js';
+import { nginxVersionProbe } from '../../probes/nginx-version.js';
+import { commandFixture, commandResults, context } from '../support/fixtures.js';
+
+/** The real probes' facts for an nginx -T of this main-context text. */
+function configFacts(main: string) {
+  const dump = `# configuration file /etc/nginx/nginx.conf:\n${main}\nevents {}\nhttp {\n  server { location / { proxy_pass http://127.0.0.1:8080; } }\n}\n\n`;
+  const version = nginxVersionProbe.parse(commandResults(['version'], [commandFixture('nginx-V')]), context());
+  return nginxConfigProbe.parse(commandResults(['dump'], [{ stdout: dump, stderr: '', exitCode: 0 }]), context({ deps: { 'nginx-version': version } }));
+}
+
+/** A report of the given lines, as the reader would make it. */
+function report(lines: string[]): ErrorLogReport {
+  const aggregator = new ErrorLogAggregator();
+  for (const line of lines) aggregator.addRaw(line);
+  return { ...aggregator.summary({ from: '2026/11/21 09:00:00', to: '2026/11/21 10:00:00' }), files: [{ path: '/var/log/nginx/error.log', mode: 'backward', bytesRead: 0, size: 0, reachedStart: false }], problems: [] };
+}
+
+const parse = (main: string, lines: string[] = []) =>
+  errorLogProbe.parse(new SourceResults([], 0, report(lines)), context({ deps: { 'nginx-config': configFacts(main) } }));
+
+const RESET = '2026/11/21 09:30:00 [error] 10#10: *1 recv() failed (104: Connection reset by peer) while reading response header from upstream, client: 127.0.0.1, server: , request: "GET / HTTP/1.1", upstream: "http://127.0.0.1:8080/", host: "x"';
+
+describe('error-log', () => {
+  it('an empty window of a log kept at crit proves nothing: unavailable, naming the directive', () => {
+    let thrown: unknown;
+    try {
+      parse('error_log /var/log/nginx/error.log crit;');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ProbeStatusError);
+    expect(thrown).toMatchObject({ status: 'unavailable' });
+    expect((thrown as Error).message).toContain('error_log /var/log/nginx/error.log crit at /etc/nginx/nginx.conf:1');
+  });
+
+  it('counts as usual where some error_log keeps error lines, or lines are there anyway', () => {
+    expect(parse('error_log /var/log/nginx/error.log warn;').total).toBe(0);
+    expect(parse('error_log /var/log/nginx/crit.log crit;\nerror_log /var/log/nginx/error.log error;').total).toBe(0);
+    // Lines from before the level was raised: evidence all the same.
+    expect(parse('error_log /var/log/nginx/error.log alert;', [RESET]).families.resets).toBe(1);
+  });
+});
