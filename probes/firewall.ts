@@ -1,10 +1,14 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { CommandResult } from '../src/host/types.js';
 import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
 import type { nginxConfigProbe } from './nginx-config.js';
 import { readKernelLogOrWhy, type KernelLogRead } from './kernelLog.js';
+import { blockingRules, parseIptablesRules, parseNftRules, type ChainRule, type Traffic } from './firewallRules.js';
+import type { backendListenersProbe } from './backend-listeners.js';
 
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
+type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
 
 export interface FirewallRule {
   source: 'iptables' | 'nft';
@@ -15,28 +19,22 @@ export interface FirewallRule {
   text: string;
 }
 
+/** The REJECT and DROP rules, for the listing in the report. */
+function listed(rules: ChainRule[]): FirewallRule[] {
+  return rules.flatMap((r) =>
+    r.verdict === 'drop' || r.verdict === 'reject' || r.verdict === 'reject-tcp-reset'
+      ? [{ source: r.source, chain: r.chain, action: r.verdict, port: r.dports?.[0]?.[0] ?? null, loopback: r.iif === 'lo' || r.oif === 'lo' || /^(127\.|::1)/.test(r.daddr ?? r.saddr ?? ''), text: r.text }]
+      : [],
+  );
+}
+
 /**
  * iptables-save:
  *   -A INPUT -p tcp -m tcp --dport 8080 -j REJECT --reject-with tcp-reset
  *   -A INPUT -i lo -p tcp -m tcp --dport 9000 -j DROP
  */
 export function parseIptablesSave(text: string): FirewallRule[] {
-  const rules: FirewallRule[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^-A (\S+) (.*)-j (REJECT|DROP)(.*)$/.exec(line.trim());
-    if (!match) continue;
-    const spec = `${match[2]}${match[4]}`;
-    const port = /--dports? (\d+)/.exec(spec);
-    rules.push({
-      source: 'iptables',
-      chain: match[1]!,
-      action: match[3] === 'DROP' ? 'drop' : /tcp-reset/.test(match[4] ?? '') ? 'reject-tcp-reset' : 'reject',
-      port: port ? Number(port[1]) : null,
-      loopback: /-[io] lo\b/.test(spec) || /127\.0\.0\.1|::1/.test(spec),
-      text: line.trim(),
-    });
-  }
-  return rules;
+  return listed(parseIptablesRules(text));
 }
 
 /**
@@ -46,18 +44,14 @@ export function parseIptablesSave(text: string): FirewallRule[] {
  *     iifname "lo" tcp dport 9000 counter packets 0 bytes 0 drop
  */
 export function parseNftRuleset(text: string): FirewallRule[] {
-  const rules: FirewallRule[] = [];
-  let chain = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    const chainMatch = /^chain (\S+) \{/.exec(line);
-    if (chainMatch) chain = chainMatch[1]!;
-    const action = /\breject with tcp reset\b/.test(line) ? 'reject-tcp-reset' : /\breject\b/.test(line) ? 'reject' : /\bdrop$/.test(line) ? 'drop' : null;
-    if (!action || line.startsWith('type ')) continue;
-    const port = /dport (\d+)/.exec(line);
-    rules.push({ source: 'nft', chain, action, port: port ? Number(port[1]) : null, loopback: /if(name)? "lo"/.test(line) || /127\.0\.0\.1|::1/.test(line), text: line });
-  }
-  return rules;
+  return listed(parseNftRules(text));
+}
+
+/** The connections nginx opens to one backend address, as the hooks of this host see them. */
+function trafficTo(ip: string, port: number, local: boolean): Traffic[] {
+  // To an address of this host the kernel routes over lo: out through OUTPUT, in through INPUT.
+  if (local) return (['output', 'input'] as const).map((hook) => ({ hook, port, loopback: true, dst: ip, src: /^(127\.|::1$)/.test(ip) ? ip : null }));
+  return [{ hook: 'output', port, loopback: false, dst: ip, src: null }];
 }
 
 interface Gathered {
@@ -70,6 +64,31 @@ interface Gathered {
   kernel: KernelLogRead;
 }
 
+/** Each backend's connections against the rules: sure stops, and possible ones with the reason they are not sure. */
+function weigh(rules: ChainRule[], deps: Record<string, unknown>): { matching: Array<{ backend: string; rule: string }>; possible: Array<{ backend: string; rule: string; why: string }> } {
+  const config = deps['nginx-config'] as ConfigFacts | undefined;
+  const listeners = deps['backend-listeners'] as ListenerFacts | undefined;
+  const matching: Array<{ backend: string; rule: string }> = [];
+  const possible: Array<{ backend: string; rule: string; why: string }> = [];
+  for (const backend of config?.backends ?? []) {
+    if (backend.port === null || backend.markedDown) continue;
+    const checked = listeners?.backends.find((b) => b.address === backend.address && b.upstream === backend.upstream);
+    const host = backend.host === 'localhost' ? '127.0.0.1' : (backend.host ?? '');
+    const peers = checked?.peers.length ? checked.peers.map((p) => ({ ip: p.ip, local: p.local })) : isIP(host) ? [{ ip: host, local: /^(127\.|::1$)/.test(host) }] : [];
+    // A name not resolved here: its port alone, and nothing is sure.
+    const traffic = peers.length ? peers.flatMap((p) => trafficTo(p.ip, backend.port!, p.local)) : (['output', 'input'] as const).map((hook) => ({ hook, port: backend.port!, loopback: false, dst: null, src: null }));
+    const seen = new Set<string>();
+    for (const verdict of traffic.flatMap((t) => blockingRules(rules, t))) {
+      if (seen.has(verdict.rule.text)) continue;
+      seen.add(verdict.rule.text);
+      if (verdict.certain && peers.length) matching.push({ backend: backend.address, rule: verdict.rule.text });
+      else possible.push({ backend: backend.address, rule: verdict.rule.text, why: verdict.why ?? `${backend.host} was not resolved here, so only its port was compared` });
+    }
+  }
+  // A rule both sure (for one address) and possible (for another) is listed as sure.
+  return { matching, possible: possible.filter((p) => !matching.some((m) => m.backend === p.backend && m.rule === p.rule)) };
+}
+
 export const firewallProbe = defineProbe({
   id: 'firewall',
   title: 'Firewall rules and conntrack',
@@ -77,7 +96,7 @@ export const firewallProbe = defineProbe({
   requiresRoot: true,
   rootNote: 'listing firewall rules needs root',
   timeoutMs: 20_000,
-  uses: ['nginx-config'],
+  uses: ['nginx-config', 'backend-listeners'],
   facts: z.object({
     rules: z
       .array(
@@ -91,12 +110,16 @@ export const firewallProbe = defineProbe({
         }),
       )
       .describe('REJECT/DROP rules'),
-    matching: z.array(z.object({ backend: z.string().describe('Backend address'), rule: z.string().describe('The rule that matches its port') })).describe('Rules that match a backend port'),
+    matching: z.array(z.object({ backend: z.string().describe('Backend address'), rule: z.string().describe('The rule that stops connections to it') })).describe('Rules that surely stop nginx\'s connections to a backend: they match, and no earlier rule of their chain lets the connection through'),
+    possible: z
+      .array(z.object({ backend: z.string().describe('Backend address'), rule: z.string().describe('The rule'), why: z.string().describe('Why it may not apply: its conditions, or an earlier rule') }))
+      .describe('Rules on a backend port that may stop its connections, which this tool cannot decide'),
     listed: z.array(z.enum(['iptables', 'nft'])).describe('Which tools listed rules'),
     rulesSource: z.string().describe('Where the rules came from, in words (or why there are none to list)'),
     conntrackCount: z.number().int().nullable().describe('nf_conntrack_count'),
     conntrackMax: z.number().int().nullable().describe('nf_conntrack_max'),
-    conntrackFullLines: z.number().int().describe('"table full, dropping packet" kernel lines in the window'),
+    conntrackFullLines: z.number().int().describe('"table full, dropping packet" kernel lines in the window (0 when the kernel log could not be read: see conntrackLogProblem)'),
+    conntrackLogProblem: z.string().nullable().describe('Why the kernel log could not be searched for "table full" lines; null when it was'),
     conntrackSuggestedMax: z.number().int().nullable().describe('A larger nf_conntrack_max to ask for: twice the current one'),
     conntrackText: z.string().describe('The table in words: "262144 of 262144 entries in use"'),
   }),
@@ -139,23 +162,23 @@ export const firewallProbe = defineProbe({
     const denied = [g.iptables, g.nft].filter((r): r is CommandResult => !!r && r.exitCode !== 0 && /permission denied|not permitted|must be root/i.test(r.stderr));
     const usable = [g.iptables, g.nft].filter((r) => r && r.exitCode === 0);
     if (!noTools && usable.length === 0 && denied.length > 0) throw new ProbeStatusError('denied', `needs root: ${denied[0]!.stderr.trim().split('\n')[0]}`, 'sudo iptables-save; sudo nft list ruleset');
-    const rules = [...(g.iptables?.exitCode === 0 ? parseIptablesSave(g.iptables.stdout) : []), ...(g.nft?.exitCode === 0 ? parseNftRuleset(g.nft.stdout) : [])];
-    const config = context.deps['nginx-config'] as ConfigFacts | undefined;
-    const matching = (config?.backends ?? [])
-      .filter((b) => b.port !== null)
-      .flatMap((b) => rules.filter((r) => r.port === b.port).map((r) => ({ backend: b.address, rule: r.text })));
+    const chainRules = [...(g.iptables?.exitCode === 0 ? parseIptablesRules(g.iptables.stdout) : []), ...(g.nft?.exitCode === 0 ? parseNftRules(g.nft.stdout) : [])];
+    const rules = listed(chainRules);
+    const { matching, possible } = weigh(chainRules, context.deps);
     const num = (v: string | null) => (v !== null && /^\d+$/.test(v) ? Number(v) : null);
-    const listed = [...(g.iptables?.exitCode === 0 ? ['iptables' as const] : []), ...(g.nft?.exitCode === 0 ? ['nft' as const] : [])];
+    const tools = [...(g.iptables?.exitCode === 0 ? ['iptables' as const] : []), ...(g.nft?.exitCode === 0 ? ['nft' as const] : [])];
     return {
       rules,
       matching,
-      listed,
+      possible,
+      listed: tools,
       rulesSource: noTools
         ? 'neither iptables nor nft is installed, and no iptables table is in use (/proc/net/ip_tables_names)'
-        : `listed with ${listed.join(' and ')}`,
+        : `listed with ${tools.join(' and ')}`,
       conntrackCount: num(g.conntrackCount),
       conntrackMax: num(g.conntrackMax),
       conntrackFullLines: 'error' in g.kernel ? 0 : g.kernel.lines.filter((l) => /nf_conntrack: (?:nf_conntrack: )?table full, dropping packet/.test(l.text)).length,
+      conntrackLogProblem: 'error' in g.kernel ? g.kernel.error : null,
       conntrackSuggestedMax: num(g.conntrackMax) !== null ? num(g.conntrackMax)! * 2 : null,
       conntrackText: num(g.conntrackMax) !== null ? `${num(g.conntrackCount) ?? '?'} of ${num(g.conntrackMax)} entries in use` : 'no conntrack table (nf_conntrack not loaded)',
     };
