@@ -93,6 +93,6 @@ export const accessLogProbe = defineProbe({
   summarize: (facts) => `${facts.requests} request(s): ${facts.status502} × 502, ${facts.status504} × 504${facts.anyUpstreamStatus ? `, ${facts.retried} retried` : ''}`,
   partialReason: (facts) => {
     const problems = facts.logs.flatMap((l) => l.problems);
-    return problems.length ? `not read: ${problems.join('; ')}` : undefined;
+    return problems.length ? problems.join('; ') : undefined;
   },
 });

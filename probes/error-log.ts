@@ -194,6 +194,6 @@ export const errorLogProbe = defineProbe({
           .slice(0, 3)
           .map((s) => `${s.id} ${s.count}`)
           .join(', ')}`,
-  partialReason: (facts) => (facts.problems.length ? `not read: ${facts.problems.join('; ')}` : undefined),
+  partialReason: (facts) => (facts.problems.length ? facts.problems.join('; ') : undefined),
 });
 

@@ -27,6 +27,7 @@ export async function analyzeErrorLogs(host: Host, paths: string[], options: Rea
   const sink = { timeOf: (line: string) => parseTime(line, 0), add: (line: string) => void aggregator.addRaw(line) };
   const files: FileRead[] = [];
   const problems: string[] = [];
+  let coveredFromMs: number | null = null;
   for (const path of paths) {
     const parallel = options.fromMs === null && options.parallel !== false && host instanceof RealHost && existsSync(fileURLToPath(WORKER));
     const stat = parallel ? await host.stat(path) : null;
@@ -42,9 +43,12 @@ export async function analyzeErrorLogs(host: Host, paths: string[], options: Rea
     const read = await readLogs(host, [path], options, sink);
     files.push(...read.files);
     problems.push(...read.problems);
+    if (read.coveredFromMs !== null) coveredFromMs = Math.max(coveredFromMs ?? read.coveredFromMs, read.coveredFromMs);
   }
   const format = (ms: number | null) => (ms === null ? null : formatLocal(ms));
-  return { ...aggregator.summary({ from: format(options.fromMs), to: format(options.toMs) }), files, problems };
+  // "No resets since X" must be true of what was read: X is where the oldest log found begins, when that is later.
+  const from = options.fromMs === null ? null : Math.max(options.fromMs, coveredFromMs ?? options.fromMs);
+  return { ...aggregator.summary({ from: format(from), to: format(options.toMs) }), files, problems };
 }
 
 async function scanInWorkers(path: string, size: number, blockBytes: number): Promise<{ snapshots: AggregatorSnapshot[]; bytesRead: number; counter: 'wasm' | 'js' } | { problem: string }> {

@@ -23,6 +23,8 @@ export interface FileRead {
   size: number;
   /** The window starts before this file's first line, so older lines may be in the next rotated file. */
   reachedStart: boolean;
+  /** Time of the file's first line, when the read reached it (backward and gzip reads). */
+  firstLineMs?: number;
   /** A full scan split across worker threads: how many, and what counted the lines (WebAssembly, or JS when it was not built). */
   threads?: { workers: number; counter: 'wasm' | 'js' };
 }
@@ -42,9 +44,10 @@ export interface ReadOptions {
  * `.2.gz`, `.3.gz`, …). Without a window, each file is streamed once with
  * bounded memory.
  */
-export async function readLogs(host: Host, paths: string[], options: ReadOptions, sink: LineSink): Promise<{ files: FileRead[]; problems: string[] }> {
+export async function readLogs(host: Host, paths: string[], options: ReadOptions, sink: LineSink): Promise<{ files: FileRead[]; problems: string[]; coveredFromMs: number | null }> {
   const files: FileRead[] = [];
   const problems: string[] = [];
+  let coveredFromMs: number | null = null;
   for (const path of paths) {
     if (options.fromMs === null) {
       const read = await readForward(host, path, sink, null, options.blockBytes);
@@ -52,7 +55,13 @@ export async function readLogs(host: Host, paths: string[], options: ReadOptions
       else files.push(read);
       continue;
     }
-    for (const candidate of rotations(path)) {
+    let older: string[] | null = null;
+    let last: FileRead | null = null;
+    for (let i = 0; ; i++) {
+      // The rotated files are looked for only when the window reaches past the live log's first line.
+      if (i === 1) older = await rotatedFiles(host, path);
+      const candidate = i === 0 ? path : older![i - 1];
+      if (candidate === undefined) break;
       const read = candidate.endsWith('.gz')
         ? await readGzip(host, candidate, sink, options.fromMs)
         : await readBackward(host, candidate, sink, options.fromMs, options.toMs, options.blockBytes);
@@ -62,16 +71,42 @@ export async function readLogs(host: Host, paths: string[], options: ReadOptions
         break;
       }
       files.push(read);
+      last = read;
       if (!read.reachedStart) break;
     }
+    // The window starts before the oldest line there is: say so, and how far back the counts go.
+    if (last?.reachedStart && last.firstLineMs !== undefined && last.firstLineMs > options.fromMs) {
+      problems.push(`${path}: the window starts before the oldest line found (${formatLocal(last.firstLineMs)} in ${last.path}; no older rotated file): counts start there`);
+      coveredFromMs = Math.max(coveredFromMs ?? last.firstLineMs, last.firstLineMs);
+    }
   }
-  return { files, problems };
+  return { files, problems, coveredFromMs };
 }
 
-function* rotations(path: string): Generator<string> {
-  yield path;
-  yield `${path}.1`;
-  for (let n = 2; n <= 30; n++) yield `${path}.${n}.gz`;
+/**
+ * The rotated files of a log, newest first, as logrotate names them: numbered
+ * (`error.log.1`, `error.log.2.gz`, …) or dated with `dateext`
+ * (`error.log-20261120`, `error.log-20261119.gz`, the default on RHEL).
+ * Without a directory listing, the numbered names Debian uses are tried.
+ */
+async function rotatedFiles(host: Host, path: string): Promise<string[]> {
+  const slash = path.lastIndexOf('/');
+  const dir = slash <= 0 ? '/' : path.slice(0, slash);
+  const base = path.slice(slash + 1);
+  const listing = await host.listDir(dir);
+  if (!listing.ok) return [`${path}.1`, ...Array.from({ length: 29 }, (_, n) => `${path}.${n + 2}.gz`)];
+  const numbered: Array<[number, string]> = [];
+  const dated: Array<[string, string]> = [];
+  for (const name of listing.entries) {
+    if (!name.startsWith(base)) continue;
+    const number = /^\.(\d+)(?:\.gz)?$/.exec(name.slice(base.length));
+    if (number) numbered.push([Number(number[1]), name]);
+    const date = /^-(\d{8,10}|\d{4}-\d\d-\d\d)(?:\.gz)?$/.exec(name.slice(base.length));
+    if (date) dated.push([date[1]!.replace(/-/g, ''), name]);
+  }
+  numbered.sort((a, b) => a[0] - b[0] || a[1].length - b[1].length);
+  dated.sort((a, b) => (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : a[1].length - b[1].length));
+  return [...numbered, ...dated].map(([, name]) => `${dir === '/' ? '' : dir}/${name}`);
 }
 
 type ReadResult = FileRead | { problem: string; code: string };
@@ -85,6 +120,7 @@ async function readBackward(host: Host, path: string, sink: LineSink, fromMs: nu
   let carry = '';
   let bytesRead = first.content.length;
   const stopBefore = fromMs - DISORDER_SLACK_MS;
+  let earliestMs: number | undefined;
   for (;;) {
     const text = block + carry;
     // The first line of a block may be cut: keep it for the next (earlier) block unless this is the file's start.
@@ -98,6 +134,7 @@ async function readBackward(host: Host, path: string, sink: LineSink, fromMs: nu
       const line = body.slice(start, end);
       const at = sink.timeOf(line);
       if (!Number.isNaN(at) && at < stopBefore) return { path, mode: 'backward', bytesRead, size, reachedStart: false };
+      if (!Number.isNaN(at)) earliestMs = at;
       if (Number.isNaN(at) || (at >= fromMs && at <= toMs + DISORDER_SLACK_MS)) sink.add(line);
       end = start > 0 ? start - 1 : 0;
       if (start === 0) break;
@@ -110,7 +147,7 @@ async function readBackward(host: Host, path: string, sink: LineSink, fromMs: nu
     block = next.content;
     bytesRead += next.content.length;
   }
-  return { path, mode: 'backward', bytesRead, size, reachedStart: true };
+  return { path, mode: 'backward', bytesRead, size, reachedStart: true, ...(earliestMs !== undefined ? { firstLineMs: earliestMs } : {}) };
 }
 
 async function readForward(host: Host, path: string, sink: LineSink, fromMs: number | null, blockBytes = BLOCK_BYTES): Promise<ReadResult> {
@@ -174,7 +211,7 @@ async function readGzip(host: Host, path: string, sink: LineSink, fromMs: number
   } catch (error) {
     return { problem: `cannot decompress ${path}: ${(error as Error).message}`, code: 'OTHER' };
   }
-  return { path, mode: 'gzip', bytesRead: file.size, size: file.size, reachedStart: !(firstLineMs < fromMs) };
+  return { path, mode: 'gzip', bytesRead: file.size, size: file.size, reachedStart: !(firstLineMs < fromMs), ...(Number.isNaN(firstLineMs) ? {} : { firstLineMs }) };
 }
 
 export function formatLocal(ms: number): string {

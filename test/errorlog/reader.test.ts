@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RealHost } from '../../src/host/realHost.js';
-import { analyzeErrorLogs } from '../../src/errorlog/reader.js';
+import { analyzeErrorLogs, formatLocal } from '../../src/errorlog/reader.js';
 import { generateLog } from '../support/logGen.js';
 
 const host = new RealHost();
@@ -64,6 +64,29 @@ describe('error-log reader', () => {
     expect(short.files.map((f) => f.path)).toEqual([path]);
   });
 
+  it('follows dateext rotation (error.log-YYYYMMDD, then .gz), the RHEL default', async () => {
+    const sub = join(dir, 'dateext');
+    await mkdir(sub);
+    const path = join(sub, 'error.log');
+    await writeFile(path, generateLog(now - 10 * MINUTE, now, 1), 'latin1');
+    await writeFile(`${path}-20261121`, generateLog(now - 20 * MINUTE, now - 10 * MINUTE, 1), 'latin1');
+    await writeFile(`${path}-20261120.gz`, gzipSync(Buffer.from(generateLog(now - 40 * MINUTE, now - 20 * MINUTE, 1), 'latin1')));
+    await writeFile(`${path}-20261119.gz`, gzipSync(Buffer.from(generateLog(now - 60 * MINUTE, now - 40 * MINUTE, 1), 'latin1')));
+    await writeFile(join(sub, 'access.log-20261121'), 'not this log\n');
+    const report = await analyzeErrorLogs(host, [path], { fromMs: now - 30 * MINUTE, toMs: now, blockBytes: 2048 });
+    expect(total(report)).toBe(30 * 60);
+    expect(report.files.map((f) => f.path.split('/').pop())).toEqual(['error.log', 'error.log-20261121', 'error.log-20261120.gz']);
+    expect(report.problems).toEqual([]);
+  });
+
+  it('a window reaching past the oldest line found says so, and counts from that line', async () => {
+    const path = join(dir, 'short-history.log');
+    await writeFile(path, generateLog(now - 10 * MINUTE, now, 1), 'latin1');
+    const report = await analyzeErrorLogs(host, [path], { fromMs: now - 60 * MINUTE, toMs: now });
+    expect(report.window.from).toBe(formatLocal(now - 10 * MINUTE));
+    expect(report.problems).toEqual([`${path}: the window starts before the oldest line found (${formatLocal(now - 10 * MINUTE)} in ${path}; no older rotated file): counts start there`]);
+  });
+
   it('analyzes binary garbage without error, counting it as unparsed', async () => {
     const path = join(dir, 'garbage.log');
     const garbage = Buffer.alloc(200_000);
@@ -79,7 +102,7 @@ describe('error-log reader', () => {
     const path = join(dir, 'ok.log');
     await writeFile(path, generateLog(now - MINUTE, now, 1), 'latin1');
     const report = await analyzeErrorLogs(host, [join(dir, 'nope.log'), path], { fromMs: now - 5 * MINUTE, toMs: now });
-    expect(report.problems).toEqual([expect.stringContaining('nope.log')]);
+    expect(report.problems).toEqual([expect.stringContaining('cannot read'), expect.stringContaining('ok.log: the window starts before the oldest line found')]);
     expect(total(report)).toBe(60);
   });
 });
