@@ -25,7 +25,7 @@ export function renderInk(element: ReactElement) {
     paste(keys: string) {
       instance.stdin.write(keys);
     },
-    async waitForText(text: string, timeout = 3000) {
+    async waitForText(text: string, timeout = 10_000) {
       await vi.waitFor(() => expect(frame()).toContain(text), { timeout, interval: 20 });
     },
   };
