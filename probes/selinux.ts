@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CommandResult } from '../src/host/types.js';
-import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
+import { ProbeStatusError, defineProbe, type ProbeContext } from '../src/probe/contract.js';
 import type { nginxConfigProbe } from './nginx-config.js';
 import { parseAvcDenials, portLabel } from './mac.js';
 
@@ -23,6 +23,38 @@ interface Gathered {
  * ("1 1": current and pending, as getsebool shows). Denials from ausearch,
  * else /var/log/audit/audit.log.
  */
+/**
+ * Denials that stop nginx reaching a backend, as SELinux enforces them:
+ * name_connect to a TCP port, connectto a unix socket, write to the socket
+ * file. A permissive denial is only logged; a denied file read is a 403, not
+ * a 502.
+ */
+function blocksUpstream(d: { permission: string; tclass: string; permissive: boolean }): boolean {
+  const permissions = d.permission.split(/\s+/);
+  if (d.permissive) return false;
+  return (d.tclass === 'tcp_socket' && permissions.includes('name_connect')) || (d.tclass === 'unix_stream_socket' && permissions.includes('connectto')) || (d.tclass === 'sock_file' && permissions.includes('write'));
+}
+
+/** Denials in words, one entry per permission and target, with counts. */
+function describe(denials: Array<{ permission: string; dest: number | null; path: string | null; tclass: string; permissive: boolean }>): string {
+  const targets = new Map<string, number>();
+  for (const d of denials) {
+    const key = `${d.permission} to ${d.dest !== null ? `tcp port ${d.dest}` : d.path !== null ? d.path : d.tclass}${d.permissive ? ' (permissive: logged, not enforced)' : ''}`;
+    targets.set(key, (targets.get(key) ?? 0) + 1);
+  }
+  return denials.length ? [...targets].map(([what, n]) => `${what} ×${n}`).join(', ') : 'none';
+}
+
+/** The ausearch -ts keyword whose start is at or before the window's: today, yesterday, else this-year. */
+export function ausearchStart(context: ProbeContext): string {
+  const start = context.windowEndMs - context.options.sinceMs;
+  const midnight = new Date(context.windowEndMs);
+  midnight.setHours(0, 0, 0, 0);
+  if (start >= midnight.getTime()) return 'today';
+  midnight.setDate(midnight.getDate() - 1);
+  return start >= midnight.getTime() ? 'yesterday' : 'this-year';
+}
+
 export const selinuxProbe = defineProbe({
   id: 'selinux',
   title: 'SELinux',
@@ -46,7 +78,12 @@ export const selinuxProbe = defineProbe({
           permissive: z.boolean().describe('Logged only (permissive), not enforced'),
         }),
       )
-      .describe('AVC denials of nginx in the window'),
+      .describe('AVC denials of nginx in the window, of any kind'),
+    blocking: z
+      .array(z.object({ time: z.string().describe('When'), permission: z.string().describe('Denied permission'), dest: z.number().int().nullable().describe('TCP port'), path: z.string().nullable().describe('Socket path'), tclass: z.string().describe('Object class') }))
+      .describe('The denials that stop nginx reaching a backend: enforced (not permissive) name_connect on a TCP port, connectto on a unix socket, write on a socket file'),
+    otherSummary: z.string().describe('Denials of nginx that do not stop upstream connections (permissive, file reads, …), in words; "none" when there are none'),
+    denialsSince: z.string().describe('ausearch -ts keyword used: it covers the window (today, yesterday or this-year)'),
     denialSource: z.enum(['ausearch', 'audit.log', 'none']).describe('Where denials were read; none when neither could be read'),
     denialSummary: z.string().describe('The denials in words, one entry per permission and target, with counts'),
     unixDenials: z.array(z.string()).describe('Unix sockets nginx was denied connecting to (connectto), once each'),
@@ -55,14 +92,15 @@ export const selinuxProbe = defineProbe({
     portLabels: z.array(z.object({ port: z.number().int().describe('Backend port'), label: z.string().nullable().describe('SELinux port type (http_port_t lets nginx connect)') })).describe('Labels of the backend ports (semanage port -l)'),
   }),
   sources: () => [],
-  gatherPlan: () => ['read /sys/fs/selinux/enforce and /sys/fs/selinux/booleans/httpd_can_network_connect', 'ausearch -m avc -ts recent (else read /var/log/audit/audit.log)', 'semanage port -l'],
-  gather: async (host): Promise<Gathered> => {
+  gatherPlan: (context) => ['read /sys/fs/selinux/enforce and /sys/fs/selinux/booleans/httpd_can_network_connect', `ausearch -m avc -ts ${ausearchStart(context)} -c nginx (else read /var/log/audit/audit.log)`, 'semanage port -l'],
+  gather: async (host, context): Promise<Gathered> => {
     const enforce = await host.readFile('/sys/fs/selinux/enforce');
     // Not in this kernel is an answer (nothing can deny), not a gap; an unreadable enforce file is a gap.
     if (!enforce.ok && enforce.error.code === 'ENOENT') return { absent: 'SELinux is not enabled on this kernel (no /sys/fs/selinux)', enforce: '', boolean: null, ausearch: null, auditLog: null, auditLogError: null, semanage: null };
     if (!enforce.ok) throw new ProbeStatusError(enforce.error.code === 'EACCES' ? 'denied' : 'unavailable', enforce.error.message);
     const bool = await host.readFile('/sys/fs/selinux/booleans/httpd_can_network_connect');
-    const ausearch = await host.run({ file: 'ausearch', args: ['-m', 'avc', '-ts', 'recent', '-c', 'nginx'], timeoutMs: 10_000 });
+    // "recent" is only the last 10 minutes: ask from the day the window starts, and keep the window's part.
+    const ausearch = await host.run({ file: 'ausearch', args: ['-m', 'avc', '-ts', ausearchStart(context), '-c', 'nginx'], timeoutMs: 10_000 });
     let auditLog: string | null = null;
     let auditLogError: string | null = null;
     if (ausearch.failure || ausearch.exitCode !== 0) {
@@ -76,7 +114,7 @@ export const selinuxProbe = defineProbe({
   parse: (results, context) => {
     const g = results.gathered as Gathered;
     if (g.absent) {
-      return { mode: 'disabled' as const, disabledReason: g.absent, httpdCanNetworkConnect: null, denials: [], denialSource: 'none' as const, denialSummary: 'none', unixDenials: [], booleanText: 'unknown', labelCommands: [], portLabels: [] };
+      return { mode: 'disabled' as const, disabledReason: g.absent, httpdCanNetworkConnect: null, denials: [], blocking: [], otherSummary: 'none', denialsSince: ausearchStart(context), denialSource: 'none' as const, denialSummary: 'none', unixDenials: [], booleanText: 'unknown', labelCommands: [], portLabels: [] };
     }
     const sinceMs = context.windowEndMs - context.options.sinceMs;
     const usedAusearch = g.ausearch !== null && (g.ausearch.exitCode === 0 || /no matches/i.test(g.ausearch.stderr));
@@ -86,15 +124,15 @@ export const selinuxProbe = defineProbe({
       .map((d) => ({ time: new Date(d.timeMs).toISOString(), permission: d.permission, dest: d.dest, path: d.path, tclass: d.tclass, permissive: d.permissive }));
     const config = context.deps['nginx-config'] as ConfigFacts | undefined;
     const ports = [...new Set((config?.backends ?? []).map((b) => b.port).filter((p): p is number => p !== null))];
-    const targets = new Map<string, number>();
-    for (const d of denials) {
-      const key = `${d.permission} to ${d.dest !== null ? `tcp port ${d.dest}` : d.path !== null ? d.path : d.tclass}${d.permissive ? ' (permissive: logged, not enforced)' : ''}`;
-      targets.set(key, (targets.get(key) ?? 0) + 1);
-    }
-    const deniedPorts = [...new Set(denials.map((d) => d.dest).filter((p): p is number => p !== null))];
+    const blocking = denials.filter(blocksUpstream);
+    const others = denials.filter((d) => !blocksUpstream(d));
+    const deniedPorts = [...new Set(blocking.map((d) => d.dest).filter((p): p is number => p !== null))];
     return {
-      denialSummary: denials.length ? [...targets].map(([what, n]) => `${what} ×${n}`).join(', ') : 'none',
-      unixDenials: [...new Set(denials.filter((d) => d.tclass === 'unix_stream_socket').map((d) => d.path ?? 'a unix socket'))],
+      denialSummary: describe(blocking),
+      blocking: blocking.map(({ time, permission, dest, path, tclass }) => ({ time, permission, dest, path, tclass })),
+      otherSummary: describe(others),
+      denialsSince: ausearchStart(context),
+      unixDenials: [...new Set(blocking.filter((d) => d.tclass !== 'tcp_socket').map((d) => d.path ?? 'a unix socket'))],
       booleanText: g.boolean === null ? 'unknown' : g.boolean.startsWith('1') ? 'on' : 'off',
       labelCommands: deniedPorts.map((port) => `semanage port -a -t http_port_t -p tcp ${port}`),
       mode: g.enforce === '1' ? ('enforcing' as const) : ('permissive' as const),

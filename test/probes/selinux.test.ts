@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { SourceResults } from '../../src/probe/contract.js';
+import { ausearchStart, selinuxProbe } from '../../probes/selinux.js';
+import { context } from '../support/fixtures.js';
+
+/** AVC records in the documented audit format (SELinux cannot run here: see *.documented.* fixtures). */
+const avc = (atMs: number, permission: string, fields: string, permissive = 0) =>
+  `type=AVC msg=audit(${Math.floor(atMs / 1000)}.${String(atMs % 1000).padStart(3, '0')}:2190): avc:  denied  { ${permission} } for  pid=10 comm="nginx" ${fields} scontext=system_u:system_r:httpd_t:s0 permissive=${permissive}`;
+
+const END = new Date(2026, 10, 21, 9, 30).getTime();
+
+function facts(log: string | null, ausearch: string | null = null) {
+  const gathered = {
+    enforce: '1',
+    boolean: '0 0',
+    ausearch: ausearch === null ? { stdout: '', stderr: 'You must be root to run this program.', exitCode: 1, durationMs: 1 } : { stdout: ausearch, stderr: '', exitCode: 0, durationMs: 1 },
+    auditLog: log,
+    auditLogError: log === null ? '/var/log/audit/audit.log: permission denied' : null,
+    semanage: null,
+  };
+  return selinuxProbe.parse(new SourceResults([], 0, gathered), context({ windowEndMs: END }));
+}
+
+describe('selinux', () => {
+  it('confirms only enforced denials of connections: not permissive ones, not file reads', () => {
+    const f = facts(null, [
+      avc(END - 60_000, 'name_connect', 'dest=8080 tcontext=system_u:object_r:unreserved_port_t:s0 tclass=tcp_socket'),
+      avc(END - 50_000, 'connectto', 'path="/run/app.sock" tcontext=system_u:system_r:unconfined_service_t:s0 tclass=unix_stream_socket'),
+      avc(END - 40_000, 'name_connect', 'dest=9000 tcontext=system_u:object_r:unreserved_port_t:s0 tclass=tcp_socket', 1),
+      avc(END - 30_000, 'read', 'name="index.html" path="/srv/www/index.html" tcontext=unconfined_u:object_r:user_home_t:s0 tclass=file'),
+    ].join('\n'));
+    expect(f.blocking.map((d) => [d.permission, d.dest ?? d.path])).toEqual([['name_connect', 8080], ['connectto', '/run/app.sock']]);
+    expect(f.labelCommands).toEqual(['semanage port -a -t http_port_t -p tcp 8080']);
+    expect(f.otherSummary).toBe('name_connect to tcp port 9000 (permissive: logged, not enforced) ×1, read to /srv/www/index.html ×1');
+  });
+
+  it('a permissive denial alone confirms nothing', () => {
+    const f = facts(null, avc(END - 60_000, 'name_connect', 'dest=8080 tclass=tcp_socket', 1));
+    expect(f.blocking).toEqual([]);
+  });
+
+  it('without root (no ausearch, no audit.log) says where the denials would be, and finds none', () => {
+    const f = facts(null);
+    expect(f.denialSource).toBe('none');
+    expect(f.blocking).toEqual([]);
+  });
+
+  it('asks ausearch from the day the window starts: "recent" is only 10 minutes', () => {
+    const at = (h: number, m: number) => new Date(2026, 10, 21, h, m).getTime();
+    const ctx = (endMs: number, sinceMs: number) => context({ windowEndMs: endMs, options: { nginxBin: 'nginx', errorLogs: [], sinceMs } });
+    expect(ausearchStart(ctx(at(9, 30), 3_600_000))).toBe('today');
+    expect(ausearchStart(ctx(at(0, 20), 3_600_000))).toBe('yesterday');
+    expect(ausearchStart(ctx(at(0, 20), 3 * 86_400_000))).toBe('this-year');
+  });
+});
