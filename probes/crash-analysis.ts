@@ -39,6 +39,13 @@ const backend = z.object({
   summary: z.string().describe('One line for a report'),
 });
 
+/**
+ * Processes that hold a backend's port only to pass connections on: Docker's
+ * and Podman's port forwarders, rootless networking, tunnels. The app that
+ * crashes or restarts is behind them.
+ */
+const PORT_FORWARDERS = new Set(['docker-proxy', 'rootlessport', 'rootlesskit', 'slirp4netns', 'pasta', 'pasta.avx2', 'kubectl', 'socat', 'ssh', 'sshd']);
+
 export const crashAnalysisProbe = defineProbe({
   id: 'crash-analysis',
   title: 'Backend deaths and restarts',
@@ -80,15 +87,24 @@ export const crashAnalysisProbe = defineProbe({
     // Only a backend whose process is known can be examined: a listener whose owner ss would not show a user, or a
     // backend on another machine, is counted apart, so its silence is never read as "did not crash".
     const killed = (address: string) => (ooms?.victims ?? []).some((v) => v.backend === address);
+    // A forwarder's own uptime says nothing of the app behind it (a container restarting behind docker-proxy).
+    const seen = (b: (typeof processes.backends)[number]) => b.pid !== null && !PORT_FORWARDERS.has(b.comm ?? '');
     const unexamined = processes.backends
-      .filter((b) => b.listening !== false && b.pid === null && !killed(b.address))
+      .filter((b) => b.listening !== false && !seen(b) && !killed(b.address))
       .map((b) => ({
         address: b.address,
-        why: b.listening === null ? 'on another machine: its processes cannot be seen from here' : host.uid !== 0 ? 'its process is not shown to a user (run as root to see it)' : 'no process found for its socket',
+        why:
+          b.listening === null
+            ? 'on another machine: its processes cannot be seen from here'
+            : b.pid !== null
+              ? `${b.comm} (pid ${b.pid}) only forwards the port, to an app in a container or at the end of a tunnel this check cannot see: look there for restarts (docker ps -a, docker inspect -f '{{.RestartCount}}', podman, kubectl)`
+              : host.uid !== 0
+                ? 'its process is not shown to a user (run as root to see it)'
+                : 'no process found for its socket',
       }));
     const unexaminedText = unexamined.map((u) => `${u.address}: ${u.why}`).join('; ');
     const backends = processes.backends
-      .filter((b) => (b.listening !== false && b.pid !== null) || killed(b.address))
+      .filter((b) => (b.listening !== false && seen(b)) || killed(b.address))
       .map((b) => {
         const victims = (ooms?.victims ?? []).filter((v) => v.backend === b.address);
         const restart = restarts?.backends.find((r) => r.address === b.address);

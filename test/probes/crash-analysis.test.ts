@@ -28,4 +28,11 @@ describe('crash analysis: only a backend whose process is seen is examined', () 
     expect(facts.examinedCount).toBe(1);
     expect(facts.unexaminedText).toBe('10.0.1.5:8080: on another machine: its processes cannot be seen from here');
   });
+
+  it('a port held by docker-proxy is unexamined: the app that restarts is inside the container', () => {
+    const facts = analyze([{ address: '127.0.0.1:8080', listening: true, pid: 1875, comm: 'docker-proxy', startedAtMs: now - 86_400_000 }], 0);
+    expect(facts.examinedCount).toBe(0);
+    expect(facts.stableWithResetsCount).toBe(0);
+    expect(facts.unexamined[0]!.why).toMatch(/^docker-proxy \(pid 1875\) only forwards the port/);
+  });
 });
