@@ -8,15 +8,39 @@ type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
 
 /**
  * `ping -M do -s SIZE`: don't fragment, so a too-small path MTU shows.
- *   ping: local error: message too long, mtu=1400            (stderr, the local link is smaller)
+ *   From 198.18.1.2 icmp_seq=1 Frag needed and DF set (mtu = 1400)   (a router says so: path MTU discovery works)
+ *   ping: local error: message too long, mtu=1400   (stderr: the local link, or the path MTU the kernel learnt that way)
  *   2 packets transmitted, 0 received, +2 errors, 100% packet loss, time 201ms
  *   3 packets transmitted, 3 received, 0% packet loss, time 408ms
  */
-export function parsePing(stdout: string, stderr: string): { transmitted: number; received: number; lossPercent: number; localMtu: number | null } | null {
+export function parsePing(stdout: string, stderr: string): { transmitted: number; received: number; lossPercent: number; reportedMtu: number | null } | null {
   const stats = /(\d+) packets transmitted, (\d+) received,.*?(\d+(?:\.\d+)?)% packet loss/.exec(stdout);
   const mtu = /message too long, mtu=(\d+)/.exec(stderr) ?? /Frag needed and DF set \(mtu = (\d+)\)/.exec(stdout);
   if (!stats) return null;
-  return { transmitted: Number(stats[1]), received: Number(stats[2]), lossPercent: Number(stats[3]), localMtu: mtu ? Number(mtu[1]) : null };
+  return { transmitted: Number(stats[1]), received: Number(stats[2]), lossPercent: Number(stats[3]), reportedMtu: mtu ? Number(mtu[1]) : null };
+}
+
+interface Reading {
+  /** Bytes on the wire: the ICMP payload plus 28 bytes of headers. */
+  wire: number;
+  received: number;
+  lossPercent: number;
+  reportedMtu: number | null;
+}
+
+/**
+ * A path MTU discovery black hole: a size the route accepts (no MTU was
+ * reported below it) is lost without a word while a smaller one gets
+ * through. A reported MTU below 1500 is not a problem: the kernel and TCP
+ * adapt to it. No reply at any size measures nothing.
+ */
+export function judgePath(readings: Reading[]): { largest: number | null; reportedMtu: number | null; blackHole: boolean; measured: boolean } {
+  const reported = readings.map((r) => r.reportedMtu).filter((m): m is number => m !== null);
+  const reportedMtu = reported.length ? Math.min(...reported) : null;
+  const through = readings.filter((r) => r.received > 0).map((r) => r.wire);
+  const largest = through.length ? Math.max(...through) : null;
+  const blackHole = largest !== null && readings.some((r) => r.wire > largest && r.received === 0 && r.reportedMtu === null && r.wire <= (reportedMtu ?? 1500));
+  return { largest, reportedMtu, blackHole, measured: largest !== null };
 }
 
 const SIZES = [1472, 1372, 1172] as const; // 1500, 1400, 1200 bytes on the wire with headers
@@ -43,6 +67,16 @@ function remoteTargets(context: ProbeContext): { targets: Array<{ address: strin
 
 const ping = (ip: string, size: number): CommandSpec => ({ file: 'ping', args: ['-M', 'do', '-s', String(size), '-c', '3', '-W', '1', '-i', '0.2', ip], timeoutMs: 6000 });
 
+function describePaths(paths: Array<{ address: string; largestUnfragmented: number | null; reportedMtu: number | null; mtuProblem: boolean; lossPercent: number }>): string {
+  return paths
+    .map((p) => {
+      if (p.largestUnfragmented === null) return `${p.address}: no reply to ping at any size`;
+      const mtu = p.reportedMtu !== null ? ` (route MTU ${p.reportedMtu} reported)` : '';
+      return `${p.address}: ${p.largestUnfragmented}-byte packets get through${mtu}${p.mtuProblem ? ', larger ones vanish' : ''}${p.lossPercent ? `, ${p.lossPercent}% loss` : ''}`;
+    })
+    .join('; ');
+}
+
 export const networkPathProbe = defineProbe({
   id: 'network-path',
   title: 'Network path to remote backends',
@@ -58,12 +92,18 @@ export const networkPathProbe = defineProbe({
           address: z.string().describe('Backend address'),
           ip: z.string().describe('IP pinged'),
           largestUnfragmented: z.number().int().nullable().describe('Largest packet (bytes on the wire) that got through with DF set; null when none did'),
-          localMtu: z.number().int().nullable().describe('MTU the local interface reported when a packet was too big'),
+          reportedMtu: z.number().int().nullable().describe('MTU reported for the route when a packet was too big: the local link\'s, or a router\'s ("Frag needed"), which path MTU discovery then uses'),
           lossPercent: z.number().describe('Loss of the smallest size tried'),
-          mtuProblem: z.boolean().describe('1500-byte packets do not get through unfragmented while smaller ones do'),
+          mtuProblem: z.boolean().describe('A path MTU discovery black hole: sizes the route accepts are lost without a word while smaller ones get through'),
+          measured: z.boolean().describe('Some size got a reply; false when ICMP echo is filtered on the way or by the host'),
         }),
       )
       .describe('One per remote backend'),
+    problems: z.array(z.object({ address: z.string().describe('Backend address'), largestUnfragmented: z.number().int().describe('Largest packet that got through'), routeMtu: z.number().int().describe('What the route accepts (1500 unless an MTU was reported)') })).describe('The paths with a black hole'),
+    problemCount: z.number().int().describe('How many paths have a black hole'),
+    unmeasured: z.array(z.string()).describe('Remote backends that answered no ping at any size'),
+    unmeasuredCount: z.number().int().describe('How many'),
+    pathsText: z.string().describe('Every path in words: what got through, the MTU the route reported, loss'),
     skipped: z.array(z.string()).describe('Backends not checked, and why'),
   }),
   sources: (context) => remoteTargets(context).targets.flatMap((t) => SIZES.map((size) => ({ id: `${t.ip}:${size}`, kind: 'command' as const, command: ping(t.ip, size) }))),
@@ -77,24 +117,22 @@ export const networkPathProbe = defineProbe({
           if (/operation not permitted/i.test(result.stderr)) throw new ProbeStatusError('denied', `ping needs a capability here: ${result.stderr.trim()}`, `sudo ping -M do -s ${size} ${t.ip}`);
           throw new ProbeStatusError('error', `ping ${t.ip}: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
         }
-        return { size, ...parsed };
+        return { wire: size + 28, ...parsed };
       });
-      const through = readings.filter((r) => r.received > 0).map((r) => r.size + 28);
-      const largest = through.length ? Math.max(...through) : null;
-      const smallest = readings.at(-1)!;
+      const judged = judgePath(readings);
       return {
         address: t.address,
         ip: t.ip,
-        largestUnfragmented: largest,
-        localMtu: readings.find((r) => r.localMtu !== null)?.localMtu ?? null,
-        lossPercent: smallest.lossPercent,
-        mtuProblem: largest !== null && largest < 1500,
+        largestUnfragmented: judged.largest,
+        reportedMtu: judged.reportedMtu,
+        lossPercent: readings.at(-1)!.lossPercent,
+        mtuProblem: judged.blackHole,
+        measured: judged.measured,
       };
     });
-    return { paths, skipped };
+    const problems = paths.filter((p) => p.mtuProblem).map((p) => ({ address: p.address, largestUnfragmented: p.largestUnfragmented!, routeMtu: p.reportedMtu ?? 1500 }));
+    const unmeasured = paths.filter((p) => !p.measured).map((p) => p.address);
+    return { paths, skipped, problems, problemCount: problems.length, unmeasured, unmeasuredCount: unmeasured.length, pathsText: describePaths(paths) };
   },
-  summarize: (facts) =>
-    facts.paths.length === 0
-      ? 'no remote backends (loopback and unix sockets have no network path)'
-      : facts.paths.map((p) => `${p.address}: ${p.largestUnfragmented === null ? 'no reply' : `${p.largestUnfragmented}-byte packets get through`}${p.lossPercent ? `, ${p.lossPercent}% loss` : ''}`).join('; '),
+  summarize: (facts) => (facts.paths.length === 0 ? 'no remote backends (loopback and unix sockets have no network path)' : facts.pathsText),
 });

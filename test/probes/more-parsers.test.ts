@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave, parseNftRuleset } from '../../probes/firewall.js';
-import { parsePing } from '../../probes/network-path.js';
+import { judgePath, parsePing } from '../../probes/network-path.js';
 import { parseAaStatus, parseAppArmorDenials, parseAvcDenials, portLabel } from '../../probes/mac.js';
 import { parseJournalKernel } from '../../probes/kernelLog.js';
 import { memoryCgroup, parseMeminfo, parsePressure } from '../../probes/resources.js';
@@ -38,16 +38,37 @@ describe('firewall listings (recorded in a network namespace)', () => {
 describe('ping (recorded between two namespaces, veth MTU 1400)', () => {
   it('reads a path that takes the size', () => {
     const f = commandFixture('ping-mtu-fits');
-    expect(parsePing(f.stdout, f.stderr)).toEqual({ transmitted: 2, received: 2, lossPercent: 0, localMtu: null });
+    expect(parsePing(f.stdout, f.stderr)).toEqual({ transmitted: 2, received: 2, lossPercent: 0, reportedMtu: null });
   });
   it('reads "message too long" with the local MTU', () => {
     const f = commandFixture('ping-mtu-too-big');
-    expect(parsePing(f.stdout, f.stderr)).toEqual({ transmitted: 2, received: 0, lossPercent: 100, localMtu: 1400 });
+    expect(parsePing(f.stdout, f.stderr)).toEqual({ transmitted: 2, received: 0, lossPercent: 100, reportedMtu: 1400 });
   });
   it('reads loss, and rejects output without statistics', () => {
     const f = commandFixture('ping-loss');
     expect(parsePing(f.stdout, f.stderr)).toMatchObject({ transmitted: 3, received: 0, lossPercent: 100 });
     expect(parsePing('', 'ping: unknown host\n')).toBeNull();
+  });
+});
+
+describe('path MTU (ping across a router, recorded in namespaces A —1500— R —1400— B)', () => {
+  const path = (name: string) =>
+    judgePath([1472, 1372, 1172].map((size) => {
+      const f = commandFixture(`ping-${name}-${size}`);
+      return { wire: size + 28, ...parsePing(f.stdout, f.stderr)! };
+    }));
+  it('a router that says "fragmentation needed": path MTU discovery works, no problem', () => {
+    expect(path('frag-needed')).toEqual({ largest: 1400, reportedMtu: 1400, blackHole: false, measured: true });
+  });
+  it('a router that stays silent: a black hole', () => {
+    expect(path('blackhole')).toEqual({ largest: 1400, reportedMtu: null, blackHole: true, measured: true });
+  });
+  it('a host that ignores ICMP echo: nothing measured, never "fine"', () => {
+    expect(path('filtered')).toMatchObject({ largest: null, blackHole: false, measured: false });
+  });
+  it('a local link of 1400 (the veth recording): not a problem', () => {
+    const sizes = [['ping-mtu-too-big', 1500], ['ping-mtu-fits', 1400]] as const;
+    expect(judgePath(sizes.map(([name, wire]) => ({ wire, ...parsePing(commandFixture(name).stdout, commandFixture(name).stderr)! })))).toMatchObject({ largest: 1400, blackHole: false });
   });
 });
 
