@@ -4,6 +4,7 @@ import { apparmorProbe } from './apparmor.js';
 import { backendRestartsProbe } from './backend-restarts.js';
 import { firewallProbe } from './firewall.js';
 import { crashAnalysisProbe } from './crash-analysis.js';
+import { resetAttributionProbe } from './reset-attribution.js';
 import { keepaliveAnalysisProbe } from './keepalive-analysis.js';
 import { headerSizeProbe } from './header-size.js';
 import { networkPathProbe } from './network-path.js';
@@ -55,5 +56,6 @@ export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
     headerSizeProbe,
     keepaliveAnalysisProbe,
     crashAnalysisProbe,
+    resetAttributionProbe,
   ].map((probe) => [probe.id, probe as unknown as ProbeDefinition]),
 );

@@ -92,7 +92,7 @@ describeWithTools('the wizard on a live lab case (tmux, 80×24)', missing, () =>
     // Why each branch was taken: the decision, the branch label and its evidence.
     expect(walked).toContain('Does a stable backend reset connections?');
     expect(walked).toContain('→ resets logged for a backend that stayed up, no keep-alive race');
-    expect(walked).toMatch(/error-log\.families\.resets = 3 +\[gt 0\? yes\]/);
+    expect(walked).toMatch(/reset-attribution\.stableCount = 1 +\[gt 0\? yes\]/);
     expect(walked).toContain('A stable backend resets connections');
 
     // Back from the end pauses at the last decision; Enter walks on again.

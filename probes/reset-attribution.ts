@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { defineProbe } from '../src/probe/contract.js';
+import type { crashAnalysisProbe } from './crash-analysis.js';
+import type { errorLogProbe } from './error-log.js';
+import type { keepaliveAnalysisProbe } from './keepalive-analysis.js';
+
+type CrashFacts = z.infer<typeof crashAnalysisProbe.facts>;
+type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
+type KeepaliveFacts = z.infer<typeof keepaliveAnalysisProbe.facts>;
+
+/** The resets of the reset-by-peer question (error-log's `resets` family): before the response header. */
+const RESETS = ['reset-reading-header', 'premature-close-header', 'reset-sending-request'];
+
+const peer = z.object({
+  peer: z.string().describe('Upstream peer as nginx logged it'),
+  resets: z.number().int().describe('Reset/premature-close lines before the response header'),
+  cause: z.enum(['oom', 'crash', 'replaced', 'recovered', 'keepalive-race', 'stable', 'unexamined']).describe('What accounts for them: its own OOM kill, crash, replacement or recovery, the keep-alive race of its upstream; stable (examined, stayed up, no race); unexamined (no process seen here)'),
+  summary: z.string().describe('One line for a report'),
+});
+
+/**
+ * Which cause accounts for the resets of each peer — its own, not the
+ * machine's: one backend's OOM kill does not explain another's resets, nor
+ * does one upstream's keep-alive race explain a stable backend resetting.
+ */
+export const resetAttributionProbe = defineProbe({
+  id: 'reset-attribution',
+  title: 'Resets, peer by peer',
+  description: 'For each peer nginx logged resets for: the death, restart or keep-alive race that accounts for them, or none.',
+  requiresRoot: false,
+  timeoutMs: 5000,
+  dependsOn: ['error-log', 'crash-analysis', 'keepalive-analysis'],
+  facts: z.object({
+    peers: z.array(peer).describe('Every peer with resets, most first'),
+    stable: z.array(peer).describe('Peers whose backend was examined, stayed up and does not race keep-alive: the backend itself (or something in front of it) cuts connections'),
+    stableCount: z.number().int().describe('How many'),
+    explained: z.array(peer).describe('Peers whose own death, restart, recovery or keep-alive race accounts for their resets'),
+    explainedText: z.string().describe('The explained peers and their causes, in one line'),
+    unexplained: z.array(peer).describe('Peers with resets that no check here accounts for (their process cannot be seen)'),
+    unexplainedCount: z.number().int().describe('How many'),
+    unexplainedText: z.string().describe('The unexplained peers, in one line'),
+  }),
+  sources: () => [],
+  parse: (_results, { deps }) => {
+    const errors = deps['error-log'] as ErrorFacts;
+    const crash = deps['crash-analysis'] as CrashFacts;
+    const keepalive = deps['keepalive-analysis'] as KeepaliveFacts;
+    const counts = new Map<string, number>();
+    for (const s of errors.signatures.filter((s) => RESETS.includes(s.id))) {
+      for (const [p, n] of Object.entries(s.upstreams)) counts.set(p, (counts.get(p) ?? 0) + n);
+    }
+    const racing = new Set(keepalive.mismatches.flatMap((u) => u.servers.filter((s) => s.mismatch).map((s) => s.address)));
+    const peers = [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([address, resets]) => {
+        const b = crash.backends.find((x) => x.address === address);
+        const cause = b?.oomKills ? 'oom' : b?.crashed ? 'crash' : b?.restartSuspected ? 'replaced' : b?.recovered ? 'recovered' : racing.has(address) ? 'keepalive-race' : b ? 'stable' : 'unexamined';
+        const words = { oom: 'OOM-killed', crash: 'crashed or restarted', replaced: 'replaced mid-window', recovered: 'was down and came back', 'keepalive-race': "closes idle connections before nginx's keepalive_timeout", stable: 'stayed up', unexamined: 'no process seen here' } as const;
+        return { peer: address, resets, cause, summary: cause === 'stable' && b ? `${b.summary} (${resets} reset(s))` : `${address} ×${resets}: ${words[cause]}` } as const;
+      });
+    const stable = peers.filter((p) => p.cause === 'stable');
+    const unexplained = peers.filter((p) => p.cause === 'unexamined');
+    const explained = peers.filter((p) => p.cause !== 'stable' && p.cause !== 'unexamined');
+    return {
+      peers,
+      stable,
+      stableCount: stable.length,
+      explained,
+      explainedText: explained.map((p) => p.summary).join('; ') || 'none',
+      unexplained,
+      unexplainedCount: unexplained.length,
+      unexplainedText: unexplained.map((p) => p.summary).join('; ') || 'none',
+    };
+  },
+  summarize: (facts) =>
+    facts.peers.length === 0 ? 'no resets to attribute' : `${facts.stable.length} stable, ${facts.explained.length} explained, ${facts.unexplained.length} unexplained peer(s) with resets`,
+});
