@@ -74,9 +74,12 @@ function weigh(rules: ChainRule[], deps: Record<string, unknown>): { matching: A
     if (backend.port === null || backend.markedDown) continue;
     const checked = listeners?.backends.find((b) => b.address === backend.address && b.upstream === backend.upstream);
     const host = backend.host === 'localhost' ? '127.0.0.1' : (backend.host ?? '');
-    const peers = checked?.peers.length ? checked.peers.map((p) => ({ ip: p.ip, local: p.local })) : isIP(host) ? [{ ip: host, local: /^(127\.|::1$)/.test(host) }] : [];
-    // A name not resolved here: its port alone, and nothing is sure.
-    const traffic = peers.length ? peers.flatMap((p) => trafficTo(p.ip, backend.port!, p.local)) : (['output', 'input'] as const).map((hook) => ({ hook, port: backend.port!, loopback: false, dst: null, src: null }));
+    const loopbackLiteral = /^(127\.|::1$)/.test(host);
+    const peers = checked?.peers.length ? checked.peers.map((p) => ({ ip: p.ip, local: p.local, unsure: false })) : isIP(host) ? [{ ip: host, local: loopbackLiteral, unsure: !loopbackLiteral }] : [];
+    // A name not resolved here: its port alone, and nothing is sure. An address not checked against this host's own: both ways, unsure.
+    const traffic = peers.length
+      ? peers.flatMap((p) => (p.unsure ? [...trafficTo(p.ip, backend.port!, true), ...trafficTo(p.ip, backend.port!, false)].map((t) => ({ ...t, unsure: true })) : trafficTo(p.ip, backend.port!, p.local)))
+      : (['output', 'input'] as const).map((hook) => ({ hook, port: backend.port!, loopback: false, dst: null, src: null, unsure: true }));
     const seen = new Set<string>();
     for (const verdict of traffic.flatMap((t) => blockingRules(rules, t))) {
       if (seen.has(verdict.rule.text)) continue;

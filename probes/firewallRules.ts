@@ -12,6 +12,8 @@ export interface ChainRule {
   source: 'iptables' | 'nft';
   /** "filter" for iptables; "inet filter", "ip lab" for nft: each table's base chains filter on their own. */
   table: string;
+  /** Address family the rule sees: iptables-save and nft "ip" tables IPv4 only, "ip6" IPv6 only; inet (and bridge/netdev) both. */
+  family: 'ipv4' | 'ipv6' | 'any';
   /** Hook of the chain (a built-in chain's); null for a user-defined chain, reached only by a jump. */
   hook: 'input' | 'output' | 'forward' | 'prerouting' | 'postrouting' | null;
   chain: string;
@@ -39,6 +41,8 @@ export interface Traffic {
   dst: string | null;
   /** nginx's source address when known: the loopback address itself for 127.0.0.1 and ::1. */
   src: string | null;
+  /** Whether it is this host's own address is not known (no listener check): nothing about it is sure. */
+  unsure?: boolean;
 }
 
 export type Match = 'yes' | 'no' | 'maybe';
@@ -68,14 +72,17 @@ function words(line: string): string[] {
 /** The filter table of `iptables-save` (what REJECT and DROP usually live in), every rule in order. */
 export function parseIptablesRules(text: string): ChainRule[] {
   const rules: ChainRule[] = [];
+  const policies: ChainRule[] = [];
   let table = '';
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line.startsWith('*')) table = line.slice(1);
+    const policy = /^:(INPUT|OUTPUT) DROP\b/.exec(line);
+    if (table === 'filter' && policy) policies.push(policyRule('iptables', table, policy[1]!, BUILTIN[policy[1]!] ?? null, `:${policy[1]} DROP (policy)`));
     if (table !== 'filter' || !line.startsWith('-A ')) continue;
     const w = words(line);
     const chain = w[1]!;
-    const rule: ChainRule = { source: 'iptables', table, hook: BUILTIN[chain] ?? null, chain, verdict: 'none', protocol: null, dports: null, iif: null, oif: null, saddr: null, daddr: null, states: null, unknown: [], text: line };
+    const rule: ChainRule = { source: 'iptables', table, family: 'ipv4', hook: BUILTIN[chain] ?? null, chain, verdict: 'none', protocol: null, dports: null, iif: null, oif: null, saddr: null, daddr: null, states: null, unknown: [], text: line };
     let negate = false;
     for (let i = 2; i < w.length; i++) {
       const option = w[i]!;
@@ -110,12 +117,13 @@ export function parseIptablesRules(text: string): ChainRule[] {
     }
     rules.push(rule);
   }
-  return rules;
+  return [...rules, ...policies];
 }
 
 /** `nft list ruleset`: every rule of every chain, with the hook of its base chain. */
 export function parseNftRules(text: string): ChainRule[] {
   const rules: ChainRule[] = [];
+  const policies: Array<{ table: string; chain: string; hook: ChainRule['hook'] }> = [];
   let table = '';
   let chain = '';
   let hook: ChainRule['hook'] = null;
@@ -136,19 +144,37 @@ export function parseNftRules(text: string): ChainRule[] {
     const hookMatch = /^type \w+ hook (\w+)/.exec(line);
     if (hookMatch) {
       hook = (['input', 'output', 'forward', 'prerouting', 'postrouting'] as const).find((h) => h === hookMatch[1]) ?? null;
+      // A base chain that drops what no rule accepts: weighed as a last rule of the chain.
+      if (/policy drop;/.test(line) && (hook === 'input' || hook === 'output')) policies.push({ table, chain, hook });
       continue;
     }
     if (!chain || line === '' || line === '}' || line.startsWith('table ') || line.startsWith('policy ') || line.startsWith('set ') || line.startsWith('elements ')) continue;
     rules.push(parseNftRule(line, table, chain, hook));
   }
+  for (const p of policies) rules.push(policyRule('nft', p.table, p.chain, p.hook, `chain ${p.chain} (${p.table}) policy drop`));
   return rules;
 }
 
+/** A chain's drop policy, as a last rule that always is a 'maybe': whether a rule accepted the packet first is not known. */
+function policyRule(source: ChainRule['source'], table: string, chain: string, hook: ChainRule['hook'], text: string): ChainRule {
+  return { source, table, family: source === 'iptables' ? 'ipv4' : tableFamily(table), hook, chain, verdict: 'drop', protocol: null, dports: null, iif: null, oif: null, saddr: null, daddr: null, states: null, unknown: ["the chain's policy drops what no rule accepted"], text };
+}
+
+function tableFamily(table: string): ChainRule['family'] {
+  return table.startsWith('ip6 ') ? 'ipv6' : table.startsWith('ip ') ? 'ipv4' : 'any';
+}
+
 function parseNftRule(line: string, table: string, chain: string, hook: ChainRule['hook']): ChainRule {
-  const rule: ChainRule = { source: 'nft', table, hook, chain, verdict: 'none', protocol: null, dports: null, iif: null, oif: null, saddr: null, daddr: null, states: null, unknown: [], text: line };
+  const rule: ChainRule = { source: 'nft', table, family: tableFamily(table), hook, chain, verdict: 'none', protocol: null, dports: null, iif: null, oif: null, saddr: null, daddr: null, states: null, unknown: [], text: line };
   // Sets like { 9000, 9100-9200 } become one word.
   const w = line.replace(/\{([^}]*)\}/g, (_all, inner: string) => `{${inner.replace(/\s+/g, '')}}`).match(/"[^"]*"|\S+/g) ?? [];
   const unquote = (s: string) => s.replace(/^"|"$/g, '');
+  // "iifname vmap { "lo" : accept }": the verdict depends on a map this parser does not read.
+  if ((w as string[]).includes('vmap')) {
+    rule.verdict = 'jump';
+    rule.unknown.push('a verdict map (vmap)');
+    return rule;
+  }
   for (let i = 0; i < w.length; i++) {
     const word = w[i]!;
     const next = w[i + 1] ?? '';
@@ -210,8 +236,15 @@ function both(a: Match, b: Match): Match {
 export function matches(rule: ChainRule, traffic: Traffic): Match {
   if (rule.hook !== traffic.hook && rule.hook !== null) return 'no';
   // A user-defined chain runs only where something jumps to it.
-  let result: Match = rule.hook === null ? 'maybe' : 'yes';
-  if (rule.protocol !== null && rule.protocol !== 'tcp' && rule.protocol !== 'all') return 'no';
+  let result: Match = rule.hook === null || traffic.unsure ? 'maybe' : 'yes';
+  // iptables-save holds IPv4 rules only, an nft "ip6" table IPv6 only.
+  const family = traffic.dst === null ? null : isIP(traffic.dst) === 6 && !traffic.dst.startsWith('::ffff:') ? 'ipv6' : 'ipv4';
+  if (rule.family !== 'any') result = both(result, family === null ? 'maybe' : family === rule.family ? 'yes' : 'no');
+  if (rule.protocol !== null && rule.protocol !== 'tcp' && rule.protocol !== 'all') {
+    // A protocol by number or a set ("6", "{tcp,udp}") may include TCP: not weighed here.
+    if (['udp', 'icmp', 'icmpv6', 'ipv6-icmp', 'sctp', 'udplite', 'esp', 'ah', 'gre'].includes(rule.protocol)) return 'no';
+    result = both(result, 'maybe');
+  }
   if (rule.dports) result = both(result, rule.dports.some(([from, to]) => traffic.port >= from && traffic.port <= to) ? 'yes' : 'no');
   if (rule.iif !== null) result = both(result, traffic.hook !== 'input' ? 'no' : traffic.loopback ? (rule.iif === 'lo' ? 'yes' : 'no') : rule.iif === 'lo' ? 'no' : 'maybe');
   if (rule.oif !== null) result = both(result, traffic.hook !== 'output' ? 'no' : traffic.loopback ? (rule.oif === 'lo' ? 'yes' : 'no') : rule.oif === 'lo' ? 'no' : 'maybe');
@@ -257,7 +290,12 @@ export function blockingRules(rules: readonly ChainRule[], traffic: Traffic): Ve
       }
       if (!['drop', 'reject', 'reject-tcp-reset'].includes(rule.verdict)) continue;
       const certain = match === 'yes' && shadow === null;
-      const why = match === 'maybe' ? `the rule has conditions not evaluated here: ${describeUnknown(rule)}` : shadow;
+      const why =
+        match === 'maybe'
+          ? traffic.unsure
+            ? `whether ${traffic.dst ?? 'the backend'} is an address of this machine was not checked, so which chains its connections pass is not known`
+            : `the rule has conditions not evaluated here: ${describeUnknown(rule)}`
+          : shadow;
       verdicts.push({ rule, certain, why: certain ? null : why });
       if (certain) break;
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SourceResults } from '../../src/probe/contract.js';
 import { firewallProbe } from '../../probes/firewall.js';
+import { blockingRules, parseIptablesRules, parseNftRules } from '../../probes/firewallRules.js';
 import { nginxConfigProbe } from '../../probes/nginx-config.js';
 import { nginxVersionProbe } from '../../probes/nginx-version.js';
 import { asResult, commandFixture, commandResults, context } from '../support/fixtures.js';
@@ -15,11 +16,20 @@ function configFacts() {
   return nginxConfigProbe.parse(commandResults(['dump'], [{ stdout: dump, stderr: '', exitCode: 0 }]), context({ deps: { 'nginx-version': version } }));
 }
 
+/** What backend-listeners found: the loopback backends are this machine's, 192.0.2.10 is not. */
+const listeners = {
+  backends: BACKENDS.map((address) => {
+    const [ip, port] = address.split(':');
+    return { address, upstream: null, peers: [{ ip: ip!, port: Number(port), local: ip!.startsWith('127.'), listening: null }] };
+  }),
+};
+
 /** The probe's facts for a recorded listing (from iptables-save or nft). */
-function facts(fixture: string, tool: 'iptables' | 'nft') {
+function facts(fixture: string, tool: 'iptables' | 'nft', withListeners = true) {
   const listing = asResult(commandFixture(`../firewall/${fixture}`));
   const gathered = { iptables: tool === 'iptables' ? listing : null, nft: tool === 'nft' ? listing : null, legacyTables: '', conntrackCount: null, conntrackMax: null, kernel: { error: 'not read in this test' } };
-  return firewallProbe.parse(new SourceResults([], 0, gathered), context({ deps: { 'nginx-config': configFacts() } }));
+  const deps = { 'nginx-config': configFacts(), ...(withListeners ? { 'backend-listeners': listeners } : {}) };
+  return firewallProbe.parse(new SourceResults([], 0, gathered), context({ deps }));
 }
 
 const byBackend = (list: Array<{ backend: string; rule: string }>) => list.map((m) => [m.backend, m.rule]);
@@ -53,6 +63,33 @@ describe('firewall: which rules stop nginx\'s connections (rulesets recorded in 
       ['127.0.0.1:9150', 'tcp dport { 9000, 9100-9200 } reject with tcp reset'],
     ]);
     expect(f.possible.map((p) => [p.backend, p.rule])).toEqual([['127.0.0.1:8082', 'tcp dport 8082 drop']]);
+  });
+
+  it('an address not checked against this machine\'s own: its port rules are possible, never sure', () => {
+    const f = facts('iptables-save-no-loopback-accept', 'iptables', false);
+    expect(f.possible.find((p) => p.backend === '192.0.2.10:8080')?.why).toBe('whether 192.0.2.10 is an address of this machine was not checked, so which chains its connections pass is not known');
+    expect(f.matching.map((m) => m.backend)).not.toContain('192.0.2.10:8080');
+  });
+
+  it('IPv4 rules do not stop IPv6 connections, nor ip6 tables IPv4 ones', () => {
+    const rules = parseIptablesRules('*filter\n-A INPUT -p tcp -m tcp --dport 8080 -j REJECT --reject-with tcp-reset\nCOMMIT\n');
+    expect(blockingRules(rules, { hook: 'input', port: 8080, loopback: true, dst: '::1', src: '::1' })).toEqual([]);
+    const nft = parseNftRules('table ip6 filter {\n\tchain INPUT {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tmeta l4proto tcp tcp dport 8080 reject with tcp reset\n\t}\n}\n');
+    expect(blockingRules(nft, { hook: 'input', port: 8080, loopback: true, dst: '127.0.0.1', src: '127.0.0.1' })).toEqual([]);
+    expect(blockingRules(nft, { hook: 'input', port: 8080, loopback: true, dst: '::1', src: '::1' }).map((v) => v.certain)).toEqual([true]);
+  });
+
+  it('an earlier rule it cannot read (a verdict map), or a protocol set, makes later rules possible, not sure or absent', () => {
+    const vmap = parseNftRules('table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tiifname vmap { "lo" : accept }\n\t\ttcp dport 8080 reject with tcp reset\n\t}\n}\n');
+    expect(blockingRules(vmap, { hook: 'input', port: 8080, loopback: true, dst: '127.0.0.1', src: '127.0.0.1' }).map((v) => v.certain)).toEqual([false]);
+    const set = parseNftRules('table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tmeta l4proto { tcp, udp } th dport 8080 accept\n\t\ttcp dport 8080 drop\n\t}\n}\n');
+    expect(blockingRules(set, { hook: 'input', port: 8080, loopback: true, dst: '127.0.0.1', src: '127.0.0.1' }).map((v) => v.certain)).toEqual([false]);
+  });
+
+  it('a drop policy is possible unless a rule surely accepts first', () => {
+    const policy = parseIptablesRules('*filter\n:INPUT DROP [0:0]\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n');
+    expect(blockingRules(policy, { hook: 'input', port: 8080, loopback: true, dst: '127.0.0.1', src: '127.0.0.1' })).toEqual([]);
+    expect(blockingRules(policy, { hook: 'input', port: 8080, loopback: false, dst: '10.0.0.9', src: null }).map((v) => [v.rule.text, v.certain])).toEqual([[':INPUT DROP (policy)', false]]);
   });
 
   it('says when the kernel log, the only place "table full" shows, could not be read', () => {

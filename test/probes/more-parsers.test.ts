@@ -31,7 +31,9 @@ describe('firewall listings (recorded in a network namespace)', () => {
   });
   it('finds nothing in an empty ruleset', () => {
     expect(parseIptablesSave('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n')).toEqual([]);
-    expect(parseNftRuleset('table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\n')).toEqual([]);
+    // A drop policy is listed: it drops what no rule accepts.
+    expect(parseNftRuleset('table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\n').map((r) => r.text)).toEqual(['chain input (inet filter) policy drop']);
+    expect(parseNftRuleset('table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}\n')).toEqual([]);
   });
 });
 
@@ -62,6 +64,11 @@ describe('path MTU (ping across a router, recorded in namespaces A —1500— R 
   });
   it('a router that stays silent: a black hole', () => {
     expect(path('blackhole')).toEqual({ largest: 1400, reportedMtu: null, blackHole: true, measured: true });
+  });
+  it('ordinary loss is no black hole: the smaller size must get through without loss', () => {
+    const reading = (wire: number, received: number) => ({ wire, received, lossPercent: Math.round(((3 - received) / 3) * 100), reportedMtu: null });
+    expect(judgePath([reading(1500, 0), reading(1400, 1), reading(1200, 2)]).blackHole).toBe(false);
+    expect(judgePath([reading(1500, 0), reading(1400, 3), reading(1200, 3)]).blackHole).toBe(true);
   });
   it('a host that ignores ICMP echo: nothing measured, never "fine"', () => {
     expect(path('filtered')).toMatchObject({ largest: null, blackHole: false, measured: false });
