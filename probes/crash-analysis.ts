@@ -44,7 +44,7 @@ const backend = z.object({
  * and Podman's port forwarders, rootless networking, tunnels. The app that
  * crashes or restarts is behind them.
  */
-const PORT_FORWARDERS = new Set(['docker-proxy', 'rootlessport', 'rootlesskit', 'slirp4netns', 'pasta', 'pasta.avx2', 'kubectl', 'socat', 'ssh', 'sshd']);
+const PORT_FORWARDERS = new Set(['docker-proxy', 'rootlessport', 'rootlesskit', 'slirp4netns', 'pasta', 'pasta.avx2', 'conmon', 'gvproxy', 'vpnkit', 'kubectl', 'socat', 'ssh', 'sshd', 'sshd-session']);
 
 export const crashAnalysisProbe = defineProbe({
   id: 'crash-analysis',

@@ -39,30 +39,37 @@ export function judgePath(readings: Reading[]): { largest: number | null; report
   const reportedMtu = reported.length ? Math.min(...reported) : null;
   const through = readings.filter((r) => r.received > 0).map((r) => r.wire);
   const largest = through.length ? Math.max(...through) : null;
-  const blackHole = largest !== null && readings.some((r) => r.wire > largest && r.received === 0 && r.reportedMtu === null && r.wire <= (reportedMtu ?? 1500));
+  // Only a clean contrast is a black hole: the smaller size without any loss, the larger with no reply at all.
+  const clean = readings.some((r) => r.wire === largest && r.lossPercent === 0);
+  const blackHole = largest !== null && clean && readings.some((r) => r.wire > largest && r.received === 0 && r.reportedMtu === null && r.wire <= (reportedMtu ?? 1500));
   return { largest, reportedMtu, blackHole, measured: largest !== null };
 }
 
 const SIZES = [1472, 1372, 1172] as const; // 1500, 1400, 1200 bytes on the wire with headers
 
 /** Remote backends only: addresses that resolved to another machine (never loopback, never a unix socket). */
-function remoteTargets(context: ProbeContext): { targets: Array<{ address: string; ip: string }>; skipped: string[] } {
+function remoteTargets(context: ProbeContext): { targets: Array<{ address: string; ip: string }>; skipped: string[]; unchecked: string[] } {
   const listeners = context.deps['backend-listeners'] as ListenerFacts;
   const targets: Array<{ address: string; ip: string }> = [];
   const skipped: string[] = [];
+  const unchecked: string[] = [];
   for (const backend of listeners.backends) {
     const remote = backend.peers.find((p) => !p.local);
+    if (backend.state === 'unresolved' || backend.state === 'unchecked') {
+      unchecked.push(`${backend.address}: ${backend.reason}`);
+      continue;
+    }
     if (backend.state !== 'remote' || !remote) {
       skipped.push(`${backend.address}: ${backend.address.startsWith('unix:') ? 'unix socket' : 'on this machine'}, no network path to check`);
       continue;
     }
     if (isIP(remote.ip) !== 4) {
-      skipped.push(`${backend.address}: IPv6 path checks are not supported yet`);
+      unchecked.push(`${backend.address}: IPv6 path checks are not supported yet`);
       continue;
     }
     targets.push({ address: backend.address, ip: remote.ip });
   }
-  return { targets, skipped };
+  return { targets, skipped, unchecked };
 }
 
 const ping = (ip: string, size: number): CommandSpec => ({ file: 'ping', args: ['-M', 'do', '-s', String(size), '-c', '3', '-W', '1', '-i', '0.2', ip], timeoutMs: 6000 });
@@ -101,14 +108,14 @@ export const networkPathProbe = defineProbe({
       .describe('One per remote backend'),
     problems: z.array(z.object({ address: z.string().describe('Backend address'), largestUnfragmented: z.number().int().describe('Largest packet that got through'), routeMtu: z.number().int().describe('What the route accepts (1500 unless an MTU was reported)') })).describe('The paths with a black hole'),
     problemCount: z.number().int().describe('How many paths have a black hole'),
-    unmeasured: z.array(z.string()).describe('Remote backends that answered no ping at any size'),
+    unmeasured: z.array(z.string()).describe('Backends that may be remote whose path was not measured: no ping reply at any size, not resolved here, or IPv6'),
     unmeasuredCount: z.number().int().describe('How many'),
     pathsText: z.string().describe('Every path in words: what got through, the MTU the route reported, loss'),
     skipped: z.array(z.string()).describe('Backends not checked, and why'),
   }),
   sources: (context) => remoteTargets(context).targets.flatMap((t) => SIZES.map((size) => ({ id: `${t.ip}:${size}`, kind: 'command' as const, command: ping(t.ip, size) }))),
   parse: (results, context) => {
-    const { targets, skipped } = remoteTargets(context);
+    const { targets, skipped, unchecked } = remoteTargets(context);
     const paths = targets.map((t) => {
       const readings = SIZES.map((size) => {
         const { result } = results.command(`${t.ip}:${size}`);
@@ -131,7 +138,8 @@ export const networkPathProbe = defineProbe({
       };
     });
     const problems = paths.filter((p) => p.mtuProblem).map((p) => ({ address: p.address, largestUnfragmented: p.largestUnfragmented!, routeMtu: p.reportedMtu ?? 1500 }));
-    const unmeasured = paths.filter((p) => !p.measured).map((p) => p.address);
+    // A backend not resolved here, or on IPv6, may be remote: its path is unmeasured too.
+    const unmeasured = [...paths.filter((p) => !p.measured).map((p) => p.address), ...unchecked];
     return { paths, skipped, problems, problemCount: problems.length, unmeasured, unmeasuredCount: unmeasured.length, pathsText: describePaths(paths) };
   },
   summarize: (facts) => (facts.paths.length === 0 ? 'no remote backends (loopback and unix sockets have no network path)' : facts.pathsText),

@@ -124,8 +124,11 @@ export const selinuxProbe = defineProbe({
       .map((d) => ({ time: new Date(d.timeMs).toISOString(), permission: d.permission, dest: d.dest, path: d.path, tclass: d.tclass, permissive: d.permissive }));
     const config = context.deps['nginx-config'] as ConfigFacts | undefined;
     const ports = [...new Set((config?.backends ?? []).map((b) => b.port).filter((p): p is number => p !== null))];
-    const blocking = denials.filter(blocksUpstream);
-    const others = denials.filter((d) => !blocksUpstream(d));
+    // A denial counts for this incident when it is about a backend's port or socket; a resolver's or another app's is listed apart.
+    const socketPaths = new Set((config?.backends ?? []).map((b) => b.path).filter((p): p is string => p !== null));
+    const aboutBackend = (d: (typeof denials)[number]) => !config || (d.dest !== null ? ports.includes(d.dest) : d.path === null || socketPaths.has(d.path));
+    const blocking = denials.filter((d) => blocksUpstream(d) && aboutBackend(d));
+    const others = denials.filter((d) => !blocking.includes(d));
     const deniedPorts = [...new Set(blocking.map((d) => d.dest).filter((p): p is number => p !== null))];
     return {
       denialSummary: describe(blocking),

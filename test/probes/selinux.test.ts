@@ -9,7 +9,7 @@ const avc = (atMs: number, permission: string, fields: string, permissive = 0) =
 
 const END = new Date(2026, 10, 21, 9, 30).getTime();
 
-function facts(log: string | null, ausearch: string | null = null) {
+function facts(log: string | null, ausearch: string | null = null, backends?: Array<{ port: number | null; path: string | null }>) {
   const gathered = {
     enforce: '1',
     boolean: '0 0',
@@ -18,7 +18,7 @@ function facts(log: string | null, ausearch: string | null = null) {
     auditLogError: log === null ? '/var/log/audit/audit.log: permission denied' : null,
     semanage: null,
   };
-  return selinuxProbe.parse(new SourceResults([], 0, gathered), context({ windowEndMs: END }));
+  return selinuxProbe.parse(new SourceResults([], 0, gathered), context({ windowEndMs: END, deps: backends ? { 'nginx-config': { backends } } : {} }));
 }
 
 describe('selinux', () => {
@@ -32,6 +32,12 @@ describe('selinux', () => {
     expect(f.blocking.map((d) => [d.permission, d.dest ?? d.path])).toEqual([['name_connect', 8080], ['connectto', '/run/app.sock']]);
     expect(f.labelCommands).toEqual(['semanage port -a -t http_port_t -p tcp 8080']);
     expect(f.otherSummary).toBe('name_connect to tcp port 9000 (permissive: logged, not enforced) ×1, read to /srv/www/index.html ×1');
+  });
+
+  it("a denied connect to a port no backend uses (a resolver, another app) is not this incident's", () => {
+    const f = facts(null, avc(END - 60_000, 'name_connect', 'dest=53 tclass=tcp_socket'), [{ port: 8080, path: null }]);
+    expect(f.blocking).toEqual([]);
+    expect(f.otherSummary).toBe('name_connect to tcp port 53 ×1');
   });
 
   it('a permissive denial alone confirms nothing', () => {
