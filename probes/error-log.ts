@@ -79,14 +79,18 @@ export function describeFamily(groups: readonly GroupLike[], signatures: readonl
 const ABOVE_ERROR = new Set(['crit', 'alert', 'emerg']);
 
 /**
- * When every error_log nginx loaded keeps only crit and above, upstream
- * failures (logged at error; peers taken out at warn) are never written:
- * which directives say so, else null.
+ * When every error_log that writes to the files read keeps only crit and
+ * above, upstream failures (logged at error; peers taken out at warn) never
+ * reach them: which directives say so, else null. A syslog or stderr
+ * destination at error does not count: its lines are not in these files.
  */
 export function errorLevelSilenced(context: ProbeContext): string | null {
   const config = context.deps['nginx-config'] as ConfigFacts | undefined;
-  if (!config || config.errorLogs.length === 0 || !config.errorLogs.every((l) => ABOVE_ERROR.has(l.level))) return null;
-  return config.errorLogs.map((l) => `error_log ${l.path} ${l.level}${l.file ? ` at ${l.file}:${l.line}` : ''}`).join(', ');
+  if (!config) return null;
+  const read = new Set(errorLogPaths(context).paths);
+  const writing = config.errorLogs.filter((l) => read.has(l.path));
+  if (writing.length === 0 || !writing.every((l) => ABOVE_ERROR.has(l.level))) return null;
+  return writing.map((l) => `error_log ${l.path} ${l.level}${l.file ? ` at ${l.file}:${l.line}` : ''}`).join(', ');
 }
 
 export const errorLogProbe = defineProbe({

@@ -39,6 +39,10 @@ describe('error-log', () => {
     expect((thrown as Error).message).toContain('error_log /var/log/nginx/error.log crit at /etc/nginx/nginx.conf:1');
   });
 
+  it('a syslog destination at error does not make the file read (kept at crit) hold error lines', () => {
+    expect(() => parse('error_log syslog:server=127.0.0.1 error;\nerror_log /var/log/nginx/error.log crit;')).toThrow(/error_log \/var\/log\/nginx\/error.log crit/);
+  });
+
   it('counts as usual where some error_log keeps error lines, or lines are there anyway', () => {
     expect(parse('error_log /var/log/nginx/error.log warn;').total).toBe(0);
     expect(parse('error_log /var/log/nginx/crit.log crit;\nerror_log /var/log/nginx/error.log error;').total).toBe(0);
