@@ -220,10 +220,60 @@ function grown(old: usize, count: i32, capacity: i32, size: i32): usize {
   return fresh;
 }
 
+/**
+ * The index of a table of ids: open addressing with linear probing, slot →
+ * id + 1 (0 when empty), kept at most half full. Each table compares its own
+ * keys while probing and keeps each id's hash, so a grown index is rebuilt
+ * from the hashes alone.
+ */
+class Slots {
+  base: usize = 0;
+  mask: i32 = 0;
+
+  constructor(size: i32) {
+    this.clear(size);
+  }
+
+  clear(size: i32): void {
+    if (this.base != 0) heap.free(this.base);
+    this.base = heap.alloc(<usize>(size * 4));
+    memory.fill(this.base, 0, <usize>(size * 4));
+    this.mask = size - 1;
+  }
+
+  @inline first(h: u32): i32 {
+    return <i32>h & this.mask;
+  }
+
+  @inline next(slot: i32): i32 {
+    return (slot + 1) & this.mask;
+  }
+
+  /** id + 1 at the slot, 0 when it is empty. */
+  @inline entry(slot: i32): i32 {
+    return load<i32>(this.base + <usize>(slot * 4));
+  }
+
+  /** Records a new id (ids are 0, 1, 2, … and `hashes` holds a u32 per id), growing the index when it would be more than half full. */
+  add(id: i32, hashes: usize): void {
+    if ((id + 1) * 2 <= this.mask + 1) {
+      this.place(id, hashes);
+      return;
+    }
+    this.clear((this.mask + 1) * 2);
+    for (let i = 0; i <= id; i++) this.place(i, hashes);
+  }
+
+  private place(id: i32, hashes: usize): void {
+    let slot = this.first(load<u32>(hashes + <usize>(id * 4)));
+    while (this.entry(slot) != 0) slot = this.next(slot);
+    store<i32>(this.base + <usize>(slot * 4), id + 1);
+  }
+}
+
 /** Byte strings kept once each, with an id per string and an i32 value per id. */
 class Strings {
-  slots: usize = 0; // i32 per slot: id + 1, 0 when empty
-  mask: i32 = 0;
+  index: Slots = new Slots(1024);
   count: i32 = 0;
   capacity: i32 = 0;
   offsets: usize = 0; // i32 per id, into the arena
@@ -234,15 +284,9 @@ class Strings {
   arenaUsed: i32 = 0;
   arenaCapacity: i32 = 0;
 
-  constructor() {
-    this.reset(1024);
-  }
-
-  reset(slots: i32): void {
-    if (this.slots != 0) heap.free(this.slots);
-    this.slots = heap.alloc(<usize>(slots * 4));
-    memory.fill(this.slots, 0, <usize>(slots * 4));
-    this.mask = slots - 1;
+  /** Forgets every string, keeping the index's size: a cache that filled up starts again. */
+  reset(): void {
+    this.index.clear(this.index.mask + 1);
     this.count = 0;
     this.arenaUsed = 0;
   }
@@ -261,9 +305,9 @@ class Strings {
 
   /** The id of the n bytes at p with this value tag (for heads: whether the line has a peer), or -1. */
   find(p: i32, n: i32, h: u32, tag: i32): i32 {
-    let slot = <i32>h & this.mask;
+    let slot = this.index.first(h);
     for (;;) {
-      const entry = load<i32>(this.slots + <usize>(slot * 4));
+      const entry = this.index.entry(slot);
       if (entry == 0) break;
       const id = entry - 1;
       if (
@@ -272,11 +316,12 @@ class Strings {
         (tag < 0 || this.value(id) >> 8 == tag) &&
         sameBytes(this.ptr(id), p, n)
       ) return id;
-      slot = (slot + 1) & this.mask;
+      slot = this.index.next(slot);
     }
     return -1;
   }
 
+  /** Adds the n bytes at p, which are not there yet. */
   add(p: i32, n: i32, h: u32, value: i32): i32 {
     if (this.count == this.capacity) {
       const capacity = this.capacity == 0 ? 256 : this.capacity * 2;
@@ -299,23 +344,8 @@ class Strings {
     store<u32>(this.hashes + <usize>(id * 4), h);
     store<i32>(this.values + <usize>(id * 4), value);
     this.arenaUsed += n;
-    if (this.count * 2 > this.mask + 1) this.rehash((this.mask + 1) * 2);
-    else this.place(id, h);
+    this.index.add(id, this.hashes);
     return id;
-  }
-
-  place(id: i32, h: u32): void {
-    let slot = <i32>h & this.mask;
-    while (load<i32>(this.slots + <usize>(slot * 4)) != 0) slot = (slot + 1) & this.mask;
-    store<i32>(this.slots + <usize>(slot * 4), id + 1);
-  }
-
-  rehash(slots: i32): void {
-    heap.free(this.slots);
-    this.slots = heap.alloc(<usize>(slots * 4));
-    memory.fill(this.slots, 0, <usize>(slots * 4));
-    this.mask = slots - 1;
-    for (let id = 0; id < this.count; id++) this.place(id, load<u32>(this.hashes + <usize>(id * 4)));
   }
 
   /** The id of the n bytes at p, adding them if new. */
@@ -345,8 +375,8 @@ let unparsed: f64 = 0;
 let otherLines: f64 = 0;
 
 // Groups: signature × peer × method × route id, in the order they were first seen.
-let groupSlots: usize = 0;
-let groupMask: i32 = 0;
+const groupIndex = new Slots(1024);
+let gHashes: usize = 0; // u32
 let groupCount: i32 = 0;
 let groupCapacity: i32 = 0;
 let gKeys: usize = 0; // 4 × i32: signature, peer, method, route id
@@ -359,8 +389,8 @@ let pathUsed: i32 = 0;
 let pathCapacity: i32 = 0;
 
 // Minutes: epoch minute → signatureCount counters.
-let minuteSlots: usize = 0;
-let minuteMask: i32 = 0;
+const minuteIndex = new Slots(1024);
+let mHashes: usize = 0; // u32
 let minuteCount: i32 = 0;
 let minuteCapacity: i32 = 0;
 let mKeys: usize = 0; // f64
@@ -372,12 +402,6 @@ export function init(signatures: i32): void {
   signatureCount = signatures;
   peers.intern(<i32>NONE, 1);
   methods.intern(<i32>NONE, 1);
-  groupSlots = heap.alloc(1024 * 4);
-  memory.fill(groupSlots, 0, 1024 * 4);
-  groupMask = 1023;
-  minuteSlots = heap.alloc(1024 * 4);
-  memory.fill(minuteSlots, 0, 1024 * 4);
-  minuteMask = 1023;
 }
 
 function groupHash(signature: i32, peer: i32, method: i32, route: i32): u32 {
@@ -388,25 +412,19 @@ function groupHash(signature: i32, peer: i32, method: i32, route: i32): u32 {
   return h ^ (h >> 16);
 }
 
-function placeGroup(id: i32): void {
-  const k = gKeys + <usize>(id * 16);
-  let slot = <i32>groupHash(load<i32>(k), load<i32>(k + 4), load<i32>(k + 8), load<i32>(k + 12)) & groupMask;
-  while (load<i32>(groupSlots + <usize>(slot * 4)) != 0) slot = (slot + 1) & groupMask;
-  store<i32>(groupSlots + <usize>(slot * 4), id + 1);
-}
-
 function count(signature: i32, peer: i32, method: i32, route: i32, pathStart: i32, pathEnd: i32, at: f64): void {
-  let slot = <i32>groupHash(signature, peer, method, route) & groupMask;
+  const h = groupHash(signature, peer, method, route);
+  let slot = groupIndex.first(h);
   let id = -1;
   for (;;) {
-    const entry = load<i32>(groupSlots + <usize>(slot * 4));
+    const entry = groupIndex.entry(slot);
     if (entry == 0) break;
     const k = gKeys + <usize>((entry - 1) * 16);
     if (load<i32>(k) == signature && load<i32>(k + 4) == peer && load<i32>(k + 8) == method && load<i32>(k + 12) == route) {
       id = entry - 1;
       break;
     }
-    slot = (slot + 1) & groupMask;
+    slot = groupIndex.next(slot);
   }
   if (id != -1) {
     const c = gCounts + <usize>(id * 8);
@@ -419,6 +437,7 @@ function count(signature: i32, peer: i32, method: i32, route: i32, pathStart: i3
     if (groupCount == groupCapacity) {
       const capacity = groupCapacity == 0 ? 256 : groupCapacity * 2;
       gKeys = grown(gKeys, groupCount, capacity, 16);
+      gHashes = grown(gHashes, groupCount, capacity, 4);
       gCounts = grown(gCounts, groupCount, capacity, 8);
       gFirst = grown(gFirst, groupCount, capacity, 8);
       gLast = grown(gLast, groupCount, capacity, 8);
@@ -426,6 +445,7 @@ function count(signature: i32, peer: i32, method: i32, route: i32, pathStart: i3
       groupCapacity = capacity;
     }
     id = groupCount++;
+    store<u32>(gHashes + <usize>(id * 4), h);
     const k = gKeys + <usize>(id * 16);
     store<i32>(k, signature);
     store<i32>(k + 4, peer);
@@ -446,14 +466,7 @@ function count(signature: i32, peer: i32, method: i32, route: i32, pathStart: i3
     store<i32>(gPaths + <usize>(id * 8), pathUsed);
     store<i32>(gPaths + <usize>(id * 8 + 4), n);
     pathUsed += n;
-    if (groupCount * 2 > groupMask + 1) {
-      const slots = (groupMask + 1) * 2;
-      heap.free(groupSlots);
-      groupSlots = heap.alloc(<usize>(slots * 4));
-      memory.fill(groupSlots, 0, <usize>(slots * 4));
-      groupMask = slots - 1;
-      for (let g = 0; g < groupCount; g++) placeGroup(g);
-    } else store<i32>(groupSlots + <usize>(slot * 4), id + 1);
+    groupIndex.add(id, gHashes);
   }
 
   const minute = Math.floor(at / 60000);
@@ -471,34 +484,23 @@ function minuteHash(minute: f64): u32 {
 }
 
 function bucketOf(minute: f64): i32 {
-  let slot = <i32>minuteHash(minute) & minuteMask;
-  for (;;) {
-    const entry = load<i32>(minuteSlots + <usize>(slot * 4));
-    if (entry == 0) break;
-    if (load<f64>(mKeys + <usize>((entry - 1) * 8)) == minute) return entry - 1;
-    slot = (slot + 1) & minuteMask;
+  const h = minuteHash(minute);
+  for (let slot = minuteIndex.first(h); minuteIndex.entry(slot) != 0; slot = minuteIndex.next(slot)) {
+    const id = minuteIndex.entry(slot) - 1;
+    if (load<f64>(mKeys + <usize>(id * 8)) == minute) return id;
   }
   if (minuteCount == minuteCapacity) {
     const capacity = minuteCapacity == 0 ? 256 : minuteCapacity * 2;
     mKeys = grown(mKeys, minuteCount, capacity, 8);
+    mHashes = grown(mHashes, minuteCount, capacity, 4);
     mCounts = grown(mCounts, minuteCount, capacity, 4 * signatureCount);
     minuteCapacity = capacity;
   }
   const id = minuteCount++;
   store<f64>(mKeys + <usize>(id * 8), minute);
+  store<u32>(mHashes + <usize>(id * 4), h);
   memory.fill(mCounts + <usize>(id * 4 * signatureCount), 0, <usize>(4 * signatureCount));
-  if (minuteCount * 2 > minuteMask + 1) {
-    const slots = (minuteMask + 1) * 2;
-    heap.free(minuteSlots);
-    minuteSlots = heap.alloc(<usize>(slots * 4));
-    memory.fill(minuteSlots, 0, <usize>(slots * 4));
-    minuteMask = slots - 1;
-    for (let m = 0; m < minuteCount; m++) {
-      let s = <i32>minuteHash(load<f64>(mKeys + <usize>(m * 8))) & minuteMask;
-      while (load<i32>(minuteSlots + <usize>(s * 4)) != 0) s = (s + 1) & minuteMask;
-      store<i32>(minuteSlots + <usize>(s * 4), m + 1);
-    }
-  } else store<i32>(minuteSlots + <usize>(slot * 4), id + 1);
+  minuteIndex.add(id, mHashes);
   return id;
 }
 
@@ -607,7 +609,7 @@ function countParsed(start: i32, end: i32): bool {
   else {
     signature = classifyLine(start, end);
     if (signature < 0) signature = NO_SIGNATURE;
-    if (heads.count >= HEAD_LIMIT) heads.reset(heads.mask + 1);
+    if (heads.count >= HEAD_LIMIT) heads.reset();
     heads.add(i, headEnd - i, headHash, (hasPeer << 8) | signature);
   }
   if (signature == NO_SIGNATURE) {
@@ -646,7 +648,7 @@ function routeId(from: i32, to: i32): i32 {
   const id = routeKeys.find(from, to - from, h, -1);
   if (id != -1) return routeKeys.value(id);
   const route = routeOf(from, to);
-  if (routeKeys.count >= ROUTE_KEY_LIMIT) routeKeys.reset(routeKeys.mask + 1);
+  if (routeKeys.count >= ROUTE_KEY_LIMIT) routeKeys.reset();
   routeKeys.add(from, to - from, h, route);
   return route;
 }
