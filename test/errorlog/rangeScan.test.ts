@@ -38,21 +38,26 @@ const COUNTERS: Array<[string, () => { counter: LineCounter; snapshot: () => Ret
   }],
 ];
 
+/** The file scanned in `parts` byte ranges, each by a fresh counter, the counts merged as the reader merges its workers'. */
+function scanInParts(file: string, bytes: number, parts: number, make: (typeof COUNTERS)[number][1], blockBytes: number): ErrorLogAggregator {
+  const merged = new ErrorLogAggregator();
+  const share = Math.ceil(bytes / parts);
+  for (let i = 0; i < parts; i++) {
+    const { counter, snapshot } = make();
+    const opened = host.openBlocks(file);
+    if (!opened.ok) throw new Error(opened.error.message);
+    scanRange(opened.source, i * share, Math.min(bytes, (i + 1) * share), counter, blockBytes);
+    opened.source.close();
+    merged.merge(snapshot());
+  }
+  return merged;
+}
+
 describe.each(COUNTERS)('range scan with the %s counter', (_, make) => {
   it('byte ranges that tile a file count every line exactly once, wherever they split', async () => {
     const whole = await analyzeErrorLogs(host, [path], { fromMs: null, toMs: now, parallel: false });
     for (const parts of [1, 2, 3, 7, 64]) {
-      const merged = new ErrorLogAggregator();
-      const share = Math.ceil(size / parts);
-      for (let i = 0; i < parts; i++) {
-        const { counter, snapshot } = make();
-        const opened = host.openBlocks(path);
-        if (!opened.ok) throw new Error(opened.error.message);
-        scanRange(opened.source, i * share, Math.min(size, (i + 1) * share), counter, 333);
-        opened.source.close();
-        merged.merge(snapshot());
-      }
-      const summary = merged.summary(whole.window);
+      const summary = scanInParts(path, size, parts, make, 333).summary(whole.window);
       expect({ parts, lines: summary.linesRead, unparsed: summary.unparsed }).toEqual({ parts, lines: whole.linesRead, unparsed: whole.unparsed });
       expect(summary.signatures).toEqual(whole.signatures);
       expect(summary.perMinute).toEqual(whole.perMinute);
@@ -68,16 +73,7 @@ describe.each(COUNTERS)('range scan with the %s counter', (_, make) => {
     const realLines = lines.split('\n').filter(Boolean).length;
     const bytes = Buffer.byteLength(text, 'latin1');
     for (const parts of [1, 2, 5]) {
-      const merged = new ErrorLogAggregator();
-      const share = Math.ceil(bytes / parts);
-      for (let i = 0; i < parts; i++) {
-        const { counter, snapshot } = make();
-        const opened = host.openBlocks(overlong);
-        if (!opened.ok) throw new Error(opened.error.message);
-        scanRange(opened.source, i * share, Math.min(bytes, (i + 1) * share), counter, SCAN_BLOCK_BYTES);
-        opened.source.close();
-        merged.merge(snapshot());
-      }
+      const merged = scanInParts(overlong, bytes, parts, make, SCAN_BLOCK_BYTES);
       const summary = merged.summary({ from: null, to: null });
       expect({ parts, lines: summary.linesRead, unparsed: summary.unparsed }).toEqual({ parts, lines: 2 * realLines + 2, unparsed: 2 });
     }

@@ -76,6 +76,23 @@ function lineSet(seed: number, n: number): string[] {
   return out;
 }
 
+/** A counter holding `text` as its block (its buffer sized to fit). */
+function loaded(text: string, wasm = new WasmLineCounter()): { wasm: WasmLineCounter; length: number } {
+  const block = Buffer.from(text, 'latin1');
+  wasm.resize(block.length, 0, 0);
+  block.copy(wasm.buffer());
+  return { wasm, length: block.length };
+}
+
+/** The lines counted by the WebAssembly counter and, parsed one by one, by the JS reference. */
+function countBoth(lines: string[]) {
+  const reference = new ErrorLogAggregator();
+  for (const l of lines) reference.add(parseErrorLine(l)!);
+  const { wasm, length } = loaded(lines.join('\n') + '\n');
+  wasm.countLines(0, length, length);
+  return { mine: summaryOf(wasm.snapshot()), theirs: reference.summary({ from: null, to: null }) };
+}
+
 const summaryOf = (snapshot: ReturnType<ErrorLogAggregator['snapshot']>) => {
   const merged = new ErrorLogAggregator();
   merged.merge(snapshot);
@@ -107,11 +124,9 @@ describe('the WebAssembly counter', () => {
       const start = wasm.totals();
       const other = realLines[n % realLines.length]!;
       const stale = other.slice(Math.floor(random() * other.length));
-      const block = Buffer.from(`${line}${last ? '' : '\n'}${stale}`, 'latin1');
-      wasm.resize(block.length, 0, 0);
-      block.copy(wasm.buffer());
+      const { length } = loaded(`${line}${last ? '' : '\n'}${stale}`, wasm);
       if (last) wasm.countLast(0, line.length);
-      else expect(wasm.countLines(0, block.length, line.length + 1)).toBe(line.length + 1);
+      else expect(wasm.countLines(0, length, line.length + 1)).toBe(line.length + 1);
       const after = wasm.totals();
       const delta = (a: typeof after, b: typeof after) => [a.linesRead - b.linesRead, a.unparsed - b.unparsed, a.otherLines - b.otherLines];
       const expected = delta({ linesRead: reference.linesRead, unparsed: reference.unparsed, otherLines: reference.otherLines }, before);
@@ -132,15 +147,7 @@ describe('the WebAssembly counter', () => {
     // A path per user: a route per request, which must not become a group per line.
     const line = realLines.find((l) => l.includes('request: "GET '))!;
     const lines = Array.from({ length: ROUTE_LIMIT * 3 }, (_, i) => line.replace(/(request: "\S+ )[^ "]*/, `$1/u/user${i}/orders`));
-    const reference = new ErrorLogAggregator();
-    for (const l of lines) reference.add(parseErrorLine(l)!);
-    const wasm = new WasmLineCounter();
-    const block = Buffer.from(lines.join('\n') + '\n', 'latin1');
-    wasm.resize(block.length, 0, 0);
-    block.copy(wasm.buffer());
-    wasm.countLines(0, block.length, block.length);
-    const mine = summaryOf(wasm.snapshot());
-    const theirs = reference.summary({ from: null, to: null });
+    const { mine, theirs } = countBoth(lines);
     expect(mine.groups).toEqual(theirs.groups);
     expect(theirs.groups).toHaveLength(ROUTE_LIMIT + 1);
     const signature = theirs.signatures[0]!;
@@ -157,51 +164,34 @@ describe('the WebAssembly counter', () => {
         .replace(/\*\d+ .*?, client: /, `*${i} upstream sent invalid header: "X-${i}: y" while reading response header from upstream, client: `)
         .replace(/(request: "\S+ )[^ "]*/, `$1/users/${i}/cart`),
     );
-    const reference = new ErrorLogAggregator();
-    for (const l of lines) reference.add(parseErrorLine(l)!);
-    const wasm = new WasmLineCounter();
-    const block = Buffer.from(lines.join('\n') + '\n', 'latin1');
-    wasm.resize(block.length, 0, 0);
-    block.copy(wasm.buffer());
-    wasm.countLines(0, block.length, block.length);
-    const mine = summaryOf(wasm.snapshot());
-    const theirs = reference.summary({ from: null, to: null });
+    const { mine, theirs } = countBoth(lines);
     expect(theirs.signatures.map((s) => [s.id, s.count, Object.keys(s.routes)])).toEqual([['invalid-header', 25_000, ['/users/:id']]]);
     expect(mine.groups).toEqual(theirs.groups);
     expect(mine.perMinute).toEqual(theirs.perMinute);
   });
 
   it('counts the last line of a file, without its line break, and a line too long to read', () => {
-    const wasm = new WasmLineCounter();
     const line = realLines[0]!;
-    const block = Buffer.from(`${line}\n\n\n${line}`, 'latin1');
-    wasm.resize(block.length, 0, 0);
-    block.copy(wasm.buffer());
-    const from = wasm.countLines(0, block.length, block.length + 1);
+    const { wasm, length } = loaded(`${line}\n\n\n${line}`);
+    const from = wasm.countLines(0, length, length + 1);
     expect(from).toBe(line.length + 3);
-    wasm.countLast(from, block.length);
+    wasm.countLast(from, length);
     wasm.countUnreadable();
     expect(wasm.totals()).toEqual({ linesRead: 3, unparsed: 1, otherLines: 0 });
   });
 
   it('stops at the first line that starts at or past where its range ends', () => {
-    const wasm = new WasmLineCounter();
-    const block = Buffer.from(`${realLines[0]}\n${realLines[1]}\n${realLines[2]}\n`, 'latin1');
-    wasm.resize(block.length, 0, 0);
-    block.copy(wasm.buffer());
+    const { wasm, length } = loaded(`${realLines[0]}\n${realLines[1]}\n${realLines[2]}\n`);
     const second = realLines[0]!.length + 1;
-    expect(wasm.countLines(0, block.length, second)).toBe(second);
-    expect(wasm.countLines(second, block.length, second + 1)).toBe(second + realLines[1]!.length + 1);
+    expect(wasm.countLines(0, length, second)).toBe(second);
+    expect(wasm.countLines(second, length, second + 1)).toBe(second + realLines[1]!.length + 1);
     expect(wasm.totals().linesRead).toBe(2);
   });
 
   it('keeps its own counts: two counters do not share memory', () => {
-    const a = new WasmLineCounter();
     const b = new WasmLineCounter();
-    const block = Buffer.from(`${realLines[0]}\n`, 'latin1');
-    a.resize(block.length, 0, 0);
-    block.copy(a.buffer());
-    a.countLines(0, block.length, block.length);
+    const { wasm: a, length } = loaded(`${realLines[0]}\n`);
+    a.countLines(0, length, length);
     expect(a.totals().linesRead).toBe(1);
     expect(b.totals().linesRead).toBe(0);
   });
