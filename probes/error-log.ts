@@ -26,7 +26,7 @@ const signatureSummary = z.object({
   routes: z.record(z.string(), z.number().int()).describe('Lines per route prefix'),
 });
 
-const FAMILIES = {
+export const FAMILIES = {
   connectFailures: ['refused', 'socket-missing', 'permission-denied', 'connect-failed', 'no-live-upstreams'],
   resets: ['reset-reading-header', 'premature-close-header', 'reset-sending-request'],
   bodyResets: ['reset-reading-body', 'premature-close-body'],

@@ -47,10 +47,12 @@ export function parseNftRuleset(text: string): FirewallRule[] {
   return listed(parseNftRules(text));
 }
 
+const isLoopback = (ip: string) => /^(127\.|::1$)/.test(ip);
+
 /** The connections nginx opens to one backend address, as the hooks of this host see them. */
 function trafficTo(ip: string, port: number, local: boolean): Traffic[] {
   // To an address of this host the kernel routes over lo: out through OUTPUT, in through INPUT.
-  if (local) return (['output', 'input'] as const).map((hook) => ({ hook, port, loopback: true, dst: ip, src: /^(127\.|::1$)/.test(ip) ? ip : null }));
+  if (local) return (['output', 'input'] as const).map((hook) => ({ hook, port, loopback: true, dst: ip, src: isLoopback(ip) ? ip : null }));
   return [{ hook: 'output', port, loopback: false, dst: ip, src: null }];
 }
 
@@ -74,7 +76,7 @@ function weigh(rules: ChainRule[], deps: Record<string, unknown>): { matching: A
     if (backend.port === null || backend.markedDown) continue;
     const checked = listeners?.backends.find((b) => b.address === backend.address && b.upstream === backend.upstream);
     const host = backend.host === 'localhost' ? '127.0.0.1' : (backend.host ?? '');
-    const loopbackLiteral = /^(127\.|::1$)/.test(host);
+    const loopbackLiteral = isLoopback(host);
     const peers = checked?.peers.length ? checked.peers.map((p) => ({ ip: p.ip, local: p.local, unsure: false })) : isIP(host) ? [{ ip: host, local: loopbackLiteral, unsure: !loopbackLiteral }] : [];
     // A name not resolved here: its port alone, and nothing is sure. An address not checked against this host's own: both ways, unsure.
     const traffic = peers.length

@@ -1,15 +1,12 @@
 import { z } from 'zod';
 import { defineProbe } from '../src/probe/contract.js';
 import type { crashAnalysisProbe } from './crash-analysis.js';
-import type { errorLogProbe } from './error-log.js';
+import { FAMILIES, type errorLogProbe } from './error-log.js';
 import type { keepaliveAnalysisProbe } from './keepalive-analysis.js';
 
 type CrashFacts = z.infer<typeof crashAnalysisProbe.facts>;
 type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
 type KeepaliveFacts = z.infer<typeof keepaliveAnalysisProbe.facts>;
-
-/** The resets of the reset-by-peer question (error-log's `resets` family): before the response header. */
-const RESETS = ['reset-reading-header', 'premature-close-header', 'reset-sending-request'];
 
 const peer = z.object({
   peer: z.string().describe('Upstream peer as nginx logged it'),
@@ -46,7 +43,9 @@ export const resetAttributionProbe = defineProbe({
     const crash = deps['crash-analysis'] as CrashFacts;
     const keepalive = deps['keepalive-analysis'] as KeepaliveFacts;
     const counts = new Map<string, number>();
-    for (const s of errors.signatures.filter((s) => RESETS.includes(s.id))) {
+    // The resets of the reset-by-peer question: before the response header, as error-log counts them.
+    const resets: readonly string[] = FAMILIES.resets;
+    for (const s of errors.signatures.filter((s) => resets.includes(s.id))) {
       for (const [p, n] of Object.entries(s.upstreams)) counts.set(p, (counts.get(p) ?? 0) + n);
     }
     const racing = new Set(keepalive.mismatches.flatMap((u) => u.servers.filter((s) => s.mismatch).map((s) => s.address)));
