@@ -33,12 +33,95 @@ export function flag(argv: string[], long: string, short?: string): string | nul
   return null;
 }
 
+/** Interpreters that run a server written in their language: the server is the script or module they run. */
+const INTERPRETER = /^(?:python[\d.]*|pypy[\d.]*|node|nodejs|ruby[\d.]*|php[\d.]*|perl)$/;
+/** Interpreter options that take the next word as their value (python -W/-X, node -r/--require/--import/--loader). */
+const OPTION_WITH_VALUE = new Set(['-W', '-X', '-Q', '-r', '--require', '--import', '--loader', '--experimental-loader', '-I', '-C']);
+/** Interpreter options whose value is code: no script names the program. */
+const INLINE_CODE = new Set(['-c', '-e', '--eval', '-p', '--print']);
+
+export interface Program {
+  /** Basename of the executable (argv[0]), lower case, without a setproctitle colon: "python3", "gunicorn", "php-fpm". */
+  executable: string;
+  /** The script or module an interpreter runs: "gunicorn" for python3 /usr/bin/gunicorn, "uvicorn" for -m uvicorn.main, "server.js"; null otherwise. */
+  script: string | null;
+  /** The script as written (full path), to tell two node scripts of the same name apart. */
+  scriptPath: string | null;
+}
+
+/**
+ * What a command line runs: its executable, and for an interpreter the script or module. The rest of the
+ * arguments are the program's own: "node server.js --name gunicorn-migration" runs node, not gunicorn.
+ */
+export function programOf(args: string): Program {
+  const argv = words(args);
+  const executable = (argv[0] ?? '').split('/').pop()!.replace(/:$/, '').toLowerCase();
+  let rest = argv.slice(1);
+  // bundle exec puma …, env FOO=1 gunicorn …: the program comes after.
+  if (executable === 'bundle' && rest[0] === 'exec') return programOf(rest.slice(1).join(' '));
+  if (executable === 'env') return programOf(rest.filter((w) => !/^\w+=/.test(w) && !w.startsWith('-')).join(' '));
+  if (!INTERPRETER.test(executable)) return { executable, script: null, scriptPath: null };
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i]!;
+    // python -m gunicorn.app.wsgiapp runs the gunicorn package.
+    if (word === '-m' && rest[i + 1]) return { executable, script: rest[i + 1]!.split('.')[0]!.toLowerCase(), scriptPath: rest[i + 1]! };
+    if (INLINE_CODE.has(word)) return { executable, script: null, scriptPath: null };
+    if (OPTION_WITH_VALUE.has(word)) {
+      i++;
+      continue;
+    }
+    if (word.startsWith('-')) continue;
+    rest = rest.slice(i);
+    return { executable, script: rest[0]!.split('/').pop()!.toLowerCase(), scriptPath: rest[0]! };
+  }
+  return { executable, script: null, scriptPath: null };
+}
+
+/** The server a program name stands for: gunicorn, gunicorn.py, php-fpm8.2, uWSGI, waitress-serve, apache2. */
+function kindOfName(name: string | null): ServerKind | null {
+  if (!name) return null;
+  const base = name.replace(/\.(?:py|rb|js|mjs|cjs)$/, '');
+  const found = (
+    [
+      ['gunicorn', /^gunicorn$/],
+      ['uvicorn', /^uvicorn$/],
+      ['hypercorn', /^hypercorn$/],
+      ['puma', /^puma$/],
+      ['php-fpm', /^php-fpm[\d.]*$/],
+      ['uwsgi', /^uwsgi(?:_\w+)?$/],
+      ['waitress', /^waitress(?:-serve)?$/],
+      ['apache', /^(?:httpd|apache2)$/],
+      ['java', /^java$/],
+      ['node', /^(?:node|nodejs)$/],
+    ] as Array<[ServerKind, RegExp]>
+  ).find(([, pattern]) => pattern.test(base));
+  return found ? found[0] : null;
+}
+
+/**
+ * The server kind from what the process runs — its executable, or the script or module its interpreter runs —
+ * and, when argv names nothing known (a shebang script shows only its name in comm), its comm. Never from a word
+ * elsewhere on the command line: "python3 app.py --config /etc/gunicorn.conf.py" is not gunicorn.
+ */
+export function kindOf(comm: string, args: string): ServerKind {
+  const program = programOf(args);
+  const interpreter = INTERPRETER.test(program.executable);
+  // An interpreter's own kind (node) only when its script names nothing more specific.
+  return (
+    kindOfName(program.script) ??
+    (interpreter && !/^node|^nodejs/.test(program.executable) ? null : kindOfName(program.executable)) ??
+    (interpreter ? null : kindOfName(comm.toLowerCase())) ??
+    'unknown'
+  );
+}
+
 export function detectKind(comm: string, args: string): KindReading {
   const argv = words(args);
   const text = args.toLowerCase();
   const read = (kind: ServerKind, partial: Partial<KindReading>): KindReading => ({ kind, workerClass: null, idleTimeoutSec: null, source: 'unknown', configFile: null, note: '', ...partial });
+  const kind = kindOf(comm, args);
 
-  if (/gunicorn/.test(text)) {
+  if (kind === 'gunicorn') {
     const workerClass = flag(argv, '--worker-class', '-k') ?? 'sync';
     const keepAlive = flag(argv, '--keep-alive');
     const configFile = flag(argv, '--config', '-c');
@@ -48,28 +131,30 @@ export function detectKind(comm: string, args: string): KindReading {
     if (keepAlive !== null) return read('gunicorn', { workerClass, idleTimeoutSec: Number(keepAlive), source: 'flag', configFile, note: `gunicorn --keep-alive ${keepAlive}` });
     return read('gunicorn', { workerClass, idleTimeoutSec: 2, source: 'default', configFile, note: 'gunicorn default keep-alive 2 s (gthread/async workers)' });
   }
-  if (/uvicorn/.test(text)) {
+  if (kind === 'uvicorn') {
     const value = flag(argv, '--timeout-keep-alive');
     return read('uvicorn', value !== null ? { idleTimeoutSec: Number(value), source: 'flag', note: `uvicorn --timeout-keep-alive ${value}` } : { idleTimeoutSec: 5, source: 'default', note: 'uvicorn default --timeout-keep-alive 5' });
   }
-  if (/hypercorn/.test(text)) {
+  if (kind === 'hypercorn') {
     const value = flag(argv, '--keep-alive');
     return read('hypercorn', value !== null ? { idleTimeoutSec: Number(value), source: 'flag', note: `hypercorn --keep-alive ${value}` } : { idleTimeoutSec: 5, source: 'default', note: 'hypercorn default keep-alive 5 s' });
   }
-  if (/\bpuma\b/.test(text)) {
+  if (kind === 'puma') {
     return read('puma', { idleTimeoutSec: 20, source: 'default', configFile: flag(argv, '--config', '-C'), note: 'puma persistent_timeout default 20 s (65 s from puma 7)' });
   }
-  if (/php-fpm/.test(text) || /^php-fpm/.test(comm)) return read('php-fpm', { source: 'not-applicable', note: 'FastCGI: nginx opens a connection per request unless fastcgi_keep_conn is on' });
-  if (/waitress/.test(text)) return read('waitress', { idleTimeoutSec: 120, source: 'default', note: 'waitress channel_timeout 120 s, checked every 30 s' });
-  if (/uwsgi/.test(text) || comm === 'uwsgi') {
+  if (kind === 'php-fpm') return read('php-fpm', { source: 'not-applicable', note: 'FastCGI: nginx opens a connection per request unless fastcgi_keep_conn is on' });
+  if (kind === 'waitress') return read('waitress', { idleTimeoutSec: 120, source: 'default', note: 'waitress channel_timeout 120 s, checked every 30 s' });
+  if (kind === 'uwsgi') {
     const value = flag(argv, '--http-keepalive');
     return read('uwsgi', value !== null ? { idleTimeoutSec: Number(value) || null, source: 'flag', note: `uwsgi --http-keepalive ${value}` } : { idleTimeoutSec: 0, source: 'default', note: 'uWSGI does no HTTP keep-alive unless --http-keepalive' });
   }
-  if (/^(httpd|apache2)$/.test(comm) || /\b(httpd|apache2)\b/.test(text)) return read('apache', { idleTimeoutSec: 5, source: 'default', note: 'Apache KeepAliveTimeout default 5 s' });
-  if (comm === 'java' || /\bjava\b/.test(argv[0] ?? '')) {
-    return read('java', { idleTimeoutSec: /catalina|tomcat/.test(text) ? 20 : null, source: /catalina|tomcat/.test(text) ? 'default' : 'unknown', note: /catalina|tomcat/.test(text) ? 'Tomcat connectionTimeout 20 s in the stock server.xml' : 'a Java server: its idle timeout depends on the framework (Jetty 30 s, Tomcat 20 s)' });
+  if (kind === 'apache') return read('apache', { idleTimeoutSec: 5, source: 'default', note: 'Apache KeepAliveTimeout default 5 s' });
+  if (kind === 'java') {
+    // Tomcat's main class is an argument of java: org.apache.catalina.startup.Bootstrap.
+    const tomcat = /catalina|tomcat/.test(text);
+    return read('java', { idleTimeoutSec: tomcat ? 20 : null, source: tomcat ? 'default' : 'unknown', note: tomcat ? 'Tomcat connectionTimeout 20 s in the stock server.xml' : 'a Java server: its idle timeout depends on the framework (Jetty 30 s, Tomcat 20 s)' });
   }
-  if (comm === 'node' || /(^|\/)node(js)?$/.test(argv[0] ?? '')) {
+  if (kind === 'node') {
     return read('node', { idleTimeoutSec: 5, source: 'default', note: 'Node http.Server keepAliveTimeout 5 s by default (Node 20 closes about 1 s later than the setting)' });
   }
   return read('unknown', { note: 'not a server reset-doctor recognizes: measure its idle timeout' });

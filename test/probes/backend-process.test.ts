@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseProcNetTcp, parseProcNetUnix, socketInode } from '../../probes/procNet.js';
-import { detectKind, readGunicornConfig, readPumaConfig } from '../../probes/serverKind.js';
+import { detectKind, kindOf, programOf, readGunicornConfig, readPumaConfig } from '../../probes/serverKind.js';
+import { parsePs } from '../../probes/processes.js';
 import { fixturePath } from '../support/fixtures.js';
 
 describe('/proc/net readers (recorded here, with a Node listener on 127.0.0.1:18085)', () => {
@@ -41,6 +42,60 @@ describe('server kinds and their idle timeouts', () => {
     ['myserver', '/opt/bin/myserver --port 8080', { kind: 'unknown', idleTimeoutSec: null, source: 'unknown' }],
   ])('%s: %s', (comm, args, expected) => {
     expect(detectKind(comm, args)).toMatchObject(expected);
+  });
+  it('takes the kind from what runs, in ps output recorded here (ps -eo … as the processes probe runs it)', () => {
+    // gunicorn started as `gunicorn` (comm gunicorn) and as `/usr/bin/python3 /usr/bin/gunicorn` (comm python3),
+    // python3 -m http.server, php-fpm8.2 master and pool, node with "gunicorn" in its arguments, and a python app
+    // that names a gunicorn config file.
+    const rows = parsePs(readFileSync(fixturePath('ps', 'server-kinds.txt'), 'utf8'), Date.now());
+    const kinds = Object.fromEntries(rows.map((r) => [r.pid, kindOf(r.comm, r.args)]));
+    expect(kinds).toEqual({
+      16133: 'gunicorn',
+      16135: 'gunicorn',
+      16137: 'unknown',
+      16141: 'node',
+      16204: 'gunicorn',
+      16205: 'gunicorn',
+      16217: 'gunicorn',
+      16315: 'node',
+      16444: 'php-fpm',
+      16446: 'unknown',
+      16448: 'unknown',
+      16472: 'php-fpm',
+      16473: 'php-fpm',
+    });
+  });
+  it.each([
+    // Process titles (setproctitle), interpreters running a server's script or module.
+    ['gunicorn', 'gunicorn: master [app]', 'gunicorn'],
+    ['gunicorn', 'gunicorn: worker [app]', 'gunicorn'],
+    ['python3', 'python3 -m uvicorn app:app', 'uvicorn'],
+    ['python3', '/usr/bin/python3 -u -m gunicorn.app.wsgiapp app:app', 'gunicorn'],
+    ['php-fpm8.2', 'php-fpm: pool www', 'php-fpm'],
+    ['uwsgi', 'uwsgi --ini /etc/uwsgi/app.ini', 'uwsgi'],
+    ['uwsgi', 'uWSGI worker 1', 'uwsgi'],
+    ['ruby', 'puma: cluster worker 0: 4242 [app]', 'puma'],
+    ['ruby', 'bundle exec puma -C config/puma.rb', 'puma'],
+    ['waitress-serve', '/usr/bin/python3 /usr/local/bin/waitress-serve --port=8080 app:app', 'waitress'],
+    ['httpd', 'httpd -DFOREGROUND', 'apache'],
+    // A shebang script run directly: ps shows its name as comm, the interpreter first in args.
+    ['gunicorn', '/usr/bin/python3 /usr/bin/gunicorn app:app', 'gunicorn'],
+    // Negative: the word is an argument, not the program.
+    ['node', 'node server.js --name gunicorn-migration', 'node'],
+    ['python3', 'python3 app.py --config /etc/gunicorn.conf.py', 'unknown'],
+    ['python3', 'python3 /srv/uvicorn-tools/migrate.py', 'unknown'],
+    ['node', 'node /srv/puma-dashboard/server.js', 'node'],
+    ['java', 'java -Dapp.name=php-fpm-exporter -jar exporter.jar', 'java'],
+    ['python3', 'python3 -c import gunicorn', 'unknown'],
+    ['myserver', '/opt/bin/myserver --upstream uwsgi://127.0.0.1:3031', 'unknown'],
+  ])('%s: %s is %s', (comm, args, kind) => {
+    expect(kindOf(comm, args)).toBe(kind);
+    expect(detectKind(comm, args).kind).toBe(kind);
+  });
+  it('names the executable and the script of an interpreter, to tell a pre-fork worker from a helper child', () => {
+    expect(programOf('/usr/bin/node /srv/app/server.js --port 3000')).toEqual({ executable: 'node', script: 'server.js', scriptPath: '/srv/app/server.js' });
+    expect(programOf('node --require ./trace.js server.js')).toEqual({ executable: 'node', script: 'server.js', scriptPath: 'server.js' });
+    expect(programOf('sleep 0.2')).toEqual({ executable: 'sleep', script: null, scriptPath: null });
   });
   it('reads keep-alive from gunicorn and puma config files', () => {
     expect(readGunicornConfig('bind = "127.0.0.1:8000"\nworker_class = "gthread"\nkeepalive = 75\n')).toEqual({ keepalive: 75, workerClass: 'gthread' });
