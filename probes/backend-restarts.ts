@@ -4,6 +4,7 @@ import type { CommandResult, Host } from '../src/host/types.js';
 import { defineProbe } from '../src/probe/contract.js';
 import type { backendProcessProbe } from './backend-process.js';
 import { flag } from './serverKind.js';
+import { formatClock } from './clock.js';
 
 type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
 
@@ -33,9 +34,22 @@ export function systemdUnit(cgroup: string): string | null {
   return match ? match[1]! : null;
 }
 
-/** `systemctl show -p NRestarts,ActiveEnterTimestamp,ExecMainStatus UNIT`: key=value lines. */
+/** `systemctl show -p NRestarts,ActiveEnterTimestamp,… UNIT`: key=value lines. */
 export function parseSystemctlShow(text: string): Record<string, string> {
   return Object.fromEntries(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+/**
+ * A `systemctl show` timestamp, "Tue 2024-02-11 03:10:00 UTC" (systemd formats "%a %Y-%m-%d %H:%M:%S %Z", optionally
+ * with microseconds) → epoch ms; null when empty (never started) or unreadable. systemctl prints the machine's own
+ * zone, the one this process runs in: a zone other than UTC/GMT is read as local time.
+ */
+export function parseSystemdTimestamp(text: string | undefined): number | null {
+  const match = /^(?:[A-Z][a-z]{2} )?(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d+)?(?: (\S+))?$/.exec((text ?? '').trim());
+  if (!match) return null;
+  const utc = match[4] === undefined || /^(?:UTC|GMT|Z)$/.test(match[4]);
+  const ms = Date.parse(`${match[1]}T${match[2]}${(match[3] ?? '').slice(0, 4)}${utc && match[4] !== undefined ? 'Z' : ''}`);
+  return Number.isNaN(ms) ? null : ms;
 }
 
 /** "[2024-02-11 03:14:07 +0000] [4242] [CRITICAL] WORKER TIMEOUT (pid:4245)" → epoch ms; NaN when the line has no such time. */
@@ -63,7 +77,7 @@ async function gatherBackend(host: Host, backend: ProcessFacts['backends'][numbe
   let journal: CommandResult | null = null;
   // Only a unit name of the systemd form reaches a command line.
   if (unit && UNIT.test(unit)) {
-    show = await host.run({ file: 'systemctl', args: ['show', '-p', 'NRestarts,ActiveEnterTimestamp,ExecMainStatus,ExecMainCode,Result', unit], timeoutMs: 5000 });
+    show = await host.run({ file: 'systemctl', args: ['show', '-p', 'NRestarts,ActiveEnterTimestamp,ExecMainStartTimestamp,ExecMainStatus,ExecMainCode,Result', unit], timeoutMs: 5000 });
     journal = await host.run({ file: 'journalctl', args: ['-u', unit, '--since', `@${Math.floor(sinceMs / 1000)}`, '-o', 'short-iso', '--no-pager', '-q'], timeoutMs: 15_000 });
   }
   const argv = backend.args.split(/\s+/);
@@ -107,7 +121,10 @@ export const backendRestartsProbe = defineProbe({
           address: z.string().describe('Backend address'),
           pid: z.number().int().describe('Main process'),
           unit: z.string().nullable().describe('systemd unit running it, if any'),
-          nRestarts: z.number().int().nullable().describe('systemd NRestarts (automatic restarts since the unit was started)'),
+          nRestarts: z.number().int().nullable().describe('systemd NRestarts: automatic restarts since the unit was last started by hand, a lifetime counter, not windowed'),
+          nRestartsInWindow: z.number().int().describe('NRestarts when the last (re)start of the unit falls inside the window, else 0: a restart last week says nothing of now'),
+          lastStartAtMs: z.number().nullable().describe('Last start of the unit or its main process, epoch ms (ExecMainStartTimestamp, else ActiveEnterTimestamp, else the process start time)'),
+          restartsContext: z.string().nullable().describe('NRestarts in words when it is not counted in the window: "3 automatic restart(s), the last at … before the window"'),
           activeSince: z.string().nullable().describe('systemd ActiveEnterTimestamp'),
           lastExit: z.string().nullable().describe('systemd result of the last main-process exit'),
           workersRestarted: z.number().int().describe('Workers started well after their master: workers that died and were replaced'),
@@ -118,12 +135,12 @@ export const backendRestartsProbe = defineProbe({
       )
       .describe('One per backend with a known process'),
     crashCount: z.number().int().describe('Crash lines across backends'),
-    restartedBackends: z.number().int().describe('Backends with restarts or replaced workers'),
+    restartedBackends: z.number().int().describe('Backends with restarts in the window or replaced workers'),
   }),
   sources: () => [],
   gatherPlan: ({ options }) => [
     'read /proc/PID/cgroup for the systemd unit',
-    'systemctl show -p NRestarts,ActiveEnterTimestamp,ExecMainStatus,ExecMainCode,Result UNIT',
+    'systemctl show -p NRestarts,ActiveEnterTimestamp,ExecMainStartTimestamp,ExecMainStatus,ExecMainCode,Result UNIT',
     `journalctl -u UNIT --since ${Math.round(options.sinceMs / 60_000)} min ago`,
     'tail of a log file named on the command line (--error-logfile)',
   ],
@@ -154,11 +171,23 @@ export const backendRestartsProbe = defineProbe({
         ...(g.journal?.exitCode === 0 ? findCrashLines(g.journal.stdout).map((c) => ({ ...c, source: `journal ${g.unit}` })) : []),
         ...(g.logFile && 'text' in g.logFile ? findCrashLines(inWindow(g.logFile.text, sinceMs)).map((c) => ({ ...c, source: g.logFile!.path })) : []),
       ];
+      const nRestarts = show['NRestarts'] && /^\d+$/.test(show['NRestarts']) ? Number(show['NRestarts']) : null;
+      // NRestarts counts since the unit was last started by hand, however long ago. Only when the unit last came up
+      // inside the window was (at least the last of) those restarts now; otherwise they are history.
+      const lastStartAtMs = parseSystemdTimestamp(show['ExecMainStartTimestamp']) ?? parseSystemdTimestamp(show['ActiveEnterTimestamp']) ?? proc.startedAtMs;
+      const inWindowNow = lastStartAtMs !== null && lastStartAtMs >= sinceMs;
+      const nRestartsInWindow = nRestarts && inWindowNow ? nRestarts : 0;
       return {
         address: g.address,
         pid: g.pid,
         unit: g.unit,
-        nRestarts: show['NRestarts'] && /^\d+$/.test(show['NRestarts']) ? Number(show['NRestarts']) : null,
+        nRestarts,
+        nRestartsInWindow,
+        lastStartAtMs,
+        restartsContext:
+          nRestarts && !inWindowNow
+            ? `${nRestarts} automatic restart(s) of ${g.unit} in its lifetime, the last at ${lastStartAtMs !== null ? formatClock(lastStartAtMs) : 'an unknown time'}, before the window: not counted`
+            : null,
         activeSince: show['ActiveEnterTimestamp'] || null,
         lastExit: show['Result'] ? `${show['Result']}${show['ExecMainStatus'] && show['ExecMainStatus'] !== '0' ? ` (status ${show['ExecMainStatus']})` : ''}` : null,
         workersRestarted: restartedWorkers.length,
@@ -170,14 +199,14 @@ export const backendRestartsProbe = defineProbe({
     return {
       backends,
       crashCount: backends.reduce((n, b) => n + b.crashLines.length, 0),
-      restartedBackends: backends.filter((b) => (b.nRestarts ?? 0) > 0 || b.workersRestarted > 0).length,
+      restartedBackends: backends.filter((b) => b.nRestartsInWindow > 0 || b.workersRestarted > 0).length,
     };
   },
   summarize: (facts) =>
     facts.backends.length === 0
       ? 'no backend process to check'
       : facts.backends
-          .map((b) => `${b.address}: ${b.unit ?? 'no systemd unit'}${b.nRestarts ? `, ${b.nRestarts} restart(s)` : ''}${b.workersRestarted ? `, ${b.workersRestarted} worker(s) replaced` : ''}${b.crashLines.length ? `, ${b.crashLines.length} crash line(s)` : ''}`)
+          .map((b) => `${b.address}: ${b.unit ?? 'no systemd unit'}${b.nRestartsInWindow ? `, ${b.nRestartsInWindow} restart(s)` : b.nRestarts ? `, ${b.nRestarts} restart(s) before the window` : ''}${b.workersRestarted ? `, ${b.workersRestarted} worker(s) replaced` : ''}${b.crashLines.length ? `, ${b.crashLines.length} crash line(s)` : ''}`)
           .join('; '),
 });
 

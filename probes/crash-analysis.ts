@@ -26,7 +26,7 @@ const backend = z.object({
   crashLines: z.number().int().describe('Crash lines (worker timeout, traceback, segfault, …) in the window'),
   crashKinds: z.array(z.string()).describe('Kinds of crash lines seen'),
   firstCrashLine: z.string().nullable().describe('The first crash line, as logged'),
-  restarts: z.number().int().describe('systemd restarts plus replaced workers'),
+  restarts: z.number().int().describe('systemd restarts in the window plus replaced workers'),
   startedRecently: z.boolean().describe('The main process started inside the window'),
   midRequestErrors: z.number().int().describe('Resets and premature closes nginx logged for it'),
   firstErrorSeen: z.string().nullable().describe('The first upstream error nginx logged for it in the window'),
@@ -109,7 +109,7 @@ export const crashAnalysisProbe = defineProbe({
         const victims = (ooms?.victims ?? []).filter((v) => v.backend === b.address);
         const restart = restarts?.backends.find((r) => r.address === b.address);
         const crashLines = restart?.crashLines ?? [];
-        const restartCount = (restart?.nRestarts ?? 0) + (restart?.workersRestarted ?? 0);
+        const restartCount = (restart?.nRestartsInWindow ?? 0) + (restart?.workersRestarted ?? 0);
         const peerGroups = (errors?.groups ?? []).filter((g) => g.peer === b.address);
         const earliest = (groups: typeof peerGroups) => groups.reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity);
         const midRequestErrors = peerGroups.filter((g) => MID_REQUEST.includes(g.signature)).reduce((n, g) => n + g.count, 0);
@@ -134,6 +134,7 @@ export const crashAnalysisProbe = defineProbe({
           victims.length ? `${victims.length} OOM kill(s) (last: ${last!.comm} ${last!.pid}, ${last!.anonRssMb} MB${last!.constraint === 'memcg' ? ` in cgroup ${last!.memcg}` : ''})` : null,
           crashLines.length ? describeCrashLines(crashLines.map((c) => c.kind), timeoutSec) : null,
           restartCount ? `${restartCount} restart(s) or replaced worker(s)` : null,
+          restart?.restartsContext ?? null,
           recovered
             ? `down until its current process started at ${formatClock(b.startedAtMs!)}: nginx could not connect from ${firstErrorSeen} (${connectFailures} refused or missing socket)${lastErrorMs + START_SLACK_MS <= b.startedAtMs! ? ', and has logged no error for it since' : `; errors went on after the start, the last at ${formatClock(lastErrorMs)}`}`
             : restartSuspected

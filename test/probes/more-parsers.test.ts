@@ -5,7 +5,7 @@ import { judgePath, parsePing } from '../../probes/network-path.js';
 import { parseAaStatus, parseAppArmorDenials, parseAvcDenials, portLabel } from '../../probes/mac.js';
 import { parseJournalKernel } from '../../probes/kernelLog.js';
 import { memoryCgroup, parseMeminfo, parsePressure } from '../../probes/resources.js';
-import { findCrashLines, gunicornTime, inWindow, parseSystemctlShow, systemdUnit } from '../../probes/backend-restarts.js';
+import { backendRestartsProbe, findCrashLines, gunicornTime, inWindow, parseSystemctlShow, parseSystemdTimestamp, systemdUnit } from '../../probes/backend-restarts.js';
 import { parseProfilesFile } from '../../probes/apparmor.js';
 import { commandFixture, fixturePath } from '../support/fixtures.js';
 
@@ -162,5 +162,36 @@ describe('connection timelines (keepalive-measure, header-size)', async () => {
     expect(headerBytes(refused)).toBeNull();
     const open = { connected: true, durationMs: 61000, events: [{ atMs: 1, kind: 'connected' as const }, { atMs: 3, kind: 'data' as const, bytes: 10, text: answer }, { atMs: 61003, kind: 'idle-timeout' as const }] };
     expect(readTimeline(open)).toMatchObject({ closedBy: 'still-open', idleTimeoutSec: null });
+  });
+});
+
+describe('systemd NRestarts is a lifetime counter, counted only when the unit last started in the window', () => {
+  const windowEndMs = Date.parse('2026-12-01T14:00:00Z');
+  const restarts = (fixture: string) => {
+    const stdout = readFileSync(fixturePath('systemd', fixture), 'utf8');
+    const proc = { address: '127.0.0.1:8000', pid: 4242, kind: 'gunicorn', args: 'gunicorn app:app', startedAtMs: null, workers: [] };
+    const gathered = [{ address: '127.0.0.1:8000', pid: 4242, unit: 'app.service', show: { stdout, stderr: '', exitCode: 0, durationMs: 1 }, journal: null, logFile: null }];
+    const context = { deps: { 'backend-process': { backends: [proc] } }, options: { sinceMs: 3_600_000 }, windowEndMs };
+    return backendRestartsProbe.parse({ gathered } as never, context as never);
+  };
+
+  it('reads systemctl timestamps', () => {
+    expect(parseSystemdTimestamp('Tue 2026-11-24 09:12:44 UTC')).toBe(Date.parse('2026-11-24T09:12:44Z'));
+    expect(parseSystemdTimestamp('Tue 2026-11-24 09:12:44.123456 UTC')).toBe(Date.parse('2026-11-24T09:12:44.123Z'));
+    expect(parseSystemdTimestamp('')).toBeNull();
+    expect(parseSystemdTimestamp('n/a')).toBeNull();
+  });
+
+  it('3 restarts, the last a week ago: context, not a restart now', () => {
+    const facts = restarts('show-restarted-last-week.documented.txt');
+    expect(facts.backends[0]).toMatchObject({ nRestarts: 3, nRestartsInWindow: 0, lastStartAtMs: Date.parse('2026-11-24T09:12:44Z') });
+    expect(facts.backends[0]!.restartsContext).toMatch(/^3 automatic restart\(s\) of app\.service in its lifetime, the last at .*, before the window: not counted$/);
+    expect(facts.restartedBackends).toBe(0);
+  });
+
+  it('a restart whose start falls in the window counts', () => {
+    const facts = restarts('show-restarted-now.documented.txt');
+    expect(facts.backends[0]).toMatchObject({ nRestarts: 1, nRestartsInWindow: 1, restartsContext: null });
+    expect(facts.restartedBackends).toBe(1);
   });
 });
