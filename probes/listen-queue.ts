@@ -30,14 +30,32 @@ export function parseNetstat(text: string): Record<string, number> {
   return counters;
 }
 
-/** "Possible SYN flooding on port 3000. Sending cookies." / "… on port 127.0.0.1:8000. Dropping request." */
+/**
+ * The kernel's SYN flood warning names the listener (net/ipv4/tcp_input.c, tcp_syn_flood_action), by kernel age:
+ *   TCP: Possible SYN flooding on port 3000. Sending cookies.  Check SNMP counters.
+ *   TCP: request_sock_TCP: Possible SYN flooding on port 0.0.0.0:39224. Sending cookies.     (recorded here, 6.18)
+ *   TCP: request_sock_TCPv6: Possible SYN flooding on port [::1]:8000. Dropping request.      ("[%pI6c]:%u")
+ */
 export function findSynFloods(lines: KernelLine[]): Array<{ timeMs: number; port: number; address: string | null; action: string }> {
   const out = [];
   for (const line of lines) {
-    const match = /Possible SYN flooding on port (?:(\S+):)?(\d+)\. (Sending cookies|Dropping request)/.exec(line.text);
-    if (match) out.push({ timeMs: line.timeMs, port: Number(match[2]), address: match[1] ?? null, action: match[3]! });
+    const match = /Possible SYN flooding on port (?:\[([^\]]+)\]:|(\S+):)?(\d+)\. (Sending cookies|Dropping request)/.exec(line.text);
+    if (match) out.push({ timeMs: line.timeMs, port: Number(match[3]), address: match[1] ?? match[2] ?? null, action: match[4]! });
   }
   return out;
+}
+
+const WILDCARD = new Set(['0.0.0.0', '::', '*']);
+
+/**
+ * The backend a SYN flood warning is about, or null: the same port at a local address of the backend, and the same
+ * address when the line names one — a wildcard listener (0.0.0.0, ::) serves every address, so it counts too. A
+ * warning for another port is another service's listener: it says nothing about the backends.
+ */
+export function floodBackend(flood: { port: number; address: string | null }, backends: ListenerFacts['backends']): string | null {
+  const address = flood.address?.replace(/^::ffff:(?=\d+\.)/, '') ?? null;
+  const hit = backends.find((b) => b.peers.some((p) => p.local && p.port === flood.port && (address === null || WILDCARD.has(address) || p.ip.replace(/^::ffff:(?=\d+\.)/, '') === address)));
+  return hit ? hit.label : null;
 }
 
 interface Gathered {
@@ -81,7 +99,19 @@ export const listenQueueProbe = defineProbe({
         }),
       )
       .describe('Accept queue of each listening backend'),
-    synFloods: z.array(z.object({ time: z.string().describe('When'), port: z.number().int().describe('Port'), address: z.string().nullable().describe('Address, on newer kernels'), action: z.string().describe('Sending cookies or Dropping request') })).describe('SYN flood warnings in the kernel log in the window'),
+    synFloods: z
+      .array(
+        z.object({
+          time: z.string().describe('When'),
+          port: z.number().int().describe('Port'),
+          address: z.string().nullable().describe('Address, on newer kernels'),
+          action: z.string().describe('Sending cookies or Dropping request'),
+          backend: z.string().nullable().describe('The backend whose listener it is (same port, and address when the line gives one); null: another service'),
+        }),
+      )
+      .describe('SYN flood warnings in the kernel log in the window, every listener'),
+    backendSynFloods: z.array(z.string()).describe("SYN flood warnings for a backend's listener, as \"backend at time: action\": the only ones that speak of a backend"),
+    otherSynFloodsText: z.string().describe('SYN flood warnings for listeners that are not backends (nginx itself, other services), in words: context only'),
     kernelLog: z.string().describe('Where kernel messages came from, or why they could not be read'),
     machineWide: z.string().describe('The machine-wide signs in words: overflow rate, SYN flood warnings and the ports they name'),
     cappedQueues: z.array(z.string()).describe('Full queues whose backlog is already net.core.somaxconn: raising the backend backlog needs somaxconn raised too'),
@@ -134,9 +164,14 @@ export const listenQueueProbe = defineProbe({
       .filter((b) => b.recvQ !== null)
       .map((b) => ({ address: b.address, recvQ: b.recvQ!, sendQ: b.sendQ, full: b.sendQ !== null && b.sendQ > 0 && b.recvQ! >= b.sendQ, cappedBySomaxconn: somaxconn !== null && b.sendQ === somaxconn }));
     const abort = num(g.sysctls['tcpAbortOnOverflow']);
-    const synFloods = 'error' in g.kernel ? [] : findSynFloods(g.kernel.lines).map((s) => ({ time: new Date(s.timeMs).toISOString(), port: s.port, address: s.address, action: s.action }));
+    const synFloods = 'error' in g.kernel
+      ? []
+      : findSynFloods(g.kernel.lines).map((s) => ({ time: new Date(s.timeMs).toISOString(), port: s.port, address: s.address, action: s.action, backend: floodBackend(s, listeners.backends) }));
     const overflowsPerSec = counters['ListenOverflows']?.perSec ?? 0;
-    const floodPorts = [...new Set(synFloods.map((f) => f.port))];
+    const listener = (f: (typeof synFloods)[number]) => (f.address === null ? `port ${f.port}` : `${f.address.includes(':') ? `[${f.address}]` : f.address}:${f.port}`);
+    const others = synFloods.filter((f) => f.backend === null);
+    const otherListeners = [...new Set(others.map(listener))];
+    const backendFloods = synFloods.filter((f) => f.backend !== null);
     return {
       counters,
       overflowsPerSec,
@@ -147,10 +182,17 @@ export const listenQueueProbe = defineProbe({
       tcpSyncookies: num(g.sysctls['tcpSyncookies']),
       queues,
       synFloods,
+      backendSynFloods: backendFloods.map((f) => `${f.backend} at ${f.time}: ${f.action.toLowerCase()}`),
+      otherSynFloodsText: others.length ? `${others.length} SYN flood warning(s) for ${otherListeners.join(', ')}, no backend's listener` : 'none',
       kernelLog: 'error' in g.kernel ? `not read: ${g.kernel.error}` : g.kernel.source,
       machineWide:
         `ListenOverflows ${overflowsPerSec}/s during a ${sampleSec} s sample` +
-        (floodPorts.length ? `, ${synFloods.length} SYN flood warning(s) on port(s) ${floodPorts.join(', ')}` : ', no SYN flood warnings') +
+        (backendFloods.length
+          ? `, ${backendFloods.length} SYN flood warning(s) for backend(s) ${[...new Set(backendFloods.map((f) => f.backend))].join(', ')}`
+          : others.length
+            ? ', no SYN flood warnings for a backend'
+            : ', no SYN flood warnings') +
+        (others.length ? ` (${others.length} for other listeners: ${otherListeners.join(', ')})` : '') +
         ('error' in g.kernel ? ' (kernel log not read)' : ''),
       cappedQueues: queues.filter((q) => q.full && q.cappedBySomaxconn).map((q) => q.address),
       suggestedSomaxconn: somaxconn !== null ? somaxconn * 2 : null,
@@ -165,6 +207,7 @@ export const listenQueueProbe = defineProbe({
   },
   summarize: (facts) =>
     `ListenOverflows ${facts.overflowsPerSec}/s over ${facts.sampleSec.toFixed(1)} s; ${facts.queues.filter((q) => q.full).length} full queue(s); somaxconn ${facts.somaxconn ?? '?'}` +
-    (facts.synFloods.length ? `; ${facts.synFloods.length} SYN flood warning(s)` : ''),
+    (facts.backendSynFloods.length ? `; ${facts.backendSynFloods.length} SYN flood warning(s) for backends` : '') +
+    (facts.synFloods.length > facts.backendSynFloods.length ? `; ${facts.synFloods.length - facts.backendSynFloods.length} SYN flood warning(s) for other listeners` : ''),
   partialReason: (facts) => (facts.kernelLog.startsWith('not read') ? `kernel log ${facts.kernelLog}` : undefined),
 });

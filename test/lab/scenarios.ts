@@ -13,6 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
 import { createMemoryCgroup, memoryCgroupUnavailable } from '../support/cgroup.js';
 import { findNginx, freePort, hasCommand, waitForListen, type Lab } from '../support/lab.js';
+import { synFloodElsewhere, synFloodUnavailable } from '../support/synFlood.js';
 
 const MISBEHAVE = join(PACKAGE_ROOT, 'dist', 'test', 'support', 'misbehave.js');
 const MEMORY_HOG = join(PACKAGE_ROOT, 'dist', 'test', 'support', 'memoryHog.js');
@@ -389,6 +390,26 @@ export const SCENARIOS: Scenario[] = [
     },
     confirmed: [],
     unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
+  },
+  {
+    // A healthy backend, and a SYN flood warning in the kernel log for a listener that is none of the backends
+    // (another service's): context, never an overflow at a backend. Alone: its warning is machine-wide.
+    name: 'healthy-beside-syn-flood',
+    alone: true,
+    unavailable: synFloodUnavailable,
+    async setup(lab, children) {
+      const port = await freePort();
+      await nodeServer(children, port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: cleanUpstream('api', port), server: keepaliveLocation('/', 'api') });
+      let other = await freePort();
+      while (other === port || other === nginxPort) other = await freePort();
+      await synFloodElsewhere(other);
+      return { conf, port: nginxPort, mentions: [] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) await request(port, `/items/${i}`);
+    },
+    confirmed: [],
   },
   {
     name: 'healthy',
