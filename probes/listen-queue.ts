@@ -1,9 +1,19 @@
 import { z } from 'zod';
 import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
 import type { backendListenersProbe } from './backend-listeners.js';
+import type { errorLogProbe } from './error-log.js';
 import { readKernelLogOrWhy, type KernelLine, type KernelLogRead } from './kernelLog.js';
+import { backendOfPeer } from './peers.js';
 
 type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
+type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
+
+/**
+ * What an accept queue that overflowed earlier in the window leaves in nginx's error log: a dropped handshake is a
+ * connect timeout (tcp_abort_on_overflow 0), a reset one a refusal (1), a full unix-socket backlog EAGAIN
+ * ("11: Resource temporarily unavailable", which the error log files under connect-failed with other connect errors).
+ */
+const OVERFLOW_TRACES = ['timeout-connect', 'refused', 'connect-failed'] as const;
 
 /** TcpExt counters about the listen queues, since boot. */
 export const COUNTERS = ['ListenOverflows', 'ListenDrops', 'TCPReqQFullDrop', 'TCPReqQFullDoCookies', 'SyncookiesSent'] as const;
@@ -80,6 +90,7 @@ export const listenQueueProbe = defineProbe({
   requiresRoot: false,
   timeoutMs: 25_000,
   dependsOn: ['backend-listeners'],
+  uses: ['error-log'],
   facts: z.object({
     counters: z.record(z.string(), z.object({ before: z.number().describe('Value at the first reading'), after: z.number().describe('Value at the second reading'), perSec: z.number().describe('Increase per second between the readings') })).describe('TcpExt listen-queue counters: ListenOverflows, ListenDrops, TCPReqQFullDrop, TCPReqQFullDoCookies, SyncookiesSent'),
     overflowsPerSec: z.number().describe('ListenOverflows per second during the sample: accept queues overflowing right now'),
@@ -112,6 +123,8 @@ export const listenQueueProbe = defineProbe({
       .describe('SYN flood warnings in the kernel log in the window, every listener'),
     backendSynFloods: z.array(z.string()).describe("SYN flood warnings for a backend's listener, as \"backend at time: action\": the only ones that speak of a backend"),
     otherSynFloodsText: z.string().describe('SYN flood warnings for listeners that are not backends (nginx itself, other services), in words: context only'),
+    windowTraces: z.array(z.string()).describe('Listening backends for which the error log of the window has connect timeouts, refusals or connect errors (EAGAIN among them), as "backend: counts": what an earlier overflow leaves; empty when the error log has none or was not read'),
+    windowTracesText: z.string().describe('windowTraces in one line, or "none"'),
     kernelLog: z.string().describe('Where kernel messages came from, or why they could not be read'),
     machineWide: z.string().describe('The machine-wide signs in words: overflow rate, SYN flood warnings and the ports they name'),
     cappedQueues: z.array(z.string()).describe('Full queues whose backlog is already net.core.somaxconn: raising the backend backlog needs somaxconn raised too'),
@@ -168,6 +181,7 @@ export const listenQueueProbe = defineProbe({
       ? []
       : findSynFloods(g.kernel.lines).map((s) => ({ time: new Date(s.timeMs).toISOString(), port: s.port, address: s.address, action: s.action, backend: floodBackend(s, listeners.backends) }));
     const overflowsPerSec = counters['ListenOverflows']?.perSec ?? 0;
+    const windowTraces = tracesInWindow(context.deps['error-log'] as ErrorFacts | undefined, listeners.backends);
     const listener = (f: (typeof synFloods)[number]) => (f.address === null ? `port ${f.port}` : `${f.address.includes(':') ? `[${f.address}]` : f.address}:${f.port}`);
     const others = synFloods.filter((f) => f.backend === null);
     const otherListeners = [...new Set(others.map(listener))];
@@ -184,6 +198,8 @@ export const listenQueueProbe = defineProbe({
       synFloods,
       backendSynFloods: backendFloods.map((f) => `${f.backend} at ${f.time}: ${f.action.toLowerCase()}`),
       otherSynFloodsText: others.length ? `${others.length} SYN flood warning(s) for ${otherListeners.join(', ')}, no backend's listener` : 'none',
+      windowTraces,
+      windowTracesText: windowTraces.join('; ') || 'none',
       kernelLog: 'error' in g.kernel ? `not read: ${g.kernel.error}` : g.kernel.source,
       machineWide:
         `ListenOverflows ${overflowsPerSec}/s during a ${sampleSec} s sample` +
@@ -211,3 +227,21 @@ export const listenQueueProbe = defineProbe({
     (facts.synFloods.length > facts.backendSynFloods.length ? `; ${facts.synFloods.length - facts.backendSynFloods.length} SYN flood warning(s) for other listeners` : ''),
   partialReason: (facts) => (facts.kernelLog.startsWith('not read') ? `kernel log ${facts.kernelLog}` : undefined),
 });
+
+/** Per listening backend: the window's connect timeouts, refusals and connect errors nginx logged for it. */
+function tracesInWindow(errors: ErrorFacts | undefined, backends: ListenerFacts['backends']): string[] {
+  if (!errors) return [];
+  // A backend with nothing listening now is backend-down's; an overflow needs a listener.
+  const listening = backends.filter((b) => b.state === 'listening' || b.state === 'partly-listening');
+  const counts = new Map<string, Map<string, number>>();
+  for (const signature of errors.signatures.filter((s) => (OVERFLOW_TRACES as readonly string[]).includes(s.id))) {
+    for (const [peer, n] of Object.entries(signature.upstreams)) {
+      const backend = backendOfPeer(peer, listening);
+      if (!backend) continue;
+      const perBackend = counts.get(backend.label) ?? new Map<string, number>();
+      perBackend.set(signature.id, (perBackend.get(signature.id) ?? 0) + n);
+      counts.set(backend.label, perBackend);
+    }
+  }
+  return [...counts].map(([label, ids]) => `${label}: ${[...ids].map(([id, n]) => `${n} ${id}`).join(', ')}`);
+}

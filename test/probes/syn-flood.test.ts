@@ -16,7 +16,7 @@ function diagnose(kernelText: string, backends: Array<ReturnType<typeof backend>
   const gathered = { first: netstat, second: netstat, gapMs: 3000, sysctls: { somaxconn: '4096', tcpSyncookies: '1', tcpAbortOnOverflow: '0' }, kernel: { source: 'dmesg', command: 'dmesg --time-format=iso', lines: parseDmesgIso(kernelText), note: null } };
   const listeners = { backends, fullQueueCount: 0, fullQueues: [] };
   const facts = listenQueueProbe.parse({ gathered } as never, { deps: { 'backend-listeners': listeners } } as never);
-  const next = decideNode('overflow', { 'listen-queue': okOutcome('listen-queue', facts), 'backend-listeners': okOutcome('backend-listeners', listeners) });
+  const next = decideNode('overflow', { 'listen-queue': okOutcome('listen-queue', facts), 'backend-listeners': okOutcome('backend-listeners', listeners), 'error-log': okOutcome('error-log', { signatures: [] }) });
   return { facts, next };
 }
 
