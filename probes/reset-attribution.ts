@@ -3,10 +3,26 @@ import { defineProbe } from '../src/probe/contract.js';
 import type { crashAnalysisProbe } from './crash-analysis.js';
 import { FAMILIES, type errorLogProbe } from './error-log.js';
 import type { keepaliveAnalysisProbe } from './keepalive-analysis.js';
+import type { backendListenersProbe } from './backend-listeners.js';
+import type { oomKillsProbe } from './oom-kills.js';
+import { parseTime } from '../src/errorlog/line.js';
+import { formatClock } from './clock.js';
+import { backendOfPeer } from './peers.js';
 
 type CrashFacts = z.infer<typeof crashAnalysisProbe.facts>;
 type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
 type KeepaliveFacts = z.infer<typeof keepaliveAnalysisProbe.facts>;
+type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
+type OomFacts = z.infer<typeof oomKillsProbe.facts>;
+
+/**
+ * When an OOM kill accounts for a peer's resets: the connections in flight are cut the moment the process dies,
+ * so its resets come at the kill — from 1 s before it (nginx floors its times to the second) to KILL_REACH_MS
+ * after (responses that were being read, nginx's line written late). Both the first and the last reset must lie
+ * so close after a kill: resets before any kill, or long after the last, have another cause.
+ */
+export const KILL_SLACK_MS = 1000;
+export const KILL_REACH_MS = 10_000;
 
 const peer = z.object({
   peer: z.string().describe('Upstream peer as nginx logged it'),
@@ -27,6 +43,7 @@ export const resetAttributionProbe = defineProbe({
   requiresRoot: false,
   timeoutMs: 5000,
   dependsOn: ['error-log', 'crash-analysis', 'keepalive-analysis'],
+  uses: ['backend-listeners', 'oom-kills'],
   facts: z.object({
     peers: z.array(peer).describe('Every peer with resets, most first'),
     stable: z.array(peer).describe('Peers whose backend was examined, stayed up and does not race keep-alive: the backend itself (or something in front of it) cuts connections'),
@@ -44,18 +61,32 @@ export const resetAttributionProbe = defineProbe({
     const keepalive = deps['keepalive-analysis'] as KeepaliveFacts;
     const counts = new Map<string, number>();
     // The resets of the reset-by-peer question: before the response header, as error-log counts them.
-    const resets: readonly string[] = FAMILIES.resets;
-    for (const s of errors.signatures.filter((s) => resets.includes(s.id))) {
+    const resetIds: readonly string[] = FAMILIES.resets;
+    for (const s of errors.signatures.filter((s) => resetIds.includes(s.id))) {
       for (const [p, n] of Object.entries(s.upstreams)) counts.set(p, (counts.get(p) ?? 0) + n);
     }
+    const listeners = deps['backend-listeners'] as ListenerFacts | undefined;
+    const ooms = deps['oom-kills'] as OomFacts | undefined;
     const racing = new Set(keepalive.mismatches.flatMap((u) => u.servers.filter((s) => s.mismatch).map((s) => s.address)));
     const peers = [...counts]
       .sort((a, b) => b[1] - a[1])
       .map(([address, resets]) => {
-        const b = crash.backends.find((x) => x.address === address);
-        const cause = b?.oomKills ? 'oom' : b?.crashed ? 'crash' : b?.restartSuspected ? 'replaced' : b?.recovered ? 'recovered' : racing.has(address) ? 'keepalive-race' : b ? 'stable' : 'unexamined';
+        // nginx logs the address it connected to; the config (and so every backend check) may name it
+        // "localhost:8000" or a host name: match through the addresses backend-listeners resolved.
+        const configAddress = backendOfPeer(address, listeners?.backends ?? [])?.address ?? address;
+        const b = crash.backends.find((x) => x.address === address) ?? crash.backends.find((x) => x.address === configAddress);
+        const groups = errors.groups.filter((g) => g.peer === address && resetIds.includes(g.signature));
+        const firstMs = groups.reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity);
+        const lastMs = groups.reduce((t, g) => Math.max(t, parseTime(g.lastSeen)), -Infinity);
+        const kills = (ooms?.victims ?? []).filter((v) => v.backend !== null && (v.backend === b?.address || v.backend === configAddress || v.backend === address)).map((v) => v.timeMs);
+        const oomAtResets = b?.oomKills ? killExplains(kills, firstMs, lastMs, ooms !== undefined) : false;
+        const cause = oomAtResets ? 'oom' : b?.crashed ? 'crash' : b?.restartSuspected ? 'replaced' : b?.recovered ? 'recovered' : racing.has(configAddress) || racing.has(address) ? 'keepalive-race' : b ? 'stable' : 'unexamined';
         const words = { oom: 'OOM-killed', crash: 'crashed or restarted', replaced: 'replaced mid-window', recovered: 'was down and came back', 'keepalive-race': "closes idle connections before nginx's keepalive_timeout", stable: 'stayed up', unexamined: 'no process seen here' } as const;
-        return { peer: address, resets, cause, summary: cause === 'stable' && b ? `${b.summary} (${resets} reset(s))` : `${address} ×${resets}: ${words[cause]}` } as const;
+        // An OOM kill away from the resets is told, not taken for their cause.
+        const apart = b?.oomKills && !oomAtResets && Number.isFinite(firstMs)
+          ? ` (its OOM kill${kills.length ? ` at ${kills.map(formatClock).join(', ')}` : ''} is not at its resets, ${formatClock(firstMs)}–${formatClock(lastMs)})`
+          : '';
+        return { peer: address, resets, cause, summary: (cause === 'stable' && b ? `${b.summary} (${resets} reset(s))` : `${address} ×${resets}: ${words[cause]}`) + apart } as const;
       });
     const stable = peers.filter((p) => p.cause === 'stable');
     const unexplained = peers.filter((p) => p.cause === 'unexamined');
@@ -74,3 +105,15 @@ export const resetAttributionProbe = defineProbe({
   summarize: (facts) =>
     facts.peers.length === 0 ? 'no resets to attribute' : `${facts.stable.length} stable, ${facts.explained.length} explained, ${facts.unexplained.length} unexplained peer(s) with resets`,
 });
+
+/**
+ * Whether OOM kills at these times account for resets logged from firstMs to lastMs: the first and the last reset
+ * each within [kill − KILL_SLACK_MS, kill + KILL_REACH_MS] of some kill. Without the kill times (oom-kills did not
+ * run here) the count alone is taken, as before: crash-analysis saw the kill in the window.
+ */
+export function killExplains(kills: number[], firstMs: number, lastMs: number, timesKnown: boolean): boolean {
+  if (!timesKnown) return true;
+  if (!Number.isFinite(firstMs) || !Number.isFinite(lastMs)) return false;
+  const near = (t: number) => kills.some((k) => t >= k - KILL_SLACK_MS && t <= k + KILL_REACH_MS);
+  return near(firstMs) && near(lastMs);
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resetAttributionProbe } from '../../probes/reset-attribution.js';
 
 const backend = (address: string, flags: Record<string, unknown> = {}) => ({ address, oomKills: 0, crashed: false, restartSuspected: false, recovered: false, summary: `${address} (node pid 1): up`, ...flags });
-const resets = (upstreams: Record<string, number>) => ({ signatures: [{ id: 'reset-reading-header', upstreams }, { id: 'timeout-read', upstreams: { '127.0.0.1:9': 5 } }] });
+const resets = (upstreams: Record<string, number>) => ({ signatures: [{ id: 'reset-reading-header', upstreams }, { id: 'timeout-read', upstreams: { '127.0.0.1:9': 5 } }], groups: [] });
 
 function attribute(peers: Record<string, number>, backends: Array<ReturnType<typeof backend>>, racing: string[] = []) {
   const deps = {
@@ -34,5 +34,57 @@ describe('reset attribution: each peer by its own cause', () => {
   it('with every peer explained, nothing is left for backend-reset', () => {
     const facts = attribute({ '127.0.0.1:8001': 4 }, [backend('127.0.0.1:8001', { crashed: true })]);
     expect([facts.stableCount, facts.unexplainedCount, facts.explained.length]).toEqual([0, 0, 1]);
+  });
+});
+
+/** nginx's error-log time, local: "2026/12/01 14:02:06". */
+const nginxTime = (ms: number) => {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+};
+
+describe('reset attribution: an OOM kill explains resets at its time; logged peers are matched through resolved addresses', () => {
+  const kill = Date.parse('2026-12-01T13:30:00Z');
+  const run = (firstMs: number, lastMs: number) => {
+    const peer = '127.0.0.1:8001';
+    const deps = {
+      'error-log': { signatures: [{ id: 'reset-reading-header', upstreams: { [peer]: 6 } }], groups: [{ signature: 'reset-reading-header', peer, firstSeen: nginxTime(firstMs), lastSeen: nginxTime(lastMs), count: 6 }] },
+      'crash-analysis': { backends: [backend(peer, { oomKills: 1 })] },
+      'keepalive-analysis': { mismatches: [] },
+      'oom-kills': { victims: [{ timeMs: kill, backend: peer }] },
+    };
+    return resetAttributionProbe.parse({} as never, { deps } as never).peers[0]!;
+  };
+
+  it('resets from the kill to a few seconds after it: the kill', () => {
+    expect(run(kill, kill + 3000).cause).toBe('oom');
+    // nginx floors its times to the second: a reset logged in the second of the kill is at the kill.
+    expect(run(kill - 1000, kill + 1000).cause).toBe('oom');
+  });
+
+  it('resets long before the kill, or going on long after it, are not the kill', () => {
+    const before = run(kill - 3_600_000, kill - 3_000_000);
+    expect(before.cause).toBe('stable');
+    expect(before.summary).toContain('its OOM kill at');
+    expect(before.summary).toContain('is not at its resets');
+    expect(run(kill, kill + 600_000).cause).toBe('stable');
+    expect(run(kill - 600_000, kill).cause).toBe('stable');
+  });
+
+  it("a config's localhost:8000 is the logged 127.0.0.1:8000 and [::1]:8000", () => {
+    const listeners = { backends: [{ address: 'localhost:8000', peers: [{ ip: '127.0.0.1', port: 8000, local: true, listening: true }, { ip: '::1', port: 8000, local: true, listening: true }] }] };
+    const deps = {
+      'error-log': resets({ '127.0.0.1:8000': 3, '[::1]:8000': 2 }),
+      'crash-analysis': { backends: [backend('localhost:8000', { crashed: true })] },
+      'keepalive-analysis': { mismatches: [] },
+      'backend-listeners': listeners,
+    };
+    const facts = resetAttributionProbe.parse({} as never, { deps } as never);
+    expect(facts.peers.map((p) => [p.peer, p.cause])).toEqual([
+      ['127.0.0.1:8000', 'crash'],
+      ['[::1]:8000', 'crash'],
+    ]);
+    expect(facts.unexplainedCount).toBe(0);
   });
 });
