@@ -7,7 +7,7 @@ import type { nginxConfigProbe } from './nginx-config.js';
 import type { listeningSocketsProbe } from './listening-sockets.js';
 import type { processesProbe } from './processes.js';
 import { parseProcNetTcp, parseProcNetUnix, socketInode } from './procNet.js';
-import { detectKind, readGunicornConfig, readPumaConfig, SERVER_KINDS } from './serverKind.js';
+import { detectKind, readGunicornConfig, readPumaConfig, sameProgram, SERVER_KINDS } from './serverKind.js';
 
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
 type SocketFacts = z.infer<typeof listeningSocketsProbe.facts>;
@@ -29,6 +29,8 @@ interface Gathered {
   procUnix: Array<{ path: string; inode: number }>;
   /** Config files a backend names (gunicorn -c, puma -C): text, or why it could not be read. */
   configs: Record<string, { text: string } | { error: string }>;
+  /** Young children that looked like workers in ps but were gone or ran another program a moment later. */
+  transient?: number[];
   notes: string[];
 }
 
@@ -75,7 +77,7 @@ const backendFact = z.object({
   args: z.string().nullable().describe('Its full command line'),
   startedAtMs: z.number().nullable().describe('When it started, epoch ms'),
   elapsedSec: z.number().int().nullable().describe('Seconds since it started'),
-  workers: z.array(worker).describe('Child processes of the main process (pre-fork workers)'),
+  workers: z.array(worker).describe('Pre-fork workers: children of the main process running its own program (same executable and script); helper children (sleep, convert, node -e) are not counted'),
   kind: z.enum(SERVER_KINDS).nullable().describe('Server kind recognized from the command line'),
   workerClass: z.string().nullable().describe('gunicorn worker class (sync does no keep-alive)'),
   idleTimeoutSec: z.number().nullable().describe('Idle keep-alive timeout the kind implies, in seconds; 0: closes after each response'),
@@ -101,8 +103,8 @@ export const backendProcessProbe = defineProbe({
   sources: () => [],
   gatherPlan: (context) =>
     (context.deps['listening-sockets'] as SocketFacts).via === 'ss'
-      ? ['owners from the ss listing; read config files the backends name']
-      : ['read /proc/net/tcp /proc/net/tcp6 /proc/net/unix (ss is not available)', 'match listener inodes in /proc/*/fd'],
+      ? ['owners from the ss listing; read config files the backends name', `children under ${YOUNG_SEC} s old running their parent's program: read /proc/PID/cmdline again after ${RECHECK_MS} ms`]
+      : ['read /proc/net/tcp /proc/net/tcp6 /proc/net/unix (ss is not available)', 'match listener inodes in /proc/*/fd', `children under ${YOUNG_SEC} s old running their parent's program: read /proc/PID/cmdline again after ${RECHECK_MS} ms`],
   gather: async (host, context): Promise<Gathered> => {
     const sockets = context.deps['listening-sockets'] as SocketFacts;
     const processes = (context.deps['processes'] as ProcessFacts).processes;
@@ -126,6 +128,7 @@ export const backendProcessProbe = defineProbe({
         if (hidden > 0) gathered.notes.push(`${hidden} process(es) hide their open files (not root)`);
       }
     }
+    gathered.transient = await transientChildren(host, processes);
     // Config files named on a backend's command line decide its keep-alive.
     for (const proc of processes) {
       const reading = detectKind(proc.comm, proc.args);
@@ -163,7 +166,9 @@ export const backendProcessProbe = defineProbe({
         return { ...base, listening: true, via: gathered.via, acceptQueue: found.acceptQueue, pid: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, idleTimeoutSource: 'unknown' as const, note: 'a socket listens there, but its owner is hidden (run as root to see it)' };
       }
       const reading = withConfig(detectKind(owner.comm, owner.args), gathered.configs);
-      const workers = processes.filter((p) => p.ppid === owner.pid).map((p) => ({ pid: p.pid, elapsedSec: p.elapsedSec, startedAtMs: p.startedAtMs }));
+      // Only children running the server's own program are its workers; a helper child per request is not.
+      const transient = new Set(gathered.transient ?? []);
+      const workers = processes.filter((p) => p.ppid === owner.pid && sameProgram(owner.args, p.args) && !transient.has(p.pid)).map((p) => ({ pid: p.pid, elapsedSec: p.elapsedSec, startedAtMs: p.startedAtMs }));
       return {
         ...base,
         listening: true,
@@ -192,6 +197,31 @@ export const backendProcessProbe = defineProbe({
         (facts.via === 'proc' ? ' (via /proc: ss not installed)' : ''),
   partialReason: (facts) => (facts.notes.length ? facts.notes.join('; ') : undefined),
 });
+
+/** How long a child seen in ps may be a helper caught between fork and exec, and how long to wait to see it again. */
+const YOUNG_SEC = 2;
+const RECHECK_MS = 300;
+
+/**
+ * A helper a server starts per request shows the server's own command line for the moment between fork and exec, so
+ * one ps can take it for a worker that was just replaced. Children that young, running their parent's program, are
+ * read again after RECHECK_MS: gone, or running something else, they were helpers. Pre-fork workers keep running the
+ * parent's program (gunicorn, php-fpm and uwsgi fork without exec; node cluster execs the same script). A worker
+ * that dies within RECHECK_MS of its birth is missed here; its crash lines and its successor are not.
+ */
+async function transientChildren(host: Host, processes: Proc[]): Promise<number[]> {
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  const young = processes.filter((p) => p.elapsedSec <= YOUNG_SEC && byPid.has(p.ppid) && sameProgram(byPid.get(p.ppid)!.args, p.args));
+  if (young.length === 0) return [];
+  await host.sleep(RECHECK_MS);
+  const transient: number[] = [];
+  for (const child of young.slice(0, 50)) {
+    const now = await host.readFile(`/proc/${child.pid}/cmdline`);
+    // cmdline is the argv joined with NULs. A file we may not read (hidepid) is no sign of anything.
+    if (now.ok ? !sameProgram(byPid.get(child.ppid)!.args, now.content.split('\0').filter(Boolean).join(' ')) : now.error.code === 'ENOENT') transient.push(child.pid);
+  }
+  return transient;
+}
 
 /** Without backend-listeners' resolution: loopback names and addresses only. */
 function isLocalHost(host: string): boolean {

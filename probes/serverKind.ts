@@ -45,7 +45,7 @@ export interface Program {
   executable: string;
   /** The script or module an interpreter runs: "gunicorn" for python3 /usr/bin/gunicorn, "uvicorn" for -m uvicorn.main, "server.js"; null otherwise. */
   script: string | null;
-  /** The script as written (full path), to tell two node scripts of the same name apart. */
+  /** The script as written (full path), or the inline code after -c/-e: what tells two `node -e` apart. */
   scriptPath: string | null;
 }
 
@@ -65,7 +65,8 @@ export function programOf(args: string): Program {
     const word = rest[i]!;
     // python -m gunicorn.app.wsgiapp runs the gunicorn package.
     if (word === '-m' && rest[i + 1]) return { executable, script: rest[i + 1]!.split('.')[0]!.toLowerCase(), scriptPath: rest[i + 1]! };
-    if (INLINE_CODE.has(word)) return { executable, script: null, scriptPath: null };
+    // Inline code names no program; the code itself tells one `node -e` from another.
+    if (INLINE_CODE.has(word)) return { executable, script: null, scriptPath: rest[i + 1] === undefined ? null : `${word} ${rest.slice(i + 1).join(' ')}` };
     if (OPTION_WITH_VALUE.has(word)) {
       i++;
       continue;
@@ -75,6 +76,18 @@ export function programOf(args: string): Program {
     return { executable, script: rest[0]!.split('/').pop()!.toLowerCase(), scriptPath: rest[0]! };
   }
   return { executable, script: null, scriptPath: null };
+}
+
+/**
+ * Whether a child process is a worker of its parent: a pre-fork server's workers (gunicorn, uwsgi, php-fpm's pools,
+ * puma's cluster workers, apache, node cluster forks) run the parent's own program — the same executable and, for
+ * an interpreter, the same script. A helper a request starts (sleep, convert, a `node -e` one-off) is not a worker,
+ * and its coming and going says nothing about the server's health.
+ */
+export function sameProgram(parentArgs: string, childArgs: string): boolean {
+  const parent = programOf(parentArgs);
+  const child = programOf(childArgs);
+  return parent.executable !== '' && parent.executable === child.executable && parent.script === child.script && (parent.script !== null || parent.scriptPath === child.scriptPath);
 }
 
 /** The server a program name stands for: gunicorn, gunicorn.py, php-fpm8.2, uWSGI, waitress-serve, apache2. */

@@ -392,6 +392,49 @@ export const SCENARIOS: Scenario[] = [
     unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
   },
   {
+    // A healthy Node backend that runs a short-lived helper per request (an image or PDF tool would): the helpers are
+    // its children, not replaced workers. Requests keep coming while the diagnosis runs, so ps sees helpers.
+    name: 'node-helper-children',
+    async setup(lab, children) {
+      const port = await freePort();
+      const server = `const { execFile } = require('child_process'); let n = 0;
+require('http').createServer((q, r) => {
+  q.resume();
+  const helper = n++ % 2 ? ['sleep', ['1']] : [process.execPath, ['-e', 'setTimeout(() => {}, 1000)']];
+  execFile(helper[0], helper[1], () => r.end('ok'));
+}).listen(${port}, '127.0.0.1');`;
+      await writeFile(join(lab.dir, 'thumbnails.js'), server);
+      children.push(spawn(process.execPath, [join(lab.dir, 'thumbnails.js')], { stdio: 'ignore' }));
+      await waitForListen({ port });
+      const { conf, port: nginxPort } = await lab.startNginx({ http: cleanUpstream('api', port), server: keepaliveLocation('/', 'api') });
+      await delay(2500); // helpers must start clearly after the server, as replaced workers would
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) await request(port, `/thumbnail/${i}`);
+    },
+    during(running) {
+      const backendPort = Number(running.mentions[0]!.split(':')[1]);
+      let on = true;
+      // Bounded: a request every 150 ms for at most 60 s, each holding a helper for 1 s. Straight to the backend,
+      // so nginx's logs hold only the traffic above and the report does not vary with the timing.
+      const loop = (async () => {
+        const until = Date.now() + 60_000;
+        const pending: Array<Promise<number>> = [];
+        for (let i = 0; on && Date.now() < until; i++) {
+          pending.push(request(backendPort, `/thumbnail/${i}`));
+          await delay(150);
+        }
+        await Promise.all(pending);
+      })();
+      return async () => {
+        on = false;
+        await loop;
+      };
+    },
+    confirmed: [],
+  },
+  {
     // A healthy backend, and a SYN flood warning in the kernel log for a listener that is none of the backends
     // (another service's): context, never an overflow at a backend. Alone: its warning is machine-wide.
     name: 'healthy-beside-syn-flood',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseProcNetTcp, parseProcNetUnix, socketInode } from '../../probes/procNet.js';
-import { detectKind, kindOf, programOf, readGunicornConfig, readPumaConfig } from '../../probes/serverKind.js';
+import { detectKind, kindOf, programOf, readGunicornConfig, readPumaConfig, sameProgram } from '../../probes/serverKind.js';
 import { parsePs } from '../../probes/processes.js';
 import { fixturePath } from '../support/fixtures.js';
 
@@ -96,6 +96,23 @@ describe('server kinds and their idle timeouts', () => {
     expect(programOf('/usr/bin/node /srv/app/server.js --port 3000')).toEqual({ executable: 'node', script: 'server.js', scriptPath: '/srv/app/server.js' });
     expect(programOf('node --require ./trace.js server.js')).toEqual({ executable: 'node', script: 'server.js', scriptPath: 'server.js' });
     expect(programOf('sleep 0.2')).toEqual({ executable: 'sleep', script: null, scriptPath: null });
+  });
+  it.each([
+    // Pre-fork workers run the parent's program (recorded above: gunicorn both ways, php-fpm8.2 master and pool).
+    ['/usr/bin/python3 /usr/bin/gunicorn -w 2 app:app', '/usr/bin/python3 /usr/bin/gunicorn -w 2 app:app', true],
+    ['gunicorn: master [app]', 'gunicorn: worker [app]', true],
+    ['php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)', 'php-fpm: pool www', true],
+    ['puma 6.4.0 (tcp://0.0.0.0:3000) [app]', 'puma: cluster worker 0: 4242 [app]', true],
+    ['/usr/sbin/apache2 -k start', '/usr/sbin/apache2 -k start', true],
+    ['node server.js', '/usr/bin/node /srv/app/server.js', true],
+    // Helpers a request starts are not.
+    ['node /srv/app/server.js', 'sleep 0.2', false],
+    ['node /srv/app/server.js', 'node -e setTimeout(() => {}, 1000)', false],
+    ['node -e require("./app")', 'node -e setTimeout(() => {}, 1000)', false],
+    ['node /srv/app/server.js', 'node /srv/app/pdf-render.js', false],
+    ['gunicorn: master [app]', 'convert in.png out.jpg', false],
+  ])('%s → %s: worker %s', (parent, child, worker) => {
+    expect(sameProgram(parent, child)).toBe(worker);
   });
   it('reads keep-alive from gunicorn and puma config files', () => {
     expect(readGunicornConfig('bind = "127.0.0.1:8000"\nworker_class = "gthread"\nkeepalive = 75\n')).toEqual({ keepalive: 75, workerClass: 'gthread' });
