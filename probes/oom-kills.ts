@@ -2,8 +2,15 @@ import { z } from 'zod';
 import { defineProbe } from '../src/probe/contract.js';
 import { readKernelLog, type KernelLine, type KernelLog } from './kernelLog.js';
 import type { backendProcessProbe } from './backend-process.js';
+import type { backendListenersProbe } from './backend-listeners.js';
+import type { errorLogProbe } from './error-log.js';
+import { parseTime } from '../src/errorlog/line.js';
+import { atKill } from './killTiming.js';
+import { backendOfPeer } from './peers.js';
 
 type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
+type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
+type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
 
 export interface OomVictim {
   timeMs: number;
@@ -54,7 +61,7 @@ export const oomKillsProbe = defineProbe({
   requiresRoot: 'partial',
   rootNote: 'without root the journal and dmesg may be closed (adm/systemd-journal group, kernel.dmesg_restrict)',
   timeoutMs: 20_000,
-  uses: ['backend-process'],
+  uses: ['backend-process', 'error-log', 'backend-listeners'],
   facts: z.object({
     source: z.enum(['journalctl', 'dmesg']).describe('Where kernel messages were read'),
     note: z.string().nullable().describe('Why the journal was not used, when it was not'),
@@ -68,7 +75,11 @@ export const oomKillsProbe = defineProbe({
           anonRssMb: z.number().describe('Its anonymous memory when killed, MB'),
           constraint: z.enum(['memcg', 'global', 'unknown']).describe('memcg: a cgroup limit was hit; global: the machine ran out'),
           memcg: z.string().nullable().describe('The cgroup whose limit was hit'),
-          backend: z.string().nullable().describe('Backend address the victim belonged to (same pid or process name)'),
+          backend: z.string().nullable().describe('Backend address the victim belonged to'),
+          matchedBy: z
+            .enum(['pid', 'name', 'errors-at-kill'])
+            .nullable()
+            .describe("How: its pid (or a worker's), its process name on a backend restarted after the kill, or — for a backend with nothing listening now — nginx's errors for it beginning at the kill"),
         }),
       )
       .describe('OOM kills in the window'),
@@ -81,11 +92,17 @@ export const oomKillsProbe = defineProbe({
   parse: (results, context) => {
     const log = results.gathered as KernelLog;
     const processes = context.deps['backend-process'] as ProcessFacts | undefined;
+    const down = downSince(context.deps['error-log'] as ErrorFacts | undefined, context.deps['backend-listeners'] as ListenerFacts | undefined, processes);
     const victims = findOomVictims(log.lines).map((v) => {
       // The victim is gone, so match by name — but only a backend that was started or got a worker after the kill.
       const replacedAfter = (b: NonNullable<ProcessFacts>['backends'][number]) =>
         (b.startedAtMs !== null && b.startedAtMs >= v.timeMs - 5000) || b.workers.some((w) => w.startedAtMs >= v.timeMs - 5000);
-      const backend = processes?.backends.find((b) => b.pid === v.pid || b.workers.some((w) => w.pid === v.pid) || (b.comm !== null && b.comm === v.comm && replacedAfter(b)));
+      const byPid = processes?.backends.find((b) => b.pid === v.pid || b.workers.some((w) => w.pid === v.pid));
+      const byName = byPid ? undefined : processes?.backends.find((b) => b.comm !== null && b.comm === v.comm && replacedAfter(b));
+      // A backend killed and not restarted has no process left to match: it is the one whose errors began at the
+      // kill and where nothing listens now — when exactly one backend is.
+      const atThisKill = byPid || byName ? [] : down.filter((d) => atKill(d.firstErrorMs, [v.timeMs]));
+      const byErrors = atThisKill.length === 1 ? atThisKill[0]!.address : null;
       return {
         time: new Date(v.timeMs).toISOString(),
         timeMs: v.timeMs,
@@ -94,7 +111,8 @@ export const oomKillsProbe = defineProbe({
         anonRssMb: Math.round(v.anonRssKb / 102.4) / 10,
         constraint: v.constraint,
         memcg: v.memcg,
-        backend: backend?.address ?? null,
+        backend: byPid?.address ?? byName?.address ?? byErrors,
+        matchedBy: byPid ? ('pid' as const) : byName ? ('name' as const) : byErrors ? ('errors-at-kill' as const) : null,
       };
     });
     return { source: log.source, note: log.note, victims, count: victims.length, backendVictims: victims.filter((v) => v.backend).length };
@@ -102,3 +120,15 @@ export const oomKillsProbe = defineProbe({
   summarize: (facts) =>
     facts.count === 0 ? `no OOM kills (${facts.source})` : `${facts.count} OOM kill(s): ${facts.victims.map((v) => `${v.comm} ${v.pid}${v.backend ? ` (${v.backend})` : ''}`).join(', ')}`,
 });
+
+/** Backends with nothing listening now, and when nginx first logged an error for them in the window. */
+function downSince(errors: ErrorFacts | undefined, listeners: ListenerFacts | undefined, processes: ProcessFacts | undefined): Array<{ address: string; firstErrorMs: number }> {
+  if (!errors) return [];
+  return (processes?.backends ?? [])
+    .filter((b) => b.listening === false)
+    .map((b) => {
+      const groups = errors.groups.filter((g) => g.peer === b.address || backendOfPeer(g.peer, listeners?.backends ?? [])?.address === b.address);
+      return { address: b.address, firstErrorMs: groups.reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity) };
+    })
+    .filter((d) => Number.isFinite(d.firstErrorMs));
+}

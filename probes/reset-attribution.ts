@@ -8,6 +8,7 @@ import type { oomKillsProbe } from './oom-kills.js';
 import { parseTime } from '../src/errorlog/line.js';
 import { formatClock } from './clock.js';
 import { backendOfPeer } from './peers.js';
+import { atKill } from './killTiming.js';
 
 type CrashFacts = z.infer<typeof crashAnalysisProbe.facts>;
 type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
@@ -15,14 +16,6 @@ type KeepaliveFacts = z.infer<typeof keepaliveAnalysisProbe.facts>;
 type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
 type OomFacts = z.infer<typeof oomKillsProbe.facts>;
 
-/**
- * When an OOM kill accounts for a peer's resets: the connections in flight are cut the moment the process dies,
- * so its resets come at the kill — from 1 s before it (nginx floors its times to the second) to KILL_REACH_MS
- * after (responses that were being read, nginx's line written late). Both the first and the last reset must lie
- * so close after a kill: resets before any kill, or long after the last, have another cause.
- */
-export const KILL_SLACK_MS = 1000;
-export const KILL_REACH_MS = 10_000;
 
 const peer = z.object({
   peer: z.string().describe('Upstream peer as nginx logged it'),
@@ -108,12 +101,11 @@ export const resetAttributionProbe = defineProbe({
 
 /**
  * Whether OOM kills at these times account for resets logged from firstMs to lastMs: the first and the last reset
- * each within [kill − KILL_SLACK_MS, kill + KILL_REACH_MS] of some kill. Without the kill times (oom-kills did not
- * run here) the count alone is taken, as before: crash-analysis saw the kill in the window.
+ * each at a kill (killTiming.ts: from 1 s before to 10 s after it); resets before any kill, or long after the last,
+ * have another cause. Without the kill times (oom-kills did not run here) the count alone is taken, as before:
+ * crash-analysis saw the kill in the window.
  */
 export function killExplains(kills: number[], firstMs: number, lastMs: number, timesKnown: boolean): boolean {
   if (!timesKnown) return true;
-  if (!Number.isFinite(firstMs) || !Number.isFinite(lastMs)) return false;
-  const near = (t: number) => kills.some((k) => t >= k - KILL_SLACK_MS && t <= k + KILL_REACH_MS);
-  return near(firstMs) && near(lastMs);
+  return atKill(firstMs, kills) && atKill(lastMs, kills);
 }

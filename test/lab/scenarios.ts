@@ -258,6 +258,30 @@ export const SCENARIOS: Scenario[] = [
     summaryMentions: { 'backend-oom': (r) => r.mentions },
   },
   {
+    // The same real OOM kill, but nothing restarts the backend: no process is left to match the kernel's line, and
+    // nginx's errors for it begin at the kill. Both findings: it was OOM-killed, and it is down.
+    name: 'backend-oom-stays-down',
+    unavailable: memoryCgroupUnavailable,
+    async setup(lab, children) {
+      const port = await freePort();
+      const group = await createMemoryCgroup(`reset-doctor-lab-oom-${process.pid}0`, 160 << 20);
+      lab.atCleanup(() => group.remove());
+      const hog = spawn(process.execPath, [MEMORY_HOG, String(port)], { stdio: 'ignore' });
+      children.push(hog);
+      await group.add(hog.pid!);
+      await waitForListen({ port });
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream reports {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://reports;\n}' });
+      const died = new Promise<string>((resolve) => hog.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
+      await request(nginxPort, '/report/42');
+      const how = await died;
+      if (how !== 'SIGKILL') throw new Error(`backend-oom-stays-down: the memory hog ended with ${how}, not an OOM kill`);
+      for (let i = 0; i < 3; i++) await request(nginxPort, `/items/${i}`);
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, '1 OOM kill(s)', `oom-lab-${port}`, 'in cgroup /reset-doctor-lab-oom-'] };
+    },
+    confirmed: ['backend-oom', 'backend-down'],
+    summaryMentions: { 'backend-oom': (r) => r.mentions },
+  },
+  {
     name: 'keepalive-timeout-below-nginx',
     async setup(lab, children) {
       const port = await freePort();

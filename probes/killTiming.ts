@@ -1,0 +1,12 @@
+/**
+ * When a process's death shows in nginx's error log: the connections in flight are cut the moment it dies, so the
+ * errors come at the kill — from KILL_SLACK_MS before it (nginx floors its times to the second) to KILL_REACH_MS
+ * after (responses that were being read, nginx's line written late).
+ */
+export const KILL_SLACK_MS = 1000;
+export const KILL_REACH_MS = 10_000;
+
+/** An error logged at timeMs is at one of these kills. */
+export function atKill(timeMs: number, kills: readonly number[]): boolean {
+  return Number.isFinite(timeMs) && kills.some((k) => timeMs >= k - KILL_SLACK_MS && timeMs <= k + KILL_REACH_MS);
+}

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseDmesgIso } from '../../probes/kernelLog.js';
+import { oomKillsProbe } from '../../probes/oom-kills.js';
+import { fixturePath } from '../support/fixtures.js';
+
+// Recorded here: a real memcg OOM kill of python3 pid 3491 at 2026-11-21T09:52:10.494Z.
+const lines = parseDmesgIso(readFileSync(fixturePath('kernel', 'dmesg-oom-memcg.txt'), 'utf8'));
+const kill = Date.parse('2026-11-21T09:52:10.494Z');
+
+/** nginx's error-log time, local: "2026/11/21 09:52:10". */
+const nginxTime = (ms: number) => {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+};
+const down = (address: string) => ({ address, listening: false, pid: null, comm: null, startedAtMs: null, workers: [] });
+const group = (peer: string, firstMs: number) => ({ signature: 'premature-close-header', peer, firstSeen: nginxTime(firstMs), lastSeen: nginxTime(firstMs + 5000), count: 3 });
+
+function match(backends: Array<ReturnType<typeof down>>, groups: Array<ReturnType<typeof group>>) {
+  const deps = { 'backend-process': { backends }, 'error-log': { groups }, 'backend-listeners': { backends: [] } };
+  return oomKillsProbe.parse({ gathered: { source: 'dmesg', command: 'dmesg', lines, note: null } } as never, { deps } as never).victims[0]!;
+}
+
+describe('an OOM-killed backend that nothing restarted', () => {
+  it('is the down backend whose errors began at the kill', () => {
+    expect(match([down('127.0.0.1:8000')], [group('127.0.0.1:8000', kill)])).toMatchObject({ pid: 3491, backend: '127.0.0.1:8000', matchedBy: 'errors-at-kill' });
+  });
+
+  it('not a down backend whose errors began long before the kill, and no guess between two at the same time', () => {
+    expect(match([down('127.0.0.1:8000')], [group('127.0.0.1:8000', kill - 600_000)])).toMatchObject({ backend: null, matchedBy: null });
+    expect(match([down('127.0.0.1:8000'), down('127.0.0.1:8001')], [group('127.0.0.1:8000', kill), group('127.0.0.1:8001', kill)])).toMatchObject({ backend: null });
+  });
+});
