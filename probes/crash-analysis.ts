@@ -6,11 +6,14 @@ import type { oomKillsProbe } from './oom-kills.js';
 import type { errorLogProbe } from './error-log.js';
 import { parseTime } from '../src/errorlog/line.js';
 import { formatClock } from './clock.js';
+import type { backendListenersProbe } from './backend-listeners.js';
+import { backendOfPeer } from './peers.js';
 
 type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
 type RestartFacts = z.infer<typeof backendRestartsProbe.facts>;
 type OomFacts = z.infer<typeof oomKillsProbe.facts>;
 type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
+type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
 
 const START_SLACK_MS = 3000;
 const CONNECT_FAILURES = ['refused', 'socket-missing', 'connect-failed'];
@@ -53,7 +56,7 @@ export const crashAnalysisProbe = defineProbe({
   requiresRoot: false,
   timeoutMs: 5000,
   dependsOn: ['backend-process'],
-  uses: ['backend-restarts', 'oom-kills', 'error-log'],
+  uses: ['backend-restarts', 'oom-kills', 'error-log', 'backend-listeners'],
   facts: z.object({
     backends: z.array(backend).describe('Backends with a known process'),
     oomBackends: z.array(backend).describe('Backends with OOM kills'),
@@ -83,6 +86,9 @@ export const crashAnalysisProbe = defineProbe({
     const restarts = deps['backend-restarts'] as RestartFacts | undefined;
     const ooms = deps['oom-kills'] as OomFacts | undefined;
     const errors = deps['error-log'] as ErrorFacts | undefined;
+    const listeners = deps['backend-listeners'] as ListenerFacts | undefined;
+    // nginx logs the address it connected to (127.0.0.1:8000); the config may say localhost:8000 or a host name.
+    const peerOf = (peer: string, address: string) => peer === address || backendOfPeer(peer, listeners?.backends ?? [])?.address === address;
     const windowStart = windowEndMs - options.sinceMs;
     // Only a backend whose process is known can be examined: a listener whose owner ss would not show a user, or a
     // backend on another machine, is counted apart, so its silence is never read as "did not crash".
@@ -110,7 +116,7 @@ export const crashAnalysisProbe = defineProbe({
         const restart = restarts?.backends.find((r) => r.address === b.address);
         const crashLines = restart?.crashLines ?? [];
         const restartCount = (restart?.nRestartsInWindow ?? 0) + (restart?.workersRestarted ?? 0);
-        const peerGroups = (errors?.groups ?? []).filter((g) => g.peer === b.address);
+        const peerGroups = (errors?.groups ?? []).filter((g) => peerOf(g.peer, b.address));
         const earliest = (groups: typeof peerGroups) => groups.reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity);
         const midRequestErrors = peerGroups.filter((g) => MID_REQUEST.includes(g.signature)).reduce((n, g) => n + g.count, 0);
         const connectFailures = peerGroups.filter((g) => CONNECT_FAILURES.includes(g.signature)).reduce((n, g) => n + g.count, 0);

@@ -36,3 +36,19 @@ describe('crash analysis: only a backend whose process is seen is examined', () 
     expect(facts.unexamined[0]!.why).toMatch(/^docker-proxy \(pid 1875\) only forwards the port/);
   });
 });
+
+describe('crash analysis: errors logged under the address a config name resolved to', () => {
+  it("counts 127.0.0.1:8000's resets for the config's localhost:8000", () => {
+    const groups = [{ signature: 'premature-close-header', peer: '127.0.0.1:8000', firstSeen: '2026/12/01 14:00:00', lastSeen: '2026/12/01 14:00:05', count: 4 }];
+    const listeners = { backends: [{ address: 'localhost:8000', peers: [{ ip: '127.0.0.1', port: 8000, local: true, listening: true }] }] };
+    const context = {
+      deps: { 'backend-process': { backends: [{ ...base, address: 'localhost:8000', listening: true, pid: 4242, kind: 'node', startedAtMs: now - 86_400_000 }] }, 'error-log': { groups }, 'backend-listeners': listeners },
+      options: { sinceMs: 600_000 },
+      windowEndMs: now,
+      host: { uid: 0 },
+    };
+    const facts = crashAnalysisProbe.parse({} as never, context as never);
+    expect(facts.backends[0]!.midRequestErrors).toBe(4);
+    expect(facts.stableWithResetsCount).toBe(1);
+  });
+});
