@@ -4,6 +4,9 @@ import { childrenOf, walkResolved } from './resolved.js';
 import { splitPassTarget } from './address.js';
 import { parseSeconds, parseSize } from './units.js';
 import { atLeast, formatVersion, type NginxVersion } from './version.js';
+import { handlerSettings, PASS_DIRECTIVES, type HandlerSettings, type Origin, type PassFamily } from './handler.js';
+
+export type { HandlerSettings, Origin, PassFamily } from './handler.js';
 
 /**
  * What nginx will actually do: upstreams, servers, locations with their
@@ -11,8 +14,6 @@ import { atLeast, formatVersion, type NginxVersion } from './version.js';
  * proxy_set_header all-or-nothing rule, defaults of the running version),
  * and where it logs. Every value says where it came from.
  */
-export type Origin = { file: string; line: number } | 'default';
-
 export interface UpstreamModel {
   name: string;
   file: string;
@@ -53,9 +54,11 @@ export interface EffectiveProxy {
   clientMaxBodySize: string;
   /** proxy_set_header as in effect here: all from the nearest level that sets any. */
   headers: Record<string, string>;
-  /** Upstream keep-alive really reuses connections for this location. */
+  /** Upstream keep-alive really reuses connections for this location (in its own family: fastcgi needs fastcgi_keep_conn on). */
   keepaliveInEffect: boolean;
   origins: Record<string, Origin>;
+  /** The settings of the location's own family (fastcgi_*, uwsgi_*, …); null when the location passes nothing on. */
+  handler: HandlerSettings | null;
 }
 
 export interface LocationModel {
@@ -65,6 +68,8 @@ export interface LocationModel {
   line: number;
   /** proxy_pass, fastcgi_pass, …: how the location hands requests on, if it does. */
   handler: string | null;
+  /** The family of that directive: proxy_pass → 'proxy', fastcgi_pass → 'fastcgi', …; null when none. */
+  family: PassFamily | null;
   proxyPass: string | null;
   upstream: string | null;
   effective: EffectiveProxy;
@@ -104,7 +109,7 @@ export interface ModelOptions {
 }
 
 const COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
-const PASS = ['proxy_pass', 'fastcgi_pass', 'uwsgi_pass', 'scgi_pass', 'grpc_pass', 'memcached_pass'];
+const PASS = Object.keys(PASS_DIRECTIVES);
 
 export function buildModel(set: ConfigSet, options: ModelOptions): ConfigModel {
   const version = options.version;
@@ -162,13 +167,15 @@ export function buildModel(set: ConfigSet, options: ModelOptions): ConfigModel {
     const target = pass?.args[0]?.value ?? null;
     const hostPart = target && !target.includes('$') ? splitPassTarget(target).hostPart : null;
     const upstream = hostPart && upstreamNames.has(hostPart) ? hostPart : null;
-    const effective = effectiveProxy(chain, set, modern, upstream ? upstreamByName.get(upstream)! : null);
+    const family = pass ? PASS_DIRECTIVES[pass.name]! : null;
+    const effective = effectiveProxy(chain, set, modern, upstream ? upstreamByName.get(upstream)! : null, family);
     model.locations.push({
       server: server,
       match: directive.args.map((a) => a.value).join(' '),
       file: directive.file,
       line: directive.line,
       handler: pass?.name ?? null,
+      family,
       proxyPass: target,
       upstream,
       effective,
@@ -234,7 +241,7 @@ function serverModel(block: Directive, set: ConfigSet): ConfigModel['servers'][n
 }
 
 /** Nearest setting wins: the innermost block of http → server → location(s) that has the directive. */
-function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, upstream: UpstreamModel | null): EffectiveProxy {
+function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, upstream: UpstreamModel | null, family: PassFamily | null): EffectiveProxy {
   const levels = chain.filter((d) => ['http', 'server', 'location'].includes(d.name)).map((d) => childrenOf(d, set));
   const origins: Record<string, Origin> = {};
   const nearest = (name: string): Directive | undefined => {
@@ -271,8 +278,9 @@ function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, ups
   const explicitConnection = headerValue('Connection');
   const connectionHeader = explicitConnection ?? (modern ? null : 'close');
   const bufferSize = value('proxyBufferSize', 'proxy_buffer_size', '4k');
-  const keepaliveInEffect =
-    upstream !== null && upstream.keepalive !== null && upstream.keepalive > 0 && (modern ? connectionHeader !== 'close' : proxyHttpVersion === '1.1' && explicitConnection === '');
+  const handler = family ? handlerSettings(family, nearest) : null;
+  const proxyReuses = modern ? connectionHeader !== 'close' : proxyHttpVersion === '1.1' && explicitConnection === '';
+  const keepaliveInEffect = upstream !== null && upstream.keepalive !== null && upstream.keepalive > 0 && familyReuses(family, proxyReuses, handler);
   return {
     proxyHttpVersion,
     connectionHeader,
@@ -292,5 +300,28 @@ function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, ups
     headers,
     keepaliveInEffect,
     origins,
+    handler,
   };
+}
+
+/**
+ * Whether the family lets an upstream keepalive cache reuse a connection
+ * (module sources: where u->keepalive is set): proxy by its HTTP version and
+ * Connection header; fastcgi only with fastcgi_keep_conn on; grpc and memcached
+ * always; uwsgi and scgi never. A location that passes nothing on (null) is
+ * judged by the proxy rules, as before the family was modelled.
+ */
+function familyReuses(family: PassFamily | null, proxyReuses: boolean, handler: HandlerSettings | null): boolean {
+  switch (family) {
+    case 'fastcgi':
+      return handler?.keepConn === true;
+    case 'grpc':
+    case 'memcached':
+      return true;
+    case 'uwsgi':
+    case 'scgi':
+      return false;
+    default:
+      return proxyReuses;
+  }
 }
