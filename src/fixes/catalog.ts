@@ -174,11 +174,12 @@ const FIX_LIST: readonly FixDefinition[] = [
     id: 'slow-backend-timeouts',
     title: 'Make the slow backend answer within nginx’s timeouts (or raise them for that route only)',
     kind: 'manual',
-    params: ['detail'],
+    // directive: the location family's read timeout (proxy_read_timeout, fastcgi_read_timeout, …), from timeout-analysis.
+    params: ['detail', 'directive'],
     steps: [
       'Timed out waiting for the backend: {{detail}}.',
       'Find the slow path first: the route above, `$upstream_response_time` in the access log, the backend’s own slow-request log.',
-      'Raising proxy_read_timeout changes 504s, not resets: only do it for a route that is slow by design (reports, exports), in its own location, then `nginx -t && nginx -s reload`.',
+      'Raising {{directive}} changes 504s, not resets: only do it for a route that is slow by design (reports, exports), in its own location, then `nginx -t && nginx -s reload`.',
       'Watch: the 504 rate of that route in the access log, and its $upstream_response_time against the timeout.',
     ],
     persistence: 'nginx config and code changes persist.',
@@ -187,11 +188,11 @@ const FIX_LIST: readonly FixDefinition[] = [
     id: 'connect-timeouts',
     title: 'Find what drops the connection attempts (the backend’s speed is not it)',
     kind: 'manual',
-    params: ['detail'],
+    params: ['detail', 'directive'],
     steps: [
       'Timed out connecting: {{detail}}.',
       'A SYN with no answer was dropped on the way or at the backend: a full accept queue with tcp_abort_on_overflow 0, a firewall DROP rule, or a full conntrack table. The findings on those in this report say which.',
-      'Do not raise proxy_connect_timeout: a healthy connect takes milliseconds, and a longer timeout only makes each failure slower.',
+      'Do not raise {{directive}}: a healthy connect takes milliseconds, and a longer timeout only makes each failure slower.',
       'Watch: no new "timed out (110: Connection timed out) while connecting to upstream" lines in the error log.',
     ],
     persistence: 'Depends on the cause found.',
