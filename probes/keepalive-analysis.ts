@@ -4,6 +4,7 @@ import type { nginxConfigProbe } from './nginx-config.js';
 import type { keepaliveMeasureProbe } from './keepalive-measure.js';
 import type { backendProcessProbe } from './backend-process.js';
 import type { errorLogProbe } from './error-log.js';
+import { inheritedHeaders } from '../src/nginx/inheritedHeaders.js';
 
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
 type MeasureFacts = z.infer<typeof keepaliveMeasureProbe.facts>;
@@ -36,7 +37,11 @@ const upstream = z.object({
   keepalive: z.number().int().describe('keepalive connections cached per worker'),
   keepaliveTimeoutSec: z.number().describe("nginx's upstream keepalive_timeout"),
   inEffect: z.boolean().describe('At least one location really reuses connections to it'),
-  inertLocations: z.array(z.string()).describe('Locations proxying to it without keep-alive in effect (HTTP/1.0 or Connection: close)'),
+  inertLocations: z.array(z.string()).describe('Locations passing to it without keep-alive in effect (proxy: HTTP/1.0 or Connection: close; fastcgi: fastcgi_keep_conn off; uwsgi/scgi: never)'),
+  proxyInert: z.array(z.string()).describe('Of those, proxy_pass locations (need proxy_http_version 1.1 and Connection "")'),
+  fastcgiInert: z.array(z.string()).describe('Of those, fastcgi_pass locations (need fastcgi_keep_conn on)'),
+  neverInert: z.array(z.string()).describe('Of those, uwsgi_pass/scgi_pass locations: those modules never reuse a connection'),
+  inheritedHeaders: z.array(z.string()).describe('For proxy locations that inherit proxy_set_header: the lines adding Connection "" there would drop, to repeat'),
   servers: z.array(server).describe('Its servers'),
   mismatch: z.boolean().describe('Keep-alive in effect and a server closes idle connections first'),
   undetermined: z.boolean().describe('Keep-alive in effect, no mismatch found, but a server’s idle timeout is unknown'),
@@ -106,9 +111,22 @@ export const keepaliveAnalysisProbe = defineProbe({
     const upstreams = config.upstreams
       .filter((u) => u.keepalive !== null)
       .map((u) => {
-        const locations = config.locations.filter((l) => l.upstream === u.name && l.handler === 'proxy_pass');
+        const locations = config.locations.filter((l) => l.upstream === u.name && l.family !== null);
         const inEffect = locations.some((l) => l.effective.keepaliveInEffect);
-        const inertLocations = locations.filter((l) => !l.effective.keepaliveInEffect && l.effective.upgradeHeader === null).map((l) => `location ${l.match} (${l.file}:${l.line}): HTTP/${l.effective.proxyHttpVersion}, Connection: ${l.effective.connectionHeader ?? '(none)'}`);
+        // A WebSocket location sends Connection: upgrade on purpose; pooling is not what it wants.
+        // Other families count only against a keepalive someone wrote: the 1.29.7 default (32) is not a half-done config.
+        const inert = locations.filter((l) => !l.effective.keepaliveInEffect && (l.family === 'proxy' ? l.effective.upgradeHeader === null : u.keepaliveOrigin !== 'default'));
+        const at = (l: (typeof locations)[number]) => `location ${l.match} (${l.file}:${l.line})`;
+        const why = (l: (typeof locations)[number]) =>
+          l.family === 'proxy'
+            ? `HTTP/${l.effective.proxyHttpVersion}, Connection: ${l.effective.connectionHeader ?? '(none)'}`
+            : l.family === 'fastcgi'
+              ? 'fastcgi_keep_conn off'
+              : `${l.family}_pass never reuses a connection`;
+        const inertLocations = inert.map((l) => `${at(l)}: ${why(l)}`);
+        const proxyInert = inert.filter((l) => l.family === 'proxy');
+        const fastcgiInert = inert.filter((l) => l.family === 'fastcgi');
+        const neverInert = inert.filter((l) => l.family === 'uwsgi' || l.family === 'scgi');
         const servers = config.backends
           .filter((b) => b.upstream === u.name && !b.markedDown)
           .map((b) => {
@@ -160,7 +178,7 @@ export const keepaliveAnalysisProbe = defineProbe({
               ? `; ${resets} reset(s) in the window, ${resetsNonIdempotent} on POST/PATCH (nginx retries a GET on a fresh connection; a POST or PATCH it cannot, and the client gets the 502)`
               : '; no resets logged in the window yet: a latent risk until traffic idles past the backend timeout')
           : !inEffect
-            ? `${u.name}: keepalive ${u.keepalive} configured, but no location reuses connections (${inertLocations[0] ?? 'no proxy_pass to it'})`
+            ? `${u.name}: keepalive ${u.keepalive} configured, but no location reuses connections (${inertLocations[0] ?? 'no location passes requests to it'})`
             : unknown.length
               ? `${u.name}: idle timeout unknown for ${unknown.map((s) => `${s.address} (${s.unknownWhy})`).join(', ')}; nginx keepalive_timeout ${u.keepaliveTimeoutSec} s`
             : `${u.name}: no backend closes idle connections before nginx stops reusing them (${servers.map(describeServer).join(', ')}) vs keepalive_timeout ${u.keepaliveTimeoutSec} s`;
@@ -175,6 +193,13 @@ export const keepaliveAnalysisProbe = defineProbe({
           keepaliveTimeoutSec: u.keepaliveTimeoutSec,
           inEffect,
           inertLocations,
+          proxyInert: proxyInert.map((l) => `${at(l)}: ${why(l)}`),
+          fastcgiInert: fastcgiInert.map(at),
+          neverInert: neverInert.map((l) => `${at(l)} (${l.family}_pass)`),
+          inheritedHeaders: proxyInert.flatMap((l) => {
+            const lines = inheritedHeaders(l.effective);
+            return lines ? [`${at(l)}: ${lines}`] : [];
+          }),
           servers,
           mismatch,
           undetermined: inEffect && !mismatch && unknown.length > 0,

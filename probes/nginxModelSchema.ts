@@ -77,6 +77,7 @@ export const effectiveSchema = z.object({
   proxySocketKeepalive: z.boolean().describe('proxy_socket_keepalive (TCP keep-alive probes only)'),
   clientMaxBodySize: z.string().describe('client_max_body_size as written'),
   headers: z.record(z.string(), z.string()).describe('proxy_set_header in effect (all from the nearest level that sets any)'),
+  headersInherited: z.boolean().describe('Those headers come from an enclosing level: adding one proxy_set_header in the location drops them all'),
   keepaliveInEffect: z.boolean().describe('Upstream keep-alive really reuses connections for this location (fastcgi needs fastcgi_keep_conn on; uwsgi and scgi never reuse)'),
   origins: z.record(z.string(), origin).describe('Where each setting comes from'),
   handler: handlerSchema.nullable().describe("Settings of the location's own handler family; null when it passes nothing on"),

@@ -80,10 +80,13 @@ const FIX_LIST: readonly FixDefinition[] = [
     id: 'enable-upstream-keepalive',
     title: 'Make the configured upstream keep-alive take effect, or drop it (optional: it causes no resets as it is)',
     kind: 'config-edit',
-    params: ['where'],
+    // One step per family of the inert locations; where = the proxy_pass ones (the name kept from when only those were modelled).
+    params: ['where', 'headers', 'fastcgi', 'never'],
     steps: [
       'Where it does not take effect — {{where}} — add `proxy_http_version 1.1;` and `proxy_set_header Connection "";` (nginx before 1.29.7 needs both to reuse connections).',
-      'A location with any proxy_set_header inherits none from server/http: copy the inherited ones (Host, X-Forwarded-For, …) into it in the same edit.',
+      'proxy_set_header is all or nothing: adding Connection "" in a location drops every proxy_set_header it inherits from server/http, so repeat those in the same edit — {{headers}}.',
+      'FastCGI — {{fastcgi}} — add `fastcgi_keep_conn on;`: without it nginx tells php-fpm to close the connection after every request, and the upstream keepalive caches nothing.',
+      '{{never}}: uwsgi_pass and scgi_pass never reuse an upstream connection, so keepalive in their upstream does nothing; remove it there.',
       'Reuse makes the keep-alive race possible: before reloading, check the keep-alive finding above says the backend keeps idle connections longer than the upstream keepalive_timeout. If reuse is not wanted, remove `keepalive` instead.',
       'Watch: no new resets or premature closes for that upstream, and fewer new connections to the backend (`ss -tn state time-wait` to its port drops).',
     ],
@@ -306,7 +309,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     steps: [
       'Retried although not idempotent: {{where}}.',
       'With non_idempotent, a POST or PATCH whose connection failed after it was sent goes out again, to the next server or on a fresh connection: an order or payment the backend already processed can be submitted twice.',
-      'Narrowest: remove `non_idempotent` from that proxy_next_upstream line (keep `error timeout`), then `nginx -t && nginx -s reload`; keep it only for endpoints the backend makes idempotent (an idempotency key it checks).',
+      'Narrowest: remove `non_idempotent` from the next_upstream line named above (proxy_next_upstream, fastcgi_next_upstream, … as the location passes requests; keep `error timeout`), then `nginx -t && nginx -s reload`; keep it only for endpoints the backend makes idempotent (an idempotency key it checks).',
       'Afterwards a POST that meets a reset gets a 502 instead of a silent second try: fix the resets themselves (the keep-alive and reset findings) first or together.',
       'Watch: the application for the same order or idempotency key twice, and POST lines with two upstream statuses (`502, 200`) in the access log.',
     ],

@@ -54,6 +54,8 @@ export interface EffectiveProxy {
   clientMaxBodySize: string;
   /** proxy_set_header as in effect here: all from the nearest level that sets any. */
   headers: Record<string, string>;
+  /** Those headers come from an enclosing level (server, http, an outer location): one proxy_set_header added here drops them all. */
+  headersInherited: boolean;
   /** Upstream keep-alive really reuses connections for this location (in its own family: fastcgi needs fastcgi_keep_conn on). */
   keepaliveInEffect: boolean;
   origins: Record<string, Origin>;
@@ -264,10 +266,12 @@ function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, ups
   };
 
   let headerLevel: Directive[] = [];
+  let headerDepth = -1;
   for (let i = levels.length - 1; i >= 0; i--) {
     const here = levels[i]!.filter((d) => d.name === 'proxy_set_header');
     if (here.length > 0) {
       headerLevel = here;
+      headerDepth = i;
       break;
     }
   }
@@ -300,6 +304,7 @@ function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, ups
     proxySocketKeepalive: flag('proxySocketKeepalive', 'proxy_socket_keepalive', false),
     clientMaxBodySize: value('clientMaxBodySize', 'client_max_body_size', '1m'),
     headers,
+    headersInherited: headerDepth !== -1 && headerDepth < levels.length - 1,
     keepaliveInEffect,
     origins,
     handler,

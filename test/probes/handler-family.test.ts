@@ -6,6 +6,7 @@ import { ErrorLogAggregator } from '../../src/errorlog/aggregate.js';
 import { errorLogProbe } from '../../probes/error-log.js';
 import { headerSizeProbe } from '../../probes/header-size.js';
 import { timeoutAnalysisProbe } from '../../probes/timeout-analysis.js';
+import { keepaliveAnalysisProbe } from '../../probes/keepalive-analysis.js';
 import { nginxConfigProbe } from '../../probes/nginx-config.js';
 import { nginxVersionProbe } from '../../probes/nginx-version.js';
 import { FIXES } from '../../src/fixes/catalog.js';
@@ -116,5 +117,37 @@ describe('a FastCGI read timeout', () => {
     const steps = renderFix('slow-backend-timeouts', { detail: 'timeout-analysis.slowDetail', directive: 'timeout-analysis.readDirective' }, facts, 'timeout-analysis')!;
     expect(steps.join('\n')).toContain('Raising fastcgi_read_timeout changes 504s');
     expect(steps.join('\n')).not.toMatch(new RegExp(`${PLACEHOLDER.source}|proxy_`));
+  });
+});
+
+describe('upstream keep-alive behind fastcgi_pass', () => {
+  // The recorded config with its socket moved into an upstream block with keepalive, as a PHP site that wants reuse writes it.
+  const pooled = conf
+    .replace('access_log off;', 'access_log off;\n  upstream php {\n    server unix:/tmp/fcgi-rec/fpm.sock;\n    keepalive 4;\n  }\n  proxy_set_header Host $host;')
+    .replace('fastcgi_pass unix:/tmp/fcgi-rec/fpm.sock;', 'fastcgi_pass php;');
+  const analyse = (text: string) => keepaliveAnalysisProbe.parse(new SourceResults([], 0), context({ deps: { 'nginx-config': configFacts(text) } }));
+  const fix = (facts: Record<string, unknown>) =>
+    renderFix('enable-upstream-keepalive', { where: 'keepalive-analysis.inert[*].proxyInert', headers: 'keepalive-analysis.inert[*].inheritedHeaders', fastcgi: 'keepalive-analysis.inert[*].fastcgiInert', never: 'keepalive-analysis.inert[*].neverInert' }, facts, 'keepalive-analysis')!;
+
+  it('is inert without fastcgi_keep_conn on, and the fix says fastcgi_keep_conn, not proxy_http_version', () => {
+    const facts = analyse(pooled);
+    expect(facts.inert[0]).toMatchObject({ name: 'php', inEffect: false, inertLocations: ['location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:16): fastcgi_keep_conn off'], proxyInert: [], fastcgiInert: ['location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:16)'] });
+    const steps = fix(facts).join('\n');
+    expect(steps).toContain('FastCGI — location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:16) — add `fastcgi_keep_conn on;`');
+    expect(steps).not.toMatch(new RegExp(`${PLACEHOLDER.source}|proxy_`));
+  });
+
+  it('is in effect with fastcgi_keep_conn on', () => {
+    const facts = analyse(pooled.replace('fastcgi_pass php;', 'fastcgi_pass php;\n      fastcgi_keep_conn on;'));
+    expect(facts.upstreams[0]).toMatchObject({ name: 'php', inEffect: true, inertLocations: [] });
+    expect(facts.inertCount).toBe(0);
+  });
+
+  it('for a proxy location, lists the inherited proxy_set_header lines adding Connection "" would drop', () => {
+    const facts = analyse(pooled.replace('fastcgi_pass php;', 'proxy_pass http://php;'));
+    expect(facts.inert[0]!.inheritedHeaders).toEqual(['location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:16): `proxy_set_header Host $host;` (inherited from /tmp/fcgi-rec/nginx.conf:11)']);
+    const steps = fix(facts).join('\n');
+    expect(steps).toContain('so repeat those in the same edit — location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:16): `proxy_set_header Host $host;` (inherited from /tmp/fcgi-rec/nginx.conf:11)');
+    expect(steps).not.toContain('fastcgi_keep_conn');
   });
 });
