@@ -20,7 +20,7 @@ export const upstreamSchema = z.object({
     .describe('server lines'),
   keepalive: z.number().int().nullable().describe('Idle keep-alive connections cached per worker; null when keep-alive is off'),
   keepaliveOrigin: origin.describe('Where keepalive is set, or "default" (1.29.7+ turns it on for upstream blocks)'),
-  keepaliveTimeoutSec: z.number().describe("Upstream keepalive_timeout: how long nginx keeps an idle backend connection"),
+  keepaliveTimeoutSec: z.number().nullable().describe('Upstream keepalive_timeout: how long nginx keeps an idle backend connection; null before nginx 1.15.3, which has no such directive and never closes an idle one itself'),
   keepaliveRequests: z.number().int().describe('keepalive_requests: requests per connection before nginx closes it'),
   keepaliveTimeSec: z.number().describe('keepalive_time: the longest a connection is reused'),
   maxFails: z

@@ -77,6 +77,21 @@ const FIX_LIST: readonly FixDefinition[] = [
     persistence: 'Persists when written to the backend’s config, unit file or code; a flag typed on a command line lasts until the next restart.',
   },
   {
+    // Before nginx 1.15.3 there is no upstream keepalive_timeout (nginx -t rejects it), so the two fixes above cannot apply.
+    id: 'keepalive-old-nginx',
+    title: 'Stop reusing idle connections the backend closes (this nginx cannot time them out)',
+    kind: 'config-edit',
+    params: ['detail', 'upstream'],
+    steps: [
+      '{{detail}}.',
+      'Narrowest on this version: turn upstream keep-alive off for it — remove the `keepalive` line from upstream {{upstream}}, then `nginx -t && nginx -s reload`. Each request then opens its own connection: a handshake more per request, but never a closing connection. Lowering `keepalive` only shrinks how many idle connections can go stale; it does not end the race.',
+      'Lasting: upgrade nginx to 1.15.3 or later (Debian 11 ships 1.18), then keep `keepalive` and set `keepalive_timeout` in upstream {{upstream}} a second below the backend’s idle timeout.',
+      'Raising the backend’s idle timeout only makes the race rarer here: this nginx keeps an idle connection for as long as the backend leaves it open, however long that is.',
+      'Watch: no new "reset by peer" / "prematurely closed" lines for that upstream, and no `502, 200` in $upstream_status.',
+    ],
+    persistence: 'Persists in the nginx config across reloads and reboots.',
+  },
+  {
     id: 'enable-upstream-keepalive',
     title: 'Make the configured upstream keep-alive take effect, or drop it (optional: it causes no resets as it is)',
     kind: 'config-edit',

@@ -67,7 +67,10 @@ export function adviseConfig(model: ConfigModel): Advice[] {
   for (const upstream of model.upstreams) {
     if (upstream.keepalive === null) continue;
     const inEffect = model.locations.some((l) => l.upstream === upstream.name && l.effective.keepaliveInEffect);
-    if (inEffect && upstream.keepaliveTimeoutSec > 5) {
+    const idle = upstream.keepaliveTimeoutSec;
+    if (inEffect && idle === null) {
+      add('keepalive-timeout-vs-backend', 'info', upstream, `upstream ${upstream.name} keeps idle connections with no time limit (nginx before 1.15.3 has no upstream keepalive_timeout): every backend that closes idle connections at all (Node 5 s, gunicorn 2 s, uvicorn 5 s) makes nginx reuse a closing connection sooner or later`);
+    } else if (inEffect && idle !== null && idle > 5) {
       add('keepalive-timeout-vs-backend', 'info', upstream, `upstream ${upstream.name} keeps idle connections for ${upstream.keepaliveTimeoutSec} s (keepalive_timeout); backends that close idle connections sooner (Node 5 s, gunicorn 2 s, uvicorn 5 s) make nginx reuse a closing connection — check the backend's idle timeout`);
     }
   }

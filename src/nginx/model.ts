@@ -22,7 +22,11 @@ export interface UpstreamModel {
   /** Idle keep-alive connections cached per worker; null when keep-alive is off. */
   keepalive: number | null;
   keepaliveOrigin: Origin;
-  keepaliveTimeoutSec: number;
+  /**
+   * Upstream keepalive_timeout in seconds. null: the running nginx is older than 1.15.3, which has no such
+   * directive and never closes an idle cached connection itself (it waits for the backend to close it).
+   */
+  keepaliveTimeoutSec: number | null;
   keepaliveRequests: number;
   keepaliveTimeSec: number;
   maxFails: Array<{ address: string; maxFails: number; failTimeoutSec: number }>;
@@ -213,6 +217,8 @@ function upstreamModel(block: Directive, set: ConfigSet, modern: boolean, versio
   const time = find('keepalive_time');
   const servers = children.filter((d) => d.name === 'server' && d.args[0]);
   const oldRequestsDefault = version !== null && !atLeast(version, 1, 19, 10);
+  // keepalive_timeout in upstream{} came with 1.15.3 (unknown version: assumed newer, like the other defaults).
+  const idleTimeout = version === null || atLeast(version, 1, 15, 3);
   return {
     name: block.args[0]?.value ?? '',
     file: block.file,
@@ -221,7 +227,7 @@ function upstreamModel(block: Directive, set: ConfigSet, modern: boolean, versio
     // From 1.29.7 an explicit upstream{} keeps 32 idle connections unless told otherwise.
     keepalive: keepalive ? Number(keepalive.args[0]?.value) : modern ? 32 : null,
     keepaliveOrigin: keepalive ? { file: keepalive.file, line: keepalive.line } : 'default',
-    keepaliveTimeoutSec: (timeout && parseSeconds(timeout.args[0]?.value ?? '')) ?? 60,
+    keepaliveTimeoutSec: idleTimeout ? ((timeout && parseSeconds(timeout.args[0]?.value ?? '')) ?? 60) : null,
     keepaliveRequests: requests ? Number(requests.args[0]?.value) : oldRequestsDefault ? 100 : 1000,
     keepaliveTimeSec: (time && parseSeconds(time.args[0]?.value ?? '')) ?? 3600,
     maxFails: servers.map((d) => {
