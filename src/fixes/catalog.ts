@@ -299,7 +299,8 @@ const FIX_LIST: readonly FixDefinition[] = [
     title: 'Forward WebSocket upgrades properly',
     kind: 'config-edit',
     params: ['detail'],
-    steps: ['{{detail}}.', 'In the WebSocket location: `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` (with a `map $http_upgrade $connection_upgrade { default upgrade; "" close; }`), and a proxy_read_timeout longer than the idle time of a socket.', 'Watch: WebSocket connections outlive the old read timeout, and no new resets for that location.'],
+    steps: ['{{detail}}.', 'In the WebSocket location: `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` (with a `map $http_upgrade $connection_upgrade { default upgrade; "" close; }`), and a proxy_read_timeout longer than the idle time of a socket.',
+      'proxy_set_header is all or nothing: once the location sets one, it inherits none from server/http. Repeat in the same edit every inherited one named above (Host, X-Forwarded-For, …), or the backend loses them.', 'Watch: WebSocket connections outlive the old read timeout, and no new resets for that location.'],
     persistence: 'Persists in the nginx config.',
   },
   {

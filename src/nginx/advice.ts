@@ -1,4 +1,5 @@
 import type { ConfigModel, LocationModel } from './model.js';
+import { inheritedHeaders } from './inheritedHeaders.js';
 
 /**
  * Combinations worth a second look at 3 a.m., from the reference's list of
@@ -58,7 +59,10 @@ export function adviseConfig(model: ConfigModel): Advice[] {
       add('socket-keepalive', 'info', location, `${where(location)}: proxy_socket_keepalive only keeps middleboxes from dropping idle TCP flows; it does not change HTTP idle timeouts`);
     }
     if (e.upgradeHeader !== null && (e.proxyHttpVersion !== '1.1' || !/upgrade|\$connection_upgrade/i.test(e.connectionHeader ?? ''))) {
-      add('websocket-headers', 'warn', location, `${where(location)} forwards Upgrade but sends HTTP/${e.proxyHttpVersion} with Connection: ${e.connectionHeader ?? '(none)'}; WebSocket upgrades need HTTP/1.1 and Connection "upgrade"`);
+      // The fix adds proxy_set_header in this location: all or nothing, so it drops what the location inherits.
+      const inherited = inheritedHeaders(e);
+      const drops = inherited ? `; a proxy_set_header added in this location drops every one it inherits, so repeat them there: ${inherited}` : '';
+      add('websocket-headers', 'warn', location, `${where(location)} forwards Upgrade but sends HTTP/${e.proxyHttpVersion} with Connection: ${e.connectionHeader ?? '(none)'}; WebSocket upgrades need HTTP/1.1 and Connection "upgrade"${drops}`);
     }
     if (e.upgradeHeader !== null && e.proxyReadTimeoutSec <= 60) {
       add('websocket-read-timeout', 'info', location, `${where(location)} looks like a WebSocket location, but proxy_read_timeout is ${e.proxyReadTimeoutSec} s: idle sockets are closed after that`);

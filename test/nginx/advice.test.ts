@@ -53,3 +53,20 @@ describe('config advice in the location family (fastcgi, uwsgi)', () => {
     expect(advice(http).find((a) => a.id === 'keepalive-inert')!.message).toContain('uwsgi_pass never reuses an upstream connection');
   });
 });
+
+describe('config advice: a WebSocket fix drops inherited proxy_set_header', () => {
+  const ws = (locationHeaders: string) =>
+    `map $http_upgrade $connection_upgrade {\n  default upgrade;\n  "" close;\n}\nserver {\n  listen 80;\n  proxy_set_header Host $host;\n  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n  proxy_set_header Upgrade $http_upgrade;\n  location /ws/ {\n    proxy_pass http://127.0.0.1:9000;\n${locationHeaders}  }\n}`;
+
+  it('lists the headers the location inherits, with where they are set, to repeat them', () => {
+    const [advice] = adviseConfig(model(ws(''))).filter((a) => a.id === 'websocket-headers');
+    expect(advice!.message).toContain(
+      'a proxy_set_header added in this location drops every one it inherits, so repeat them there: `proxy_set_header Host $host;` `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;` `proxy_set_header Upgrade $http_upgrade;` (inherited from /etc/nginx/nginx.conf:9)',
+    );
+  });
+
+  it('says nothing about dropping when the location already sets its own', () => {
+    const [advice] = adviseConfig(model(ws('    proxy_set_header Upgrade $http_upgrade;\n'))).filter((a) => a.id === 'websocket-headers');
+    expect(advice!.message).not.toContain('inherits');
+  });
+});
