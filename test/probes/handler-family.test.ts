@@ -7,6 +7,7 @@ import { errorLogProbe } from '../../probes/error-log.js';
 import { headerSizeProbe } from '../../probes/header-size.js';
 import { timeoutAnalysisProbe } from '../../probes/timeout-analysis.js';
 import { keepaliveAnalysisProbe } from '../../probes/keepalive-analysis.js';
+import { keepaliveMeasureProbe } from '../../probes/keepalive-measure.js';
 import { nginxConfigProbe } from '../../probes/nginx-config.js';
 import { nginxVersionProbe } from '../../probes/nginx-version.js';
 import { FIXES } from '../../src/fixes/catalog.js';
@@ -135,6 +136,13 @@ describe('upstream keep-alive behind fastcgi_pass', () => {
     const steps = fix(facts).join('\n');
     expect(steps).toContain('FastCGI — location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:16) — add `fastcgi_keep_conn on;`');
     expect(steps).not.toMatch(new RegExp(`${PLACEHOLDER.source}|proxy_`));
+  });
+
+  it('keepalive-measure sends no HTTP HEAD to php-fpm', async () => {
+    const ctx = context({ deps: { 'nginx-config': configFacts(pooled.replace('fastcgi_pass php;', 'fastcgi_pass php;\n      fastcgi_keep_conn on;')) } });
+    const gathered = (await keepaliveMeasureProbe.gather!(noConnect, ctx)) as { results: unknown[]; skipped: string[] };
+    expect(gathered.results).toEqual([]);
+    expect(gathered.skipped).toEqual(['unix:/tmp/fcgi-rec/fpm.sock: passed to with fastcgi_pass, not HTTP: no HEAD sent, not measured']);
   });
 
   it('is in effect with fastcgi_keep_conn on', () => {
