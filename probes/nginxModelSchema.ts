@@ -20,7 +20,7 @@ export const upstreamSchema = z.object({
     .describe('server lines'),
   keepalive: z.number().int().nullable().describe('Idle keep-alive connections cached per worker; null when keep-alive is off'),
   keepaliveOrigin: origin.describe('Where keepalive is set, or "default" (1.29.7+ turns it on for upstream blocks)'),
-  keepaliveTimeoutSec: z.number().describe("Upstream keepalive_timeout: how long nginx keeps an idle backend connection"),
+  keepaliveTimeoutSec: z.number().nullable().describe('Upstream keepalive_timeout: how long nginx keeps an idle backend connection; null before nginx 1.15.3, which has no such directive and never closes an idle one itself'),
   keepaliveRequests: z.number().int().describe('keepalive_requests: requests per connection before nginx closes it'),
   keepaliveTimeSec: z.number().describe('keepalive_time: the longest a connection is reused'),
   maxFails: z
@@ -41,6 +41,25 @@ const listen = z.object({
   ssl: z.boolean().describe('ssl'),
 });
 
+const passFamily = z.enum(['proxy', 'fastcgi', 'uwsgi', 'scgi', 'grpc', 'memcached']);
+
+export const handlerSchema = z.object({
+  family: passFamily.describe('Handler family of the location'),
+  prefix: z.string().describe('Directive prefix of the family: proxy_, fastcgi_, uwsgi_, scgi_, grpc_, memcached_'),
+  connectTimeoutSec: z.number().describe('<prefix>connect_timeout in seconds'),
+  sendTimeoutSec: z.number().describe('<prefix>send_timeout in seconds'),
+  readTimeoutSec: z.number().describe('<prefix>read_timeout in seconds'),
+  bufferSize: z.string().describe('<prefix>buffer_size as written: the one buffer the response header must fit in'),
+  bufferSizeBytes: z.number().int().describe('<prefix>buffer_size in bytes'),
+  buffers: z.string().describe('<prefix>buffers as written ("8 4k"); "" for grpc and memcached, which have no such directive'),
+  nextUpstream: z.array(z.string()).describe('<prefix>next_upstream conditions'),
+  nextUpstreamTries: z.number().int().describe('<prefix>next_upstream_tries (0: unlimited)'),
+  nextUpstreamTimeoutSec: z.number().describe('<prefix>next_upstream_timeout (0: unlimited)'),
+  keepConn: z.boolean().nullable().describe('fastcgi_keep_conn (needed for FastCGI upstream keep-alive); null for families without it'),
+  interceptErrors: z.boolean().describe('<prefix>intercept_errors (memcached has none: false)'),
+  origins: z.record(z.string(), origin).describe('Where each of these settings comes from, by field name'),
+});
+
 export const effectiveSchema = z.object({
   proxyHttpVersion: z.string().describe('proxy_http_version in effect'),
   connectionHeader: z.string().nullable().describe('Connection header sent upstream: "close" (nginx before 1.29.7), "" or a variable; null when none is sent'),
@@ -58,8 +77,11 @@ export const effectiveSchema = z.object({
   proxySocketKeepalive: z.boolean().describe('proxy_socket_keepalive (TCP keep-alive probes only)'),
   clientMaxBodySize: z.string().describe('client_max_body_size as written'),
   headers: z.record(z.string(), z.string()).describe('proxy_set_header in effect (all from the nearest level that sets any)'),
-  keepaliveInEffect: z.boolean().describe('Upstream keep-alive really reuses connections for this location'),
+  headersInherited: z.boolean().describe('Those headers come from an enclosing level: adding one proxy_set_header in the location drops them all'),
+  keepaliveInEffect: z.boolean().describe('Upstream keep-alive really reuses connections for this location (fastcgi needs fastcgi_keep_conn on; uwsgi and scgi never reuse)'),
   origins: z.record(z.string(), origin).describe('Where each setting comes from'),
+  handler: handlerSchema.nullable().describe("Settings of the location's own handler family; null when it passes nothing on"),
+  root: z.string().nullable().describe('root in effect ($document_root); null when no level sets one'),
 });
 
 export const locationSchema = z.object({
@@ -75,6 +97,7 @@ export const locationSchema = z.object({
   file: z.string().describe('File of the location'),
   line: z.number().int().describe('Line of the location'),
   handler: z.string().nullable().describe('proxy_pass, fastcgi_pass, …; null when the location does not pass requests on'),
+  family: passFamily.nullable().describe('Handler family: proxy_pass → proxy, fastcgi_pass → fastcgi, …; null when none'),
   proxyPass: z.string().nullable().describe('Target as written'),
   upstream: z.string().nullable().describe('upstream{} block the target names, if any'),
   effective: effectiveSchema.describe('Settings in effect for the location'),

@@ -4,6 +4,9 @@ import { childrenOf, walkResolved } from './resolved.js';
 import { splitPassTarget } from './address.js';
 import { parseSeconds, parseSize } from './units.js';
 import { atLeast, formatVersion, type NginxVersion } from './version.js';
+import { handlerSettings, PASS_DIRECTIVES, type HandlerSettings, type Origin, type PassFamily } from './handler.js';
+
+export type { HandlerSettings, Origin, PassFamily } from './handler.js';
 
 /**
  * What nginx will actually do: upstreams, servers, locations with their
@@ -11,8 +14,6 @@ import { atLeast, formatVersion, type NginxVersion } from './version.js';
  * proxy_set_header all-or-nothing rule, defaults of the running version),
  * and where it logs. Every value says where it came from.
  */
-export type Origin = { file: string; line: number } | 'default';
-
 export interface UpstreamModel {
   name: string;
   file: string;
@@ -21,7 +22,11 @@ export interface UpstreamModel {
   /** Idle keep-alive connections cached per worker; null when keep-alive is off. */
   keepalive: number | null;
   keepaliveOrigin: Origin;
-  keepaliveTimeoutSec: number;
+  /**
+   * Upstream keepalive_timeout in seconds. null: the running nginx is older than 1.15.3, which has no such
+   * directive and never closes an idle cached connection itself (it waits for the backend to close it).
+   */
+  keepaliveTimeoutSec: number | null;
   keepaliveRequests: number;
   keepaliveTimeSec: number;
   maxFails: Array<{ address: string; maxFails: number; failTimeoutSec: number }>;
@@ -53,9 +58,15 @@ export interface EffectiveProxy {
   clientMaxBodySize: string;
   /** proxy_set_header as in effect here: all from the nearest level that sets any. */
   headers: Record<string, string>;
-  /** Upstream keep-alive really reuses connections for this location. */
+  /** Those headers come from an enclosing level (server, http, an outer location): one proxy_set_header added here drops them all. */
+  headersInherited: boolean;
+  /** Upstream keep-alive really reuses connections for this location (in its own family: fastcgi needs fastcgi_keep_conn on). */
   keepaliveInEffect: boolean;
   origins: Record<string, Origin>;
+  /** The settings of the location's own family (fastcgi_*, uwsgi_*, …); null when the location passes nothing on. */
+  handler: HandlerSettings | null;
+  /** root in effect ($document_root, which SCRIPT_FILENAME is usually built from); null when no level sets one. */
+  root: string | null;
 }
 
 export interface LocationModel {
@@ -65,6 +76,8 @@ export interface LocationModel {
   line: number;
   /** proxy_pass, fastcgi_pass, …: how the location hands requests on, if it does. */
   handler: string | null;
+  /** The family of that directive: proxy_pass → 'proxy', fastcgi_pass → 'fastcgi', …; null when none. */
+  family: PassFamily | null;
   proxyPass: string | null;
   upstream: string | null;
   effective: EffectiveProxy;
@@ -104,7 +117,7 @@ export interface ModelOptions {
 }
 
 const COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
-const PASS = ['proxy_pass', 'fastcgi_pass', 'uwsgi_pass', 'scgi_pass', 'grpc_pass', 'memcached_pass'];
+const PASS = Object.keys(PASS_DIRECTIVES);
 
 export function buildModel(set: ConfigSet, options: ModelOptions): ConfigModel {
   const version = options.version;
@@ -162,13 +175,15 @@ export function buildModel(set: ConfigSet, options: ModelOptions): ConfigModel {
     const target = pass?.args[0]?.value ?? null;
     const hostPart = target && !target.includes('$') ? splitPassTarget(target).hostPart : null;
     const upstream = hostPart && upstreamNames.has(hostPart) ? hostPart : null;
-    const effective = effectiveProxy(chain, set, modern, upstream ? upstreamByName.get(upstream)! : null);
+    const family = pass ? PASS_DIRECTIVES[pass.name]! : null;
+    const effective = effectiveProxy(chain, set, modern, upstream ? upstreamByName.get(upstream)! : null, family);
     model.locations.push({
       server: server,
       match: directive.args.map((a) => a.value).join(' '),
       file: directive.file,
       line: directive.line,
       handler: pass?.name ?? null,
+      family,
       proxyPass: target,
       upstream,
       effective,
@@ -202,6 +217,8 @@ function upstreamModel(block: Directive, set: ConfigSet, modern: boolean, versio
   const time = find('keepalive_time');
   const servers = children.filter((d) => d.name === 'server' && d.args[0]);
   const oldRequestsDefault = version !== null && !atLeast(version, 1, 19, 10);
+  // keepalive_timeout in upstream{} came with 1.15.3 (unknown version: assumed newer, like the other defaults).
+  const idleTimeout = version === null || atLeast(version, 1, 15, 3);
   return {
     name: block.args[0]?.value ?? '',
     file: block.file,
@@ -210,7 +227,7 @@ function upstreamModel(block: Directive, set: ConfigSet, modern: boolean, versio
     // From 1.29.7 an explicit upstream{} keeps 32 idle connections unless told otherwise.
     keepalive: keepalive ? Number(keepalive.args[0]?.value) : modern ? 32 : null,
     keepaliveOrigin: keepalive ? { file: keepalive.file, line: keepalive.line } : 'default',
-    keepaliveTimeoutSec: (timeout && parseSeconds(timeout.args[0]?.value ?? '')) ?? 60,
+    keepaliveTimeoutSec: idleTimeout ? ((timeout && parseSeconds(timeout.args[0]?.value ?? '')) ?? 60) : null,
     keepaliveRequests: requests ? Number(requests.args[0]?.value) : oldRequestsDefault ? 100 : 1000,
     keepaliveTimeSec: (time && parseSeconds(time.args[0]?.value ?? '')) ?? 3600,
     maxFails: servers.map((d) => {
@@ -234,7 +251,7 @@ function serverModel(block: Directive, set: ConfigSet): ConfigModel['servers'][n
 }
 
 /** Nearest setting wins: the innermost block of http → server → location(s) that has the directive. */
-function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, upstream: UpstreamModel | null): EffectiveProxy {
+function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, upstream: UpstreamModel | null, family: PassFamily | null): EffectiveProxy {
   const levels = chain.filter((d) => ['http', 'server', 'location'].includes(d.name)).map((d) => childrenOf(d, set));
   const origins: Record<string, Origin> = {};
   const nearest = (name: string): Directive | undefined => {
@@ -255,10 +272,12 @@ function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, ups
   };
 
   let headerLevel: Directive[] = [];
+  let headerDepth = -1;
   for (let i = levels.length - 1; i >= 0; i--) {
     const here = levels[i]!.filter((d) => d.name === 'proxy_set_header');
     if (here.length > 0) {
       headerLevel = here;
+      headerDepth = i;
       break;
     }
   }
@@ -271,8 +290,9 @@ function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, ups
   const explicitConnection = headerValue('Connection');
   const connectionHeader = explicitConnection ?? (modern ? null : 'close');
   const bufferSize = value('proxyBufferSize', 'proxy_buffer_size', '4k');
-  const keepaliveInEffect =
-    upstream !== null && upstream.keepalive !== null && upstream.keepalive > 0 && (modern ? connectionHeader !== 'close' : proxyHttpVersion === '1.1' && explicitConnection === '');
+  const handler = family ? handlerSettings(family, nearest) : null;
+  const proxyReuses = modern ? connectionHeader !== 'close' : proxyHttpVersion === '1.1' && explicitConnection === '';
+  const keepaliveInEffect = upstream !== null && upstream.keepalive !== null && upstream.keepalive > 0 && familyReuses(family, proxyReuses, handler);
   return {
     proxyHttpVersion,
     connectionHeader,
@@ -290,7 +310,32 @@ function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, ups
     proxySocketKeepalive: flag('proxySocketKeepalive', 'proxy_socket_keepalive', false),
     clientMaxBodySize: value('clientMaxBodySize', 'client_max_body_size', '1m'),
     headers,
+    headersInherited: headerDepth !== -1 && headerDepth < levels.length - 1,
     keepaliveInEffect,
     origins,
+    handler,
+    root: value('root', 'root', '') || null,
   };
+}
+
+/**
+ * Whether the family lets an upstream keepalive cache reuse a connection
+ * (module sources: where u->keepalive is set): proxy by its HTTP version and
+ * Connection header; fastcgi only with fastcgi_keep_conn on; grpc and memcached
+ * always; uwsgi and scgi never. A location that passes nothing on (null) is
+ * judged by the proxy rules, as before the family was modelled.
+ */
+function familyReuses(family: PassFamily | null, proxyReuses: boolean, handler: HandlerSettings | null): boolean {
+  switch (family) {
+    case 'fastcgi':
+      return handler?.keepConn === true;
+    case 'grpc':
+    case 'memcached':
+      return true;
+    case 'uwsgi':
+    case 'scgi':
+      return false;
+    default:
+      return proxyReuses;
+  }
 }

@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { RealHost } from '../../src/host/realHost.js';
 import { loadConfigDump, loadConfigFiles } from '../../src/nginx/load.js';
 import { buildModel, type ConfigModel } from '../../src/nginx/model.js';
 import { parseVersion } from '../../src/nginx/version.js';
+import { locationSchema } from '../../probes/nginxModelSchema.js';
 import { fixturePath } from '../support/fixtures.js';
 
 const DUMPED_ROOT = '/tmp/reset-doctor-fixtures/debian';
@@ -123,5 +127,132 @@ describe('config model (Debian layout, nginx -T of the real nginx 1.22.1)', () =
     expect(a.files).toEqual(b.files);
     expect(a.upstreams).toEqual(b.upstreams);
     expect(a.locations).toEqual(b.locations);
+  });
+});
+
+describe('handler families (fastcgi, grpc, uwsgi, memcached) and their own settings', () => {
+  // Checked with the real nginx 1.22.1 here: `nginx -t` accepts it (the test below repeats that).
+  const conf = (dir: string) => `pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events {}
+http {
+    fastcgi_buffers 16 8k;
+    uwsgi_read_timeout 90s;
+    upstream php { server unix:/run/php/php8.2-fpm.sock; keepalive 4; }
+    upstream grpcs { server 127.0.0.1:50051; keepalive 8; }
+    server {
+        listen 127.0.0.1:18080;
+        fastcgi_read_timeout 120s;
+        fastcgi_keep_conn on;
+        location ~ \\.php$ {
+            fastcgi_pass php;
+            fastcgi_buffer_size 32k;
+            fastcgi_next_upstream error timeout http_503;
+        }
+        location /plain.php {
+            fastcgi_pass php;
+            fastcgi_keep_conn off;
+        }
+        location /rpc {
+            grpc_pass grpc://grpcs;
+            grpc_read_timeout 1h;
+        }
+        location /py {
+            uwsgi_pass 127.0.0.1:3031;
+            uwsgi_intercept_errors on;
+        }
+        location /cache {
+            set $memcached_key $uri;
+            memcached_pass 127.0.0.1:11211;
+        }
+        location /static { root /tmp; }
+    }
+}
+`;
+  const FILE = '/etc/nginx/nginx.conf';
+  const model = buildModel(loadConfigDump(`# configuration file ${FILE}:\n${conf('/tmp')}`), { version: v1_22 });
+  const at = (line: number) => ({ file: FILE, line });
+
+  it('is a config the real nginx accepts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-families-'));
+    writeFileSync(join(dir, 'nginx.conf'), conf(dir));
+    const result = await execa('nginx', ['-t', '-c', join(dir, 'nginx.conf')], { reject: false });
+    expect(result.stderr).toContain('test is successful');
+  });
+
+  it('names the family of each location from its handler directive, null when there is none', () => {
+    expect(model.locations.map((l) => [l.match, l.handler, l.family])).toEqual([
+      ['~ \\.php$', 'fastcgi_pass', 'fastcgi'],
+      ['/plain.php', 'fastcgi_pass', 'fastcgi'],
+      ['/rpc', 'grpc_pass', 'grpc'],
+      ['/py', 'uwsgi_pass', 'uwsgi'],
+      ['/cache', 'memcached_pass', 'memcached'],
+      ['/static', null, null],
+    ]);
+    expect(location(model, '/static').effective.handler).toBeNull();
+  });
+
+  it('inherits fastcgi_* from server and http, the nearest level winning, with origins', () => {
+    const php = location(model, '~ \\.php$').effective.handler!;
+    expect(php).toMatchObject({
+      family: 'fastcgi',
+      prefix: 'fastcgi_',
+      readTimeoutSec: 120,
+      connectTimeoutSec: 60,
+      sendTimeoutSec: 60,
+      bufferSize: '32k',
+      bufferSizeBytes: 32768,
+      buffers: '16 8k',
+      nextUpstream: ['error', 'timeout', 'http_503'],
+      nextUpstreamTries: 0,
+      nextUpstreamTimeoutSec: 0,
+      keepConn: true,
+      interceptErrors: false,
+    });
+    expect(php.origins).toMatchObject({ readTimeoutSec: at(11), buffers: at(5), bufferSize: at(15), keepConn: at(12), connectTimeoutSec: 'default' });
+    // The proxy_* fields stay as they were: a PHP location reads none of them.
+    expect(location(model, '~ \\.php$').effective).toMatchObject({ proxyReadTimeoutSec: 60, proxyBufferSize: '4k' });
+  });
+
+  it('takes upstream keep-alive as in effect for FastCGI only with fastcgi_keep_conn on', () => {
+    expect(location(model, '~ \\.php$').effective.keepaliveInEffect).toBe(true);
+    const plain = location(model, '/plain.php').effective;
+    expect(plain.handler).toMatchObject({ keepConn: false, readTimeoutSec: 120, bufferSize: '4k', buffers: '16 8k' });
+    expect(plain.handler!.origins['keepConn']).toEqual(at(20));
+    expect(plain.keepaliveInEffect).toBe(false);
+  });
+
+  it('gives grpc its own timeouts, one buffer and no grpc_buffers or keep_conn', () => {
+    const rpc = location(model, '/rpc').effective;
+    expect(rpc.handler).toEqual({
+      family: 'grpc',
+      prefix: 'grpc_',
+      connectTimeoutSec: 60,
+      sendTimeoutSec: 60,
+      readTimeoutSec: 3600,
+      bufferSize: '4k',
+      bufferSizeBytes: 4096,
+      buffers: '',
+      nextUpstream: ['error', 'timeout'],
+      nextUpstreamTries: 0,
+      nextUpstreamTimeoutSec: 0,
+      keepConn: null,
+      interceptErrors: false,
+      origins: expect.objectContaining({ readTimeoutSec: at(24), buffers: 'default', keepConn: 'default' }),
+    });
+    // gRPC is HTTP/2: nginx reuses the connection whenever the upstream keeps some.
+    expect(rpc.keepaliveInEffect).toBe(true);
+  });
+
+  it('gives uwsgi its http-level read timeout and memcached its defaults without buffers or intercept_errors', () => {
+    const py = location(model, '/py').effective.handler!;
+    expect(py).toMatchObject({ family: 'uwsgi', readTimeoutSec: 90, interceptErrors: true, keepConn: null, buffers: '8 4k', bufferSize: '4k' });
+    expect(py.origins).toMatchObject({ readTimeoutSec: at(6), interceptErrors: at(28), buffers: 'default' });
+    const cache = location(model, '/cache').effective.handler!;
+    expect(cache).toMatchObject({ family: 'memcached', prefix: 'memcached_', readTimeoutSec: 60, buffers: '', interceptErrors: false, keepConn: null });
+  });
+
+  it('is described by the probe schema', () => {
+    for (const l of model.locations) expect(() => locationSchema.parse(l)).not.toThrow();
   });
 });
