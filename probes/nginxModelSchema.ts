@@ -80,6 +80,7 @@ export const effectiveSchema = z.object({
   keepaliveInEffect: z.boolean().describe('Upstream keep-alive really reuses connections for this location (fastcgi needs fastcgi_keep_conn on; uwsgi and scgi never reuse)'),
   origins: z.record(z.string(), origin).describe('Where each setting comes from'),
   handler: handlerSchema.nullable().describe("Settings of the location's own handler family; null when it passes nothing on"),
+  root: z.string().nullable().describe('root in effect ($document_root); null when no level sets one'),
 });
 
 export const locationSchema = z.object({

@@ -6,7 +6,7 @@ import { evaluate, type EvidenceItem } from './conditions.js';
 import type { EngineEvent } from './events.js';
 import { lookupFact } from './facts.js';
 import type { EngineState, Evidence, FixSuggestion, Step, StepOutcome } from './state.js';
-import { fillParams, stepParams, fillTemplate } from './template.js';
+import { fillParams, fixParamValue, stepParams, fillTemplate } from './template.js';
 
 /** More steps than any sane flow takes: past this the flow is looping. */
 const MAX_STEPS = 500;
@@ -191,7 +191,7 @@ function suggestFixes(node: NodeOf<'fix'>, nodeId: string, probes: Record<string
   return node.fixes.flatMap((use) => {
     const definition = FIXES.get(use.id);
     if (!definition) return [];
-    const params = Object.fromEntries(Object.entries(use.params).map(([name, path]) => [name, fillTemplate(`{{${path}}}`, probes)]));
+    const params = Object.fromEntries(Object.entries(use.params).map(([name, path]) => [name, fixParamValue(path, probes)]));
     const steps = applicableSteps(definition.steps, params);
     if (!steps) return [];
     return [

@@ -23,6 +23,19 @@ export function fillTemplate(template: string, probes: Readonly<Record<string, P
   });
 }
 
+/**
+ * A fix parameter from its fact path: "" when the fact is absent or null, so
+ * the step built around it is left out (applicableSteps). A fix never prints
+ * "unknown" or "none": a fix whose value is unknown says how to measure it in
+ * a step of its own, filled from another parameter.
+ */
+export function fixParamValue(path: string, probes: Readonly<Record<string, ProbeOutcome>>): string {
+  const fact = lookupFact(probes, path);
+  if (!fact.present || fact.value === null || fact.value === undefined) return '';
+  const value = fact.value;
+  return Array.isArray(value) ? value.filter((v) => v !== null && v !== undefined && v !== '').map(String).join(', ') : String(value);
+}
+
 /** Placeholders filled with plain values, for fix texts whose params are already resolved. */
 /** The parameter names a fix step uses. */
 export function stepParams(template: string): string[] {

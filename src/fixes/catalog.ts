@@ -200,9 +200,12 @@ const FIX_LIST: readonly FixDefinition[] = [
     id: 'raise-proxy-buffer-size',
     title: 'Give nginx room for the backend’s response header',
     kind: 'config-edit',
-    params: ['size', 'where'],
+    // One id for every family (the JSON names stay stable): the setting names the location's own
+    // directive (fastcgi_buffer_size for fastcgi_pass, …), composed by the header-size probe.
+    params: ['size', 'where', 'setting', 'measure'],
     steps: [
-      'In {{where}}: `proxy_buffer_size {{size}};` and `proxy_buffers 8 {{size}};` (with buffers that size, proxy_busy_buffers_size stays below their total and nginx -t accepts it), then `nginx -t && nginx -s reload`.',
+      'In {{where}}: {{setting}}, then `nginx -t && nginx -s reload`.',
+      'Not measured, so no size is suggested for it: {{measure}}.',
       'Only "upstream sent too big header" is fixed by this; large cookies or headers from the app are worth trimming too.',
       'Watch: the route answers through nginx again (not 502), and no new "upstream sent too big header" lines.',
     ],

@@ -59,6 +59,8 @@ export interface EffectiveProxy {
   origins: Record<string, Origin>;
   /** The settings of the location's own family (fastcgi_*, uwsgi_*, …); null when the location passes nothing on. */
   handler: HandlerSettings | null;
+  /** root in effect ($document_root, which SCRIPT_FILENAME is usually built from); null when no level sets one. */
+  root: string | null;
 }
 
 export interface LocationModel {
@@ -301,6 +303,7 @@ function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, ups
     keepaliveInEffect,
     origins,
     handler,
+    root: value('root', 'root', '') || null,
   };
 }
 
