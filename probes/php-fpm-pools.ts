@@ -1,3 +1,4 @@
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import type { FileReadResult, Host, StatResult } from '../src/host/types.js';
 import { defineProbe, type ProbeContext } from '../src/probe/contract.js';
@@ -90,7 +91,15 @@ async function glob(host: Host, pattern: string): Promise<string[] | { error: st
 async function gather(host: Host, context: ProbeContext): Promise<Gathered | null> {
   const backends = fastcgiBackends(context);
   if (backends.length === 0) return null;
-  const masters = findMasters(context);
+  const masters: Gathered['masters'] = [];
+  for (const master of findMasters(context)) {
+    // The title shows -y as given: a relative config is relative to the master's working directory.
+    if (isAbsolute(master.config)) masters.push(master);
+    else {
+      const cwd = await host.readLink(`/proc/${master.pid}/cwd`);
+      masters.push({ pid: master.pid, config: cwd.ok ? join(cwd.target, master.config) : `/proc/${master.pid}/cwd/${master.config}` });
+    }
+  }
   const got: Gathered = { masters, files: {}, globs: {}, stats: {}, logs: {}, childRssKb: {}, memAvailableKb: null };
   let configs = masters.map((m) => m.config);
   if (configs.length === 0) {
@@ -243,11 +252,11 @@ export const phpFpmPoolsProbe = defineProbe({
           "read the tail of php-fpm's error_log and each pool's slowlog; VmRSS of the pool children, MemAvailable",
         ],
   parse: (results, context) => analyze(results.gathered as Gathered | null, context),
+  // Only the pools behind nginx's backends: other masters on the machine do not change this line.
   summarize: (facts) =>
     facts.fastcgiBackends === 0
       ? 'no FastCGI backend in the nginx config'
-      : `${facts.fastcgiBackends} FastCGI backend(s), ${facts.pools.length} pool(s) found (${facts.masters.length} master(s) running)` +
-        (facts.backends.length ? `: ${facts.backends.map((b) => `${b.address} → ${b.pool ?? 'no pool'}`).join(', ')}` : '') +
+      : `${facts.fastcgiBackends} FastCGI backend(s): ${facts.backends.map((b) => `${b.address} → ${b.pool ? `pool ${b.pool}` : 'no pool found'}`).join(', ')}` +
         (facts.queueFullCount ? `; ${facts.queueFullCount} with a full accept queue` : '') +
         (facts.terminatedCount ? `; ${facts.terminatedCount} killing requests` : ''),
   partialReason: (facts) => (facts.notes.length ? facts.notes.join('; ') : undefined),
@@ -268,20 +277,14 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const listeners = context.deps['backend-listeners'] as ListenerFacts | undefined;
   const toMs = context.windowEndMs;
   const fromMs = toMs - context.options.sinceMs;
-  const notes: string[] = [];
   const configs = resolveAll(got);
   const logEvents = new Map<string, Map<string, PoolLogEvents>>();
   const slowCalls = new Map<string, Record<string, string[]>>();
   for (const [path, read] of Object.entries(got.logs)) {
-    if (!read.ok) {
-      notes.push(`${path}: ${read.error.message}`);
-      continue;
-    }
+    if (!read.ok) continue;
     logEvents.set(path, new Map(analyzeFpmLog(read.content, fromMs, toMs).map((e) => [e.pool, e])));
     slowCalls.set(path, analyzeSlowlog(read.content, fromMs, toMs));
   }
-  for (const [path, file] of Object.entries(got.files)) if ('error' in file) notes.push(`${path}: ${file.error}`);
-  for (const c of configs) notes.push(...c.notes.filter((n) => !notes.includes(n)));
 
   const sameFile = (a: string, b: string) => {
     if (a === b) return true;
@@ -332,6 +335,22 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
     }),
   );
   const poolAt = (address: string) => pools.find((p) => p.backend === address);
+
+  // What could not be read, for the masters behind nginx's backends (other masters on the machine are not this incident), or all when none matched.
+  const relevant = pools.some((p) => p.backend) ? configs.filter((c) => pools.some((p) => p.backend && p.config === c.config && p.master === c.master)) : configs;
+  const notes: string[] = [];
+  const note = (text: string) => void (notes.includes(text) || notes.push(text));
+  for (const c of relevant) {
+    for (const file of [c.config, ...c.files]) {
+      const read = got.files[file];
+      if (read && 'error' in read) note(read.error.includes(file) ? read.error : `${file}: ${read.error}`);
+    }
+    c.notes.forEach(note);
+    for (const path of [c.errorLog.value, ...c.pools.map((p) => p.slowlog?.value)]) {
+      const read = path ? got.logs[path] : undefined;
+      if (read && !read.ok) note(read.error.message.includes(path!) ? read.error.message : `${path}: ${read.error.message}`);
+    }
+  }
 
   // connect() to a unix socket returns EAGAIN only when the listener's accept queue is full (unix_stream_connect).
   const eagain = new Map<string, number>();
@@ -400,8 +419,11 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
     .flatMap((b) => {
       const p = pools.find((x) => x.backend === b.address) ?? pools.find((x) => x.address === b.address);
       if (!p) return [];
-      const master = p.master !== null ? `its master (pid ${p.master}) is running but nothing listens there` : 'no php-fpm master running uses that config';
-      return [{ address: b.address, pool: p.name, text: `${b.address} is the listen of ${p.label} (listen at ${p.listenAt}); ${master}` }];
+      const master =
+        p.master !== null
+          ? `its master (pid ${p.master}) is running, yet nothing listens at that path: the socket file was removed or replaced after the master bound it, and restarting the master binds it again`
+          : `no php-fpm master running uses ${p.config}`;
+      return [{ address: b.address, pool: p.name, text: `php-fpm pool ${p.name} (${p.at}) is configured to listen there (listen at ${p.listenAt}); ${master}` }];
     });
 
   return {
@@ -452,5 +474,5 @@ function sizeChildren(p: PoolFact, got: Gathered): string {
   // Leave a fifth of what is available for everything else on the machine.
   const more = Math.floor((availableMb * 0.8) / avgMb);
   const current = p.maxChildren ?? rss.length;
-  return `[${p.name}] pm.max_children = ${current} (${p.maxChildrenAt}); its ${rss.length} child(ren) use about ${avgMb} MB each and ${availableMb} MB is available, room for about ${more} more: pm.max_children = ${current + more} at most (${measure.replace(/^measure/, 're-measure under load')})`;
+  return `[${p.name}] pm.max_children = ${current} (${p.maxChildrenAt}); its ${rss.length} child(ren) use about ${avgMb} MB each and ${availableMb} MB is available, room for about ${more} more: pm.max_children = ${current + more} at most; children grow under load, so ${measure} again at peak`;
 }

@@ -3,6 +3,7 @@ import { defineProbe } from '../src/probe/contract.js';
 import type { crashAnalysisProbe } from './crash-analysis.js';
 import { FAMILIES, type errorLogProbe } from './error-log.js';
 import type { keepaliveAnalysisProbe } from './keepalive-analysis.js';
+import type { phpFpmPoolsProbe } from './php-fpm-pools.js';
 
 type CrashFacts = z.infer<typeof crashAnalysisProbe.facts>;
 type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
@@ -11,7 +12,7 @@ type KeepaliveFacts = z.infer<typeof keepaliveAnalysisProbe.facts>;
 const peer = z.object({
   peer: z.string().describe('Upstream peer as nginx logged it'),
   resets: z.number().int().describe('Reset/premature-close lines before the response header'),
-  cause: z.enum(['oom', 'crash', 'replaced', 'recovered', 'keepalive-race', 'stable', 'unexamined']).describe('What accounts for them: its own OOM kill, crash, replacement or recovery, the keep-alive race of its upstream; stable (examined, stayed up, no race); unexamined (no process seen here)'),
+  cause: z.enum(['oom', 'crash', 'replaced', 'recovered', 'php-fpm-kill', 'keepalive-race', 'stable', 'unexamined']).describe('What accounts for them: its own OOM kill, crash, replacement or recovery, php-fpm killing requests at request_terminate_timeout, the keep-alive race of its upstream; stable (examined, stayed up, no race); unexamined (no process seen here)'),
   summary: z.string().describe('One line for a report'),
 });
 
@@ -27,6 +28,7 @@ export const resetAttributionProbe = defineProbe({
   requiresRoot: false,
   timeoutMs: 5000,
   dependsOn: ['error-log', 'crash-analysis', 'keepalive-analysis'],
+  uses: ['php-fpm-pools'],
   facts: z.object({
     peers: z.array(peer).describe('Every peer with resets, most first'),
     stable: z.array(peer).describe('Peers whose backend was examined, stayed up and does not race keep-alive: the backend itself (or something in front of it) cuts connections'),
@@ -48,13 +50,15 @@ export const resetAttributionProbe = defineProbe({
     for (const s of errors.signatures.filter((s) => resets.includes(s.id))) {
       for (const [p, n] of Object.entries(s.upstreams)) counts.set(p, (counts.get(p) ?? 0) + n);
     }
+    // php-fpm kills a child at request_terminate_timeout and stays up: crash-analysis sees no death, the pool's log does.
+    const killed = new Set(((deps['php-fpm-pools'] as z.infer<typeof phpFpmPoolsProbe.facts> | undefined)?.terminated ?? []).map((t) => t.address));
     const racing = new Set(keepalive.mismatches.flatMap((u) => u.servers.filter((s) => s.mismatch).map((s) => s.address)));
     const peers = [...counts]
       .sort((a, b) => b[1] - a[1])
       .map(([address, resets]) => {
         const b = crash.backends.find((x) => x.address === address);
-        const cause = b?.oomKills ? 'oom' : b?.crashed ? 'crash' : b?.restartSuspected ? 'replaced' : b?.recovered ? 'recovered' : racing.has(address) ? 'keepalive-race' : b ? 'stable' : 'unexamined';
-        const words = { oom: 'OOM-killed', crash: 'crashed or restarted', replaced: 'replaced mid-window', recovered: 'was down and came back', 'keepalive-race': "closes idle connections before nginx's keepalive_timeout", stable: 'stayed up', unexamined: 'no process seen here' } as const;
+        const cause = b?.oomKills ? 'oom' : b?.crashed ? 'crash' : b?.restartSuspected ? 'replaced' : b?.recovered ? 'recovered' : killed.has(address) ? 'php-fpm-kill' : racing.has(address) ? 'keepalive-race' : b ? 'stable' : 'unexamined';
+        const words = { oom: 'OOM-killed', crash: 'crashed or restarted', replaced: 'replaced mid-window', recovered: 'was down and came back', 'php-fpm-kill': 'php-fpm killed the requests at request_terminate_timeout', 'keepalive-race': "closes idle connections before nginx's keepalive_timeout", stable: 'stayed up', unexamined: 'no process seen here' } as const;
         return { peer: address, resets, cause, summary: cause === 'stable' && b ? `${b.summary} (${resets} reset(s))` : `${address} ×${resets}: ${words[cause]}` } as const;
       });
     const stable = peers.filter((p) => p.cause === 'stable');
