@@ -7,7 +7,7 @@ import { analyzeFpmLog, analyzeSlowlog, type PoolLogEvents } from '../src/phpfpm
 import { effectiveBacklog, includePatterns, resolveFpmConfig, tcpMatches, type FpmConfig, type FpmPool, type Setting } from '../src/phpfpm/pools.js';
 import type { nginxConfigProbe } from './nginx-config.js';
 import type { processesProbe } from './processes.js';
-import type { errorLogProbe } from './error-log.js';
+import { FAMILIES, type errorLogProbe } from './error-log.js';
 import type { somaxconnProbe } from './somaxconn.js';
 import type { backendListenersProbe } from './backend-listeners.js';
 
@@ -354,7 +354,14 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
 
   // connect() to a unix socket returns EAGAIN only when the listener's accept queue is full (unix_stream_connect).
   const eagain = new Map<string, number>();
-  for (const g of errorLog?.groups ?? []) if (g.signature === 'unix-backlog-full') eagain.set(g.peer, (eagain.get(g.peer) ?? 0) + g.count);
+  // Only FastCGI backends: a full gunicorn or Node socket is the plain listen-queue finding's.
+  const fastcgi = new Set(backends.map((b) => b.address));
+  // Per peer from the signature's own tally (groups keep only the top 50).
+  const perPeer = (ids: readonly string[], peer: string) => (errorLog?.signatures ?? []).filter((x) => ids.includes(x.id)).reduce((n, x) => n + (x.upstreams[peer] ?? 0), 0);
+  for (const peer of fastcgi) {
+    const lines = perPeer(['unix-backlog-full'], peer);
+    if (lines > 0) eagain.set(peer, lines);
+  }
   const queueFull = [...eagain].map(([address, lines]) => {
     const p = poolAt(address);
     if (!p) return { address, pool: null, text: `${address}: ${lines} connect() (11: Resource temporarily unavailable), its accept queue full; no php-fpm pool found listening there${got.masters.length ? '' : ' (no php-fpm master running)'}` };
@@ -395,7 +402,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
     if (!p.backend || !p.events || p.events.timedOut === 0 || p.terminateTimeoutSec === 0) return [];
     const reads = readTimeouts(context, p.backend).filter((r) => r.sec > p.terminateTimeoutSec);
     if (reads.length === 0) return [];
-    const resets = (errorLog?.groups ?? []).filter((g) => g.peer === p.backend && /^(reset|premature-close)-/.test(g.signature)).reduce((n, g) => n + g.count, 0);
+    const resets = perPeer(FAMILIES.resets, p.backend);
     const killed = p.events.signals['SIGTERM'] ? `, ${p.events.signals['SIGTERM']} child(ren) exited on SIGTERM` : '';
     return [
       {
