@@ -209,6 +209,11 @@ const finding = z.object({
   text: z.string().describe('One sentence for the report'),
 });
 
+const killing = finding.extend({
+  terminateTimeoutSec: z.number().describe("The pool's request_terminate_timeout in seconds"),
+  readTimeoutSec: z.number().describe('The longest fastcgi_read_timeout of the locations passing to it, in seconds'),
+});
+
 const factsSchema = z.object({
     fastcgiBackends: z.number().int().describe('FastCGI backends (fastcgi_pass addresses) in the nginx config'),
     masters: z.array(z.object({ pid: z.number().int().describe('Master pid'), config: z.string().describe('Its config file') })).describe('php-fpm masters running'),
@@ -221,7 +226,7 @@ const factsSchema = z.object({
     sizing: z.string().describe('pm.max_children sized from memory (child RSS against MemAvailable), or how to measure it'),
     backlogAdvice: z.string().describe('listen.backlog (and somaxconn when it caps it) to set for the saturated pools'),
     slowAdvice: z.string().describe('The slow requests the slowlog or the log names, or how to turn the slowlog on'),
-    terminated: z.array(finding).describe('Pools whose children request_terminate_timeout killed in the window while nginx would have waited longer'),
+    terminated: z.array(killing).describe('Pools whose children request_terminate_timeout killed in the window while nginx would have waited longer'),
     terminatedCount: z.number().int().describe('How many'),
     terminatedText: z.string().describe('Each: request_terminate_timeout and its file:line against fastcgi_read_timeout and its file:line, the requests killed'),
     terminateAdvice: z.string().describe('The request_terminate_timeout to set (at least fastcgi_read_timeout) per pool, with file:line'),
@@ -408,6 +413,8 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
       {
         address: p.backend,
         pool: p.name,
+        terminateTimeoutSec: p.terminateTimeoutSec,
+        readTimeoutSec: Math.max(...reads.map((r) => r.sec)),
         text: `${p.label}: ${p.events.timedOut} request(s) killed by php-fpm for running past request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) while nginx waits fastcgi_read_timeout ${reads.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}${killed}; killed: ${p.events.requests.slice(0, 3).join(', ')}; nginx logged ${resets} reset(s)/premature close(s) for ${p.backend}`,
       },
     ];

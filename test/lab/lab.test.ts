@@ -112,6 +112,11 @@ function check(scenario: Scenario, outcome: Outcome): void {
     const summary = outcome.report.findings.find((f) => f.id === finding)!.summary;
     for (const mention of mentions(outcome.running)) expect(summary, context).toContain(mention);
   }
+  for (const [finding, mentions] of Object.entries(scenario.fixMentions ?? {})) {
+    const steps = outcome.report.fixes.filter((f) => f.finding === finding).flatMap((f) => f.steps).join('\n');
+    for (const mention of mentions) expect(steps, context).toContain(mention);
+  }
+  for (const word of scenario.absent ?? []) expect(outcome.text, context).not.toContain(word);
   if (scenario.confirmed.length + (scenario.suspected ?? []).length + (scenario.unknown ?? []).length === 0) {
     expect(outcome.report.findings.filter((f) => f.status !== 'ruled-out'), context).toEqual([]);
     expect(outcome.code, context).toBe(0);

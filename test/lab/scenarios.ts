@@ -44,6 +44,10 @@ export interface Scenario {
   unknown?: string[];
   /** Per confirmed finding, text its summary must contain. */
   summaryMentions?: Record<string, (running: Running) => string[]>;
+  /** Per finding, text its fixes' steps must contain. */
+  fixMentions?: Record<string, string[]>;
+  /** Text the whole report must not contain (e.g. proxy_ advice for a FastCGI location). */
+  absent?: string[];
 }
 
 /** What this machine lacks to run a lab case (nginx, its tools, root or a memory cgroup); empty when it can. */
@@ -413,16 +417,21 @@ export const SCENARIOS: Scenario[] = [
     name: 'php-fpm-saturated',
     needs: ['php-fpm'],
     async setup(lab) {
-      const fpm = await startPhpFpm(lab, { pool: ['pm = static', 'pm.max_children = 1', 'listen.backlog = 2'], scripts: { 'slow.php': '<?php usleep(700000); echo "done";' } });
+      const fpm = await startPhpFpm(lab, { pool: ['pm = static', 'pm.max_children = 1', 'listen.backlog = 2'], scripts: { 'slow.php': '<?php usleep(1500000); echo "done";' } });
       const { conf, port } = await lab.startNginx({ server: phpLocation(fpm.socket, lab.dir) });
-      return { conf, port, mentions: ['php-fpm pool www', 'pm = static', 'pm.max_children = 1', 'listen.backlog 2', `${fpm.config}:`, 'a static pool logs nothing when every child is busy'] };
+      return { conf, port, mentions: ['php-fpm pool www', '6 connect() (11: Resource temporarily unavailable)', 'pm = static', 'pm.max_children = 1', 'listen.backlog 2', `${fpm.config}:`, 'a static pool logs nothing when every child is busy'] };
     },
     async traffic(port) {
-      const codes = await Promise.all(Array.from({ length: 10 }, () => request(port, '/slow.php')));
-      if (!codes.includes(502)) throw new Error(`no request was turned away: ${codes.join(' ')}`);
+      // One request first, so the child is busy with it; then nine at once: three fit the queue (a unix socket holds backlog + 1), six get EAGAIN.
+      const first = request(port, '/slow.php');
+      await delay(300);
+      const codes = await Promise.all([first, ...Array.from({ length: 9 }, () => request(port, '/slow.php'))]);
+      const turnedAway = codes.filter((c) => c === 502).length;
+      if (turnedAway !== 6) throw new Error(`expected 6 requests turned away, got ${turnedAway}: ${codes.join(' ')}`);
     },
     confirmed: ['listen-queue-overflow'],
     summaryMentions: { 'listen-queue-overflow': (r) => r.mentions },
+    fixMentions: { 'listen-queue-overflow': ['pm.max_children =', 'listen.backlog = 511 in [www]', 'request_slowlog_timeout'] },
   },
   {
     // php-fpm kills the request after 1 s while nginx would wait 60 s: a reset before the header.
@@ -439,6 +448,7 @@ export const SCENARIOS: Scenario[] = [
     },
     confirmed: ['backend-crash'],
     summaryMentions: { 'backend-crash': (r) => r.mentions },
+    fixMentions: { 'backend-crash': ['request_terminate_timeout = 60s in [www]'] },
   },
   {
     // A PHP app sending a 6 KB Set-Cookie: larger than fastcgi_buffer_size (one page, 4k); the fix must name fastcgi_, not proxy_.
@@ -454,6 +464,8 @@ export const SCENARIOS: Scenario[] = [
     },
     confirmed: ['buffer-too-small'],
     summaryMentions: { 'buffer-too-small': (r) => r.mentions },
+    fixMentions: { 'buffer-too-small': ['fastcgi_buffer_size', 'fastcgi_buffers'] },
+    absent: ['proxy_buffer'],
   },
   {
     name: 'healthy',
