@@ -4,6 +4,7 @@ import type { nginxConfigProbe } from './nginx-config.js';
 import type { keepaliveMeasureProbe } from './keepalive-measure.js';
 import type { backendProcessProbe } from './backend-process.js';
 import type { errorLogProbe } from './error-log.js';
+import { inheritedHeaders } from '../src/nginx/inheritedHeaders.js';
 
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
 type MeasureFacts = z.infer<typeof keepaliveMeasureProbe.facts>;
@@ -34,9 +35,13 @@ const server = z.object({
 const upstream = z.object({
   name: z.string().describe('upstream block'),
   keepalive: z.number().int().describe('keepalive connections cached per worker'),
-  keepaliveTimeoutSec: z.number().describe("nginx's upstream keepalive_timeout"),
+  keepaliveTimeoutSec: z.number().nullable().describe("nginx's upstream keepalive_timeout; null before nginx 1.15.3, which never closes an idle upstream connection itself"),
   inEffect: z.boolean().describe('At least one location really reuses connections to it'),
-  inertLocations: z.array(z.string()).describe('Locations proxying to it without keep-alive in effect (HTTP/1.0 or Connection: close)'),
+  inertLocations: z.array(z.string()).describe('Locations passing to it without keep-alive in effect (proxy: HTTP/1.0 or Connection: close; fastcgi: fastcgi_keep_conn off; uwsgi/scgi: never)'),
+  proxyInert: z.array(z.string()).describe('Of those, proxy_pass locations (need proxy_http_version 1.1 and Connection "")'),
+  fastcgiInert: z.array(z.string()).describe('Of those, fastcgi_pass locations (need fastcgi_keep_conn on)'),
+  neverInert: z.array(z.string()).describe('Of those, uwsgi_pass/scgi_pass locations: those modules never reuse a connection'),
+  inheritedHeaders: z.array(z.string()).describe('For proxy locations that inherit proxy_set_header: the lines adding Connection "" there would drop, to repeat'),
   servers: z.array(server).describe('Its servers'),
   mismatch: z.boolean().describe('Keep-alive in effect and a server closes idle connections first'),
   undetermined: z.boolean().describe('Keep-alive in effect, no mismatch found, but a server’s idle timeout is unknown'),
@@ -44,7 +49,22 @@ const upstream = z.object({
   resetsNonIdempotent: z.number().int().describe('Of those, on POST/PATCH/LOCK (not retried by nginx, so clients saw them)'),
   file: z.string().describe('File of the upstream block'),
   line: z.number().int().describe('Line of the upstream block'),
-  suggestedKeepaliveTimeout: z.string().nullable().describe('An upstream keepalive_timeout below the shortest backend idle timeout'),
+  suggestedKeepaliveTimeout: z.string().nullable().describe('An upstream keepalive_timeout below the shortest backend idle timeout; null when the running nginx has no such directive (before 1.15.3)'),
+  lowerTimeout: z
+    .object({
+      upstream: z.string().describe('upstream block to set keepalive_timeout in'),
+      where: z.string().describe('Its file'),
+      timeout: z.string().describe('The value'),
+    })
+    .nullable()
+    .describe('The keepalive_timeout fix, only where the running nginx accepts the directive (1.15.3 and later) and a backend races'),
+  oldNginx: z
+    .object({
+      upstream: z.string().describe('The upstream block in the race'),
+      detail: z.string().describe('Why no keepalive_timeout can fix it on this nginx, with the backend idle timeout'),
+    })
+    .nullable()
+    .describe('Before nginx 1.15.3, for an upstream in the race; null otherwise'),
   backendSetting: z.string().nullable().describe('The backend setting that raises its idle timeout above nginx’s, in the detected server’s own terms'),
   summary: z.string().describe('One line for a report'),
 });
@@ -106,9 +126,22 @@ export const keepaliveAnalysisProbe = defineProbe({
     const upstreams = config.upstreams
       .filter((u) => u.keepalive !== null)
       .map((u) => {
-        const locations = config.locations.filter((l) => l.upstream === u.name && l.handler === 'proxy_pass');
+        const locations = config.locations.filter((l) => l.upstream === u.name && l.family !== null);
         const inEffect = locations.some((l) => l.effective.keepaliveInEffect);
-        const inertLocations = locations.filter((l) => !l.effective.keepaliveInEffect && l.effective.upgradeHeader === null).map((l) => `location ${l.match} (${l.file}:${l.line}): HTTP/${l.effective.proxyHttpVersion}, Connection: ${l.effective.connectionHeader ?? '(none)'}`);
+        // A WebSocket location sends Connection: upgrade on purpose; pooling is not what it wants.
+        // Other families count only against a keepalive someone wrote: the 1.29.7 default (32) is not a half-done config.
+        const inert = locations.filter((l) => !l.effective.keepaliveInEffect && (l.family === 'proxy' ? l.effective.upgradeHeader === null : u.keepaliveOrigin !== 'default'));
+        const at = (l: (typeof locations)[number]) => `location ${l.match} (${l.file}:${l.line})`;
+        const why = (l: (typeof locations)[number]) =>
+          l.family === 'proxy'
+            ? `HTTP/${l.effective.proxyHttpVersion}, Connection: ${l.effective.connectionHeader ?? '(none)'}`
+            : l.family === 'fastcgi'
+              ? 'fastcgi_keep_conn off'
+              : `${l.family}_pass never reuses a connection`;
+        const inertLocations = inert.map((l) => `${at(l)}: ${why(l)}`);
+        const proxyInert = inert.filter((l) => l.family === 'proxy');
+        const fastcgiInert = inert.filter((l) => l.family === 'fastcgi');
+        const neverInert = inert.filter((l) => l.family === 'uwsgi' || l.family === 'scgi');
         const servers = config.backends
           .filter((b) => b.upstream === u.name && !b.markedDown)
           .map((b) => {
@@ -128,8 +161,11 @@ export const keepaliveAnalysisProbe = defineProbe({
               source = proc.idleTimeoutSource === 'not-applicable' ? 'unknown' : (proc.idleTimeoutSource as 'flag' | 'config' | 'default');
               if (proc.idleTimeoutSec === 0) source = 'no-keepalive';
             }
-            const mismatch = inEffect && source !== 'no-keepalive' && backendIdleSec !== null && backendIdleSec <= u.keepaliveTimeoutSec;
             const atLeast = source === 'measured' && measured?.closedBy === 'still-open';
+            // Before 1.15.3 nginx keeps an idle connection until the backend closes it: any backend close races,
+            // but one still open when the measurement stopped waiting may never close.
+            const closesFirst = u.keepaliveTimeoutSec === null ? !atLeast : backendIdleSec !== null && backendIdleSec <= u.keepaliveTimeoutSec;
+            const mismatch = inEffect && source !== 'no-keepalive' && backendIdleSec !== null && closesFirst;
             // A measured close well below the kind's documented default: something sets it lower (code, a proxy in between).
             const note =
               source === 'measured' && !atLeast && backendIdleSec !== null && proc?.kind && proc.idleTimeoutSec && proc.idleTimeoutSource === 'default' && backendIdleSec < proc.idleTimeoutSec - 1
@@ -153,28 +189,38 @@ export const keepaliveAnalysisProbe = defineProbe({
         const mismatch = servers.some((s) => s.mismatch);
         const worst = servers.filter((s) => s.mismatch).sort((a, b) => (a.backendIdleSec ?? 0) - (b.backendIdleSec ?? 0))[0];
         const unknown = servers.filter((s) => s.unknownWhy !== null);
+        const noIdleTimeout = `nginx ${config.defaultsFor} never closes an idle upstream connection itself (upstream keepalive_timeout came with 1.15.3)`;
+        const nginxIdle = u.keepaliveTimeoutSec === null ? noIdleTimeout : `nginx keepalive_timeout ${u.keepaliveTimeoutSec} s`;
         const summary = mismatch
-          ? `${u.name} (${worst!.address}): backend idle timeout ${worst!.backendIdleSec!.toFixed(1)} s ${worst!.source === 'measured' ? 'measured' : `(${worst!.kind ?? 'backend'} ${worst!.source})`} ≤ nginx keepalive_timeout ${u.keepaliveTimeoutSec} s` +
+          ? `${u.name} (${worst!.address}): backend idle timeout ${worst!.backendIdleSec!.toFixed(1)} s ${worst!.source === 'measured' ? 'measured' : `(${worst!.kind ?? 'backend'} ${worst!.source})`} ${u.keepaliveTimeoutSec === null ? `while ${noIdleTimeout}` : `≤ ${nginxIdle}`}` +
             (worst!.note ? ` (${worst!.note})` : '') +
             (resets
               ? `; ${resets} reset(s) in the window, ${resetsNonIdempotent} on POST/PATCH (nginx retries a GET on a fresh connection; a POST or PATCH it cannot, and the client gets the 502)`
               : '; no resets logged in the window yet: a latent risk until traffic idles past the backend timeout')
           : !inEffect
-            ? `${u.name}: keepalive ${u.keepalive} configured, but no location reuses connections (${inertLocations[0] ?? 'no proxy_pass to it'})`
+            ? `${u.name}: keepalive ${u.keepalive} configured, but no location reuses connections (${inertLocations[0] ?? 'no location passes requests to it'})`
             : unknown.length
-              ? `${u.name}: idle timeout unknown for ${unknown.map((s) => `${s.address} (${s.unknownWhy})`).join(', ')}; nginx keepalive_timeout ${u.keepaliveTimeoutSec} s`
-            : `${u.name}: no backend closes idle connections before nginx stops reusing them (${servers.map(describeServer).join(', ')}) vs keepalive_timeout ${u.keepaliveTimeoutSec} s`;
+              ? `${u.name}: idle timeout unknown for ${unknown.map((s) => `${s.address} (${s.unknownWhy})`).join(', ')}; ${nginxIdle}`
+            : `${u.name}: no backend closes idle connections before nginx stops reusing them (${servers.map(describeServer).join(', ')}) vs ${u.keepaliveTimeoutSec === null ? noIdleTimeout : `keepalive_timeout ${u.keepaliveTimeoutSec} s`}`;
         // A measured close lands a little after the backend's setting (its timers are coarse); when the
         // process tells its setting too, the lower of the two keeps the suggestion stable and safe.
         const worstProc = worst ? processes?.backends.find((p) => p.address === worst.address && p.upstream === u.name) : undefined;
         const configured = worstProc?.idleTimeoutSec ? worstProc.idleTimeoutSec : null;
         const shortest = worst?.backendIdleSec != null ? Math.min(worst.backendIdleSec, configured ?? Infinity) : null;
+        const suggested = shortest !== null && u.keepaliveTimeoutSec !== null ? `${Math.max(1, Math.floor(shortest) - 1)}s` : null;
         return {
           name: u.name,
           keepalive: u.keepalive!,
           keepaliveTimeoutSec: u.keepaliveTimeoutSec,
           inEffect,
           inertLocations,
+          proxyInert: proxyInert.map((l) => `${at(l)}: ${why(l)}`),
+          fastcgiInert: fastcgiInert.map(at),
+          neverInert: neverInert.map((l) => `${at(l)} (${l.family}_pass)`),
+          inheritedHeaders: proxyInert.flatMap((l) => {
+            const lines = inheritedHeaders(l.effective);
+            return lines ? [`${at(l)}: ${lines}`] : [];
+          }),
           servers,
           mismatch,
           undetermined: inEffect && !mismatch && unknown.length > 0,
@@ -182,9 +228,18 @@ export const keepaliveAnalysisProbe = defineProbe({
           resetsNonIdempotent,
           file: u.file,
           line: u.line,
-          // Stay a second under the backend, and never below 1 s.
-          suggestedKeepaliveTimeout: shortest !== null ? `${Math.max(1, Math.floor(shortest) - 1)}s` : null,
-          backendSetting: mismatch ? backendKeepaliveSetting(worst!.kind, Math.ceil(u.keepaliveTimeoutSec + 5)) : null,
+          // Stay a second under the backend, and never below 1 s; never a directive the running nginx rejects.
+          suggestedKeepaliveTimeout: suggested,
+          lowerTimeout: mismatch && suggested !== null ? { upstream: u.name, where: u.file, timeout: suggested } : null,
+          oldNginx:
+            mismatch && u.keepaliveTimeoutSec === null
+              ? {
+                  upstream: u.name,
+                  detail: `${noIdleTimeout}, and ${worst!.address} closes idle connections after ${worst!.backendIdleSec!.toFixed(1)} s: a request sent on a connection idle that long meets a closing socket. keepalive_timeout in upstream ${u.name} (${u.file}:${u.line}) would fail nginx -t on this version`,
+                }
+              : null,
+          // Above nginx's idle timeout; before 1.15.3 there is none to be above, so no backend setting fixes it.
+          backendSetting: mismatch && u.keepaliveTimeoutSec !== null ? backendKeepaliveSetting(worst!.kind, Math.ceil(u.keepaliveTimeoutSec + 5)) : null,
           summary,
         };
       });

@@ -36,6 +36,12 @@ function targets(context: ProbeContext): { targets: Target[]; skipped: string[] 
       skipped.push(`${backend.address}: upstream ${backend.upstream} has no keepalive, nothing to race`);
       continue;
     }
+    // The HEAD is HTTP: a FastCGI, uwsgi, SCGI, gRPC or memcached backend would get bytes it cannot parse.
+    const families = [...new Set(config.locations.filter((l) => l.upstream === backend.upstream && l.family !== null).map((l) => l.family))];
+    if (families.length > 0 && !families.includes('proxy')) {
+      skipped.push(`${backend.address}: passed to with ${families.map((f) => `${f}_pass`).join(', ')}, not HTTP: no HEAD sent, not measured`);
+      continue;
+    }
     const viaHttps = config.locations.some((l) => l.upstream === backend.upstream && l.proxyPass?.startsWith('https://'));
     if (viaHttps) {
       skipped.push(`${backend.address}: proxied over https, not measured`);

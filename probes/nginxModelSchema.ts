@@ -20,7 +20,7 @@ export const upstreamSchema = z.object({
     .describe('server lines'),
   keepalive: z.number().int().nullable().describe('Idle keep-alive connections cached per worker; null when keep-alive is off'),
   keepaliveOrigin: origin.describe('Where keepalive is set, or "default" (1.29.7+ turns it on for upstream blocks)'),
-  keepaliveTimeoutSec: z.number().describe("Upstream keepalive_timeout: how long nginx keeps an idle backend connection"),
+  keepaliveTimeoutSec: z.number().nullable().describe('Upstream keepalive_timeout: how long nginx keeps an idle backend connection; null before nginx 1.15.3, which has no such directive and never closes an idle one itself'),
   keepaliveRequests: z.number().int().describe('keepalive_requests: requests per connection before nginx closes it'),
   keepaliveTimeSec: z.number().describe('keepalive_time: the longest a connection is reused'),
   maxFails: z
@@ -77,6 +77,7 @@ export const effectiveSchema = z.object({
   proxySocketKeepalive: z.boolean().describe('proxy_socket_keepalive (TCP keep-alive probes only)'),
   clientMaxBodySize: z.string().describe('client_max_body_size as written'),
   headers: z.record(z.string(), z.string()).describe('proxy_set_header in effect (all from the nearest level that sets any)'),
+  headersInherited: z.boolean().describe('Those headers come from an enclosing level: adding one proxy_set_header in the location drops them all'),
   keepaliveInEffect: z.boolean().describe('Upstream keep-alive really reuses connections for this location (fastcgi needs fastcgi_keep_conn on; uwsgi and scgi never reuse)'),
   origins: z.record(z.string(), origin).describe('Where each setting comes from'),
   handler: handlerSchema.nullable().describe("Settings of the location's own handler family; null when it passes nothing on"),

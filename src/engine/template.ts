@@ -33,7 +33,8 @@ export function fixParamValue(path: string, probes: Readonly<Record<string, Prob
   const fact = lookupFact(probes, path);
   if (!fact.present || fact.value === null || fact.value === undefined) return '';
   const value = fact.value;
-  return Array.isArray(value) ? value.filter((v) => v !== null && v !== undefined && v !== '').map(String).join(', ') : String(value);
+  // inert[*].locations is a list of lists: one flat, comma-separated list, empty entries left out.
+  return Array.isArray(value) ? (value.flat(Infinity) as unknown[]).filter((v) => v !== null && v !== undefined && v !== '').map(String).join(', ') : String(value);
 }
 
 /** Placeholders filled with plain values, for fix texts whose params are already resolved. */

@@ -77,13 +77,31 @@ const FIX_LIST: readonly FixDefinition[] = [
     persistence: 'Persists when written to the backend’s config, unit file or code; a flag typed on a command line lasts until the next restart.',
   },
   {
+    // Before nginx 1.15.3 there is no upstream keepalive_timeout (nginx -t rejects it), so the two fixes above cannot apply.
+    id: 'keepalive-old-nginx',
+    title: 'Stop reusing idle connections the backend closes (this nginx cannot time them out)',
+    kind: 'config-edit',
+    params: ['detail', 'upstream'],
+    steps: [
+      '{{detail}}.',
+      'Narrowest on this version: turn upstream keep-alive off for it — remove the `keepalive` line from upstream {{upstream}}, then `nginx -t && nginx -s reload`. Each request then opens its own connection: a handshake more per request, but never a closing connection. Lowering `keepalive` only shrinks how many idle connections can go stale; it does not end the race.',
+      'Lasting: upgrade nginx to 1.15.3 or later (Debian 11 ships 1.18), then keep `keepalive` and set `keepalive_timeout` in upstream {{upstream}} a second below the backend’s idle timeout.',
+      'Raising the backend’s idle timeout only makes the race rarer here: this nginx keeps an idle connection for as long as the backend leaves it open, however long that is.',
+      'Watch: no new "reset by peer" / "prematurely closed" lines for that upstream, and no `502, 200` in $upstream_status.',
+    ],
+    persistence: 'Persists in the nginx config across reloads and reboots.',
+  },
+  {
     id: 'enable-upstream-keepalive',
     title: 'Make the configured upstream keep-alive take effect, or drop it (optional: it causes no resets as it is)',
     kind: 'config-edit',
-    params: ['where'],
+    // One step per family of the inert locations; where = the proxy_pass ones (the name kept from when only those were modelled).
+    params: ['where', 'headers', 'fastcgi', 'never'],
     steps: [
       'Where it does not take effect — {{where}} — add `proxy_http_version 1.1;` and `proxy_set_header Connection "";` (nginx before 1.29.7 needs both to reuse connections).',
-      'A location with any proxy_set_header inherits none from server/http: copy the inherited ones (Host, X-Forwarded-For, …) into it in the same edit.',
+      'proxy_set_header is all or nothing: adding Connection "" in a location drops every proxy_set_header it inherits from server/http, so repeat those in the same edit — {{headers}}.',
+      'FastCGI — {{fastcgi}} — add `fastcgi_keep_conn on;`: without it nginx tells php-fpm to close the connection after every request, and the upstream keepalive caches nothing.',
+      '{{never}}: uwsgi_pass and scgi_pass never reuse an upstream connection, so keepalive in their upstream does nothing; remove it there.',
       'Reuse makes the keep-alive race possible: before reloading, check the keep-alive finding above says the backend keeps idle connections longer than the upstream keepalive_timeout. If reuse is not wanted, remove `keepalive` instead.',
       'Watch: no new resets or premature closes for that upstream, and fewer new connections to the backend (`ss -tn state time-wait` to its port drops).',
     ],
@@ -174,11 +192,12 @@ const FIX_LIST: readonly FixDefinition[] = [
     id: 'slow-backend-timeouts',
     title: 'Make the slow backend answer within nginx’s timeouts (or raise them for that route only)',
     kind: 'manual',
-    params: ['detail'],
+    // directive: the location family's read timeout (proxy_read_timeout, fastcgi_read_timeout, …), from timeout-analysis.
+    params: ['detail', 'directive'],
     steps: [
       'Timed out waiting for the backend: {{detail}}.',
       'Find the slow path first: the route above, `$upstream_response_time` in the access log, the backend’s own slow-request log.',
-      'Raising proxy_read_timeout changes 504s, not resets: only do it for a route that is slow by design (reports, exports), in its own location, then `nginx -t && nginx -s reload`.',
+      'Raising {{directive}} changes 504s, not resets: only do it for a route that is slow by design (reports, exports), in its own location, then `nginx -t && nginx -s reload`.',
       'Watch: the 504 rate of that route in the access log, and its $upstream_response_time against the timeout.',
     ],
     persistence: 'nginx config and code changes persist.',
@@ -187,11 +206,11 @@ const FIX_LIST: readonly FixDefinition[] = [
     id: 'connect-timeouts',
     title: 'Find what drops the connection attempts (the backend’s speed is not it)',
     kind: 'manual',
-    params: ['detail'],
+    params: ['detail', 'directive'],
     steps: [
       'Timed out connecting: {{detail}}.',
       'A SYN with no answer was dropped on the way or at the backend: a full accept queue with tcp_abort_on_overflow 0, a firewall DROP rule, or a full conntrack table. The findings on those in this report say which.',
-      'Do not raise proxy_connect_timeout: a healthy connect takes milliseconds, and a longer timeout only makes each failure slower.',
+      'Do not raise {{directive}}: a healthy connect takes milliseconds, and a longer timeout only makes each failure slower.',
       'Watch: no new "timed out (110: Connection timed out) while connecting to upstream" lines in the error log.',
     ],
     persistence: 'Depends on the cause found.',
@@ -280,7 +299,8 @@ const FIX_LIST: readonly FixDefinition[] = [
     title: 'Forward WebSocket upgrades properly',
     kind: 'config-edit',
     params: ['detail'],
-    steps: ['{{detail}}.', 'In the WebSocket location: `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` (with a `map $http_upgrade $connection_upgrade { default upgrade; "" close; }`), and a proxy_read_timeout longer than the idle time of a socket.', 'Watch: WebSocket connections outlive the old read timeout, and no new resets for that location.'],
+    steps: ['{{detail}}.', 'In the WebSocket location: `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` (with a `map $http_upgrade $connection_upgrade { default upgrade; "" close; }`), and a proxy_read_timeout longer than the idle time of a socket.',
+      'proxy_set_header is all or nothing: once the location sets one, it inherits none from server/http. Repeat in the same edit every inherited one named above (Host, X-Forwarded-For, …), or the backend loses them.', 'Watch: WebSocket connections outlive the old read timeout, and no new resets for that location.'],
     persistence: 'Persists in the nginx config.',
   },
   {
@@ -305,7 +325,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     steps: [
       'Retried although not idempotent: {{where}}.',
       'With non_idempotent, a POST or PATCH whose connection failed after it was sent goes out again, to the next server or on a fresh connection: an order or payment the backend already processed can be submitted twice.',
-      'Narrowest: remove `non_idempotent` from that proxy_next_upstream line (keep `error timeout`), then `nginx -t && nginx -s reload`; keep it only for endpoints the backend makes idempotent (an idempotency key it checks).',
+      'Narrowest: remove `non_idempotent` from the next_upstream line named above (proxy_next_upstream, fastcgi_next_upstream, … as the location passes requests; keep `error timeout`), then `nginx -t && nginx -s reload`; keep it only for endpoints the backend makes idempotent (an idempotency key it checks).',
       'Afterwards a POST that meets a reset gets a 502 instead of a silent second try: fix the resets themselves (the keep-alive and reset findings) first or together.',
       'Watch: the application for the same order or idempotency key twice, and POST lines with two upstream statuses (`502, 200`) in the access log.',
     ],

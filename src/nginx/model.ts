@@ -22,7 +22,11 @@ export interface UpstreamModel {
   /** Idle keep-alive connections cached per worker; null when keep-alive is off. */
   keepalive: number | null;
   keepaliveOrigin: Origin;
-  keepaliveTimeoutSec: number;
+  /**
+   * Upstream keepalive_timeout in seconds. null: the running nginx is older than 1.15.3, which has no such
+   * directive and never closes an idle cached connection itself (it waits for the backend to close it).
+   */
+  keepaliveTimeoutSec: number | null;
   keepaliveRequests: number;
   keepaliveTimeSec: number;
   maxFails: Array<{ address: string; maxFails: number; failTimeoutSec: number }>;
@@ -54,6 +58,8 @@ export interface EffectiveProxy {
   clientMaxBodySize: string;
   /** proxy_set_header as in effect here: all from the nearest level that sets any. */
   headers: Record<string, string>;
+  /** Those headers come from an enclosing level (server, http, an outer location): one proxy_set_header added here drops them all. */
+  headersInherited: boolean;
   /** Upstream keep-alive really reuses connections for this location (in its own family: fastcgi needs fastcgi_keep_conn on). */
   keepaliveInEffect: boolean;
   origins: Record<string, Origin>;
@@ -211,6 +217,8 @@ function upstreamModel(block: Directive, set: ConfigSet, modern: boolean, versio
   const time = find('keepalive_time');
   const servers = children.filter((d) => d.name === 'server' && d.args[0]);
   const oldRequestsDefault = version !== null && !atLeast(version, 1, 19, 10);
+  // keepalive_timeout in upstream{} came with 1.15.3 (unknown version: assumed newer, like the other defaults).
+  const idleTimeout = version === null || atLeast(version, 1, 15, 3);
   return {
     name: block.args[0]?.value ?? '',
     file: block.file,
@@ -219,7 +227,7 @@ function upstreamModel(block: Directive, set: ConfigSet, modern: boolean, versio
     // From 1.29.7 an explicit upstream{} keeps 32 idle connections unless told otherwise.
     keepalive: keepalive ? Number(keepalive.args[0]?.value) : modern ? 32 : null,
     keepaliveOrigin: keepalive ? { file: keepalive.file, line: keepalive.line } : 'default',
-    keepaliveTimeoutSec: (timeout && parseSeconds(timeout.args[0]?.value ?? '')) ?? 60,
+    keepaliveTimeoutSec: idleTimeout ? ((timeout && parseSeconds(timeout.args[0]?.value ?? '')) ?? 60) : null,
     keepaliveRequests: requests ? Number(requests.args[0]?.value) : oldRequestsDefault ? 100 : 1000,
     keepaliveTimeSec: (time && parseSeconds(time.args[0]?.value ?? '')) ?? 3600,
     maxFails: servers.map((d) => {
@@ -264,10 +272,12 @@ function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, ups
   };
 
   let headerLevel: Directive[] = [];
+  let headerDepth = -1;
   for (let i = levels.length - 1; i >= 0; i--) {
     const here = levels[i]!.filter((d) => d.name === 'proxy_set_header');
     if (here.length > 0) {
       headerLevel = here;
+      headerDepth = i;
       break;
     }
   }
@@ -300,6 +310,7 @@ function effectiveProxy(chain: Directive[], set: ConfigSet, modern: boolean, ups
     proxySocketKeepalive: flag('proxySocketKeepalive', 'proxy_socket_keepalive', false),
     clientMaxBodySize: value('clientMaxBodySize', 'client_max_body_size', '1m'),
     headers,
+    headersInherited: headerDepth !== -1 && headerDepth < levels.length - 1,
     keepaliveInEffect,
     origins,
     handler,

@@ -13,7 +13,7 @@ export function configText(model: ConfigModel, advice: Advice[], notes: string[]
   lines.push('', 'Upstreams');
   if (model.upstreams.length === 0) lines.push('  none (proxy_pass to literal addresses only: no keep-alive cache)');
   for (const u of model.upstreams) {
-    const keepalive = u.keepalive === null ? 'keep-alive off' : `keepalive ${u.keepalive}${u.keepaliveOrigin === 'default' ? ' (default)' : ''}, keepalive_timeout ${u.keepaliveTimeoutSec} s, keepalive_requests ${u.keepaliveRequests}`;
+    const keepalive = u.keepalive === null ? 'keep-alive off' : `keepalive ${u.keepalive}${u.keepaliveOrigin === 'default' ? ' (default)' : ''}, keepalive_timeout ${u.keepaliveTimeoutSec === null ? 'none (nginx before 1.15.3: idle connections never time out)' : `${u.keepaliveTimeoutSec} s`}, keepalive_requests ${u.keepaliveRequests}`;
     lines.push(`  ${u.name}  ${u.file}:${u.line}  ${keepalive}`);
     for (const s of u.servers) lines.push(`    ${s.address}${s.params.length ? ` ${s.params.join(' ')}` : ''}`);
   }

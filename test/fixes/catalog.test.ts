@@ -52,6 +52,8 @@ describe('fix texts with missing values', () => {
     expect(fixParamValue('p.size', outcome(undefined, 'unavailable'))).toBe('');
     expect(fixParamValue('p.size', {})).toBe('');
     expect(fixParamValue('p.list[*].x', outcome({ list: [{ x: 'a' }, { x: null }, { x: 'b' }] }))).toBe('a, b');
+    expect(fixParamValue('p.list[*].x', outcome({ list: [{ x: ['a', 'b'] }, { x: [] }, { x: ['c'] }] }))).toBe('a, b, c');
+    expect(fixParamValue('p.list[*].x', outcome({ list: [{ x: [] }] }))).toBe('');
   });
 
   it('a buffer fix whose size is not measured says how to measure it, in the family named by the probe', () => {

@@ -5,6 +5,9 @@ import type { Host } from '../../src/host/types.js';
 import { ErrorLogAggregator } from '../../src/errorlog/aggregate.js';
 import { errorLogProbe } from '../../probes/error-log.js';
 import { headerSizeProbe } from '../../probes/header-size.js';
+import { timeoutAnalysisProbe } from '../../probes/timeout-analysis.js';
+import { keepaliveAnalysisProbe } from '../../probes/keepalive-analysis.js';
+import { keepaliveMeasureProbe } from '../../probes/keepalive-measure.js';
 import { nginxConfigProbe } from '../../probes/nginx-config.js';
 import { nginxVersionProbe } from '../../probes/nginx-version.js';
 import { FIXES } from '../../src/fixes/catalog.js';
@@ -50,8 +53,8 @@ async function headerSize(text: string, passive = false) {
 
 const BAD = new RegExp(`${PLACEHOLDER.source}|proxy_buffer`);
 
-function renderFix(id: string, params: Record<string, string>, facts: Record<string, unknown>): string[] | null {
-  const probes: Record<string, ProbeOutcome> = { 'header-size': { id: 'header-size', status: 'ok', facts, summary: '', commands: [], startedAt: 0, durationMs: 0 } as ProbeOutcome };
+function renderFix(id: string, params: Record<string, string>, facts: Record<string, unknown>, probe = 'header-size'): string[] | null {
+  const probes: Record<string, ProbeOutcome> = { [probe]: { id: probe, status: 'ok', facts, summary: '', commands: [], startedAt: 0, durationMs: 0 } as ProbeOutcome };
   const values = Object.fromEntries(Object.entries(params).map(([name, path]) => [name, fixParamValue(path, probes)]));
   return applicableSteps(FIXES.get(id)!.steps, values);
 }
@@ -71,7 +74,7 @@ describe('a FastCGI location that logged "upstream sent too big header"', () => 
     expect(check!.measure).toContain(
       "`SCRIPT_FILENAME='/tmp/fcgi-rec/www/index.php' SCRIPT_NAME='/index.php' REQUEST_URI='/index.php?x=1' QUERY_STRING='x=1' REQUEST_METHOD=GET cgi-fcgi -bind -connect /tmp/fcgi-rec/fpm.sock | sed -n '1,/^\\r$/p' | wc -c`",
     );
-    expect(check!.measure).toContain("set `fastcgi_buffer_size 64k;` in location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:10)");
+    expect(check!.measure).toContain("set `fastcgi_buffer_size 64k;` in location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:11)");
     expect(check!.measure).toContain("curl -sS -o /dev/null -D - 'http://127.0.0.1:18089/index.php?x=1' | wc -c");
     expect(facts.summary).toBe('unix:/tmp/fcgi-rec/fpm.sock /index.php?x=1 against fastcgi_buffer_size 4096: header not measured (it speaks FastCGI (fastcgi_pass), not HTTP, so no GET was sent)');
     expect(facts.summary).not.toMatch(BAD);
@@ -88,7 +91,7 @@ describe('a FastCGI location that logged "upstream sent too big header"', () => 
   });
 
   it('uses the location family settings it inherits: fastcgi_buffer_size from the server level', async () => {
-    const { facts } = await headerSize(conf.replace('root /tmp/fcgi-rec/www;', 'root /tmp/fcgi-rec/www;\n    fastcgi_buffer_size 8k;'));
+    const { facts } = await headerSize(conf.replace('fastcgi_read_timeout 1s;', 'fastcgi_read_timeout 1s;\n    fastcgi_buffer_size 8k;'));
     expect(facts.checks[0]).toMatchObject({ proxyBufferSizeBytes: 8192, bufferDirective: 'fastcgi_buffer_size' });
   });
 });
@@ -99,5 +102,60 @@ describe('an HTTP backend under --passive', () => {
     const { facts } = await headerSize(proxied, true);
     expect(facts.checks[0]).toMatchObject({ family: 'proxy', bufferDirective: 'proxy_buffer_size', headerBytes: null });
     expect(facts.measure).toContain("not fetched (--passive sends nothing to backends); measure it from the backend directly: `curl -sS -o /dev/null -D - --unix-socket /tmp/fcgi-rec/fpm.sock 'http://localhost/index.php?x=1' | wc -c`");
+  });
+});
+
+describe('a FastCGI read timeout', () => {
+  it('is set against fastcgi_read_timeout where the location inherits it, and the fix names that directive', () => {
+    const config = configFacts(conf);
+    const errors = errorFacts(config);
+    const facts = timeoutAnalysisProbe.parse(new SourceResults([], 0), context({ deps: { 'error-log': errors, 'nginx-config': config } }));
+    expect(facts.peers).toEqual([
+      expect.objectContaining({ peer: 'unix:/tmp/fcgi-rec/fpm.sock', counts: { connect: 0, send: 0, read: 1, body: 0 }, settings: ['fastcgi_read_timeout 1 s in location ~ \\.php$ (set at nginx.conf:10)'] }),
+    ]);
+    expect(facts.readDirective).toBe('fastcgi_read_timeout');
+    expect(facts.connectDirective).toBe('');
+    const steps = renderFix('slow-backend-timeouts', { detail: 'timeout-analysis.slowDetail', directive: 'timeout-analysis.readDirective' }, facts, 'timeout-analysis')!;
+    expect(steps.join('\n')).toContain('Raising fastcgi_read_timeout changes 504s');
+    expect(steps.join('\n')).not.toMatch(new RegExp(`${PLACEHOLDER.source}|proxy_`));
+  });
+});
+
+describe('upstream keep-alive behind fastcgi_pass', () => {
+  // The recorded config with its socket moved into an upstream block with keepalive, as a PHP site that wants reuse writes it.
+  const pooled = conf
+    .replace('access_log off;', 'access_log off;\n  upstream php {\n    server unix:/tmp/fcgi-rec/fpm.sock;\n    keepalive 4;\n  }\n  proxy_set_header Host $host;')
+    .replace('fastcgi_pass unix:/tmp/fcgi-rec/fpm.sock;', 'fastcgi_pass php;');
+  const analyse = (text: string) => keepaliveAnalysisProbe.parse(new SourceResults([], 0), context({ deps: { 'nginx-config': configFacts(text) } }));
+  const fix = (facts: Record<string, unknown>) =>
+    renderFix('enable-upstream-keepalive', { where: 'keepalive-analysis.inert[*].proxyInert', headers: 'keepalive-analysis.inert[*].inheritedHeaders', fastcgi: 'keepalive-analysis.inert[*].fastcgiInert', never: 'keepalive-analysis.inert[*].neverInert' }, facts, 'keepalive-analysis')!;
+
+  it('is inert without fastcgi_keep_conn on, and the fix says fastcgi_keep_conn, not proxy_http_version', () => {
+    const facts = analyse(pooled);
+    expect(facts.inert[0]).toMatchObject({ name: 'php', inEffect: false, inertLocations: ['location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:16): fastcgi_keep_conn off'], proxyInert: [], fastcgiInert: ['location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:16)'] });
+    const steps = fix(facts).join('\n');
+    expect(steps).toContain('FastCGI — location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:16) — add `fastcgi_keep_conn on;`');
+    expect(steps).not.toMatch(new RegExp(`${PLACEHOLDER.source}|proxy_`));
+  });
+
+  it('keepalive-measure sends no HTTP HEAD to php-fpm', async () => {
+    const ctx = context({ deps: { 'nginx-config': configFacts(pooled.replace('fastcgi_pass php;', 'fastcgi_pass php;\n      fastcgi_keep_conn on;')) } });
+    const gathered = (await keepaliveMeasureProbe.gather!(noConnect, ctx)) as { results: unknown[]; skipped: string[] };
+    expect(gathered.results).toEqual([]);
+    expect(gathered.skipped).toEqual(['unix:/tmp/fcgi-rec/fpm.sock: passed to with fastcgi_pass, not HTTP: no HEAD sent, not measured']);
+  });
+
+  it('is in effect with fastcgi_keep_conn on', () => {
+    const facts = analyse(pooled.replace('fastcgi_pass php;', 'fastcgi_pass php;\n      fastcgi_keep_conn on;'));
+    expect(facts.upstreams[0]).toMatchObject({ name: 'php', inEffect: true, inertLocations: [] });
+    expect(facts.inertCount).toBe(0);
+  });
+
+  it('for a proxy location, lists the inherited proxy_set_header lines adding Connection "" would drop', () => {
+    const facts = analyse(pooled.replace('fastcgi_pass php;', 'proxy_pass http://php;'));
+    expect(facts.inert[0]!.inheritedHeaders).toEqual(['location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:16): `proxy_set_header Host $host;` (inherited from /tmp/fcgi-rec/nginx.conf:11)']);
+    const steps = fix(facts).join('\n');
+    expect(steps).toContain('so repeat those in the same edit — location ~ \\.php$ (/tmp/fcgi-rec/nginx.conf:16): `proxy_set_header Host $host;` (inherited from /tmp/fcgi-rec/nginx.conf:11)');
+    expect(steps).not.toContain('fastcgi_keep_conn');
   });
 });
