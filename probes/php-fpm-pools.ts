@@ -229,6 +229,9 @@ const factsSchema = z.object({
     terminated: z.array(killing).describe('Pools whose children request_terminate_timeout killed in the window while nginx would have waited longer'),
     terminatedCount: z.number().int().describe('How many'),
     terminatedText: z.string().describe('Each: request_terminate_timeout and its file:line against fastcgi_read_timeout and its file:line, the requests killed'),
+    terminateSuspected: z.array(killing).describe("Pools with request_terminate_timeout below fastcgi_read_timeout and resets for their socket, whose log could not be read to confirm the kills"),
+    terminateSuspectedCount: z.number().int().describe('How many'),
+    terminateSuspectedText: z.string().describe('Each, with both settings, the resets and how to confirm'),
     terminateAdvice: z.string().describe('The request_terminate_timeout to set (at least fastcgi_read_timeout) per pool, with file:line'),
     down: z.array(finding).describe('Down FastCGI backends (backend-listeners) with the pool configured to listen there'),
     downCount: z.number().int().describe('How many down FastCGI backends have a pool configured there'),
@@ -274,7 +277,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const backends = fastcgiBackends(context);
   const empty: Facts = {
     fastcgiBackends: backends.length, masters: [], configFiles: [], pools: [], backends: [], queueFull: [], queueFullCount: 0, queueFullText: 'none',
-    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', down: [], downCount: 0, downText: 'none', notes: [],
+    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', down: [], downCount: 0, downText: 'none', notes: [],
   };
   if (!got) return empty;
   const somaxconn = (context.deps['somaxconn'] as z.infer<typeof somaxconnProbe.facts> | undefined)?.somaxconn ?? null;
@@ -419,7 +422,23 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
       },
     ];
   });
-  const terminateAdvice = terminated
+  // The same settings and resets for that socket, but php-fpm's log could not be read (often root-only): it may be the kill.
+  const terminateSuspected = pools.flatMap((p) => {
+    if (!p.backend || p.events !== null || p.terminateTimeoutSec === 0) return [];
+    const reads = readTimeouts(context, p.backend).filter((r) => r.sec > p.terminateTimeoutSec);
+    const cut = perPeer([...FAMILIES.resets, ...FAMILIES.bodyResets], p.backend);
+    if (reads.length === 0 || cut === 0) return [];
+    return [
+      {
+        address: p.backend,
+        pool: p.name,
+        terminateTimeoutSec: p.terminateTimeoutSec,
+        readTimeoutSec: Math.max(...reads.map((r) => r.sec)),
+        text: `${p.label}: request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) is shorter than fastcgi_read_timeout ${reads.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}, and nginx logged ${cut} reset(s)/premature close(s) for ${p.backend}; ${p.errorLog === 'syslog' ? "php-fpm logs to syslog, which is not read here: `journalctl -g 'execution timed out'` confirms the kills" : `php-fpm's log ${p.errorLog} could not be read to confirm the kills: \`grep -E 'execution timed out|exited on signal' ${p.errorLog}\` as root`}`,
+      },
+    ];
+  });
+  const terminateAdvice = [...terminated, ...terminateSuspected]
     .map((t) => {
       const p = pools.find((x) => x.name === t.pool && x.backend === t.address)!;
       const longest = Math.max(...readTimeouts(context, t.address).map((r) => r.sec));
@@ -456,6 +475,9 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
     terminatedCount: terminated.length,
     terminatedText: terminated.map((t) => t.text).join('; ') || 'none',
     terminateAdvice,
+    terminateSuspected,
+    terminateSuspectedCount: terminateSuspected.length,
+    terminateSuspectedText: terminateSuspected.map((t) => t.text).join('; ') || 'none',
     down,
     downCount: down.length,
     downText: down.map((d) => d.text).join('; ') || 'none',

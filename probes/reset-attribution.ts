@@ -51,14 +51,15 @@ export const resetAttributionProbe = defineProbe({
       for (const [p, n] of Object.entries(s.upstreams)) counts.set(p, (counts.get(p) ?? 0) + n);
     }
     // php-fpm kills a child at request_terminate_timeout and stays up: crash-analysis sees no death, the pool's log does.
-    const killed = new Set(((deps['php-fpm-pools'] as z.infer<typeof phpFpmPoolsProbe.facts> | undefined)?.terminated ?? []).map((t) => t.address));
+    const fpm = deps['php-fpm-pools'] as z.infer<typeof phpFpmPoolsProbe.facts> | undefined;
+    const killed = new Set([...(fpm?.terminated ?? []), ...(fpm?.terminateSuspected ?? [])].map((t) => t.address));
     const racing = new Set(keepalive.mismatches.flatMap((u) => u.servers.filter((s) => s.mismatch).map((s) => s.address)));
     const peers = [...counts]
       .sort((a, b) => b[1] - a[1])
       .map(([address, resets]) => {
         const b = crash.backends.find((x) => x.address === address);
         const cause = b?.oomKills ? 'oom' : b?.crashed ? 'crash' : b?.restartSuspected ? 'replaced' : b?.recovered ? 'recovered' : killed.has(address) ? 'php-fpm-kill' : racing.has(address) ? 'keepalive-race' : b ? 'stable' : 'unexamined';
-        const words = { oom: 'OOM-killed', crash: 'crashed or restarted', replaced: 'replaced mid-window', recovered: 'was down and came back', 'php-fpm-kill': 'php-fpm killed the requests at request_terminate_timeout', 'keepalive-race': "closes idle connections before nginx's keepalive_timeout", stable: 'stayed up', unexamined: 'no process seen here' } as const;
+        const words = { oom: 'OOM-killed', crash: 'crashed or restarted', replaced: 'replaced mid-window', recovered: 'was down and came back', 'php-fpm-kill': "php-fpm's request_terminate_timeout, shorter than fastcgi_read_timeout", 'keepalive-race': "closes idle connections before nginx's keepalive_timeout", stable: 'stayed up', unexamined: 'no process seen here' } as const;
         return { peer: address, resets, cause, summary: cause === 'stable' && b ? `${b.summary} (${resets} reset(s))` : `${address} ×${resets}: ${words[cause]}` } as const;
       });
     const stable = peers.filter((p) => p.cause === 'stable');

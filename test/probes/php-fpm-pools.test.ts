@@ -118,6 +118,17 @@ describe('php-fpm-pools on the recorded pool behind nginx', () => {
     expect(facts.queueFullText).toContain("php-fpm's log could not be read");
     expect(facts.notes).toEqual(['/tmp/fpmx/fpm.log: no such file or directory', '/tmp/fpmx/slow.log: no such file or directory']);
     expect(facts.terminatedCount).toBe(0);
+    // The settings and nginx's resets still point at the kill: suspected, with how to confirm it.
+    expect(facts.terminateSuspectedCount).toBe(1);
+    expect(facts.terminateSuspectedText).toContain('request_terminate_timeout 1 s (/tmp/fpmx/fpm.conf:9) is shorter than fastcgi_read_timeout 60 s');
+    expect(facts.terminateSuspectedText).toContain("grep -E 'execution timed out|exited on signal' /tmp/fpmx/fpm.log");
+    expect(facts.terminateAdvice).toContain('request_terminate_timeout = 60s in [www] (/tmp/fpmx/fpm.conf:9)');
+  });
+
+  it('suspects nothing when the log was read and shows no kill', async () => {
+    const quiet = filesHost({ '/tmp/fpmx/fpm.conf': fixture('terminate-timeout.conf'), '/tmp/fpmx/fpm.log': fixture('child-sigkill.fpm.log') }, {}, ['/tmp/fpmx/www.sock']);
+    const { facts } = await run(quiet, [master]);
+    expect(facts.terminatedCount + facts.terminateSuspectedCount).toBe(0);
   });
 });
 
