@@ -236,6 +236,8 @@ const factsSchema = z.object({
     down: z.array(finding).describe('Down FastCGI backends (backend-listeners) with the pool configured to listen there'),
     downCount: z.number().int().describe('How many down FastCGI backends have a pool configured there'),
     downText: z.string().describe('Each down FastCGI backend and its pool'),
+    downUnit: z.string().describe('The systemd unit of the down pools\' php-fpm, from the config path (/etc/php/8.2/fpm → php8.2-fpm, /etc/php-fpm.conf → php-fpm); "" when it cannot be told'),
+    downTest: z.string().describe('The command that tests their config (php-fpm8.2 -t -y CONFIG); "" when the binary cannot be told'),
     notes: z.array(z.string()).describe('What could not be read or resolved'),
   });
 
@@ -277,7 +279,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const backends = fastcgiBackends(context);
   const empty: Facts = {
     fastcgiBackends: backends.length, masters: [], configFiles: [], pools: [], backends: [], queueFull: [], queueFullCount: 0, queueFullText: 'none',
-    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', down: [], downCount: 0, downText: 'none', notes: [],
+    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', down: [], downCount: 0, downText: 'none', downUnit: '', downTest: '', notes: [],
   };
   if (!got) return empty;
   const somaxconn = (context.deps['somaxconn'] as z.infer<typeof somaxconnProbe.facts> | undefined)?.somaxconn ?? null;
@@ -481,6 +483,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
     down,
     downCount: down.length,
     downText: down.map((d) => d.text).join('; ') || 'none',
+    ...serviceOf(down.map((d) => pools.find((p) => p.name === d.pool && (p.backend === d.address || p.address === d.address))!), context),
     notes,
   };
 }
@@ -511,4 +514,24 @@ function sizeChildren(p: PoolFact, got: Gathered): string {
   const more = Math.floor((availableMb * 0.8) / avgMb);
   const current = p.maxChildren ?? rss.length;
   return `[${p.name}] pm.max_children = ${current} (${p.maxChildrenAt}); its ${rss.length} child(ren) use about ${avgMb} MB each and ${availableMb} MB is available, room for about ${more} more: pm.max_children = ${current + more} at most; children grow under load, so ${measure} again at peak`;
+}
+
+/**
+ * How the down pools' php-fpm is started and tested: Debian's unit and binary
+ * carry the PHP version of the config's directory; RHEL's are plain php-fpm.
+ * A running master's own binary (ps comm) names it otherwise.
+ */
+function serviceOf(pools: PoolFact[], context: ProbeContext): { downUnit: string; downTest: string } {
+  const processes = context.deps['processes'] as ProcessFacts;
+  const units = new Set<string>();
+  const tests = new Set<string>();
+  for (const p of pools) {
+    const debian = /^\/etc\/php\/(\d+\.\d+)\/fpm\//.exec(p.config);
+    const comm = p.master !== null ? processes.processes.find((x) => x.pid === p.master)?.comm : undefined;
+    if (debian) units.add(`php${debian[1]}-fpm`);
+    else if (p.config === '/etc/php-fpm.conf') units.add('php-fpm');
+    const binary = debian ? `php-fpm${debian[1]}` : comm && /^php-fpm[\d.]*$/.test(comm) ? comm : p.config === '/etc/php-fpm.conf' ? 'php-fpm' : null;
+    if (binary) tests.add(`${binary} -t -y ${p.config}`);
+  }
+  return { downUnit: [...units].join(' '), downTest: [...tests].join('; ') };
 }

@@ -376,14 +376,15 @@ const FIX_LIST: readonly FixDefinition[] = [
     id: 'start-php-fpm-pool',
     title: 'Start the php-fpm pool that should listen there',
     kind: 'manual',
-    params: ['detail'],
+    params: ['detail', 'unit', 'test'],
     steps: [
       'The pool: {{detail}}.',
-      'Test its config first: `php-fpm8.2 -t` (the binary of that PHP version: `ls /usr/sbin/php-fpm*`), then look for why it stopped: `systemctl status \'php*-fpm\'` and `journalctl -u \'php*-fpm\' --since -1h`.',
-      'Start it: `systemctl start php8.2-fpm` (the unit of that version: `systemctl list-units --all \'php*-fpm*\'`), then check its socket: `ss -lxp | grep php`.',
+      'Test its config first (php-fpm will not start with an error in it): `{{test}}`.',
+      'Read why it stopped, then start it: `journalctl -u {{unit}} --since -1h`, `systemctl restart {{unit}}`; check its socket with `ss -lxp | grep php`.',
+      'A master started by hand or by a container has no unit: start it the way it was started, and read its error_log for why it stopped.',
       'Watch: no new "connect() to unix:… failed (2: No such file or directory)" or "(111: Connection refused)" lines for that socket in nginx\'s error log.',
     ],
-    persistence: 'A manual start lasts until the master exits; enable the unit (`systemctl enable php8.2-fpm`) so it starts at boot.',
+    persistence: 'A manual start lasts until the master exits; an enabled unit (`systemctl enable UNIT`) starts it at boot. A socket removed under a running master (a clean-up of /run) comes back only when the master restarts.',
   },
 ];
 

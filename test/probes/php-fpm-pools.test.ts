@@ -145,6 +145,8 @@ describe('php-fpm-pools with no master running', () => {
     const facts = phpFpmPoolsProbe.parse(new SourceResults([], 0, await phpFpmPoolsProbe.gather!(host, ctx)), ctx);
     expect(facts.downText).toBe('php-fpm pool www (/etc/php/8.2/fpm/pool.d/www.conf:4) is configured to listen there (listen at /etc/php/8.2/fpm/pool.d/www.conf:41); no php-fpm master running uses /etc/php/8.2/fpm/php-fpm.conf');
     expect(facts.configFiles).toEqual(['/etc/php/8.2/fpm/php-fpm.conf', '/etc/php/8.2/fpm/pool.d/www.conf']);
+    expect(facts.downUnit).toBe('php8.2-fpm');
+    expect(facts.downTest).toBe('php-fpm8.2 -t -y /etc/php/8.2/fpm/php-fpm.conf');
   });
 
   it('reads nothing when nginx has no FastCGI backend', async () => {
