@@ -27,7 +27,7 @@ const signatureSummary = z.object({
 });
 
 export const FAMILIES = {
-  connectFailures: ['refused', 'socket-missing', 'permission-denied', 'connect-failed', 'no-live-upstreams'],
+  connectFailures: ['refused', 'socket-missing', 'permission-denied', 'unix-backlog-full', 'connect-failed', 'no-live-upstreams'],
   resets: ['reset-reading-header', 'premature-close-header', 'reset-sending-request'],
   bodyResets: ['reset-reading-body', 'premature-close-body'],
   timeouts: ['timeout-connect', 'timeout-send', 'timeout-read', 'timeout-body'],
@@ -112,7 +112,7 @@ export const errorLogProbe = defineProbe({
     counts: z.record(z.string(), z.number().int()).describe('Lines per signature id, every id present (0 when not seen)'),
     families: z
       .object({
-        connectFailures: z.number().int().describe('refused, socket-missing, permission-denied, connect-failed, no-live-upstreams'),
+        connectFailures: z.number().int().describe('refused, socket-missing, permission-denied, unix-backlog-full, connect-failed, no-live-upstreams'),
         resets: z.number().int().describe('Resets and premature closes before the response header (the 502s of the reset-by-peer question)'),
         bodyResets: z.number().int().describe('Resets and premature closes in the middle of the body (truncated responses)'),
         timeouts: z.number().int().describe('timeout-connect, timeout-send, timeout-read, timeout-body'),

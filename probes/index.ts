@@ -22,6 +22,7 @@ import { nginxConfigProbe } from './nginx-config.js';
 import { nginxTestProbe } from './nginx-test.js';
 import { nginxVersionProbe } from './nginx-version.js';
 import { nginxRuntimeProbe } from './nginx-runtime.js';
+import { phpFpmPoolsProbe } from './php-fpm-pools.js';
 import { processesProbe } from './processes.js';
 import { somaxconnProbe } from './somaxconn.js';
 import { timelineProbe } from './timeline.js';
@@ -57,5 +58,6 @@ export const PROBES: ReadonlyMap<string, ProbeDefinition> = new Map(
     keepaliveAnalysisProbe,
     crashAnalysisProbe,
     resetAttributionProbe,
+    phpFpmPoolsProbe,
   ].map((probe) => [probe.id, probe as unknown as ProbeDefinition]),
 );

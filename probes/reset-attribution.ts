@@ -5,6 +5,7 @@ import { FAMILIES, type errorLogProbe } from './error-log.js';
 import type { keepaliveAnalysisProbe } from './keepalive-analysis.js';
 import type { backendListenersProbe } from './backend-listeners.js';
 import type { oomKillsProbe } from './oom-kills.js';
+import type { phpFpmPoolsProbe } from './php-fpm-pools.js';
 import { parseTime } from '../src/errorlog/line.js';
 import { formatClock } from './clock.js';
 import { backendOfPeer } from './peers.js';
@@ -20,7 +21,7 @@ type OomFacts = z.infer<typeof oomKillsProbe.facts>;
 const peer = z.object({
   peer: z.string().describe('Upstream peer as nginx logged it'),
   resets: z.number().int().describe('Reset/premature-close lines before the response header'),
-  cause: z.enum(['oom', 'crash', 'replaced', 'recovered', 'keepalive-race', 'stable', 'unexamined']).describe('What accounts for them: its own OOM kill, crash, replacement or recovery, the keep-alive race of its upstream; stable (examined, stayed up, no race); unexamined (no process seen here)'),
+  cause: z.enum(['oom', 'crash', 'replaced', 'recovered', 'php-fpm-kill', 'keepalive-race', 'stable', 'unexamined']).describe('What accounts for them: its own OOM kill, crash, replacement or recovery, php-fpm killing requests at request_terminate_timeout, the keep-alive race of its upstream; stable (examined, stayed up, no race); unexamined (no process seen here)'),
   summary: z.string().describe('One line for a report'),
 });
 
@@ -36,7 +37,7 @@ export const resetAttributionProbe = defineProbe({
   requiresRoot: false,
   timeoutMs: 5000,
   dependsOn: ['error-log', 'crash-analysis', 'keepalive-analysis'],
-  uses: ['backend-listeners', 'oom-kills'],
+  uses: ['backend-listeners', 'oom-kills', 'php-fpm-pools'],
   facts: z.object({
     peers: z.array(peer).describe('Every peer with resets, most first'),
     stable: z.array(peer).describe('Peers whose backend was examined, stayed up and does not race keep-alive: the backend itself (or something in front of it) cuts connections'),
@@ -60,6 +61,9 @@ export const resetAttributionProbe = defineProbe({
     }
     const listeners = deps['backend-listeners'] as ListenerFacts | undefined;
     const ooms = deps['oom-kills'] as OomFacts | undefined;
+    // php-fpm kills a child at request_terminate_timeout and stays up: crash-analysis sees no death, the pool's log does.
+    const fpm = deps['php-fpm-pools'] as z.infer<typeof phpFpmPoolsProbe.facts> | undefined;
+    const killed = new Set([...(fpm?.terminated ?? []), ...(fpm?.terminateSuspected ?? [])].map((t) => t.address));
     const racing = new Set(keepalive.mismatches.flatMap((u) => u.servers.filter((s) => s.mismatch).map((s) => s.address)));
     const peers = [...counts]
       .sort((a, b) => b[1] - a[1])
@@ -73,8 +77,8 @@ export const resetAttributionProbe = defineProbe({
         const lastMs = groups.reduce((t, g) => Math.max(t, parseTime(g.lastSeen)), -Infinity);
         const kills = (ooms?.victims ?? []).filter((v) => v.backend !== null && (v.backend === b?.address || v.backend === configAddress || v.backend === address)).map((v) => v.timeMs);
         const oomAtResets = b?.oomKills ? killExplains(kills, firstMs, lastMs, ooms !== undefined) : false;
-        const cause = oomAtResets ? 'oom' : b?.crashed ? 'crash' : b?.restartSuspected ? 'replaced' : b?.recovered ? 'recovered' : racing.has(configAddress) || racing.has(address) ? 'keepalive-race' : b ? 'stable' : 'unexamined';
-        const words = { oom: 'OOM-killed', crash: 'crashed or restarted', replaced: 'replaced mid-window', recovered: 'was down and came back', 'keepalive-race': "closes idle connections before nginx's keepalive_timeout", stable: 'stayed up', unexamined: 'no process seen here' } as const;
+        const cause = oomAtResets ? 'oom' : b?.crashed ? 'crash' : b?.restartSuspected ? 'replaced' : b?.recovered ? 'recovered' : killed.has(address) || killed.has(configAddress) ? 'php-fpm-kill' : racing.has(configAddress) || racing.has(address) ? 'keepalive-race' : b ? 'stable' : 'unexamined';
+        const words = { oom: 'OOM-killed', crash: 'crashed or restarted', replaced: 'replaced mid-window', recovered: 'was down and came back', 'php-fpm-kill': "php-fpm's request_terminate_timeout, shorter than fastcgi_read_timeout", 'keepalive-race': "closes idle connections before nginx's keepalive_timeout", stable: 'stayed up', unexamined: 'no process seen here' } as const;
         // An OOM kill away from the resets is told, not taken for their cause.
         const apart = b?.oomKills && !oomAtResets && Number.isFinite(firstMs)
           ? ` (its OOM kill${kills.length ? ` at ${kills.map(formatClock).join(', ')}` : ''} is not at its resets, ${formatClock(firstMs)}–${formatClock(lastMs)})`

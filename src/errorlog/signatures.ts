@@ -8,7 +8,9 @@ export const SIGNATURES = {
   refused: { summary: 'connect() refused: nothing listening, or a backlog abort', status: '502' },
   'socket-missing': { summary: 'unix socket file missing', status: '502' },
   'permission-denied': { summary: 'connect() denied (SELinux/AppArmor or socket file mode)', status: '502' },
-  'connect-failed': { summary: 'other connect() error (e.g. 11: unix-socket backlog full)', status: '502' },
+  // connect() on a unix stream socket fails with EAGAIN for one reason only: the listener's accept queue is full (unix_stream_connect).
+  'unix-backlog-full': { summary: "connect() to a unix socket failed (11: EAGAIN): the listener's accept queue is full", status: '502' },
+  'connect-failed': { summary: 'other connect() error (e.g. 113: no route to host)', status: '502' },
   'timeout-connect': { summary: 'proxy_connect_timeout fired (SYN dropped: firewall DROP, accept-queue overflow)', status: '504' },
   'timeout-send': { summary: 'proxy_send_timeout fired while sending the request', status: '504' },
   'timeout-read': { summary: 'proxy_read_timeout fired waiting for the response header', status: '504' },
@@ -47,6 +49,7 @@ export function classifyParts(message: string, action: string | null, errno: num
     if (errno === 111) return 'refused';
     if (errno === 2 && message.includes('unix:')) return 'socket-missing';
     if (errno === 13) return 'permission-denied';
+    if (errno === 11 && message.includes('unix:')) return 'unix-backlog-full';
     return 'connect-failed';
   }
   if (message === 'upstream timed out') {

@@ -344,6 +344,48 @@ const FIX_LIST: readonly FixDefinition[] = [
     ],
     persistence: 'Persists in the nginx config.',
   },
+  {
+    id: 'php-fpm-pool-capacity',
+    title: 'Give the php-fpm pool enough children, a normal backlog, and faster requests',
+    kind: 'manual',
+    params: ['detail', 'sizing', 'backlog', 'slow'],
+    steps: [
+      'Full php-fpm accept queue: {{detail}}.',
+      'Every child was busy and the queue behind them full: more children (if memory allows) or faster requests fix it; a bigger backlog only lets requests wait longer. Children: {{sizing}}.',
+      'Backlog: {{backlog}}. php-fpm reads both at start: `systemctl reload php*-fpm` (or restart the master) after the edit.',
+      'What holds the children: {{slow}}.',
+      'Watch: no new "connect() to unix:… failed (11: Resource temporarily unavailable)" lines in nginx\'s error log, and no new "server reached pm.max_children setting" in php-fpm\'s.',
+    ],
+    persistence: "Persists in the pool's config file once php-fpm is reloaded; a sysctl -w lasts until reboot unless also written to /etc/sysctl.d/.",
+  },
+  {
+    id: 'php-fpm-terminate-timeout',
+    title: "Stop php-fpm killing requests nginx still waits for",
+    kind: 'config-edit',
+    params: ['detail', 'advice'],
+    steps: [
+      'Killed by php-fpm: {{detail}}.',
+      'request_terminate_timeout kills the child serving a request that runs longer (it logs "execution timed out … terminating" and the child exits on SIGTERM); nginx, still inside fastcgi_read_timeout, sees the connection reset or closed and answers 502.',
+      'Narrowest: {{advice}}. Then reload php-fpm (`systemctl reload php*-fpm`).',
+      'If the kill is meant as a safety net, keep it but make it the longer of the two, and set max_execution_time for PHP\'s own limit; the requests named above are the ones to make faster.',
+      'Watch: no new "execution timed out" lines in php-fpm\'s log and no new "recv() failed (104" / "prematurely closed" lines for that socket in nginx\'s.',
+    ],
+    persistence: "Persists in the pool's config file once php-fpm is reloaded.",
+  },
+  {
+    id: 'start-php-fpm-pool',
+    title: 'Start the php-fpm pool that should listen there',
+    kind: 'manual',
+    params: ['detail', 'unit', 'test'],
+    steps: [
+      'The pool: {{detail}}.',
+      'Test its config first (php-fpm will not start with an error in it): `{{test}}`.',
+      'Read why it stopped, then start it: `journalctl -u {{unit}} --since -1h`, `systemctl restart {{unit}}`; check its socket with `ss -lxp | grep php`.',
+      'A master started by hand or by a container has no unit: start it the way it was started, and read its error_log for why it stopped.',
+      'Watch: no new "connect() to unix:… failed (2: No such file or directory)" or "(111: Connection refused)" lines for that socket in nginx\'s error log.',
+    ],
+    persistence: 'A manual start lasts until the master exits; an enabled unit (`systemctl enable UNIT`) starts it at boot. A socket removed under a running master (a clean-up of /run) comes back only when the master restarts.',
+  },
 ];
 
 export const FIXES: ReadonlyMap<string, FixDefinition> = new Map(FIX_LIST.map((fix) => [fix.id, fix]));

@@ -83,7 +83,7 @@ it('inspect errors counts every signature per peer, method and route', async () 
     'server-disabled': 2,
     'socket-missing': 1,
     'permission-denied': 1,
-    'connect-failed': 1,
+    'unix-backlog-full': 1,
     'timeout-connect': 1,
     'timeout-send': 1,
     'timeout-read': 1,

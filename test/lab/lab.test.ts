@@ -93,6 +93,9 @@ function normalize(text: string, running: Running, lab: string): string {
     .replace(/^  \d+ OOM kill\(s\) of other processes.*\n/gm, '')
     .replace(/oom-lab-\d+/g, 'oom-lab-<port>')
     .replace(/master \d+ with/g, 'master <pid> with')
+    // php-fpm children's memory against MemAvailable: the machine's, not the scenario's.
+    .replace(/use about \d+ MB each and \d+ MB is available, room for about \d+ more: pm\.max_children = \d+/g, 'use about <n> MB each and <n> MB is available, room for about <n> more: pm.max_children = <n>')
+    .replace(/--ppid \d+/g, '--ppid <pid>')
     // Start times are whole seconds from ps: events within a second or two may swap, so the section is compared as a set.
     .replace(/(What changed[^\n]*\n)((?:  .*\n)+)/, (_all, head: string, body: string) => head + body.split('\n').filter(Boolean).sort().join('\n') + '\n');
 }
@@ -112,6 +115,11 @@ function check(scenario: Scenario, outcome: Outcome): void {
     const summary = outcome.report.findings.find((f) => f.id === finding)!.summary;
     for (const mention of mentions(outcome.running)) expect(summary, context).toContain(mention);
   }
+  for (const [finding, mentions] of Object.entries(scenario.fixMentions ?? {})) {
+    const steps = outcome.report.fixes.filter((f) => f.finding === finding).flatMap((f) => f.steps).join('\n');
+    for (const mention of mentions) expect(steps, context).toContain(mention);
+  }
+  for (const word of scenario.absent ?? []) expect(outcome.text, context).not.toContain(word);
   if (scenario.confirmed.length + (scenario.suspected ?? []).length + (scenario.unknown ?? []).length === 0) {
     expect(outcome.report.findings.filter((f) => f.status !== 'ruled-out'), context).toEqual([]);
     expect(outcome.code, context).toBe(0);

@@ -5,7 +5,7 @@
  * confirmed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { PACKAGE_ROOT } from '../../src/packageRoot.js';
 import { createMemoryCgroup, memoryCgroupUnavailable } from '../support/cgroup.js';
 import { findNginx, freePort, hasCommand, waitForListen, type Lab } from '../support/lab.js';
 import { synFloodElsewhere, synFloodUnavailable } from '../support/synFlood.js';
+import { findPhpFpm, phpLocation, startPhpFpm } from '../support/phpFpm.js';
 
 const MISBEHAVE = join(PACKAGE_ROOT, 'dist', 'test', 'support', 'misbehave.js');
 const MEMORY_HOG = join(PACKAGE_ROOT, 'dist', 'test', 'support', 'memoryHog.js');
@@ -44,13 +45,18 @@ export interface Scenario {
   unknown?: string[];
   /** Per confirmed finding, text its summary must contain. */
   summaryMentions?: Record<string, (running: Running) => string[]>;
+  /** Per finding, text its fixes' steps must contain. */
+  fixMentions?: Record<string, string[]>;
+  /** Text the whole report must not contain (e.g. proxy_ advice for a FastCGI location). */
+  absent?: string[];
 }
 
 /** What this machine lacks to run a lab case (nginx, its tools, root or a memory cgroup); empty when it can. */
 export function missingFor(scenario: Scenario): string[] {
   return [
     ...(findNginx() ? [] : ['nginx']),
-    ...(scenario.needs ?? []).filter((tool) => !hasCommand(tool)),
+    // php-fpm is versioned (php-fpm8.2 in /usr/sbin): looked for by its own rule.
+    ...(scenario.needs ?? []).filter((tool) => !(tool === 'php-fpm' ? findPhpFpm() : hasCommand(tool))),
     ...[scenario.unavailable?.()].filter((why): why is string => !!why),
   ];
 }
@@ -477,6 +483,77 @@ require('http').createServer((q, r) => {
       for (let i = 0; i < 3; i++) await request(port, `/items/${i}`);
     },
     confirmed: [],
+  },
+  {
+    // The master runs, but its socket file is gone (a tmpfiles clean-up of /run/php, a second master that unlinked it).
+    name: 'php-fpm-pool-down',
+    needs: ['php-fpm'],
+    async setup(lab) {
+      const fpm = await startPhpFpm(lab, { pool: ['pm = static', 'pm.max_children = 1'], scripts: { 'index.php': '<?php echo "ok";' } });
+      await unlink(fpm.socket);
+      const { conf, port } = await lab.startNginx({ server: phpLocation(fpm.socket, lab.dir) });
+      return { conf, port, mentions: [`unix:${fpm.socket}`, `${fpm.socket} does not exist`, 'php-fpm pool www', `${fpm.config}:`, 'its master (pid '] };
+    },
+    async traffic(port) {
+      if ((await request(port, '/index.php')) !== 502) throw new Error('the pool without a socket did not give a 502');
+    },
+    confirmed: ['backend-down'],
+    summaryMentions: { 'backend-down': (r) => r.mentions },
+  },
+  {
+    // One static child busy with a slow script and a queue of 2 behind it: nginx's connect() gets EAGAIN.
+    name: 'php-fpm-saturated',
+    needs: ['php-fpm'],
+    async setup(lab) {
+      const fpm = await startPhpFpm(lab, { pool: ['pm = static', 'pm.max_children = 1', 'listen.backlog = 2'], scripts: { 'slow.php': '<?php usleep(1500000); echo "done";' } });
+      const { conf, port } = await lab.startNginx({ server: phpLocation(fpm.socket, lab.dir) });
+      return { conf, port, mentions: ['php-fpm pool www', '6 connect() (11: Resource temporarily unavailable)', 'pm = static', 'pm.max_children = 1', 'listen.backlog 2', `${fpm.config}:`, 'a static pool logs nothing when every child is busy'] };
+    },
+    async traffic(port) {
+      // One request first, so the child is busy with it; then nine at once: three fit the queue (a unix socket holds backlog + 1), six get EAGAIN.
+      const first = request(port, '/slow.php');
+      await delay(300);
+      const codes = await Promise.all([first, ...Array.from({ length: 9 }, () => request(port, '/slow.php'))]);
+      const turnedAway = codes.filter((c) => c === 502).length;
+      if (turnedAway !== 6) throw new Error(`expected 6 requests turned away, got ${turnedAway}: ${codes.join(' ')}`);
+    },
+    confirmed: ['listen-queue-overflow'],
+    summaryMentions: { 'listen-queue-overflow': (r) => r.mentions },
+    fixMentions: { 'listen-queue-overflow': ['pm.max_children =', 'listen.backlog = 511 in [www]', 'request_slowlog_timeout'] },
+  },
+  {
+    // php-fpm kills the request after 1 s while nginx would wait 60 s: a reset before the header.
+    name: 'php-fpm-terminate-timeout',
+    needs: ['php-fpm'],
+    async setup(lab) {
+      const fpm = await startPhpFpm(lab, { pool: ['pm = static', 'pm.max_children = 1', 'request_terminate_timeout = 1s'], scripts: { 'report.php': '<?php sleep(3); echo "late";' } });
+      const { conf, port } = await lab.startNginx({ server: phpLocation(fpm.socket, lab.dir, '  fastcgi_read_timeout 60s;\n') });
+      return { conf, port, mentions: ['php-fpm pool www', 'request_terminate_timeout 1 s', 'fastcgi_read_timeout 60 s', `${fpm.config}:`, '"GET /report.php"'] };
+    },
+    async traffic(port) {
+      if ((await request(port, '/report.php')) !== 502) throw new Error('the killed request did not give a 502');
+      await delay(1000);
+    },
+    confirmed: ['backend-crash'],
+    summaryMentions: { 'backend-crash': (r) => r.mentions },
+    fixMentions: { 'backend-crash': ['request_terminate_timeout = 60s in [www]'] },
+  },
+  {
+    // A PHP app sending a 6 KB Set-Cookie: larger than fastcgi_buffer_size (one page, 4k); the fix must name fastcgi_, not proxy_.
+    name: 'php-fpm-header-too-big',
+    needs: ['php-fpm'],
+    async setup(lab) {
+      const fpm = await startPhpFpm(lab, { pool: ['pm = static', 'pm.max_children = 2'], scripts: { 'profile.php': `<?php header('Set-Cookie: session=' . str_repeat('a', 6000)); echo "ok";` } });
+      const { conf, port } = await lab.startNginx({ server: phpLocation(fpm.socket, lab.dir) });
+      return { conf, port, mentions: ['fastcgi_buffer_size'] };
+    },
+    async traffic(port) {
+      if ((await request(port, '/profile.php')) !== 502) throw new Error('the big header did not give a 502');
+    },
+    confirmed: ['buffer-too-small'],
+    summaryMentions: { 'buffer-too-small': (r) => r.mentions },
+    fixMentions: { 'buffer-too-small': ['fastcgi_buffer_size', 'fastcgi_buffers'] },
+    absent: ['proxy_buffer'],
   },
   {
     name: 'healthy',

@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       { route: '/refused/api/orders', method: 'GET', expect: 'refused' },
       { route: '/missing/index.php', method: 'GET', expect: 'socket-missing' },
       { route: '/private/x', method: 'GET', expect: 'permission-denied' },
-      { route: '/full-unix/x', method: 'GET', expect: 'connect-failed' },
+      { route: '/full-unix/x', method: 'GET', expect: 'unix-backlog-full' },
       { route: '/hang/slow', method: 'GET', expect: 'timeout-connect' },
       { route: '/never-read/upload', method: 'PUT', bodyBytes: 48 * 1024 * 1024, expect: 'timeout-send' },
       { route: '/never-respond/report/7', method: 'GET', expect: 'timeout-read' },

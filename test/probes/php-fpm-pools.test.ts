@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SourceResults } from '../../src/probe/contract.js';
+import type { FileReadResult, Host, StatResult } from '../../src/host/types.js';
+import { ErrorLogAggregator } from '../../src/errorlog/aggregate.js';
+import { errorLogProbe } from '../../probes/error-log.js';
+import { nginxConfigProbe } from '../../probes/nginx-config.js';
+import { nginxVersionProbe } from '../../probes/nginx-version.js';
+import { phpFpmPoolsProbe } from '../../probes/php-fpm-pools.js';
+import { commandFixture, commandResults, context, fixturePath } from '../support/fixtures.js';
+
+/**
+ * The probe end to end on what was recorded here (test/fixtures/php-fpm): the
+ * configs php-fpm 8.2 ran with, its log and slowlog, and the error lines nginx
+ * 1.22.1 wrote in front of it, served through a host that has only those files.
+ */
+const fixture = (name: string) => readFileSync(fixturePath('php-fpm', name), 'utf8');
+
+const NGINX = `events {}
+http {
+  server {
+    listen 127.0.0.1:18099;
+    location ~ \\.php$ {
+      fastcgi_param SCRIPT_FILENAME /tmp/fpmx$fastcgi_script_name;
+      fastcgi_read_timeout 60s;
+      fastcgi_pass unix:/tmp/fpmx/www.sock;
+    }
+  }
+}`;
+
+function configFacts(text: string) {
+  const version = nginxVersionProbe.parse(commandResults(['version'], [commandFixture('nginx-V')]), context());
+  return nginxConfigProbe.parse(commandResults(['dump'], [{ stdout: `# configuration file /tmp/fpmx/nginx.conf:\n${text}\n`, stderr: '', exitCode: 0 }]), context({ deps: { 'nginx-version': version } }));
+}
+
+function errorFacts(config: ReturnType<typeof configFacts>) {
+  const aggregator = new ErrorLogAggregator();
+  for (const line of fixture('nginx-error.log').split('\n').filter(Boolean)) aggregator.addRaw(line);
+  const report = { ...aggregator.summary({ from: '2026/12/01 13:55:00', to: '2026/12/01 14:00:00' }), files: [{ path: '/tmp/fpmx/error.log', mode: 'backward' as const, bytesRead: 0, size: 0, reachedStart: true }], problems: [] };
+  return errorLogProbe.parse(new SourceResults([], 0, report), context({ deps: { 'nginx-config': config } }));
+}
+
+const SOCKET: StatResult = { ok: true, type: 'socket', size: 0, mode: 0o140666, uid: 0, gid: 0, mtimeMs: 0, fileId: '2049:72955' };
+
+/** Only these files exist; anything else is ENOENT. */
+function filesHost(files: Record<string, string>, dirs: Record<string, string[]> = {}, sockets: string[] = []): Host {
+  const missing = (path: string) => ({ ok: false as const, error: { code: 'ENOENT' as const, message: `${path}: no such file or directory` } });
+  return {
+    readFile: async (path: string): Promise<FileReadResult> => (path in files ? { ok: true, content: files[path]!, size: files[path]!.length, truncated: false } : missing(path)),
+    listDir: async (path: string) => (path in dirs ? { ok: true as const, entries: dirs[path]! } : missing(path)),
+    stat: async (path: string): Promise<StatResult> => (sockets.includes(path) ? SOCKET : missing(path)),
+    readLink: async (path: string) => missing(path),
+  } as unknown as Host;
+}
+
+const row = (pid: number, ppid: number, args: string) => ({ pid, ppid, uid: 0, elapsedSec: 60, startedAtMs: 0, comm: 'php-fpm8.2', args });
+const WINDOW_END = new Date(2026, 11, 1, 14, 0, 0).getTime();
+
+async function run(host: Host, processes: ReturnType<typeof row>[], down: string[] = []) {
+  const config = configFacts(NGINX);
+  const deps = {
+    'nginx-config': config,
+    processes: { processes, count: processes.length },
+    'error-log': errorFacts(config),
+    somaxconn: { somaxconn: 4096 },
+    'backend-listeners': { down: down.map((address) => ({ address })) },
+  };
+  const ctx = context({ deps, windowEndMs: WINDOW_END, options: { nginxBin: 'nginx', errorLogs: [], sinceMs: 600_000 } });
+  const gathered = await phpFpmPoolsProbe.gather!(host, ctx);
+  const facts = phpFpmPoolsProbe.parse(new SourceResults([], 0, gathered), ctx);
+  return { facts, summary: phpFpmPoolsProbe.summarize(facts) };
+}
+
+describe('php-fpm-pools on the recorded pool behind nginx', () => {
+  const master = row(16557, 1, 'php-fpm: master process (/tmp/fpmx/fpm.conf)');
+  const child = row(16747, 16557, 'php-fpm: pool www');
+  const host = filesHost(
+    {
+      '/tmp/fpmx/fpm.conf': fixture('terminate-timeout.conf'),
+      '/tmp/fpmx/fpm.log': fixture('terminate-timeout.fpm.log'),
+      '/tmp/fpmx/slow.log': fixture('slow.log'),
+      '/proc/16747/status': 'Name:\tphp-fpm8.2\nVmRSS:\t   10240 kB\n',
+      '/proc/meminfo': 'MemTotal:       32000000 kB\nMemAvailable:    1048576 kB\n',
+    },
+    {},
+    ['/tmp/fpmx/www.sock'],
+  );
+
+  it('finds the pool from the master title and matches its $pool socket to fastcgi_pass', async () => {
+    const { facts, summary } = await run(host, [master, child]);
+    expect(summary).toBe('1 FastCGI backend(s): unix:/tmp/fpmx/www.sock → pool www; 1 with a full accept queue; 1 killing requests');
+    expect(facts.pools[0]).toMatchObject({ name: 'www', master: 16557, address: 'unix:/tmp/fpmx/www.sock', pm: 'static', maxChildren: 1, backlog: -1, backlogAt: 'default', effectiveBacklog: 4096, terminateTimeoutSec: 1, terminateAt: '/tmp/fpmx/fpm.conf:9', backend: 'unix:/tmp/fpmx/www.sock' });
+    expect(facts.notes).toEqual([]);
+  });
+
+  it('names request_terminate_timeout against fastcgi_read_timeout, both with file:line', async () => {
+    const { facts } = await run(host, [master, child]);
+    expect(facts.terminatedCount).toBe(1);
+    expect(facts.terminatedText).toContain('request_terminate_timeout 1 s (/tmp/fpmx/fpm.conf:9) while nginx waits fastcgi_read_timeout 60 s in location ~ \\.php$ (/tmp/fpmx/nginx.conf:7)');
+    expect(facts.terminatedText).toContain('1 child(ren) exited on SIGTERM');
+    expect(facts.terminateAdvice).toContain('request_terminate_timeout = 60s in [www] (/tmp/fpmx/fpm.conf:9)');
+  });
+
+  it('reads EAGAIN as a full queue of that pool, with pm, max_children, backlog and somaxconn, and sizes children from memory', async () => {
+    const { facts } = await run(host, [master, child]);
+    expect(facts.queueFull).toEqual([{ address: 'unix:/tmp/fpmx/www.sock', pool: 'www', text: expect.stringContaining('6 connect() (11: Resource temporarily unavailable)') }]);
+    expect(facts.queueFullText).toContain('pm = static (/tmp/fpmx/fpm.conf:7), pm.max_children = 1 (/tmp/fpmx/fpm.conf:8), listen.backlog default -1 (default), accept queue 4096 with net.core.somaxconn 4096; a static pool logs nothing when every child is busy');
+    expect(facts.sizing).toContain('its 1 child(ren) use about 10 MB each and 1024 MB is available, room for about 81 more: pm.max_children = 82 at most');
+    expect(facts.slowAdvice).toContain('sleep() /tmp/fpmx/slow.php:1 in /tmp/fpmx/slow.php ×1');
+    expect(facts.backlogAdvice).toBe('listen.backlog = 511 in [www] (/tmp/fpmx/fpm.conf:5) (net.core.somaxconn 4096 allows it)');
+  });
+
+  it('without child memory, says how to measure it instead of a number', async () => {
+    const { facts } = await run(filesHost({ '/tmp/fpmx/fpm.conf': fixture('terminate-timeout.conf') }, {}, ['/tmp/fpmx/www.sock']), [master]);
+    expect(facts.sizing).toContain('ps -o rss= --ppid 16557');
+    expect(facts.sizing).not.toMatch(/unknown|undefined|null/);
+    // php-fpm's own log could not be read: said, not taken for a quiet log.
+    expect(facts.queueFullText).toContain("php-fpm's log could not be read");
+    expect(facts.notes).toEqual(['/tmp/fpmx/fpm.log: no such file or directory', '/tmp/fpmx/slow.log: no such file or directory']);
+    expect(facts.terminatedCount).toBe(0);
+    // The settings and nginx's resets still point at the kill: suspected, with how to confirm it.
+    expect(facts.terminateSuspectedCount).toBe(1);
+    expect(facts.terminateSuspectedText).toContain('request_terminate_timeout 1 s (/tmp/fpmx/fpm.conf:9) is shorter than fastcgi_read_timeout 60 s');
+    expect(facts.terminateSuspectedText).toContain("grep -E 'execution timed out|exited on signal' /tmp/fpmx/fpm.log");
+    expect(facts.terminateAdvice).toContain('request_terminate_timeout = 60s in [www] (/tmp/fpmx/fpm.conf:9)');
+  });
+
+  it('suspects nothing when the log was read and shows no kill', async () => {
+    const quiet = filesHost({ '/tmp/fpmx/fpm.conf': fixture('terminate-timeout.conf'), '/tmp/fpmx/fpm.log': fixture('child-sigkill.fpm.log') }, {}, ['/tmp/fpmx/www.sock']);
+    const { facts } = await run(quiet, [master]);
+    expect(facts.terminatedCount + facts.terminateSuspectedCount).toBe(0);
+  });
+});
+
+describe('php-fpm-pools with no master running', () => {
+  it("names the distro pool whose listen is nginx's down socket", async () => {
+    const nginx = NGINX.replace('unix:/tmp/fpmx/www.sock', 'unix:/run/php/php8.2-fpm.sock');
+    const host = filesHost(
+      { '/etc/php/8.2/fpm/php-fpm.conf': fixture('debian/php-fpm.conf'), '/etc/php/8.2/fpm/pool.d/www.conf': fixture('debian/pool.d/www.conf') },
+      { '/etc/php': ['8.2'], '/etc/php/8.2/fpm/pool.d': ['www.conf', 'README'] },
+    );
+    const config = configFacts(nginx);
+    const deps = { 'nginx-config': config, processes: { processes: [], count: 0 }, 'backend-listeners': { down: [{ address: 'unix:/run/php/php8.2-fpm.sock' }] } };
+    const ctx = context({ deps });
+    const facts = phpFpmPoolsProbe.parse(new SourceResults([], 0, await phpFpmPoolsProbe.gather!(host, ctx)), ctx);
+    expect(facts.downText).toBe('php-fpm pool www (/etc/php/8.2/fpm/pool.d/www.conf:4) is configured to listen there (listen at /etc/php/8.2/fpm/pool.d/www.conf:41); no php-fpm master running uses /etc/php/8.2/fpm/php-fpm.conf');
+    expect(facts.configFiles).toEqual(['/etc/php/8.2/fpm/php-fpm.conf', '/etc/php/8.2/fpm/pool.d/www.conf']);
+    expect(facts.downUnit).toBe('php8.2-fpm');
+    expect(facts.downTest).toBe('php-fpm8.2 -t -y /etc/php/8.2/fpm/php-fpm.conf');
+  });
+
+  it('reads nothing when nginx has no FastCGI backend', async () => {
+    const host = filesHost({});
+    const config = configFacts(NGINX.replace(/fastcgi_pass unix:[^;]+;/, 'proxy_pass http://127.0.0.1:9;').replace(/\s+fastcgi_(param|read_timeout)[^;]*;/g, ''));
+    const ctx = context({ deps: { 'nginx-config': config, processes: { processes: [], count: 0 } } });
+    expect(await phpFpmPoolsProbe.gather!(host, ctx)).toBeNull();
+    expect(phpFpmPoolsProbe.summarize(phpFpmPoolsProbe.parse(new SourceResults([], 0, null), ctx))).toBe('no FastCGI backend in the nginx config');
+  });
+});
