@@ -11,9 +11,10 @@ type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
 /**
  * What an accept queue that overflowed earlier in the window leaves in nginx's error log: a dropped handshake is a
  * connect timeout (tcp_abort_on_overflow 0), a reset one a refusal (1), a full unix-socket backlog EAGAIN
- * ("11: Resource temporarily unavailable", which the error log files under connect-failed with other connect errors).
+ * ("11: Resource temporarily unavailable": unix-backlog-full). Other connect errors (connect-failed) count too:
+ * they are rare and unexplained, so they keep the rest of the window "could not tell" rather than ruled out.
  */
-const OVERFLOW_TRACES = ['timeout-connect', 'refused', 'connect-failed'] as const;
+const OVERFLOW_TRACES = ['timeout-connect', 'refused', 'unix-backlog-full', 'connect-failed'] as const;
 
 /** TcpExt counters about the listen queues, since boot. */
 export const COUNTERS = ['ListenOverflows', 'ListenDrops', 'TCPReqQFullDrop', 'TCPReqQFullDoCookies', 'SyncookiesSent'] as const;

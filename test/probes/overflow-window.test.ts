@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { listenQueueProbe } from '../../probes/listen-queue.js';
 import type { ProbeOutcome } from '../../src/probe/contract.js';
 import { fixturePath } from '../support/fixtures.js';
-import { decideNode, okOutcome } from '../support/flowDecide.js';
+import { decideNode, errorLogFacts, okOutcome } from '../support/flowDecide.js';
 
 const netstat = readFileSync(fixturePath('proc', 'net-netstat.txt'), 'utf8');
 const backend = (address: string, ip: string, port: number, state = 'listening') => ({ address, label: address, state, peers: [{ ip, port, local: true, listening: state === 'listening' }], recvQ: 0, sendQ: 511 });
@@ -16,7 +16,7 @@ function decide(errorLog: ProbeOutcome) {
   const facts = listenQueueProbe.parse({ gathered } as never, { deps } as never);
   return { facts, next: decideNode('overflow', { 'listen-queue': okOutcome('listen-queue', facts), 'backend-listeners': okOutcome('backend-listeners', listeners), 'error-log': errorLog }) };
 }
-const errors = (signatures: Array<{ id: string; upstreams: Record<string, number> }>) => okOutcome('error-log', { signatures });
+const errors = (signatures: Array<{ id: string; upstreams: Record<string, number> }>) => okOutcome('error-log', errorLogFacts(signatures));
 
 describe('a 3 s sample rules overflow out for the window only when the error log has none of its traces', () => {
   it('no connect timeouts, refusals or EAGAIN for a backend: ruled out', () => {

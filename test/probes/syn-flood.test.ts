@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDmesgIso, parseJournalKernel } from '../../probes/kernelLog.js';
 import { findSynFloods, listenQueueProbe } from '../../probes/listen-queue.js';
 import { fixturePath } from '../support/fixtures.js';
-import { decideNode, okOutcome } from '../support/flowDecide.js';
+import { decideNode, errorLogFacts, okOutcome } from '../support/flowDecide.js';
 
 const read = (...parts: string[]) => readFileSync(fixturePath(...parts), 'utf8');
 const netstat = read('proc', 'net-netstat.txt');
@@ -16,7 +16,7 @@ function diagnose(kernelText: string, backends: Array<ReturnType<typeof backend>
   const gathered = { first: netstat, second: netstat, gapMs: 3000, sysctls: { somaxconn: '4096', tcpSyncookies: '1', tcpAbortOnOverflow: '0' }, kernel: { source: 'dmesg', command: 'dmesg --time-format=iso', lines: parseDmesgIso(kernelText), note: null } };
   const listeners = { backends, fullQueueCount: 0, fullQueues: [] };
   const facts = listenQueueProbe.parse({ gathered } as never, { deps: { 'backend-listeners': listeners } } as never);
-  const next = decideNode('overflow', { 'listen-queue': okOutcome('listen-queue', facts), 'backend-listeners': okOutcome('backend-listeners', listeners), 'error-log': okOutcome('error-log', { signatures: [] }) });
+  const next = decideNode('overflow', { 'listen-queue': okOutcome('listen-queue', facts), 'backend-listeners': okOutcome('backend-listeners', listeners), 'error-log': okOutcome('error-log', errorLogFacts([])) });
   return { facts, next };
 }
 
