@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -105,6 +105,21 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
     expect(byId['access-log']).toMatchObject({ status: 'ok', facts: { status502: 1 } });
     expect(run.code).toBe(0);
   });
+
+  it('a binary file given as the error log is "could not tell", not "no upstream errors"', async () => {
+    // Bytes 0..255 over and over: 257 "lines" (256 newlines), none an nginx error line (no timestamp, so all of it is read).
+    const binary = join(lab.dir, 'binary.log');
+    await writeFile(binary, Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => i % 256)));
+    const { report } = await diagnose('--error-log', binary);
+    const errorLog = report.probes.find((p) => p.id === 'error-log')!;
+    expect(errorLog).toMatchObject({ status: 'unavailable', reason: expect.stringContaining(`${binary}: 257 of 257 line(s) read are not nginx error-log lines`) });
+    expect(report.findings.filter((f) => f.status === 'ruled-out').map((f) => f.id)).not.toEqual(expect.arrayContaining(['backend-reset']));
+    expect(report.findings.find((f) => f.id === 'backend-reset')).toMatchObject({ status: 'unknown' });
+    // inspect errors says the same instead of "No upstream errors".
+    const inspect = await runCli(['inspect', 'errors', '--error-log', binary]);
+    expect(inspect.stdout).toContain('does not look like an nginx error log');
+    expect(inspect.stdout).not.toContain('No upstream errors');
+  }, 30_000);
 
   it('nginx-runtime finds this nginx: master, worker, clean config test, capacity', async () => {
     const run = await runCli(['probe', '--json', '--nginx-bin', nginx!, '--nginx-conf', conf, 'nginx-runtime']);

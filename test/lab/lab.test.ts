@@ -32,7 +32,7 @@ async function run(scenario: Scenario): Promise<Outcome> {
   const running = await scenario.setup(lab, children);
   await scenario.traffic?.(running.port, running);
   const stop = scenario.during?.(running);
-  const args = ['diagnose', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', running.conf, '--record', join(lab.dir, 'session.json')];
+  const args = ['diagnose', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', running.conf, '--record', join(lab.dir, 'session.json'), ...(scenario.args?.(running) ?? [])];
   try {
     const json = await runCli([...args, '--json'], { timeoutMs: 120_000 });
     // The text report of the same session, replayed: what an operator pastes into the ticket.

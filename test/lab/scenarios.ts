@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
 import { createMemoryCgroup, memoryCgroupUnavailable } from '../support/cgroup.js';
@@ -34,6 +34,8 @@ export interface Scenario {
   setup(lab: Lab, children: ChildProcess[]): Promise<Running>;
   /** Requests that trigger the fault, before the diagnosis. */
   traffic?(port: number, running: Running): Promise<void>;
+  /** More arguments for `diagnose` (e.g. a wrong --error-log). */
+  args?(running: Running): string[];
   /** Load kept up while the diagnosis runs; returns a stop function. */
   during?(running: Running): () => Promise<void>;
   confirmed: string[];
@@ -387,6 +389,39 @@ export const SCENARIOS: Scenario[] = [
     async traffic(port) {
       for (let i = 0; i < 2; i++) if ((await request(port, '/checkout', 'POST', '{}')) !== 502) throw new Error('the resetting backend did not give a 502');
     },
+    confirmed: [],
+    unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
+  },
+  {
+    // The access log given as the error log: none of its lines is an nginx error line, so its silence must not rule anything out.
+    name: 'wrong-error-log',
+    async setup(lab, children) {
+      const port = await freePort();
+      await backend(children, 'reset-after-request', port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
+      return { conf, port: nginxPort, mentions: [] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) if ((await request(port, '/checkout', 'POST', '{}')) !== 502) throw new Error('the resetting backend did not give a 502');
+    },
+    args: (running) => ['--error-log', join(dirname(running.conf), 'access.log')],
+    confirmed: [],
+    unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
+  },
+  {
+    // An nginx error log that holds nothing about the 502s the access log counts: nginx writes its errors elsewhere.
+    name: 'errors-elsewhere',
+    async setup(lab, children) {
+      const port = await freePort();
+      await backend(children, 'reset-after-request', port);
+      await writeFile(join(lab.dir, 'other-error.log'), '');
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
+      return { conf, port: nginxPort, mentions: [] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) if ((await request(port, '/checkout', 'POST', '{}')) !== 502) throw new Error('the resetting backend did not give a 502');
+    },
+    args: (running) => ['--error-log', join(dirname(running.conf), 'other-error.log')],
     confirmed: [],
     unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
   },
