@@ -74,9 +74,10 @@ export interface ProbeDefinition<Facts extends z.ZodObject = z.ZodObject> {
    * For reads that depend on what was read (a log read back to the window's
    * start, counters sampled twice, a connection watched until it closes):
    * done through the host, so a recording replays it; parse gets the result
-   * as results.gathered.
+   * as results.gathered. It sees what the sources returned, for a read
+   * that only the sources' answer calls for.
    */
-  gather?(host: Host, context: ProbeContext): Promise<unknown>;
+  gather?(host: Host, context: ProbeContext, sources?: readonly SourceResult[]): Promise<unknown>;
   /** How gather is shown to the operator before it runs. */
   gatherPlan?(context: ProbeContext): string[];
   /** How long a slow probe expects to take at most (for a countdown while it runs in the background). */

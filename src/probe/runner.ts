@@ -97,7 +97,7 @@ async function runOne(
 
   const reading = (async () => {
     const results = await collect(sources, host);
-    const gathered = definition.gather ? await definition.gather(host, context) : undefined;
+    const gathered = definition.gather ? await definition.gather(host, context, results) : undefined;
     return { results, gathered };
   })();
   const read = await withTimeout(reading.catch((error: unknown) => ({ error: error as Error })), definition.timeoutMs);

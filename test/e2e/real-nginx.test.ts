@@ -143,13 +143,35 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
     expect(run.code).toBe(1);
   });
 
-  it('says "unknown", not "down", when it cannot read the config', async () => {
-    const { code, report } = await diagnose('--nginx-conf', join(lab.dir, 'missing.conf'));
+  it('a --nginx-conf that does not exist is bad input: exit 2 naming it, before any probe runs', async () => {
+    const missing = join(lab.dir, 'missing.conf');
+    for (const command of [['diagnose', '--json'], ['probe'], ['inspect', 'errors']]) {
+      const run = await runCli([...command, '--nginx-bin', nginx!, '--nginx-conf', missing]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(`reset-doctor: --nginx-conf ${missing}: no such file\n`);
+      expect(run.stdout).toBe('');
+    }
+  }, 30_000);
+
+  it('says "unknown", not "down", when neither nginx -T nor its own parser can read the config', async () => {
+    const broken = join(lab.dir, 'broken.conf');
+    await writeFile(broken, 'events {}\nhttp {\n  server {\n    listen 127.0.0.1:1\n  }\n}\n');
+    const { code, report } = await diagnose('--nginx-conf', broken);
     expect(code).toBe(1);
     expect(report.findings).toMatchObject([
-      { id: 'nginx-config-invalid', status: 'confirmed' },
-      { id: 'backend-down', status: 'unknown', summary: expect.stringContaining('missing.conf') },
+      { id: 'nginx-config-invalid', status: 'confirmed', summary: expect.stringMatching(/^the running nginx still serves its last good config: do not reload until this is fixed/) },
+      { id: 'backend-down', status: 'unknown', summary: expect.stringContaining('broken.conf') },
     ]);
     expect(report.path.at(-1)).toBe('end-unknown');
+  }, 30_000);
+
+  it('inspect errors reads the logs a config names even when nginx rejects that config', async () => {
+    const rejected = join(lab.dir, 'rejected.conf');
+    await writeFile(rejected, (await readFile(conf, 'utf8')) + 'bogus_directive on;\n');
+    const run = await runCli(['inspect', 'errors', '--nginx-bin', nginx!, '--nginx-conf', rejected]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${lab.dir}/error.log`);
+    expect(run.stdout).toContain('note: nginx rejects the config (unknown directive "bogus_directive"');
   }, 30_000);
 });

@@ -5,7 +5,7 @@
  * confirmed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
@@ -424,6 +424,20 @@ export const SCENARIOS: Scenario[] = [
     args: (running) => ['--error-log', join(dirname(running.conf), 'other-error.log')],
     confirmed: [],
     unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
+  },
+  {
+    // The config on disk broken after nginx started: nginx -T refuses it, the running nginx serves the old one,
+    // and the diagnosis goes on from the files — here to the backend that is down.
+    name: 'config-broken-on-disk',
+    async setup(lab) {
+      const port = await freePort();
+      const { conf, port: nginxPort } = await lab.startNginx({ http: cleanUpstream('api', port), server: keepaliveLocation('/', 'api') });
+      await appendFile(conf, 'bogus_directive on;\n');
+      return { conf, port: nginxPort, mentions: [`upstream api (127.0.0.1:${port})`] };
+    },
+    traffic: async (port) => void (await request(port, '/api/orders')),
+    confirmed: ['nginx-config-invalid', 'backend-down'],
+    summaryMentions: { 'nginx-config-invalid': () => ['the running nginx still serves its last good config: do not reload until this is fixed', 'unknown directive "bogus_directive"'], 'backend-down': (r) => r.mentions },
   },
   {
     name: 'healthy',
