@@ -121,6 +121,7 @@ export const firewallProbe = defineProbe({
       .describe('Rules on a backend port that may stop its connections, which this tool cannot decide'),
     listed: z.array(z.enum(['iptables', 'nft'])).describe('Which tools listed rules'),
     rulesSource: z.string().describe('Where the rules came from, in words (or why there are none to list)'),
+    rulesUnlisted: z.string().nullable().describe('Why the rules could not be listed (neither iptables nor nft here), so none can be ruled out; null when they were listed'),
     conntrackCount: z.number().int().nullable().describe('nf_conntrack_count'),
     conntrackMax: z.number().int().nullable().describe('nf_conntrack_max'),
     conntrackFullLines: z.number().int().describe('"table full, dropping packet" kernel lines in the window (0 when the kernel log could not be read: see conntrackLogProblem)'),
@@ -155,15 +156,11 @@ export const firewallProbe = defineProbe({
   },
   parse: (results, context) => {
     const g = results.gathered as Gathered;
-    // Without iptables or nft nothing on this machine manages netfilter rules: that is an answer, not a gap.
+    // Without iptables or nft the rules cannot be listed, and their absence is no answer: nftables rules live in
+    // the kernel whether or not the nft binary is here (a container, a minimal image), and iptables-nft keeps no
+    // /proc/net/ip_tables_names. Conntrack is still read: the probe is ok, the rules are "could not tell".
     const noTools = !g.iptables && !g.nft;
     const legacyTables = (g.legacyTables ?? '').split('\n').filter(Boolean);
-    if (noTools && legacyTables.length > 0) {
-      throw new ProbeStatusError('unavailable', `iptables tables are in use (${legacyTables.join(', ')} in /proc/net/ip_tables_names), but neither iptables-save nor nft is installed to list their rules`);
-    }
-    if (noTools && g.legacyTables === null) {
-      throw new ProbeStatusError('denied', 'neither iptables-save nor nft is installed, and only root can read /proc/net/ip_tables_names to tell whether any table is in use', 'sudo cat /proc/net/ip_tables_names');
-    }
     const denied = [g.iptables, g.nft].filter((r): r is CommandResult => !!r && r.exitCode !== 0 && /permission denied|not permitted|must be root/i.test(r.stderr));
     const usable = [g.iptables, g.nft].filter((r) => r && r.exitCode === 0);
     if (!noTools && usable.length === 0 && denied.length > 0) throw new ProbeStatusError('denied', `needs root: ${denied[0]!.stderr.trim().split('\n')[0]}`, 'sudo iptables-save; sudo nft list ruleset');
@@ -177,9 +174,12 @@ export const firewallProbe = defineProbe({
       matching,
       possible,
       listed: tools,
-      rulesSource: noTools
-        ? 'neither iptables nor nft is installed, and no iptables table is in use (/proc/net/ip_tables_names)'
-        : `listed with ${tools.join(' and ')}`,
+      rulesSource: noTools ? 'not listed: neither iptables nor nft is installed' : tools.length ? `listed with ${tools.join(' and ')}` : 'not listed: the tools failed',
+      rulesUnlisted: noTools
+        ? `could not list the rules: neither iptables-save nor nft is installed here, and nftables rules exist without them${legacyTables.length ? ` (iptables tables in use: ${legacyTables.join(', ')})` : ''}. Install nft or iptables, or run \`nft list ruleset\` where it is installed (the host of this container)`
+        : usable.length === 0
+          ? `could not list the rules: ${[g.iptables, g.nft].flatMap((r, i) => (r ? [`${i === 0 ? 'iptables-save' : 'nft list ruleset'} exited ${r.exitCode}: ${r.stderr.trim().split('\n')[0] ?? ''}`] : [])).join('; ')}`
+          : null,
       conntrackCount: num(g.conntrackCount),
       conntrackMax: num(g.conntrackMax),
       conntrackFullLines: 'error' in g.kernel ? 0 : g.kernel.lines.filter((l) => /nf_conntrack: (?:nf_conntrack: )?table full, dropping packet/.test(l.text)).length,
@@ -189,7 +189,7 @@ export const firewallProbe = defineProbe({
     };
   },
   summarize: (facts) =>
-    `${facts.rules.length} REJECT/DROP rule(s), ${facts.matching.length} on a backend port` +
+    (facts.rulesUnlisted ? 'rules not listed (neither iptables nor nft installed)' : `${facts.rules.length} REJECT/DROP rule(s), ${facts.matching.length} on a backend port`) +
     (facts.conntrackMax ? `; conntrack ${facts.conntrackCount ?? '?'}/${facts.conntrackMax}` : '') +
     (facts.conntrackFullLines ? `; ${facts.conntrackFullLines} "table full" line(s)` : ''),
 });
