@@ -133,6 +133,7 @@ export const errorLogProbe = defineProbe({
     window: z.object({ from: z.string().nullable().describe('Window start, local time'), to: z.string().nullable().describe('Window end') }).describe('The time window read'),
     files: z.array(z.object({ path: z.string().describe('File read'), mode: z.enum(['backward', 'full', 'gzip']).describe('How it was read'), bytesRead: z.number().describe('Bytes read'), size: z.number().describe('File size') })).describe('Files read'),
     problems: z.array(z.string()).describe('Files that could not be read, and why'),
+    gaps: z.array(z.string()).describe('Parts of the window not read (a rotated file that could not be opened, or compressed in a format not read here): a signature not found may be there'),
     linesRead: z.number().int().describe('Lines read in the window'),
     unparsed: z.number().int().describe('Lines that are not nginx error-log lines'),
     otherLines: z.number().int().describe('Lines not about an upstream'),
@@ -212,6 +213,7 @@ export const errorLogProbe = defineProbe({
       window: report.window,
       files: report.files.map(({ path, mode, bytesRead, size }) => ({ path, mode, bytesRead, size })),
       problems: report.problems,
+      gaps: report.gaps,
       linesRead: report.linesRead,
       unparsed: report.unparsed,
       otherLines: report.otherLines,
@@ -232,5 +234,6 @@ export const errorLogProbe = defineProbe({
           .map((s) => `${s.id} ${s.count}`)
           .join(', ')}`,
   partialReason: (facts) => (facts.problems.length ? facts.problems.join('; ') : undefined),
+  gapReason: (facts) => (facts.gaps.length ? facts.gaps.join('; ') : undefined),
 });
 

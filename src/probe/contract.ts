@@ -88,6 +88,12 @@ export interface ProbeDefinition<Facts extends z.ZodObject = z.ZodObject> {
   summarize(facts: z.infer<Facts>): string;
   /** Set when a successful reading is still incomplete (e.g. no root: other users' processes hidden). */
   partialReason?(facts: z.infer<Facts>, context: ProbeContext): string | undefined;
+  /**
+   * Set when part of what the probe had to read was not read (a rotated log
+   * in the window it could not open): what it did not find may be in that
+   * part, so a finding ruled out on its facts is "could not tell".
+   */
+  gapReason?(facts: z.infer<Facts>, context: ProbeContext): string | undefined;
   /** A section of its own in reports, for a reading that is context rather than a finding (the timeline). */
   details?(facts: z.infer<Facts>): ProbeDetails | undefined;
 }
@@ -139,6 +145,8 @@ export interface ProbeOutcome {
   reason?: string;
   sudoHint?: string;
   partial?: string;
+  /** What it had to read and did not (see ProbeDefinition.gapReason): nothing is ruled out on its facts. */
+  gap?: string;
   facts?: Record<string, unknown>;
   summary: string;
   /** A report section of its own (see ProbeDefinition.details). */

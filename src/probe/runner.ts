@@ -129,12 +129,14 @@ async function runOne(
     }
     const facts = checked.data as Record<string, unknown>;
     const partial = definition.partialReason?.(facts, context);
+    const gap = definition.gapReason?.(facts, context);
     const details = definition.details?.(facts);
     return finish(definition, startedAt, started, commands, {
       status: 'ok',
       facts,
       summary: definition.summarize(facts),
       ...(partial ? { partial } : {}),
+      ...(gap ? { gap } : {}),
       ...(details ? { details } : {}),
     });
   } catch (error) {

@@ -1,4 +1,6 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { formatLocal } from '../../src/errorlog/reader.js';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -119,6 +121,22 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
     const inspect = await runCli(['inspect', 'errors', '--error-log', binary]);
     expect(inspect.stdout).toContain('does not look like an nginx error log');
     expect(inspect.stdout).not.toContain('No upstream errors');
+  }, 30_000);
+
+  it('an error log whose rotation in the window could not be read (.xz) rules nothing out on it', async () => {
+    const logs = join(lab.dir, 'rotated');
+    await mkdir(logs);
+    const line = (ms: number) => `${formatLocal(ms)} [error] 7#7: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: , request: "GET /api/orders HTTP/1.1", upstream: "http://127.0.0.1:${apiPort}/api/orders", host: "127.0.0.1"\n`;
+    const now = Date.now();
+    await writeFile(join(logs, 'error.log'), line(now - 60_000));
+    await writeFile(join(logs, 'error.log.1'), line(now - 5 * 60_000));
+    await writeFile(join(logs, 'error.log.2.xz'), execFileSync('xz', ['-z', '-c'], { input: line(now - 8 * 60_000) }));
+    const { report } = await diagnose('--since', '10m', '--error-log', join(logs, 'error.log'));
+    const gap = `${logs}/error.log.2.xz in the window was not read`;
+    expect(report.findings.find((f) => f.id === 'upstream-timeout')).toMatchObject({ status: 'unknown', summary: expect.stringContaining(`could not tell: ${gap}`) });
+    expect(report.findings.find((f) => f.id === 'backend-reset')).toMatchObject({ status: 'unknown', summary: expect.stringContaining(gap) });
+    // What was read still confirms: both backends are down.
+    expect(report.findings.find((f) => f.id === 'backend-down')).toMatchObject({ status: 'confirmed' });
   }, 30_000);
 
   it('nginx-runtime finds this nginx: master, worker, clean config test, capacity', async () => {

@@ -18,7 +18,7 @@ function configFacts(main: string) {
 function report(lines: string[]): ErrorLogReport {
   const aggregator = new ErrorLogAggregator();
   for (const line of lines) aggregator.addRaw(line);
-  return { ...aggregator.summary({ from: '2026/11/21 09:00:00', to: '2026/11/21 10:00:00' }), files: [{ path: '/var/log/nginx/error.log', mode: 'backward', bytesRead: 0, size: 0, reachedStart: false }], problems: [] };
+  return { ...aggregator.summary({ from: '2026/11/21 09:00:00', to: '2026/11/21 10:00:00' }), files: [{ path: '/var/log/nginx/error.log', mode: 'backward', bytesRead: 0, size: 0, reachedStart: false }], problems: [], gaps: [] };
 }
 
 const parse = (main: string, lines: string[] = []) =>
