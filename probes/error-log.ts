@@ -120,6 +120,25 @@ export function errorsNotInErrorLog(access: AccessFacts | undefined, total: numb
   return `the access log counts ${logs.join(', ')} in the window, but ${paths.join(', ')} hold(s) no upstream error line in it: nginx logs each 502/504 it makes at "error", so these are not the files it writes errors to, or their level hides them. Check error_log in every server that proxies (and --error-log), then re-run`;
 }
 
+/**
+ * The *_pass sites whose upstream failures cannot be in the files read: the
+ * error_log in effect in their location (a server's or location's own
+ * overrides the global one) keeps only crit and above, or, when the paths
+ * come from the config, writes to none of the files read. Their silence is
+ * no evidence, whatever the other vhosts' logs say.
+ */
+export function passesNotLogged(context: ProbeContext): string[] {
+  const config = context.deps['nginx-config'] as ConfigFacts | undefined;
+  if (!config) return [];
+  // A file given with --error-log may be a copy: only the level can be checked against it.
+  const given = context.options.errorLogs.length > 0;
+  const read = new Set(errorLogPaths(context).paths);
+  const keeps = (l: { path: string; level: string }) => !ABOVE_ERROR.has(l.level) && (given ? !(l.path === 'stderr' || /^(syslog|memory):/.test(l.path)) : read.has(l.path));
+  return config.passErrorLogs
+    .filter((p) => !p.logs.some(keeps))
+    .map((p) => `${p.directive} ${p.target} at ${p.file}:${p.line} (${p.server}) logs its failures to ${p.logs.map((l) => `${l.path} ${l.level}`).join(', ')}, ${given ? 'above "error", where nginx logs them' : 'not at "error" into the files read'}`);
+}
+
 export const errorLogProbe = defineProbe({
   id: 'error-log',
   title: 'nginx error log',
@@ -134,6 +153,7 @@ export const errorLogProbe = defineProbe({
     files: z.array(z.object({ path: z.string().describe('File read'), mode: z.enum(['backward', 'full', 'gzip']).describe('How it was read'), bytesRead: z.number().describe('Bytes read'), size: z.number().describe('File size') })).describe('Files read'),
     problems: z.array(z.string()).describe('Files that could not be read, and why'),
     gaps: z.array(z.string()).describe('Parts of the window not read (a rotated file that could not be opened, or compressed in a format not read here): a signature not found may be there'),
+    passesNotLogged: z.array(z.string()).describe('*_pass sites whose error_log in effect keeps no error-level lines in the files read: their failures cannot be here'),
     linesRead: z.number().int().describe('Lines read in the window'),
     unparsed: z.number().int().describe('Lines that are not nginx error-log lines'),
     otherLines: z.number().int().describe('Lines not about an upstream'),
@@ -214,6 +234,7 @@ export const errorLogProbe = defineProbe({
       files: report.files.map(({ path, mode, bytesRead, size }) => ({ path, mode, bytesRead, size })),
       problems: report.problems,
       gaps: report.gaps,
+      passesNotLogged: passesNotLogged(context),
       linesRead: report.linesRead,
       unparsed: report.unparsed,
       otherLines: report.otherLines,
@@ -234,6 +255,10 @@ export const errorLogProbe = defineProbe({
           .map((s) => `${s.id} ${s.count}`)
           .join(', ')}`,
   partialReason: (facts) => (facts.problems.length ? facts.problems.join('; ') : undefined),
-  gapReason: (facts) => (facts.gaps.length ? facts.gaps.join('; ') : undefined),
+  gapReason: (facts) => {
+    const notLogged = facts.passesNotLogged.length > 3 ? [...facts.passesNotLogged.slice(0, 3), `+${facts.passesNotLogged.length - 3} more`] : facts.passesNotLogged;
+    const gaps = [...facts.gaps, ...notLogged];
+    return gaps.length ? gaps.join('; ') : undefined;
+  },
 });
 

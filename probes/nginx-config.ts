@@ -6,6 +6,7 @@ import { findPassSites, findUpstreams, listBackends } from '../src/nginx/backend
 import { NginxSyntaxError } from '../src/nginx/syntaxError.js';
 import { loadConfigDump, loadConfigFiles, type ConfigSet } from '../src/nginx/load.js';
 import { buildModel } from '../src/nginx/model.js';
+import { passErrorLogs } from '../src/nginx/errorLogScope.js';
 import { ADVICE_IDS, adviseConfig } from '../src/nginx/advice.js';
 import { isAbsolute, join } from 'node:path';
 import type { nginxVersionProbe } from './nginx-version.js';
@@ -151,6 +152,8 @@ export const nginxConfigProbe = defineProbe({
       upstreams: model.upstreams.map((u) => ({ ...u, serverCount: u.servers.length })),
       locations: model.locations,
       errorLogs: model.errorLogs.map((l) => ({ ...l, path: absolute(l.path) })),
+      // The compiled-in log (the model's entry without a file) when the main level sets none.
+      passErrorLogs: passErrorLogs(set, model.errorLogs.find((l) => l.file === null) ?? { path: '/var/log/nginx/error.log', level: 'error' }).map((p) => ({ ...p, logs: p.logs.map((l) => ({ path: absolute(l.path), level: l.level })) })),
       accessLogs: model.accessLogs.map((l) => ({ ...l, path: absolute(l.path) })),
       advice,
       adviceCounts: Object.fromEntries(ADVICE_IDS.map((id) => [id, advice.filter((a) => a.id === id).length])),

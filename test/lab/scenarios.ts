@@ -440,6 +440,25 @@ export const SCENARIOS: Scenario[] = [
     summaryMentions: { 'nginx-config-invalid': () => ['the running nginx still serves its last good config: do not reload until this is fixed', 'unknown directive "bogus_directive"'], 'backend-down': (r) => r.mentions },
   },
   {
+    // One vhost keeps its own error_log at crit (and no access log): its resets are written nowhere, so the
+    // global log's silence rules nothing out for it.
+    name: 'vhost-errors-not-logged',
+    async setup(lab, children) {
+      const [okPort, resetPort, vhostPort] = [await freePort(), await freePort(), await freePort()];
+      await nodeServer(children, okPort);
+      await backend(children, 'reset-after-request', resetPort);
+      const vhost = `server {\n  listen 127.0.0.1:${vhostPort};\n  server_name checkout;\n  error_log ${lab.dir}/checkout.error.log crit;\n  access_log off;\n  location / {\n    proxy_pass http://127.0.0.1:${resetPort};\n  }\n}`;
+      const { conf, port } = await lab.startNginx({ http: `${cleanUpstream('api', okPort)}\n${vhost}`, server: keepaliveLocation('/', 'api') });
+      return { conf, port, mentions: [String(vhostPort)] };
+    },
+    async traffic(port, running) {
+      if ((await request(port, '/')) !== 200) throw new Error('the healthy vhost did not answer 200');
+      for (let i = 0; i < 2; i++) if ((await request(Number(running.mentions[0]), '/checkout', 'POST', '{}')) !== 502) throw new Error('the resetting backend did not give a 502');
+    },
+    confirmed: [],
+    unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
+  },
+  {
     name: 'healthy',
     async setup(lab, children) {
       const port = await freePort();
