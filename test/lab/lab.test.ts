@@ -68,7 +68,7 @@ function normalize(text: string, running: Running, lab: string): string {
     .replace(/reset-doctor-lab-oom-\d+/g, 'reset-doctor-lab-oom-<pid>')
     .replace(/[\d.]+ MB anon RSS/g, '<n> MB anon RSS')
     .replace(/, [\d.]+ MB in cgroup/g, ', <n> MB in cgroup')
-    .replace(/\(listed with [\w ]+\)|\(neither iptables nor nft is installed, and no iptables table is in use \(\/proc\/net\/ip_tables_names\)\)/g, '(<firewall tools>)')
+    .replace(/\(listed with [\w ]+(?: \([^()]*\))?\)/g, '(<firewall tools>)')
     .replace(/firewall rulesSource = .*$/gm, 'firewall rulesSource = <firewall tools>')
     .replace(/\d+ of \d+ entries in use/g, '<n> of <n> entries in use')
     .replace(/firewall conntrack(Count|Max) = \d+/g, 'firewall conntrack$1 = <n>')
