@@ -152,7 +152,7 @@ export const errorLogProbe = defineProbe({
     window: z.object({ from: z.string().nullable().describe('Window start, local time'), to: z.string().nullable().describe('Window end') }).describe('The time window read'),
     files: z.array(z.object({ path: z.string().describe('File read'), mode: z.enum(['backward', 'full', 'gzip']).describe('How it was read'), bytesRead: z.number().describe('Bytes read'), size: z.number().describe('File size') })).describe('Files read'),
     problems: z.array(z.string()).describe('Files that could not be read, and why'),
-    gaps: z.array(z.string()).describe('Parts of the window not read (a rotated file that could not be opened, or compressed in a format not read here): a signature not found may be there'),
+    gaps: z.array(z.string()).describe('Parts of the window not read (a rotated file that could not be opened, or compressed in a format not read here), or files mostly not nginx error-log lines: a signature not found may be there'),
     passesNotLogged: z.array(z.string()).describe('*_pass sites whose error_log in effect keeps no error-level lines in the files read: their failures cannot be here'),
     linesRead: z.number().int().describe('Lines read in the window'),
     unparsed: z.number().int().describe('Lines that are not nginx error-log lines'),
@@ -217,11 +217,12 @@ export const errorLogProbe = defineProbe({
     }
     const counts: Record<string, number> = Object.fromEntries(SIGNATURE_IDS.map((id) => [id, 0]));
     for (const s of report.signatures) counts[s.id] = s.count;
-    // A file that is not an nginx error log, whatever it holds, answers nothing.
-    const foreign = notAnErrorLog(report);
-    if (foreign) throw new ProbeStatusError('unavailable', foreign);
     const sum = (...ids: string[]) => ids.reduce((n, id) => n + (counts[id] ?? 0), 0);
     const total = report.signatures.reduce((n, s) => n + s.count, 0);
+    // Mostly not nginx error-log lines: a silent one answers nothing; the upstream lines of one that is not silent
+    // are evidence all the same, but what it does not hold rules nothing out (a gap).
+    const foreign = notAnErrorLog(report);
+    if (foreign && total === 0) throw new ProbeStatusError('unavailable', foreign);
     const silenced = errorLevelSilenced(context);
     // A quiet log that could not have spoken is no evidence: every "none logged" below would be a guess.
     if (silenced && total === 0) {
@@ -233,7 +234,7 @@ export const errorLogProbe = defineProbe({
       window: report.window,
       files: report.files.map(({ path, mode, bytesRead, size }) => ({ path, mode, bytesRead, size })),
       problems: report.problems,
-      gaps: report.gaps,
+      gaps: foreign ? [...report.gaps, foreign] : report.gaps,
       passesNotLogged: passesNotLogged(context),
       linesRead: report.linesRead,
       unparsed: report.unparsed,

@@ -50,6 +50,15 @@ describe('error-log', () => {
     expect(parse('error_log /var/log/nginx/error.log alert;', [RESET]).families.resets).toBe(1);
   });
 
+  it('mostly not nginx error-log lines: silent, unavailable; with upstream lines, those count but nothing is ruled out', () => {
+    const junk = Array.from({ length: 5 }, (_, i) => `127.0.0.1 - - [21/Nov/2026:09:3${i}:00 +0000] "GET / HTTP/1.1" 502 157`);
+    expect(() => parse('error_log /var/log/nginx/error.log warn;', junk)).toThrow(/5 of 5 line\(s\) read are not nginx error-log lines/);
+    const ctx = context({ deps: { 'nginx-config': configFacts('error_log /var/log/nginx/error.log warn;') } });
+    const facts = errorLogProbe.parse(new SourceResults([], 0, report([...junk, RESET])), ctx);
+    expect(facts.families.resets).toBe(1);
+    expect(errorLogProbe.gapReason!(facts, ctx)).toContain('5 of 6 line(s) read are not nginx error-log lines');
+  });
+
   describe('error_log per vhost: each *_pass is asked whether its own log keeps error lines in the files read', () => {
     const twoServers = (a: string, b: string) =>
       `  server { server_name a; ${a} location / { proxy_pass http://127.0.0.1:8080; } }\n  server { server_name b; ${b} location / { fastcgi_pass unix:/run/php.sock; } }`;
