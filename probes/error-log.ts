@@ -3,8 +3,10 @@ import { ProbeStatusError, defineProbe, type ProbeContext } from '../src/probe/c
 import { analyzeErrorLogs, type ErrorLogReport } from '../src/errorlog/reader.js';
 import { SIGNATURE_IDS } from '../src/errorlog/signatures.js';
 import type { nginxConfigProbe } from './nginx-config.js';
+import type { accessLogProbe } from './access-log.js';
 
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
+type AccessFacts = z.infer<typeof accessLogProbe.facts>;
 
 /** The error logs to read: --error-log, else the files the config logs errors to. */
 export function errorLogPaths(context: ProbeContext): { paths: string[]; why: string | null } {
@@ -93,6 +95,50 @@ export function errorLevelSilenced(context: ProbeContext): string | null {
   return writing.map((l) => `error_log ${l.path} ${l.level}${l.file ? ` at ${l.file}:${l.line}` : ''}`).join(', ');
 }
 
+/**
+ * Why what was read does not look like an nginx error log, or null. Every
+ * nginx error-log line starts "YYYY/MM/DD HH:MM:SS [level] pid#tid: "
+ * (ngx_log_error_core); when most lines do not, the file is not one (an
+ * access log, a binary, another program's log) and its silence means nothing.
+ */
+export function notAnErrorLog(report: Pick<ErrorLogReport, 'linesRead' | 'unparsed' | 'files'>): string | null {
+  if (report.linesRead === 0 || report.unparsed * 2 <= report.linesRead) return null;
+  const files = report.files.map((f) => f.path).join(', ');
+  return `${files}: ${report.unparsed} of ${report.linesRead} line(s) read are not nginx error-log lines ("YYYY/MM/DD HH:MM:SS [level] pid#tid: …"), so this does not look like an nginx error log and its silence says nothing. Give the file nginx writes errors to (error_log in the config) with --error-log PATH`;
+}
+
+/**
+ * The access log counts 502/504 answers in the window, but the error logs
+ * read hold no upstream line in it: nginx logs every 502/504 it makes at
+ * "error" (ngx_http_upstream_next, ngx_http_upstream_connect), so these logs
+ * are not where nginx writes, or their level hides the lines. Which counts
+ * say so, else null.
+ */
+export function errorsNotInErrorLog(access: AccessFacts | undefined, total: number, paths: readonly string[]): string | null {
+  if (!access || total > 0 || access.status502 + access.status504 === 0) return null;
+  const logs = access.logs.filter((l) => l.status502 + l.status504 > 0).map((l) => `${l.path} (${l.status502} × 502, ${l.status504} × 504)`);
+  return `the access log counts ${logs.join(', ')} in the window, but ${paths.join(', ')} hold(s) no upstream error line in it: nginx logs each 502/504 it makes at "error", so these are not the files it writes errors to, or their level hides them. Check error_log in every server that proxies (and --error-log), then re-run`;
+}
+
+/**
+ * The *_pass sites whose upstream failures cannot be in the files read: the
+ * error_log in effect in their location (a server's or location's own
+ * overrides the global one) keeps only crit and above, or, when the paths
+ * come from the config, writes to none of the files read. Their silence is
+ * no evidence, whatever the other vhosts' logs say.
+ */
+export function passesNotLogged(context: ProbeContext): string[] {
+  const config = context.deps['nginx-config'] as ConfigFacts | undefined;
+  if (!config) return [];
+  // A file given with --error-log may be a copy: only the level can be checked against it.
+  const given = context.options.errorLogs.length > 0;
+  const read = new Set(errorLogPaths(context).paths);
+  const keeps = (l: { path: string; level: string }) => !ABOVE_ERROR.has(l.level) && (given ? !(l.path === 'stderr' || /^(syslog|memory):/.test(l.path)) : read.has(l.path));
+  return config.passErrorLogs
+    .filter((p) => !p.logs.some(keeps))
+    .map((p) => `${p.directive} ${p.target} at ${p.file}:${p.line} (${p.server}) logs its failures to ${p.logs.map((l) => `${l.path} ${l.level}`).join(', ')}, ${given ? 'above "error", where nginx logs them' : 'not at "error" into the files read'}`);
+}
+
 export const errorLogProbe = defineProbe({
   id: 'error-log',
   title: 'nginx error log',
@@ -100,11 +146,14 @@ export const errorLogProbe = defineProbe({
   requiresRoot: 'partial',
   rootNote: 'error logs are often readable only by root or the adm group',
   timeoutMs: 60_000,
-  uses: ['nginx-config'],
+  // access-log: 502/504s it counts must have their lines here, or this log is not the one nginx writes.
+  uses: ['nginx-config', 'access-log'],
   facts: z.object({
     window: z.object({ from: z.string().nullable().describe('Window start, local time'), to: z.string().nullable().describe('Window end') }).describe('The time window read'),
     files: z.array(z.object({ path: z.string().describe('File read'), mode: z.enum(['backward', 'full', 'gzip']).describe('How it was read'), bytesRead: z.number().describe('Bytes read'), size: z.number().describe('File size') })).describe('Files read'),
     problems: z.array(z.string()).describe('Files that could not be read, and why'),
+    gaps: z.array(z.string()).describe('Parts of the window not read (a rotated file that could not be opened, or compressed in a format not read here), or files mostly not nginx error-log lines: a signature not found may be there'),
+    passesNotLogged: z.array(z.string()).describe('*_pass sites whose error_log in effect keeps no error-level lines in the files read: their failures cannot be here'),
     linesRead: z.number().int().describe('Lines read in the window'),
     unparsed: z.number().int().describe('Lines that are not nginx error-log lines'),
     otherLines: z.number().int().describe('Lines not about an upstream'),
@@ -170,15 +219,23 @@ export const errorLogProbe = defineProbe({
     for (const s of report.signatures) counts[s.id] = s.count;
     const sum = (...ids: string[]) => ids.reduce((n, id) => n + (counts[id] ?? 0), 0);
     const total = report.signatures.reduce((n, s) => n + s.count, 0);
+    // Mostly not nginx error-log lines: a silent one answers nothing; the upstream lines of one that is not silent
+    // are evidence all the same, but what it does not hold rules nothing out (a gap).
+    const foreign = notAnErrorLog(report);
+    if (foreign && total === 0) throw new ProbeStatusError('unavailable', foreign);
     const silenced = errorLevelSilenced(context);
     // A quiet log that could not have spoken is no evidence: every "none logged" below would be a guess.
     if (silenced && total === 0) {
       throw new ProbeStatusError('unavailable', `${silenced}: nginx logs upstream failures at "error", below what these logs keep, so an empty window says nothing. Set the level to error (or warn) and reload, then re-run once the problem shows again`);
     }
+    const missing = errorsNotInErrorLog(context.deps['access-log'] as AccessFacts | undefined, total, report.files.map((f) => f.path));
+    if (missing) throw new ProbeStatusError('unavailable', missing);
     return {
       window: report.window,
       files: report.files.map(({ path, mode, bytesRead, size }) => ({ path, mode, bytesRead, size })),
       problems: report.problems,
+      gaps: foreign ? [...report.gaps, foreign] : report.gaps,
+      passesNotLogged: passesNotLogged(context),
       linesRead: report.linesRead,
       unparsed: report.unparsed,
       otherLines: report.otherLines,
@@ -199,5 +256,10 @@ export const errorLogProbe = defineProbe({
           .map((s) => `${s.id} ${s.count}`)
           .join(', ')}`,
   partialReason: (facts) => (facts.problems.length ? facts.problems.join('; ') : undefined),
+  gapReason: (facts) => {
+    const notLogged = facts.passesNotLogged.length > 3 ? [...facts.passesNotLogged.slice(0, 3), `+${facts.passesNotLogged.length - 3} more`] : facts.passesNotLogged;
+    const gaps = [...facts.gaps, ...notLogged];
+    return gaps.length ? gaps.join('; ') : undefined;
+  },
 });
 

@@ -9,10 +9,10 @@ import { BlockList, isIP } from 'node:net';
  * custom chain, a rate limit, an owner match, a negation — is 'maybe'.
  */
 export interface ChainRule {
-  source: 'iptables' | 'nft';
-  /** "filter" for iptables; "inet filter", "ip lab" for nft: each table's base chains filter on their own. */
+  source: 'iptables' | 'ip6tables' | 'nft';
+  /** "filter", "raw", "mangle" for iptables; "inet filter", "ip lab" for nft: each table's base chains filter on their own. */
   table: string;
-  /** Address family the rule sees: iptables-save and nft "ip" tables IPv4 only, "ip6" IPv6 only; inet (and bridge/netdev) both. */
+  /** Address family the rule sees: iptables-save and nft "ip" tables IPv4 only, ip6tables-save and "ip6" IPv6 only; inet (and bridge/netdev) both. */
   family: 'ipv4' | 'ipv6' | 'any';
   /** Hook of the chain (a built-in chain's); null for a user-defined chain, reached only by a jump. */
   hook: 'input' | 'output' | 'forward' | 'prerouting' | 'postrouting' | null;
@@ -34,7 +34,8 @@ export interface ChainRule {
 
 /** One connection from nginx to a backend, as one hook of this host sees it. */
 export interface Traffic {
-  hook: 'input' | 'output';
+  /** Every hook the connection's packets cross: output and postrouting leaving nginx; prerouting and input too over loopback. */
+  hook: 'input' | 'output' | 'prerouting' | 'postrouting';
   port: number;
   /** To a loopback address (127.0.0.0/8, ::1, or an address of this host: the kernel routes it over lo). */
   loopback: boolean;
@@ -69,20 +70,29 @@ function words(line: string): string[] {
   return line.match(/"[^"]*"|\S+/g) ?? [];
 }
 
-/** The filter table of `iptables-save` (what REJECT and DROP usually live in), every rule in order. */
-export function parseIptablesRules(text: string): ChainRule[] {
+/** Tables whose DROP/REJECT stop a connection: filter, and raw and mangle, which see it first (nat may not drop). */
+const IPTABLES_TABLES = new Set(['filter', 'raw', 'mangle']);
+
+/**
+ * The filter, raw and mangle tables of `iptables-save` (IPv4) or
+ * `ip6tables-save` (IPv6), every rule in order, and each built-in chain's
+ * DROP policy as a last rule.
+ */
+export function parseIptablesRules(text: string, source: 'iptables' | 'ip6tables' = 'iptables'): ChainRule[] {
   const rules: ChainRule[] = [];
   const policies: ChainRule[] = [];
+  const family = source === 'ip6tables' ? 'ipv6' : 'ipv4';
   let table = '';
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line.startsWith('*')) table = line.slice(1);
-    const policy = /^:(INPUT|OUTPUT) DROP\b/.exec(line);
-    if (table === 'filter' && policy) policies.push(policyRule('iptables', table, policy[1]!, BUILTIN[policy[1]!] ?? null, `:${policy[1]} DROP (policy)`));
-    if (table !== 'filter' || !line.startsWith('-A ')) continue;
+    if (!IPTABLES_TABLES.has(table)) continue;
+    const policy = /^:(INPUT|OUTPUT|PREROUTING|POSTROUTING) DROP\b/.exec(line);
+    if (policy) policies.push(policyRule(source, table, policy[1]!, BUILTIN[policy[1]!] ?? null, `:${policy[1]} DROP (policy${table === 'filter' ? '' : `, table ${table}`})`, family));
+    if (!line.startsWith('-A ')) continue;
     const w = words(line);
     const chain = w[1]!;
-    const rule: ChainRule = { source: 'iptables', table, family: 'ipv4', hook: BUILTIN[chain] ?? null, chain, verdict: 'none', protocol: null, dports: null, iif: null, oif: null, saddr: null, daddr: null, states: null, unknown: [], text: line };
+    const rule: ChainRule = { source, table, family, hook: BUILTIN[chain] ?? null, chain, verdict: 'none', protocol: null, dports: null, iif: null, oif: null, saddr: null, daddr: null, states: null, unknown: [], text: line };
     let negate = false;
     for (let i = 2; i < w.length; i++) {
       const option = w[i]!;
@@ -145,7 +155,7 @@ export function parseNftRules(text: string): ChainRule[] {
     if (hookMatch) {
       hook = (['input', 'output', 'forward', 'prerouting', 'postrouting'] as const).find((h) => h === hookMatch[1]) ?? null;
       // A base chain that drops what no rule accepts: weighed as a last rule of the chain.
-      if (/policy drop;/.test(line) && (hook === 'input' || hook === 'output')) policies.push({ table, chain, hook });
+      if (/policy drop;/.test(line) && hook !== null && hook !== 'forward') policies.push({ table, chain, hook });
       continue;
     }
     if (!chain || line === '' || line === '}' || line.startsWith('table ') || line.startsWith('policy ') || line.startsWith('set ') || line.startsWith('elements ')) continue;
@@ -156,8 +166,8 @@ export function parseNftRules(text: string): ChainRule[] {
 }
 
 /** A chain's drop policy, as a last rule that always is a 'maybe': whether a rule accepted the packet first is not known. */
-function policyRule(source: ChainRule['source'], table: string, chain: string, hook: ChainRule['hook'], text: string): ChainRule {
-  return { source, table, family: source === 'iptables' ? 'ipv4' : tableFamily(table), hook, chain, verdict: 'drop', protocol: null, dports: null, iif: null, oif: null, saddr: null, daddr: null, states: null, unknown: ["the chain's policy drops what no rule accepted"], text };
+function policyRule(source: ChainRule['source'], table: string, chain: string, hook: ChainRule['hook'], text: string, family: ChainRule['family'] = tableFamily(table)): ChainRule {
+  return { source, table, family, hook, chain, verdict: 'drop', protocol: null, dports: null, iif: null, oif: null, saddr: null, daddr: null, states: null, unknown: ["the chain's policy drops what no rule accepted"], text };
 }
 
 function tableFamily(table: string): ChainRule['family'] {
@@ -246,8 +256,10 @@ export function matches(rule: ChainRule, traffic: Traffic): Match {
     result = both(result, 'maybe');
   }
   if (rule.dports) result = both(result, rule.dports.some(([from, to]) => traffic.port >= from && traffic.port <= to) ? 'yes' : 'no');
-  if (rule.iif !== null) result = both(result, traffic.hook !== 'input' ? 'no' : traffic.loopback ? (rule.iif === 'lo' ? 'yes' : 'no') : rule.iif === 'lo' ? 'no' : 'maybe');
-  if (rule.oif !== null) result = both(result, traffic.hook !== 'output' ? 'no' : traffic.loopback ? (rule.oif === 'lo' ? 'yes' : 'no') : rule.oif === 'lo' ? 'no' : 'maybe');
+  // An input interface exists on the way in (prerouting, input), an output interface on the way out (output, postrouting).
+  const incoming = traffic.hook === 'input' || traffic.hook === 'prerouting';
+  if (rule.iif !== null) result = both(result, !incoming ? 'no' : traffic.loopback ? (rule.iif === 'lo' ? 'yes' : 'no') : rule.iif === 'lo' ? 'no' : 'maybe');
+  if (rule.oif !== null) result = both(result, incoming ? 'no' : traffic.loopback ? (rule.oif === 'lo' ? 'yes' : 'no') : rule.oif === 'lo' ? 'no' : 'maybe');
   for (const [prefix, address] of [[rule.daddr, traffic.dst], [rule.saddr, traffic.src]] as const) {
     if (prefix === null) continue;
     const inside = address === null ? null : inPrefix(address, prefix);

@@ -4,8 +4,9 @@ import { ProbeStatusError, defineProbe } from '../src/probe/contract.js';
 import { splitDump } from '../src/nginx/dump.js';
 import { findPassSites, findUpstreams, listBackends } from '../src/nginx/backends.js';
 import { NginxSyntaxError } from '../src/nginx/syntaxError.js';
-import { loadConfigDump } from '../src/nginx/load.js';
+import { loadConfigDump, loadConfigFiles, type ConfigSet } from '../src/nginx/load.js';
 import { buildModel } from '../src/nginx/model.js';
+import { passErrorLogs } from '../src/nginx/errorLogScope.js';
 import { ADVICE_IDS, adviseConfig } from '../src/nginx/advice.js';
 import { isAbsolute, join } from 'node:path';
 import type { nginxVersionProbe } from './nginx-version.js';
@@ -41,6 +42,25 @@ const backend = z.object({
 
 export const backendFactSchema = backend;
 
+type VersionFacts = z.infer<typeof nginxVersionProbe.facts>;
+
+/** The first emerg/alert/crit line of a failed nginx -T (what it rejects), else its first stderr line. */
+function dumpFailure(result: { stderr: string; exitCode: number | null }): string {
+  const errors = nginxStderrLines(result.stderr).filter((l) => ['emerg', 'alert', 'crit'].includes(l.level));
+  return errors[0]?.message ?? result.stderr.trim().split('\n')[0] ?? `exit ${result.exitCode}`;
+}
+
+const dumped = (result: { stdout: string; exitCode: number | null }) => result.exitCode === 0 && splitDump(result.stdout).length > 0;
+const deniedAsUser = (uid: number, failure: string) => uid !== 0 && /\(13: Permission denied\)/.test(failure);
+
+/** The config file nginx reads: -c, else its compiled-in --conf-path. */
+function mainConfig(options: { nginxConf?: string | undefined }, version: VersionFacts | undefined): string {
+  return options.nginxConf ?? version?.confPath ?? '/etc/nginx/nginx.conf';
+}
+
+/** When nginx -T rejects the config: the files on disk, read and parsed here (or why they could not be). */
+type FilesRead = { set: ConfigSet } | { problem: string } | null;
+
 export const nginxConfigProbe = defineProbe({
   id: 'nginx-config',
   title: 'nginx loaded config',
@@ -51,6 +71,8 @@ export const nginxConfigProbe = defineProbe({
   packageHint: NGINX_PACKAGE_HINT,
   dependsOn: ['nginx-version'],
   facts: z.object({
+    source: z.enum(['dump', 'files']).describe('dump: what nginx -T says it loads; files: read from disk because nginx -T rejects the config (not what the running nginx serves)'),
+    rejected: z.string().nullable().describe('What nginx -T rejects, when the config was read from the files'),
     configFile: z.string().nullable().describe('The main config file (first in the dump)'),
     files: z.array(z.string()).describe('Every file nginx loaded, in load order'),
     defaultsFor: z.string().describe('The nginx version whose defaults the effective settings use'),
@@ -75,24 +97,39 @@ export const nginxConfigProbe = defineProbe({
     backendCount: z.number().int().describe('Number of backends, not counting ones marked down'),
   }),
   sources: ({ options }) => [{ id: 'dump', kind: 'command', command: nginxCommand(options, '-T', 15000) }],
+  gatherPlan: ({ options, deps }) => [`if nginx -T rejects the config: read ${mainConfig(options, deps['nginx-version'] as VersionFacts | undefined)} and its includes`],
+  // A config nginx rejects stops nginx -T, not the diagnosis: the running nginx still serves its last good
+  // config, and the files on disk still say where it sends traffic and where it logs.
+  gather: async (host, { options, deps, host: info }, sources): Promise<FilesRead> => {
+    const dump = sources?.find((s) => s.id === 'dump');
+    if (dump?.kind !== 'command' || dump.result.failure || dumped(dump.result)) return null;
+    if (deniedAsUser(info.uid, dumpFailure(dump.result))) return null;
+    try {
+      return { set: await loadConfigFiles(host, mainConfig(options, deps['nginx-version'] as VersionFacts | undefined)) };
+    } catch (error) {
+      if (error instanceof NginxSyntaxError) return { problem: error.message };
+      throw error;
+    }
+  },
   parse: (results, { host, options, deps }) => {
     const { command, result } = results.command('dump');
-    const files = splitDump(result.stdout);
-    if (result.exitCode !== 0 || files.length === 0) {
-      const errors = nginxStderrLines(result.stderr).filter((l) => ['emerg', 'alert', 'crit'].includes(l.level));
-      const first = errors[0]?.message ?? result.stderr.trim().split('\n')[0] ?? `exit ${result.exitCode}`;
-      if (host.uid !== 0 && /\(13: Permission denied\)/.test(first)) {
-        throw new ProbeStatusError('denied', `needs root: ${first}`, `sudo ${formatCommand(command)}`);
+    const version = deps['nginx-version'] as VersionFacts;
+    let set: ConfigSet;
+    let rejected: string | null = null;
+    if (!dumped(result)) {
+      const first = dumpFailure(result);
+      if (deniedAsUser(host.uid, first)) throw new ProbeStatusError('denied', `needs root: ${first}`, `sudo ${formatCommand(command)}`);
+      const files = results.gathered as FilesRead;
+      if (!files || 'problem' in files) throw new ProbeStatusError('error', `nginx -T did not dump the config: ${first}${files ? `; reading the files failed too: ${files.problem}` : ''}`);
+      set = files.set;
+      rejected = first;
+    } else {
+      try {
+        set = loadConfigDump(result.stdout);
+      } catch (error) {
+        if (error instanceof NginxSyntaxError) throw new ProbeStatusError('error', `could not read the dumped config at ${error.message}`);
+        throw error;
       }
-      throw new ProbeStatusError('error', `nginx -T did not dump the config: ${first}`);
-    }
-    const version = deps['nginx-version'] as z.infer<typeof nginxVersionProbe.facts>;
-    let set;
-    try {
-      set = loadConfigDump(result.stdout);
-    } catch (error) {
-      if (error instanceof NginxSyntaxError) throw new ProbeStatusError('error', `could not read the dumped config at ${error.message}`);
-      throw error;
     }
     const model = buildModel(set, {
       version,
@@ -106,13 +143,17 @@ export const nginxConfigProbe = defineProbe({
     const sites = findPassSites(set.files, upstreams);
     const backends = listBackends(upstreams, sites);
     return {
-      configFile: files[0]?.path ?? null,
-      files: files.map((f) => f.path),
+      source: rejected ? ('files' as const) : ('dump' as const),
+      rejected,
+      configFile: set.files[0]?.path ?? null,
+      files: set.files.map((f) => f.path),
       defaultsFor: model.defaultsFor,
       workers: model.workers,
       upstreams: model.upstreams.map((u) => ({ ...u, serverCount: u.servers.length })),
       locations: model.locations,
       errorLogs: model.errorLogs.map((l) => ({ ...l, path: absolute(l.path) })),
+      // The compiled-in log (the model's entry without a file) when the main level sets none.
+      passErrorLogs: passErrorLogs(set, model.errorLogs.find((l) => l.file === null) ?? { path: '/var/log/nginx/error.log', level: 'error' }).map((p) => ({ ...p, logs: p.logs.map((l) => ({ path: absolute(l.path), level: l.level })) })),
       accessLogs: model.accessLogs.map((l) => ({ ...l, path: absolute(l.path) })),
       advice,
       adviceCounts: Object.fromEntries(ADVICE_IDS.map((id) => [id, advice.filter((a) => a.id === id).length])),
@@ -126,6 +167,7 @@ export const nginxConfigProbe = defineProbe({
     };
   },
   summarize: (facts) =>
+    (facts.rejected ? `read from the files (nginx -T rejects the config: ${facts.rejected}): ` : '') +
     `${facts.files.length} file(s), ${facts.upstreams.length} upstream block(s), ${facts.backendCount} backend address(es)` +
     (facts.dynamicTargets.length ? `, ${facts.dynamicTargets.length} target(s) from variables` : ''),
 });

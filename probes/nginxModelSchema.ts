@@ -114,6 +114,18 @@ export const logsSchema = {
       }),
     )
     .describe('error_log destinations'),
+  passErrorLogs: z
+    .array(
+      z.object({
+        directive: z.string().describe('proxy_pass, fastcgi_pass, …'),
+        target: z.string().describe('Target as written'),
+        file: z.string().describe('Config file of the directive'),
+        line: z.number().int().describe('Line of the directive'),
+        server: z.string().describe('The server block around it, in words'),
+        logs: z.array(z.object({ path: z.string().describe('Error log path (absolute), or stderr/syslog:/memory:'), level: z.string().describe('Minimum level logged') })).describe('The error_log destinations in effect there (a block\'s own, else inherited)'),
+      }),
+    )
+    .describe('Where each *_pass logs its upstream failures: the error_log in effect in its location'),
   accessLogs: z
     .array(
       z.object({

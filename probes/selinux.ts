@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CommandResult } from '../src/host/types.js';
+import type { CommandResult, Host } from '../src/host/types.js';
 import { ProbeStatusError, defineProbe, type ProbeContext } from '../src/probe/contract.js';
 import type { nginxConfigProbe } from './nginx-config.js';
 import { parseAvcDenials, portLabel } from './mac.js';
@@ -14,6 +14,8 @@ interface Gathered {
   ausearch: CommandResult | null;
   auditLog: string | null;
   auditLogError: string | null;
+  /** The part of the window the audit logs read do not reach, in words; null when they cover it. */
+  auditLogGap?: string | null;
   semanage: CommandResult | null;
 }
 
@@ -55,6 +57,48 @@ export function ausearchStart(context: ProbeContext): string {
   return start >= midnight.getTime() ? 'yesterday' : 'this-year';
 }
 
+const AUDIT_LOG = '/var/log/audit/audit.log';
+/** Bytes read from the end of each audit log, and in all: auditd's default max_log_file is 8 MB, num_logs 5. */
+const AUDIT_TAIL_BYTES = 4 * 1024 * 1024;
+const AUDIT_BUDGET_BYTES = 16 * 1024 * 1024;
+
+/** The time of the first audit record in a text (epoch ms): "msg=audit(1712233201.417:2190)". */
+export function earliestAuditMs(text: string): number | null {
+  const match = /msg=audit\((\d+)\.(\d+):/.exec(text);
+  return match ? Number(match[1]) * 1000 + Number(match[2]!.padEnd(3, '0').slice(0, 3)) : null;
+}
+
+/**
+ * Without ausearch: audit.log from its end, then the rotated audit.log.1,
+ * .2 … (auditd's names, uncompressed), until a record older than the window
+ * start. What a bounded read does not reach is a gap, named: no denial
+ * found is then no evidence for the part before it.
+ */
+async function readAuditLogs(host: Host, fromMs: number): Promise<{ text: string | null; error: string | null; gap: string | null }> {
+  const texts: string[] = [];
+  let budget = AUDIT_BUDGET_BYTES;
+  let reached: number | null = null;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const untilThen = (what: string) => ({ text: texts.reverse().join('\n'), error: null, gap: `${what}; the window starts at ${iso(fromMs)}, so denials ${reached === null ? 'in it' : `before ${iso(reached)}`} were not read (ausearch, as root, reads every audit log)` });
+  for (let i = 0; ; i++) {
+    const path = i === 0 ? AUDIT_LOG : `${AUDIT_LOG}.${i}`;
+    const file = await host.readFile(path, { tailBytes: Math.min(AUDIT_TAIL_BYTES, budget) });
+    if (!file.ok) {
+      if (i === 0) return { text: null, error: file.error.message, gap: null };
+      // No older rotated log: the window starts before the first record there is.
+      if (file.error.code === 'ENOENT') break;
+      return untilThen(`${path} could not be read (${file.error.message})`);
+    }
+    texts.push(file.content);
+    budget -= file.content.length;
+    reached = earliestAuditMs(file.content) ?? reached;
+    if (reached !== null && reached <= fromMs) break;
+    if (file.truncated) return untilThen(`read the last ${Math.round(file.content.length / 1024 / 1024)} MB of ${path}, back to ${reached === null ? 'no record' : iso(reached)}`);
+    if (budget <= 0) return untilThen(`read ${AUDIT_BUDGET_BYTES / 1024 / 1024} MB of audit logs, back to ${path}`);
+  }
+  return { text: texts.reverse().join('\n'), error: null, gap: null };
+}
+
 export const selinuxProbe = defineProbe({
   id: 'selinux',
   title: 'SELinux',
@@ -85,6 +129,7 @@ export const selinuxProbe = defineProbe({
     otherSummary: z.string().describe('Denials of nginx that do not stop upstream connections (permissive, file reads, …), in words; "none" when there are none'),
     denialsSince: z.string().describe('ausearch -ts keyword used: it covers the window (today, yesterday or this-year)'),
     denialSource: z.enum(['ausearch', 'audit.log', 'none']).describe('Where denials were read; none when neither could be read'),
+    auditLogGap: z.string().nullable().describe('Read from audit.log (no ausearch): the part of the window the logs read do not reach, in words; null when covered'),
     denialSummary: z.string().describe('The denials in words, one entry per permission and target, with counts'),
     unixDenials: z.array(z.string()).describe('Unix sockets nginx was denied connecting to (connectto), once each'),
     booleanText: z.string().describe('httpd_can_network_connect as getsebool shows it: on, off or unknown'),
@@ -103,18 +148,20 @@ export const selinuxProbe = defineProbe({
     const ausearch = await host.run({ file: 'ausearch', args: ['-m', 'avc', '-ts', ausearchStart(context), '-c', 'nginx'], timeoutMs: 10_000 });
     let auditLog: string | null = null;
     let auditLogError: string | null = null;
+    let auditLogGap: string | null = null;
     if (ausearch.failure || ausearch.exitCode !== 0) {
-      const log = await host.readFile('/var/log/audit/audit.log', { tailBytes: 4 * 1024 * 1024 });
-      if (log.ok) auditLog = log.content;
-      else auditLogError = log.error.message;
+      const logs = await readAuditLogs(host, context.windowEndMs - context.options.sinceMs);
+      auditLog = logs.text;
+      auditLogError = logs.error;
+      auditLogGap = logs.gap;
     }
     const semanage = await host.run({ file: 'semanage', args: ['port', '-l'], timeoutMs: 15_000 });
-    return { enforce: enforce.content.trim(), boolean: bool.ok ? bool.content.trim() : null, ausearch: ausearch.failure ? null : ausearch, auditLog, auditLogError, semanage: semanage.failure ? null : semanage };
+    return { enforce: enforce.content.trim(), boolean: bool.ok ? bool.content.trim() : null, ausearch: ausearch.failure ? null : ausearch, auditLog, auditLogError, auditLogGap, semanage: semanage.failure ? null : semanage };
   },
   parse: (results, context) => {
     const g = results.gathered as Gathered;
     if (g.absent) {
-      return { mode: 'disabled' as const, disabledReason: g.absent, httpdCanNetworkConnect: null, denials: [], blocking: [], otherSummary: 'none', denialsSince: ausearchStart(context), denialSource: 'none' as const, denialSummary: 'none', unixDenials: [], booleanText: 'unknown', labelCommands: [], portLabels: [] };
+      return { mode: 'disabled' as const, disabledReason: g.absent, httpdCanNetworkConnect: null, denials: [], blocking: [], otherSummary: 'none', denialsSince: ausearchStart(context), denialSource: 'none' as const, auditLogGap: null, denialSummary: 'none', unixDenials: [], booleanText: 'unknown', labelCommands: [], portLabels: [] };
     }
     const sinceMs = context.windowEndMs - context.options.sinceMs;
     const usedAusearch = g.ausearch !== null && (g.ausearch.exitCode === 0 || /no matches/i.test(g.ausearch.stderr));
@@ -143,9 +190,11 @@ export const selinuxProbe = defineProbe({
       httpdCanNetworkConnect: g.boolean === null ? null : g.boolean.startsWith('1'),
       denials,
       denialSource: usedAusearch ? ('ausearch' as const) : g.auditLog !== null ? ('audit.log' as const) : ('none' as const),
+      auditLogGap: usedAusearch ? null : (g.auditLogGap ?? null),
       portLabels: ports.map((port) => ({ port, label: g.semanage?.exitCode === 0 ? portLabel(g.semanage.stdout, port) : null })),
     };
   },
   summarize: (facts) => facts.mode === 'disabled' ? facts.disabledReason! : `${facts.mode}; httpd_can_network_connect ${facts.httpdCanNetworkConnect === null ? 'unknown' : facts.httpdCanNetworkConnect ? 'on' : 'off'}; ${facts.denials.length} nginx denial(s)`,
-  partialReason: (facts) => (facts.denialSource === 'none' && facts.mode !== 'disabled' ? 'denials not read: ausearch and /var/log/audit/audit.log need root' : undefined),
+  partialReason: (facts) => (facts.denialSource === 'none' && facts.mode !== 'disabled' ? 'denials not read: ausearch and /var/log/audit/audit.log need root' : (facts.auditLogGap ?? undefined)),
+  gapReason: (facts) => facts.auditLogGap ?? undefined,
 });

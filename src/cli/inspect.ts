@@ -10,12 +10,14 @@ import { analyzeAccessLog } from '../accesslog/analyze.js';
 import { UserError } from '../util/userError.js';
 import type { CliArgs } from './args.js';
 import { findNginxBinary } from './nginxBinary.js';
+import { checkNginxConf } from './nginxConf.js';
 
 /** `reset-doctor inspect config|errors`: the nginx model and the error-log analysis on their own. */
 export async function inspectCommand(args: CliArgs): Promise<number> {
   const [what, extra] = args.positionals;
   if (extra !== undefined) throw new UserError(`inspect ${what} takes no further arguments (got "${extra}")`);
   const host: Host = args.replay ? new RecordedHost(await loadRecording(args.replay)) : new RealHost();
+  if (!args.replay) await checkNginxConf(host, args.probeOptions.nginxConf);
   const nginxBin = args.nginxBinGiven || args.replay ? args.probeOptions.nginxBin : await findNginxBinary(host);
   const options = { nginxBin, nginxConf: args.probeOptions.nginxConf, nginxPrefix: args.probeOptions.nginxPrefix };
   switch (what) {
@@ -31,7 +33,8 @@ export async function inspectCommand(args: CliArgs): Promise<number> {
       const notes: string[] = [];
       let accessLogs: Array<{ path: string; format: string; formatText: string }> = [];
       if (paths.length === 0 || args.probeOptions.nginxConf) {
-        const found = await discoverConfig(host, options);
+        // Only the log paths are needed, and the files give them even when nginx rejects the config.
+        const found = await discoverConfig(host, { ...options, readRejected: true });
         notes.push(...found.notes);
         if (paths.length === 0) paths = errorLogFiles(found.model);
         accessLogs = found.model.accessLogs.filter((a) => a.hasStatus);

@@ -9,6 +9,7 @@ import { UserError } from '../util/userError.js';
 import { scenarioOptions } from '../demo/scenarios.js';
 import type { CliArgs } from './args.js';
 import { findNginxBinary } from './nginxBinary.js';
+import { checkNginxConf } from './nginxConf.js';
 
 const MARK: Record<string, string> = { ok: '✔', skipped: '-', unavailable: '✖', denied: '✖', timeout: '✖', error: '✖' };
 
@@ -25,6 +26,7 @@ export async function probeCommand(args: CliArgs): Promise<number> {
     options = scenarioOptions(recording);
   } else {
     host = new RealHost();
+    await checkNginxConf(host, options.nginxConf);
     if (!args.nginxBinGiven) options = { ...options, nginxBin: await findNginxBinary(host) };
   }
   const recorder = args.record ? new RecordingHost(host) : null;

@@ -11,6 +11,7 @@ import { PROBES } from '../../probes/index.js';
 import { Session } from '../session.js';
 import { UserError } from '../util/userError.js';
 import { findNginxBinary } from './nginxBinary.js';
+import { checkNginxConf } from './nginxConf.js';
 import type { CliArgs } from './args.js';
 
 export interface Prepared {
@@ -43,6 +44,7 @@ export async function prepare(args: CliArgs, demoName: string | null): Promise<P
     options = scenarioOptions(recording);
   } else {
     host = new RealHost();
+    await checkNginxConf(host, options.nginxConf);
   }
   const recorder = args.record ? new RecordingHost(host) : null;
   const sessionHost = recorder ?? host;

@@ -172,7 +172,13 @@ function diagnose(node: NodeOf<'diagnose'>, nodeId: string, probes: Record<strin
     const fact = lookupFact(probes, path);
     return { probe: parsed.probe, fact: path.slice(parsed.probe.length + 1), value: fact.present ? fact.value : null };
   });
-  return { id: node.finding, status: node.status, summary: fillTemplate(node.summary, probes), evidence, node: nodeId };
+  const summary = fillTemplate(node.summary, probes);
+  // Ruled out on a reading with a hole in it: what was not found may be in the part not read.
+  const gaps = [...new Set(evidence.map((e) => probes[e.probe]?.gap).filter((g): g is string => !!g))];
+  if (node.status === 'ruled-out' && gaps.length > 0) {
+    return { id: node.finding, status: 'unknown' as const, summary: `could not tell: ${gaps.join('; ')} (in what was read: ${summary})`, evidence, node: nodeId };
+  }
+  return { id: node.finding, status: node.status, summary, evidence, node: nodeId };
 }
 
 /**

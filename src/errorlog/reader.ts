@@ -9,7 +9,8 @@ import { ErrorLogAggregator, type AggregatorSnapshot, type ErrorLogSummary } fro
 import { parseTime } from './line.js';
 import { SCAN_BLOCK_BYTES } from './rangeScan.js';
 
-export type ErrorLogReport = ErrorLogSummary & { files: FileRead[]; problems: string[] };
+/** gaps: the parts of the window that were not read (also in problems): a signature not found may be there. */
+export type ErrorLogReport = ErrorLogSummary & { files: FileRead[]; problems: string[]; gaps: string[] };
 export { formatLocal };
 
 /** Below this a full scan is quicker on one thread than the cost of starting workers. */
@@ -27,14 +28,17 @@ export async function analyzeErrorLogs(host: Host, paths: string[], options: Rea
   const sink = { timeOf: (line: string) => parseTime(line, 0), add: (line: string) => void aggregator.addRaw(line) };
   const files: FileRead[] = [];
   const problems: string[] = [];
+  const gaps: string[] = [];
   let coveredFromMs: number | null = null;
   for (const path of paths) {
     const parallel = options.fromMs === null && options.parallel !== false && host instanceof RealHost && existsSync(fileURLToPath(WORKER));
     const stat = parallel ? await host.stat(path) : null;
     if (stat?.ok && stat.size >= PARALLEL_MIN_BYTES) {
       const result = await scanInWorkers(path, stat.size, options.blockBytes ?? SCAN_BLOCK_BYTES);
-      if ('problem' in result) problems.push(result.problem);
-      else {
+      if ('problem' in result) {
+        problems.push(result.problem);
+        gaps.push(`${path} was not read: ${result.problem}`);
+      } else {
         for (const snapshot of result.snapshots) aggregator.merge(snapshot);
         files.push({ path, mode: 'full', bytesRead: result.bytesRead, size: stat.size, reachedStart: true, threads: { workers: result.snapshots.length, counter: result.counter } });
       }
@@ -43,12 +47,13 @@ export async function analyzeErrorLogs(host: Host, paths: string[], options: Rea
     const read = await readLogs(host, [path], options, sink);
     files.push(...read.files);
     problems.push(...read.problems);
+    gaps.push(...read.gaps);
     if (read.coveredFromMs !== null) coveredFromMs = Math.max(coveredFromMs ?? read.coveredFromMs, read.coveredFromMs);
   }
   const format = (ms: number | null) => (ms === null ? null : formatLocal(ms));
   // "No resets since X" must be true of what was read: X is where the oldest log found begins, when that is later.
   const from = options.fromMs === null ? null : Math.max(options.fromMs, coveredFromMs ?? options.fromMs);
-  return { ...aggregator.summary({ from: format(from), to: format(options.toMs) }), files, problems };
+  return { ...aggregator.summary({ from: format(from), to: format(options.toMs) }), files, problems, gaps };
 }
 
 async function scanInWorkers(path: string, size: number, blockBytes: number): Promise<{ snapshots: AggregatorSnapshot[]; bytesRead: number; counter: 'wasm' | 'js' } | { problem: string }> {

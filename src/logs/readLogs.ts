@@ -44,44 +44,72 @@ export interface ReadOptions {
  * `.2.gz`, `.3.gz`, …). Without a window, each file is streamed once with
  * bounded memory.
  */
-export async function readLogs(host: Host, paths: string[], options: ReadOptions, sink: LineSink): Promise<{ files: FileRead[]; problems: string[]; coveredFromMs: number | null }> {
+export async function readLogs(host: Host, paths: string[], options: ReadOptions, sink: LineSink): Promise<{ files: FileRead[]; problems: string[]; gaps: string[]; coveredFromMs: number | null }> {
   const files: FileRead[] = [];
   const problems: string[] = [];
+  // Parts of the window that were not read (also in problems): what was not found may be there.
+  const gaps: string[] = [];
   let coveredFromMs: number | null = null;
   for (const path of paths) {
     if (options.fromMs === null) {
       const read = await readForward(host, path, sink, null, options.blockBytes);
-      if ('problem' in read) problems.push(read.problem);
-      else files.push(read);
+      if ('problem' in read) {
+        problems.push(read.problem);
+        gaps.push(`${path} was not read: ${read.problem}`);
+      } else files.push(read);
       continue;
     }
     let older: string[] | null = null;
     let last: FileRead | null = null;
+    // The oldest line found anywhere in the chain: an empty or undated last file does not say where coverage starts.
+    let oldestMs: number | undefined;
+    let oldestIn = path;
+    let gap: string | null = null;
+    const gapsBefore = gaps.length;
     for (let i = 0; ; i++) {
       // The rotated files are looked for only when the window reaches past the live log's first line.
       if (i === 1) older = await rotatedFiles(host, path);
       const candidate = i === 0 ? path : older![i - 1];
       if (candidate === undefined) break;
+      const unsupported = UNSUPPORTED_COMPRESSION.exec(candidate);
+      if (unsupported) {
+        gap = `${candidate} in the window was not read: .${unsupported[1]} is not a format this reader reads (plain or .gz); decompress a copy and give it with --error-log`;
+        break;
+      }
       const read = candidate.endsWith('.gz')
         ? await readGzip(host, candidate, sink, options.fromMs)
         : await readBackward(host, candidate, sink, options.fromMs, options.toMs, options.blockBytes);
       if ('problem' in read) {
         // A rotated file that is not there just ends the chain; the live log missing is a problem.
-        if (candidate === path || read.code !== 'ENOENT') problems.push(read.problem);
+        if (candidate === path || read.code !== 'ENOENT') {
+          problems.push(read.problem);
+          gaps.push(`${candidate}${candidate === path ? '' : ' in the window'} was not read: ${read.problem}`);
+        }
         break;
       }
       files.push(read);
       last = read;
+      if (read.firstLineMs !== undefined && !(read.firstLineMs >= (oldestMs ?? Infinity))) {
+        oldestMs = read.firstLineMs;
+        oldestIn = read.path;
+      }
       if (!read.reachedStart) break;
     }
-    // The window starts before the oldest line there is: say so, and how far back the counts go.
-    if (last?.reachedStart && last.firstLineMs !== undefined && last.firstLineMs > options.fromMs) {
-      problems.push(`${path}: the window starts before the oldest line found (${formatLocal(last.firstLineMs)} in ${last.path}; no older rotated file): counts start there`);
-      coveredFromMs = Math.max(coveredFromMs ?? last.firstLineMs, last.firstLineMs);
+    if (gap) {
+      problems.push(gap);
+      gaps.push(gap);
+    }
+    // The window starts before the oldest line read: say so, and how far back the counts go.
+    if (last?.reachedStart && oldestMs !== undefined && oldestMs > options.fromMs) {
+      if (gaps.length === gapsBefore) problems.push(`${path}: the window starts before the oldest line found (${formatLocal(oldestMs)} in ${oldestIn}; no older rotated file): counts start there`);
+      coveredFromMs = Math.max(coveredFromMs ?? oldestMs, oldestMs);
     }
   }
-  return { files, problems, coveredFromMs };
+  return { files, problems, gaps, coveredFromMs };
 }
+
+/** Rotated files compressed in a format read here as no text at all: reading them as lines would count garbage. */
+const UNSUPPORTED_COMPRESSION = /\.(xz|bz2|zst|lz4|lzma|lz|Z)$/;
 
 /**
  * The rotated files of a log, newest first, as logrotate names them: numbered
@@ -99,9 +127,10 @@ async function rotatedFiles(host: Host, path: string): Promise<string[]> {
   const dated: Array<[string, string]> = [];
   for (const name of listing.entries) {
     if (!name.startsWith(base)) continue;
-    const number = /^\.(\d+)(?:\.gz)?$/.exec(name.slice(base.length));
+    // Any compression logrotate's compresscmd may use: .gz is read, the others are named as not read.
+    const number = /^\.(\d+)(?:\.(?:gz|xz|bz2|zst|lz4|lzma|lz|Z))?$/.exec(name.slice(base.length));
     if (number) numbered.push([Number(number[1]), name]);
-    const date = /^-(\d{8,10}|\d{4}-\d\d-\d\d)(?:\.gz)?$/.exec(name.slice(base.length));
+    const date = /^-(\d{8,10}|\d{4}-\d\d-\d\d)(?:\.(?:gz|xz|bz2|zst|lz4|lzma|lz|Z))?$/.exec(name.slice(base.length));
     if (date) dated.push([date[1]!.replace(/-/g, ''), name]);
   }
   numbered.sort((a, b) => a[0] - b[0] || a[1].length - b[1].length);

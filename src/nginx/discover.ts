@@ -48,7 +48,10 @@ export interface Discovered {
  * sees), else the files themselves (no root, or no nginx binary here).
  * A config nginx rejects, or we cannot parse, is a UserError naming file:line.
  */
-export async function discoverConfig(host: Host, options: { nginxBin: string; nginxConf?: string | undefined; nginxPrefix?: string | undefined }): Promise<Discovered> {
+export async function discoverConfig(
+  host: Host,
+  options: { nginxBin: string; nginxConf?: string | undefined; nginxPrefix?: string | undefined; /** Read the files when nginx rejects the config, with a note, instead of failing. */ readRejected?: boolean },
+): Promise<Discovered> {
   const notes: string[] = [];
   const commands: string[] = [];
   const versionCommand = { file: options.nginxBin, args: ['-V'], timeoutMs: 5000 };
@@ -71,7 +74,8 @@ export async function discoverConfig(host: Host, options: { nginxBin: string; ng
       if (/\(13: Permission denied\)/.test(emerg) && host.info().uid !== 0) {
         notes.push(`nginx -T needs root here (${emerg}); read the config files directly instead — run with sudo to see exactly what nginx loads`);
       } else if (/ in (\S+):(\d+)$/.test(emerg) || /open\(\) ".*" failed/.test(emerg)) {
-        throw new UserError(`nginx rejects the config: ${emerg}`);
+        if (!options.readRejected) throw new UserError(`nginx rejects the config: ${emerg}`);
+        notes.push(`nginx rejects the config (${emerg}): read the config files directly; the running nginx still serves its last good config: do not reload until this is fixed`);
       } else {
         notes.push(`nginx -T failed (${emerg}); read the config files directly instead`);
       }

@@ -74,9 +74,10 @@ export interface ProbeDefinition<Facts extends z.ZodObject = z.ZodObject> {
    * For reads that depend on what was read (a log read back to the window's
    * start, counters sampled twice, a connection watched until it closes):
    * done through the host, so a recording replays it; parse gets the result
-   * as results.gathered.
+   * as results.gathered. It sees what the sources returned, for a read
+   * that only the sources' answer calls for.
    */
-  gather?(host: Host, context: ProbeContext): Promise<unknown>;
+  gather?(host: Host, context: ProbeContext, sources?: readonly SourceResult[]): Promise<unknown>;
   /** How gather is shown to the operator before it runs. */
   gatherPlan?(context: ProbeContext): string[];
   /** How long a slow probe expects to take at most (for a countdown while it runs in the background). */
@@ -87,6 +88,12 @@ export interface ProbeDefinition<Facts extends z.ZodObject = z.ZodObject> {
   summarize(facts: z.infer<Facts>): string;
   /** Set when a successful reading is still incomplete (e.g. no root: other users' processes hidden). */
   partialReason?(facts: z.infer<Facts>, context: ProbeContext): string | undefined;
+  /**
+   * Set when part of what the probe had to read was not read (a rotated log
+   * in the window it could not open): what it did not find may be in that
+   * part, so a finding ruled out on its facts is "could not tell".
+   */
+  gapReason?(facts: z.infer<Facts>, context: ProbeContext): string | undefined;
   /** A section of its own in reports, for a reading that is context rather than a finding (the timeline). */
   details?(facts: z.infer<Facts>): ProbeDetails | undefined;
 }
@@ -138,6 +145,8 @@ export interface ProbeOutcome {
   reason?: string;
   sudoHint?: string;
   partial?: string;
+  /** What it had to read and did not (see ProbeDefinition.gapReason): nothing is ruled out on its facts. */
+  gap?: string;
   facts?: Record<string, unknown>;
   summary: string;
   /** A report section of its own (see ProbeDefinition.details). */

@@ -97,7 +97,7 @@ async function runOne(
 
   const reading = (async () => {
     const results = await collect(sources, host);
-    const gathered = definition.gather ? await definition.gather(host, context) : undefined;
+    const gathered = definition.gather ? await definition.gather(host, context, results) : undefined;
     return { results, gathered };
   })();
   const read = await withTimeout(reading.catch((error: unknown) => ({ error: error as Error })), definition.timeoutMs);
@@ -129,12 +129,14 @@ async function runOne(
     }
     const facts = checked.data as Record<string, unknown>;
     const partial = definition.partialReason?.(facts, context);
+    const gap = definition.gapReason?.(facts, context);
     const details = definition.details?.(facts);
     return finish(definition, startedAt, started, commands, {
       status: 'ok',
       facts,
       summary: definition.summarize(facts),
       ...(partial ? { partial } : {}),
+      ...(gap ? { gap } : {}),
       ...(details ? { details } : {}),
     });
   } catch (error) {

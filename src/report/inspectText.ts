@@ -1,3 +1,4 @@
+import { notAnErrorLog } from '../../probes/error-log.js';
 import type { Advice } from '../nginx/advice.js';
 import type { ConfigModel, LocationModel } from '../nginx/model.js';
 import type { ErrorLogReport } from '../errorlog/reader.js';
@@ -51,6 +52,11 @@ export function errorsText(report: ErrorLogReport): string {
   for (const f of report.files) lines.push(`  ${f.path}: ${f.mode}, ${formatBytes(f.bytesRead)} of ${formatBytes(f.size)}`);
   for (const p of report.problems) lines.push(`  problem: ${p}`);
   lines.push('');
+  const foreign = notAnErrorLog(report);
+  if (foreign) {
+    lines.push(`Could not tell: ${foreign}`);
+    if (report.signatures.length === 0) return lines.join('\n') + '\n';
+  }
   if (report.signatures.length === 0) {
     lines.push('No upstream errors in this window.');
     return lines.join('\n') + '\n';

@@ -19,7 +19,7 @@ export interface JsonReport {
   path: string[];
   findings: Array<{ id: string; status: string; summary: string; evidence: Array<{ probe: string; fact: string; value: unknown }>; override?: { node: string; reason: string } }>;
   fixes: Array<{ id: string; finding: string; kind: string; applied: boolean; title: string; steps: string[]; persistence: string; diff?: string; commands?: string[] }>;
-  probes: Array<{ id: string; status: string; command: string; commands: string[]; durationMs: number; summary: string; reason?: string; sudoHint?: string; partial?: string; details?: { title: string; lines: string[] } }>;
+  probes: Array<{ id: string; status: string; command: string; commands: string[]; durationMs: number; summary: string; reason?: string; sudoHint?: string; partial?: string; gap?: string; details?: { title: string; lines: string[] } }>;
   answers: Array<{ node: string; choice: string; source: string }>;
   overrides: Array<{ node: string; from: string; to: string; reason: string }>;
   notes: Array<{ node: string; text: string }>;
@@ -50,6 +50,8 @@ export function buildJsonReport(state: EngineState, host: HostInfo): JsonReport 
       ...(p.reason ? { reason: p.reason } : {}),
       ...(p.sudoHint ? { sudoHint: p.sudoHint } : {}),
       ...(p.partial ? { partial: p.partial } : {}),
+      // What it had to read and did not: findings ruled out on it are unknown.
+      ...(p.gap ? { gap: p.gap } : {}),
       ...(p.details ? { details: p.details } : {}),
     })),
     answers: state.path.flatMap((s) => (s.outcome?.kind === 'ask' ? [{ node: s.node, choice: s.outcome.choice, source: s.outcome.source }] : [])),

@@ -71,12 +71,14 @@ export function buildTextReport(state: EngineState, flow: Flow, host: HostInfo):
     });
   }
 
-  const notOk = selectProbes(state).filter((p) => p.status !== 'ok' || p.partial);
+  const notOk = selectProbes(state).filter((p) => p.status !== 'ok' || p.partial || p.gap);
   if (notOk.length > 0) {
     lines.push('');
     lines.push('Could not check, or only partly');
     for (const probe of notOk) {
-      const why = probe.status === 'ok' ? `partial: ${probe.partial}` : `${probe.status}: ${probe.reason ?? ''}`;
+      // A gap (what it had to read and did not) often repeats a partial reading's problems: each said once.
+      const parts = [probe.partial, ...(probe.gap ?? '').split('; ').filter((g) => g && !(probe.partial ?? '').includes(g))].filter(Boolean);
+      const why = probe.status === 'ok' ? `partial: ${parts.join('; ')}` : `${probe.status}: ${probe.reason ?? ''}`;
       lines.push(`  - ${probe.id} ${why}${probe.sudoHint ? ` → run: ${probe.sudoHint}` : ''}`);
     }
   }

@@ -101,7 +101,7 @@ it('inspect errors counts every signature per peer, method and route', async () 
   expect(report.signatures.find((s) => s.id === 'reset-reading-header')!.methods).toEqual({ POST: 3 });
 });
 
-it('inspect errors --since reads only the window; a binary-garbage log is analyzed without error', async () => {
+it('inspect errors --since reads only the window; a binary-garbage log is read without error and called no nginx error log', async () => {
   const log = join(dir, 'recent.log');
   const now = Date.now();
   await writeFile(log, generateLog(now - 3_600_000, now - 60_000, 2), 'latin1');
@@ -115,7 +115,9 @@ it('inspect errors --since reads only the window; a binary-garbage log is analyz
   const run = await runCli(['inspect', 'errors', '--error-log', garbage]);
   expect(run.code).toBe(0);
   expect(run.stdout).toMatch(/\d+ unparsed/);
-  expect(run.stdout).toContain('No upstream errors in this window.');
+  // Its silence is no all-clear: it is not an nginx error log at all.
+  expect(run.stdout).toContain('does not look like an nginx error log');
+  expect(run.stdout).not.toContain('No upstream errors in this window.');
 });
 
 it('a full scan of a large log in worker threads counts exactly what a sequential read counts', async () => {

@@ -1,4 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { formatLocal } from '../../src/errorlog/reader.js';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -106,6 +108,37 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
     expect(run.code).toBe(0);
   });
 
+  it('a binary file given as the error log is "could not tell", not "no upstream errors"', async () => {
+    // Bytes 0..255 over and over: 257 "lines" (256 newlines), none an nginx error line (no timestamp, so all of it is read).
+    const binary = join(lab.dir, 'binary.log');
+    await writeFile(binary, Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => i % 256)));
+    const { report } = await diagnose('--error-log', binary);
+    const errorLog = report.probes.find((p) => p.id === 'error-log')!;
+    expect(errorLog).toMatchObject({ status: 'unavailable', reason: expect.stringContaining(`${binary}: 257 of 257 line(s) read are not nginx error-log lines`) });
+    expect(report.findings.filter((f) => f.status === 'ruled-out').map((f) => f.id)).not.toEqual(expect.arrayContaining(['backend-reset']));
+    expect(report.findings.find((f) => f.id === 'backend-reset')).toMatchObject({ status: 'unknown' });
+    // inspect errors says the same instead of "No upstream errors".
+    const inspect = await runCli(['inspect', 'errors', '--error-log', binary]);
+    expect(inspect.stdout).toContain('does not look like an nginx error log');
+    expect(inspect.stdout).not.toContain('No upstream errors');
+  }, 30_000);
+
+  it('an error log whose rotation in the window could not be read (.xz) rules nothing out on it', async () => {
+    const logs = join(lab.dir, 'rotated');
+    await mkdir(logs);
+    const line = (ms: number) => `${formatLocal(ms)} [error] 7#7: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: , request: "GET /api/orders HTTP/1.1", upstream: "http://127.0.0.1:${apiPort}/api/orders", host: "127.0.0.1"\n`;
+    const now = Date.now();
+    await writeFile(join(logs, 'error.log'), line(now - 60_000));
+    await writeFile(join(logs, 'error.log.1'), line(now - 5 * 60_000));
+    await writeFile(join(logs, 'error.log.2.xz'), execFileSync('xz', ['-z', '-c'], { input: line(now - 8 * 60_000) }));
+    const { report } = await diagnose('--since', '10m', '--error-log', join(logs, 'error.log'));
+    const gap = `${logs}/error.log.2.xz in the window was not read`;
+    expect(report.findings.find((f) => f.id === 'upstream-timeout')).toMatchObject({ status: 'unknown', summary: expect.stringContaining(`could not tell: ${gap}`) });
+    expect(report.findings.find((f) => f.id === 'backend-reset')).toMatchObject({ status: 'unknown', summary: expect.stringContaining(gap) });
+    // What was read still confirms: both backends are down.
+    expect(report.findings.find((f) => f.id === 'backend-down')).toMatchObject({ status: 'confirmed' });
+  }, 30_000);
+
   it('nginx-runtime finds this nginx: master, worker, clean config test, capacity', async () => {
     const run = await runCli(['probe', '--json', '--nginx-bin', nginx!, '--nginx-conf', conf, 'nginx-runtime']);
     const { probes } = JSON.parse(run.stdout) as { probes: Array<{ id: string; status: string; facts: Record<string, unknown> }> };
@@ -128,13 +161,35 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
     expect(run.code).toBe(1);
   });
 
-  it('says "unknown", not "down", when it cannot read the config', async () => {
-    const { code, report } = await diagnose('--nginx-conf', join(lab.dir, 'missing.conf'));
+  it('a --nginx-conf that does not exist is bad input: exit 2 naming it, before any probe runs', async () => {
+    const missing = join(lab.dir, 'missing.conf');
+    for (const command of [['diagnose', '--json'], ['probe'], ['inspect', 'errors']]) {
+      const run = await runCli([...command, '--nginx-bin', nginx!, '--nginx-conf', missing]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(`reset-doctor: --nginx-conf ${missing}: no such file\n`);
+      expect(run.stdout).toBe('');
+    }
+  }, 30_000);
+
+  it('says "unknown", not "down", when neither nginx -T nor its own parser can read the config', async () => {
+    const broken = join(lab.dir, 'broken.conf');
+    await writeFile(broken, 'events {}\nhttp {\n  server {\n    listen 127.0.0.1:1\n  }\n}\n');
+    const { code, report } = await diagnose('--nginx-conf', broken);
     expect(code).toBe(1);
     expect(report.findings).toMatchObject([
-      { id: 'nginx-config-invalid', status: 'confirmed' },
-      { id: 'backend-down', status: 'unknown', summary: expect.stringContaining('missing.conf') },
+      { id: 'nginx-config-invalid', status: 'confirmed', summary: expect.stringMatching(/^the running nginx still serves its last good config: do not reload until this is fixed/) },
+      { id: 'backend-down', status: 'unknown', summary: expect.stringContaining('broken.conf') },
     ]);
     expect(report.path.at(-1)).toBe('end-unknown');
+  }, 30_000);
+
+  it('inspect errors reads the logs a config names even when nginx rejects that config', async () => {
+    const rejected = join(lab.dir, 'rejected.conf');
+    await writeFile(rejected, (await readFile(conf, 'utf8')) + 'bogus_directive on;\n');
+    const run = await runCli(['inspect', 'errors', '--nginx-bin', nginx!, '--nginx-conf', rejected]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${lab.dir}/error.log`);
+    expect(run.stdout).toContain('note: nginx rejects the config (unknown directive "bogus_directive"');
   }, 30_000);
 });

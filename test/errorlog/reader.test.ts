@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,37 @@ describe('error-log reader', () => {
     expect(total(report)).toBe(30 * 60);
     expect(report.files.map((f) => f.path.split('/').pop())).toEqual(['error.log', 'error.log-20261121', 'error.log-20261120.gz']);
     expect(report.problems).toEqual([]);
+  });
+
+  it('a rotated file in the window it cannot read (.xz) is a gap, named, and counts start where reading stopped', async () => {
+    const sub = join(dir, 'xz');
+    await mkdir(sub);
+    const path = join(sub, 'error.log');
+    await writeFile(path, generateLog(now - 10 * MINUTE, now, 1), 'latin1');
+    await writeFile(`${path}.1`, generateLog(now - 20 * MINUTE, now - 10 * MINUTE, 1), 'latin1');
+    // Made by the real xz, as logrotate's compresscmd would.
+    await writeFile(`${path}.2.xz`, execFileSync('xz', ['-z', '-c'], { input: Buffer.from(generateLog(now - 40 * MINUTE, now - 20 * MINUTE, 1), 'latin1') }));
+    const report = await analyzeErrorLogs(host, [path], { fromMs: now - 30 * MINUTE, toMs: now, blockBytes: 2048 });
+    expect(report.files.map((f) => f.path.split('/').pop())).toEqual(['error.log', 'error.log.1']);
+    expect(report.unparsed).toBe(0);
+    const gap = `${path}.2.xz in the window was not read: .xz is not a format this reader reads (plain or .gz); decompress a copy and give it with --error-log`;
+    expect(report.gaps).toEqual([gap]);
+    expect(report.problems).toEqual([gap]);
+    // "since" is the oldest line read, not the window start.
+    expect(report.window.from).toBe(formatLocal(now - 20 * MINUTE));
+  });
+
+  it('where coverage starts is the oldest line of the whole chain, not of its last file', async () => {
+    const sub = join(dir, 'empty-last');
+    await mkdir(sub);
+    const path = join(sub, 'error.log');
+    await writeFile(path, generateLog(now - 10 * MINUTE, now, 1), 'latin1');
+    await writeFile(`${path}.1`, '');
+    const report = await analyzeErrorLogs(host, [path], { fromMs: now - 30 * MINUTE, toMs: now });
+    expect(report.files.map((f) => f.path.split('/').pop())).toEqual(['error.log', 'error.log.1']);
+    expect(report.window.from).toBe(formatLocal(now - 10 * MINUTE));
+    expect(report.problems).toEqual([`${path}: the window starts before the oldest line found (${formatLocal(now - 10 * MINUTE)} in ${path}; no older rotated file): counts start there`]);
+    expect(report.gaps).toEqual([]);
   });
 
   it('a window reaching past the oldest line found says so, and counts from that line', async () => {

@@ -32,7 +32,7 @@ async function run(scenario: Scenario): Promise<Outcome> {
   const running = await scenario.setup(lab, children);
   await scenario.traffic?.(running.port, running);
   const stop = scenario.during?.(running);
-  const args = ['diagnose', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', running.conf, '--record', join(lab.dir, 'session.json')];
+  const args = ['diagnose', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', running.conf, '--record', join(lab.dir, 'session.json'), ...(scenario.args?.(running) ?? [])];
   try {
     const json = await runCli([...args, '--json'], { timeoutMs: 120_000 });
     // The text report of the same session, replayed: what an operator pastes into the ticket.
@@ -68,7 +68,7 @@ function normalize(text: string, running: Running, lab: string): string {
     .replace(/reset-doctor-lab-oom-\d+/g, 'reset-doctor-lab-oom-<pid>')
     .replace(/[\d.]+ MB anon RSS/g, '<n> MB anon RSS')
     .replace(/, [\d.]+ MB in cgroup/g, ', <n> MB in cgroup')
-    .replace(/\(listed with [\w ]+\)|\(neither iptables nor nft is installed, and no iptables table is in use \(\/proc\/net\/ip_tables_names\)\)/g, '(<firewall tools>)')
+    .replace(/\(listed with [\w ]+(?: \([^()]*\))?\)/g, '(<firewall tools>)')
     .replace(/firewall rulesSource = .*$/gm, 'firewall rulesSource = <firewall tools>')
     .replace(/\d+ of \d+ entries in use/g, '<n> of <n> entries in use')
     .replace(/firewall conntrack(Count|Max) = \d+/g, 'firewall conntrack$1 = <n>')

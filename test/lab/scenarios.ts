@@ -5,10 +5,10 @@
  * confirmed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, symlink, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
 import { createMemoryCgroup, memoryCgroupUnavailable } from '../support/cgroup.js';
@@ -36,6 +36,8 @@ export interface Scenario {
   setup(lab: Lab, children: ChildProcess[]): Promise<Running>;
   /** Requests that trigger the fault, before the diagnosis. */
   traffic?(port: number, running: Running): Promise<void>;
+  /** More arguments for `diagnose` (e.g. a wrong --error-log). */
+  args?(running: Running): string[];
   /** Load kept up while the diagnosis runs; returns a stop function. */
   during?(running: Running): () => Promise<void>;
   confirmed: string[];
@@ -554,6 +556,72 @@ require('http').createServer((q, r) => {
     summaryMentions: { 'buffer-too-small': (r) => r.mentions },
     fixMentions: { 'buffer-too-small': ['fastcgi_buffer_size', 'fastcgi_buffers'] },
     absent: ['proxy_buffer'],
+  },
+  {
+    // The access log given as the error log: none of its lines is an nginx error line, so its silence must not rule anything out.
+    name: 'wrong-error-log',
+    async setup(lab, children) {
+      const port = await freePort();
+      await backend(children, 'reset-after-request', port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
+      return { conf, port: nginxPort, mentions: [] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) if ((await request(port, '/checkout', 'POST', '{}')) !== 502) throw new Error('the resetting backend did not give a 502');
+    },
+    args: (running) => ['--error-log', join(dirname(running.conf), 'access.log')],
+    confirmed: [],
+    unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
+  },
+  {
+    // An nginx error log that holds nothing about the 502s the access log counts: nginx writes its errors elsewhere.
+    name: 'errors-elsewhere',
+    async setup(lab, children) {
+      const port = await freePort();
+      await backend(children, 'reset-after-request', port);
+      await writeFile(join(lab.dir, 'other-error.log'), '');
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
+      return { conf, port: nginxPort, mentions: [] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) if ((await request(port, '/checkout', 'POST', '{}')) !== 502) throw new Error('the resetting backend did not give a 502');
+    },
+    args: (running) => ['--error-log', join(dirname(running.conf), 'other-error.log')],
+    confirmed: [],
+    unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
+  },
+  {
+    // The config on disk broken after nginx started: nginx -T refuses it, the running nginx serves the old one,
+    // and the diagnosis goes on from the files — here to the backend that is down.
+    name: 'config-broken-on-disk',
+    async setup(lab) {
+      const port = await freePort();
+      const { conf, port: nginxPort } = await lab.startNginx({ http: cleanUpstream('api', port), server: keepaliveLocation('/', 'api') });
+      await appendFile(conf, 'bogus_directive on;\n');
+      return { conf, port: nginxPort, mentions: [`upstream api (127.0.0.1:${port})`] };
+    },
+    traffic: async (port) => void (await request(port, '/api/orders')),
+    confirmed: ['nginx-config-invalid', 'backend-down'],
+    summaryMentions: { 'nginx-config-invalid': () => ['the running nginx still serves its last good config: do not reload until this is fixed', 'unknown directive "bogus_directive"'], 'backend-down': (r) => r.mentions },
+  },
+  {
+    // One vhost keeps its own error_log at crit (and no access log): its resets are written nowhere, so the
+    // global log's silence rules nothing out for it.
+    name: 'vhost-errors-not-logged',
+    async setup(lab, children) {
+      const [okPort, resetPort, vhostPort] = [await freePort(), await freePort(), await freePort()];
+      await nodeServer(children, okPort);
+      await backend(children, 'reset-after-request', resetPort);
+      const vhost = `server {\n  listen 127.0.0.1:${vhostPort};\n  server_name checkout;\n  error_log ${lab.dir}/checkout.error.log crit;\n  access_log off;\n  location / {\n    proxy_pass http://127.0.0.1:${resetPort};\n  }\n}`;
+      const { conf, port } = await lab.startNginx({ http: `${cleanUpstream('api', okPort)}\n${vhost}`, server: keepaliveLocation('/', 'api') });
+      return { conf, port, mentions: [String(vhostPort)] };
+    },
+    async traffic(port, running) {
+      if ((await request(port, '/')) !== 200) throw new Error('the healthy vhost did not answer 200');
+      for (let i = 0; i < 2; i++) if ((await request(Number(running.mentions[0]), '/checkout', 'POST', '{}')) !== 502) throw new Error('the resetting backend did not give a 502');
+    },
+    confirmed: [],
+    unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
   },
   {
     name: 'healthy',

@@ -9,8 +9,8 @@ import { asResult, commandFixture, commandResults, context } from '../support/fi
 /** Backends on the ports the recorded rulesets name, on loopback, plus one remote. */
 const BACKENDS = ['127.0.0.1:5000', '127.0.0.1:8080', '127.0.0.1:8081', '127.0.0.1:8082', '127.0.0.1:8083', '127.0.0.1:8084', '127.0.0.1:9150', '192.0.2.10:8080'];
 
-function configFacts() {
-  const locations = BACKENDS.map((b, i) => `location /${i}/ { proxy_pass http://${b}; }`).join(' ');
+function configFacts(backends = BACKENDS) {
+  const locations = backends.map((b, i) => `location /${i}/ { proxy_pass http://${b}; }`).join(' ');
   const dump = `# configuration file /etc/nginx/nginx.conf:\nevents {}\nhttp {\n  server { ${locations} }\n}\n\n`;
   const version = nginxVersionProbe.parse(commandResults(['version'], [commandFixture('nginx-V')]), context());
   return nginxConfigProbe.parse(commandResults(['dump'], [{ stdout: dump, stderr: '', exitCode: 0 }]), context({ deps: { 'nginx-version': version } }));
@@ -96,5 +96,61 @@ describe('firewall: which rules stop nginx\'s connections (rulesets recorded in 
     const f = facts('iptables-save-loopback-first', 'iptables');
     expect(f.conntrackFullLines).toBe(0);
     expect(f.conntrackLogProblem).toBe('not read in this test');
+  });
+
+  describe('every table and hook the connection crosses, both families, each rule once', () => {
+    const fixture = (name: string) => asResult(commandFixture(`../firewall/${name}`));
+    /** The probe's facts for these recorded listings, with loopback backends that are this machine's own. */
+    const factsOf = (listings: { iptables?: string; ip6tables?: string; nft?: string; iptablesVersion?: string }, backends: string[]) => {
+      const gathered = {
+        iptables: listings.iptables ? fixture(listings.iptables) : null,
+        ip6tables: listings.ip6tables ? fixture(listings.ip6tables) : null,
+        iptablesVersion: listings.iptablesVersion ? fixture(listings.iptablesVersion) : null,
+        nft: listings.nft ? fixture(listings.nft) : null,
+        legacyTables: '',
+        conntrackCount: null,
+        conntrackMax: null,
+        kernel: { error: 'not read in this test' },
+      };
+      const peers = {
+        backends: backends.map((address) => {
+          const [, ip, port] = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address)!;
+          return { address, upstream: null, peers: [{ ip: ip!, port: Number(port), local: true, listening: null }] };
+        }),
+      };
+      return firewallProbe.parse(new SourceResults([], 0, gathered), context({ deps: { 'nginx-config': configFacts(backends), 'backend-listeners': peers } }));
+    };
+
+    it('ip6tables-save is weighed for IPv6 backends (iptables-save never lists those rules)', () => {
+      const f = factsOf({ ip6tables: 'ip6tables-save-ipv6-backend' }, ['[::1]:8443', '[::1]:9443', '127.0.0.1:9443']);
+      expect(byBackend(f.matching)).toEqual([
+        ['[::1]:8443', '-A OUTPUT -d ::1/128 -p tcp -m tcp --dport 8443 -j REJECT --reject-with tcp-reset'],
+        ['[::1]:9443', '-A INPUT -p tcp -m tcp --dport 9443 -j DROP'],
+      ]);
+      expect(f.listed).toEqual(['ip6tables']);
+    });
+
+    it('a DROP in the raw or mangle table, or an nft chain on prerouting, postrouting or a route output hook, stops the connection too', () => {
+      const backends = ['127.0.0.1:8090', '127.0.0.1:8091', '127.0.0.1:8092'];
+      expect(byBackend(factsOf({ iptables: 'iptables-save-raw-mangle' }, backends).matching)).toEqual([
+        ['127.0.0.1:8090', '-A OUTPUT -p tcp -m tcp --dport 8090 -j DROP'],
+        ['127.0.0.1:8091', '-A POSTROUTING -p tcp -m tcp --dport 8091 -j DROP'],
+        ['127.0.0.1:8092', '-A PREROUTING -i lo -p tcp -m tcp --dport 8092 -j DROP'],
+      ]);
+      expect(byBackend(factsOf({ nft: 'nft-ruleset-hooks' }, backends).matching)).toEqual([
+        ['127.0.0.1:8090', 'tcp dport 8090 drop'],
+        ['127.0.0.1:8091', 'tcp dport 8091 drop'],
+        ['127.0.0.1:8092', 'iif "lo" tcp dport 8092 drop'],
+      ]);
+    });
+
+    it('iptables-nft\'s rules, listed by iptables-save and nft alike, are weighed once: nft\'s listing is authoritative', () => {
+      const f = factsOf({ iptables: 'iptables-save-via-nft', iptablesVersion: 'iptables-V-nft', nft: 'nft-ruleset-via-iptables-nft' }, ['127.0.0.1:8080']);
+      expect(f.rules.map((r) => [r.source, r.text])).toEqual([['nft', 'tcp dport 8080 counter packets 0 bytes 0 reject with tcp reset']]);
+      expect(byBackend(f.matching)).toEqual([['127.0.0.1:8080', 'tcp dport 8080 counter packets 0 bytes 0 reject with tcp reset']]);
+      expect(f.rulesSource).toBe("listed with nft (iptables is the nf_tables variant: its rules are among nft's)");
+      // Without nft's answer, iptables-save's listing is all there is.
+      expect(factsOf({ iptables: 'iptables-save-via-nft', iptablesVersion: 'iptables-V-nft' }, ['127.0.0.1:8080']).rules.map((r) => r.source)).toEqual(['iptables']);
+    });
   });
 });

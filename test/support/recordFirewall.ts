@@ -61,9 +61,58 @@ table ip lab {
 }
 `;
 
-function ns(...args: string[]): string {
-  return execFileSync('ip', ['netns', 'exec', NS, ...args], { encoding: 'utf8', input: args[0] === 'nft' && args[1] === '-f' ? NFT : undefined });
+/** IPv6 rules, which iptables-save never lists: an IPv6 backend is stopped only here. */
+const IPV6 = [
+  '-A OUTPUT -d ::1/128 -p tcp -m tcp --dport 8443 -j REJECT --reject-with tcp-reset',
+  '-A INPUT -p tcp -m tcp --dport 9443 -j DROP',
+];
+
+/** DROP outside the filter table: raw and mangle see the connection first, and a DROP there stops it too. */
+const RAW_MANGLE = [
+  '-t raw -A OUTPUT -p tcp -m tcp --dport 8090 -j DROP',
+  '-t raw -A PREROUTING -i lo -p tcp -m tcp --dport 8092 -j DROP',
+  '-t mangle -A POSTROUTING -p tcp -m tcp --dport 8091 -j DROP',
+];
+
+/** nft base chains on the other hooks an outgoing connection crosses: prerouting (on loopback), postrouting, output of type route. */
+const NFT_HOOKS = `table inet hooks {
+  chain pre {
+    type filter hook prerouting priority raw; policy accept;
+    iif "lo" tcp dport 8092 drop
+  }
+  chain post {
+    type filter hook postrouting priority filter; policy accept;
+    tcp dport 8091 drop
+  }
+  chain out {
+    type route hook output priority mangle; policy accept;
+    tcp dport 8090 drop
+  }
 }
+`;
+
+/** A rule added with iptables (the nf_tables variant): iptables-save and nft list ruleset both show it. */
+const VIA_IPTABLES_NFT = ['-A INPUT -p tcp -m tcp --dport 8080 -j REJECT --reject-with tcp-reset'];
+
+function ns(...args: string[]): string {
+  return execFileSync('ip', ['netns', 'exec', NS, ...args], { encoding: 'utf8' });
+}
+
+function nftLoad(ruleset: string): void {
+  execFileSync('ip', ['netns', 'exec', NS, 'nft', '-f', '-'], { encoding: 'utf8', input: ruleset });
+}
+
+/** Runs `record` in a fresh namespace, deleted afterwards whatever happens. */
+function inNamespace(record: () => void): void {
+  execFileSync('ip', ['netns', 'add', NS]);
+  try {
+    record();
+  } finally {
+    execFileSync('ip', ['netns', 'del', NS]);
+  }
+}
+
+const words = (rule: string) => (rule.match(/"[^"]*"|\S+/g) ?? []).map((a) => a.replace(/^"|"$/g, ''));
 
 function save(name: string, command: string[], stdout: string): void {
   const fixture = {
@@ -79,19 +128,28 @@ function save(name: string, command: string[], stdout: string): void {
   process.stdout.write(`${name}: ${stdout.split('\n').length} lines\n`);
 }
 
-for (const [name, rules] of [['iptables-save-loopback-first', LOOPBACK_FIRST], ['iptables-save-no-loopback-accept', NO_LOOPBACK_ACCEPT]] as const) {
-  execFileSync('ip', ['netns', 'add', NS]);
-  try {
-    for (const rule of rules) ns('iptables', ...(rule.match(/"[^"]*"|\S+/g) ?? []).map((a) => a.replace(/^"|"$/g, '')));
+for (const [name, rules] of [['iptables-save-loopback-first', LOOPBACK_FIRST], ['iptables-save-no-loopback-accept', NO_LOOPBACK_ACCEPT], ['iptables-save-raw-mangle', RAW_MANGLE]] as const) {
+  inNamespace(() => {
+    for (const rule of rules) ns('iptables', ...words(rule));
     save(name, ['iptables-save'], ns('iptables-save'));
-  } finally {
-    execFileSync('ip', ['netns', 'del', NS]);
-  }
+  });
 }
-execFileSync('ip', ['netns', 'add', NS]);
-try {
-  ns('nft', '-f', '-');
+inNamespace(() => {
+  for (const rule of IPV6) ns('ip6tables', ...words(rule));
+  save('ip6tables-save-ipv6-backend', ['ip6tables-save'], ns('ip6tables-save'));
+});
+inNamespace(() => {
+  nftLoad(NFT);
   save('nft-ruleset-admin', ['nft', 'list', 'ruleset'], ns('nft', 'list', 'ruleset'));
-} finally {
-  execFileSync('ip', ['netns', 'del', NS]);
-}
+});
+inNamespace(() => {
+  nftLoad(NFT_HOOKS);
+  save('nft-ruleset-hooks', ['nft', 'list', 'ruleset'], ns('nft', 'list', 'ruleset'));
+});
+// The same rule listed twice: iptables-nft writes it into nftables, so both tools answer with it.
+inNamespace(() => {
+  for (const rule of VIA_IPTABLES_NFT) ns('iptables', ...words(rule));
+  save('iptables-V-nft', ['iptables', '-V'], ns('iptables', '-V'));
+  save('iptables-save-via-nft', ['iptables-save'], ns('iptables-save'));
+  save('nft-ruleset-via-iptables-nft', ['nft', 'list', 'ruleset'], ns('nft', 'list', 'ruleset'));
+});
