@@ -55,7 +55,8 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
     expect(confirmed[0]!.summary).not.toContain(String(staticPort));
     expect(report.fixes.map((f) => f.id)).toEqual(['start-backend', 'align-backend-address']);
     expect(report.fixes.every((f) => f.applied === false)).toBe(true);
-    expect(report.probes.find((p) => p.id === 'nginx-config')).toMatchObject({ status: 'ok', command: `${nginx} -T -c ${conf}` });
+    // The first command is the one that ran; the plan line after it says what happens should nginx -T reject the config.
+    expect(report.probes.find((p) => p.id === 'nginx-config')).toMatchObject({ status: 'ok', commands: [`${nginx} -T -c ${conf}`, `if nginx -T rejects the config: read ${conf} and its includes`] });
   }, 30_000);
 
   it('records the session (0600, secrets masked) and replays it to the same report', async () => {
