@@ -93,16 +93,23 @@ export const oomKillsProbe = defineProbe({
     const log = results.gathered as KernelLog;
     const processes = context.deps['backend-process'] as ProcessFacts | undefined;
     const down = downSince(context.deps['error-log'] as ErrorFacts | undefined, context.deps['backend-listeners'] as ListenerFacts | undefined, processes);
-    const victims = findOomVictims(log.lines).map((v) => {
+    const found = findOomVictims(log.lines).map((v) => {
       // The victim is gone, so match by name — but only a backend that was started or got a worker after the kill.
       const replacedAfter = (b: NonNullable<ProcessFacts>['backends'][number]) =>
         (b.startedAtMs !== null && b.startedAtMs >= v.timeMs - 5000) || b.workers.some((w) => w.startedAtMs >= v.timeMs - 5000);
       const byPid = processes?.backends.find((b) => b.pid === v.pid || b.workers.some((w) => w.pid === v.pid));
       const byName = byPid ? undefined : processes?.backends.find((b) => b.comm !== null && b.comm === v.comm && replacedAfter(b));
-      // A backend killed and not restarted has no process left to match: it is the one whose errors began at the
-      // kill and where nothing listens now — when exactly one backend is.
+      return { v, byPid, byName };
+    });
+    // A backend killed and not restarted has no process left to match: it is the one whose errors began at the
+    // kill and where nothing listens now — when exactly one backend is, and the kills at that moment are of one
+    // program (a master and its workers). Another program killed in the same second (another service's OOM) makes
+    // it a guess, and a guess is not made.
+    const unmatched = found.filter((f) => !f.byPid && !f.byName);
+    const killedAt = (d: { firstErrorMs: number }) => new Set(unmatched.filter((f) => atKill(d.firstErrorMs, [f.v.timeMs])).map((f) => `${f.v.comm} ${f.v.memcg ?? ''}`));
+    const victims = found.map(({ v, byPid, byName }) => {
       const atThisKill = byPid || byName ? [] : down.filter((d) => atKill(d.firstErrorMs, [v.timeMs]));
-      const byErrors = atThisKill.length === 1 ? atThisKill[0]!.address : null;
+      const byErrors = atThisKill.length === 1 && killedAt(atThisKill[0]!).size === 1 ? atThisKill[0]!.address : null;
       return {
         time: new Date(v.timeMs).toISOString(),
         timeMs: v.timeMs,

@@ -32,3 +32,17 @@ describe('an OOM-killed backend that nothing restarted', () => {
     expect(match([down('127.0.0.1:8000'), down('127.0.0.1:8001')], [group('127.0.0.1:8000', kill), group('127.0.0.1:8001', kill)])).toMatchObject({ backend: null });
   });
 });
+
+describe('two programs OOM-killed in the same second', () => {
+  // Recorded here: two memcg OOM kills 45 ms apart, oom-lab-36217 (pid 21200) and oom-lab-44219 (pid 21219), each in its own cgroup.
+  const two = parseDmesgIso(readFileSync(fixturePath('kernel', 'dmesg-oom-two-memcgs.txt'), 'utf8'));
+  const at = Date.parse('2026-12-01T14:34:43.530Z');
+  const parse = (backends: Array<ReturnType<typeof down>>, groups: Array<ReturnType<typeof group>>) =>
+    oomKillsProbe.parse({ gathered: { source: 'dmesg', command: 'dmesg', lines: two, note: null } } as never, { deps: { 'backend-process': { backends }, 'error-log': { groups }, 'backend-listeners': { backends: [] } } } as never).victims;
+
+  it('neither is guessed to be the one down backend whose errors began then', () => {
+    const victims = parse([down('127.0.0.1:44219')], [group('127.0.0.1:44219', at)]);
+    expect(victims.map((v) => [v.comm, v.pid])).toEqual([['oom-lab-36217', 21200], ['oom-lab-44219', 21219]]);
+    expect(victims.map((v) => v.backend)).toEqual([null, null]);
+  });
+});
