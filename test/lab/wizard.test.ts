@@ -50,7 +50,8 @@ async function walk(scenario: Scenario): Promise<{ confirmed: string[]; suspecte
   const running = await scenario.setup(lab, children);
   await scenario.traffic?.(running.port, running);
   const stopLoad = scenario.during?.(running);
-  const tty = new TmuxSession(`${process.execPath} ${CLI} --since 10m --nginx-bin ${nginx} --nginx-conf ${running.conf}`);
+  // The scenario's own arguments too (an --error-log it points elsewhere), as the headless run gets them.
+  const tty = new TmuxSession([process.execPath, CLI, '--since', '10m', '--nginx-bin', nginx, '--nginx-conf', running.conf, ...(scenario.args?.(running) ?? [])].join(' '));
   sessions.push(tty);
   try {
     const answered = new Set<string>();

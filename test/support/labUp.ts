@@ -54,7 +54,7 @@ try {
       `  nginx on 127.0.0.1:${running.port}, config ${running.conf}`,
       `  it should confirm: ${scenario.confirmed.join(', ') || 'nothing'}${scenario.suspected?.length ? `; suspect: ${scenario.suspected.join(', ')}` : ''}`,
       'walk it in another terminal:',
-      `  ${process.execPath} ${CLI} --since 10m --nginx-bin ${nginx} --nginx-conf ${running.conf}`,
+      `  ${[process.execPath, CLI, '--since', '10m', '--nginx-bin', nginx, '--nginx-conf', running.conf, ...(scenario.args?.(running) ?? [])].join(' ')}`,
       'Enter here sends the traffic again; q or Ctrl-C stops the lab.',
       '',
     ].join('\n'),
