@@ -13,11 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { build } from 'esbuild';
+import { ROOT, stamp } from './stamp.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 const WORK = join(DIST, 'sea');
 const BUNDLE = join(DIST, 'reset-doctor.mjs');
@@ -32,19 +31,6 @@ const files = (dir, ext) =>
     .map((f) => `${dir}/${f}`);
 /** Package-relative names, read by src/assets.ts. */
 const ASSETS = ['dist/src/errorlog/scanner.wasm', ...files('flows', '.yaml'), ...files('src/demo/recordings', '.json')];
-
-function stamp() {
-  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
-  const git = (...args) => execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  let commit = null;
-  try {
-    // A build of uncommitted changes says so.
-    commit = git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? '+changes' : '');
-  } catch {
-    // not a clone (a source tarball): commit unknown
-  }
-  return { version, commit: commit ?? 'unknown', date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), from: 'build' };
-}
 
 /** ink imports react-devtools-core (not a dependency) only when DEV=true: the bundle leaves it out. */
 const dropDevtools = {

@@ -12,7 +12,7 @@ export interface BuildInfo {
   commit: string | null;
   /** ISO date: when the bundle or executable was built; from the source tree, the commit's date. */
   date: string | null;
-  /** Where commit and date came from. */
+  /** Where commit and date came from: the build's stamp (bundle, executable, npm pack), or git. */
   from: 'build' | 'git' | 'unknown';
 }
 
@@ -32,6 +32,8 @@ export function buildInfo(): BuildInfo {
       // no git here: say unknown below
     }
   }
+  const packed = join(root, 'dist', 'src', 'build-info.json');
+  if (existsSync(packed)) return JSON.parse(readFileSync(packed, 'utf8')) as BuildInfo;
   return { version: VERSION, commit: null, date: null, from: 'unknown' };
 }
 
