@@ -9,31 +9,16 @@
  *   peak RSS of the full scan                             (target < 150 MB)
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
-import { generateLog, realLineBodies } from '../support/logGen.js';
+import { writeLogOfSize } from '../support/logGen.js';
 
 const DIR = '/tmp/reset-doctor-bench';
 const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js');
 const AWK = join(PACKAGE_ROOT, 'test', 'bench', 'baseline.awk');
 const GB = 1024 ** 3;
-
-/** A log of about `bytes` whose last line is at `endMs`: older minutes are prepended until the size is reached. */
-function generate(path: string, bytes: number, endMs: number): void {
-  const bodies = realLineBodies();
-  const perSecond = 50;
-  const sample = generateLog(endMs - 60_000, endMs, perSecond, bodies, { vary: true }).length;
-  const minutes = Math.ceil(bytes / sample);
-  const fd = openSync(path, 'w');
-  for (let m = minutes; m > 0; m--) {
-    const from = endMs - m * 60_000;
-    // Every request its own: connection ids, clients and request ids vary as in a real log.
-    writeSync(fd, generateLog(from, from + 60_000, perSecond, bodies, { vary: true, first: (minutes - m) * 60 * perSecond }), null, 'latin1');
-  }
-  closeSync(fd);
-}
 
 interface Run {
   seconds: number;
@@ -82,8 +67,8 @@ async function main(): Promise<void> {
   const one = join(DIR, 'error-1g.log');
   const two = join(DIR, 'error-2g.log');
   process.stdout.write('generating 1 GB and 2 GB logs from the lines nginx wrote in the lab, each request its own…\n');
-  generate(one, GB, endMs);
-  generate(two, 2 * GB, endMs);
+  writeLogOfSize(one, GB, endMs);
+  writeLogOfSize(two, 2 * GB, endMs);
 
   const grep = await median(3, 'grep', ['-c', 'upstream', one]);
   const awk = await median(3, 'awk', ['-f', AWK, one]);
