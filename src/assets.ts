@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UserError } from './util/userError.js';
 
 /**
  * The files the tool reads besides its code: the flows, the demo recordings
@@ -70,11 +71,18 @@ let unpacked: string | null = null;
 export function assetRoot(): string {
   if (!EMBEDDED) return packageDir();
   if (unpacked) return unpacked;
-  const dir = mkdtempSync(join(tmpdir(), 'reset-doctor-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  for (const name of embeddedNames(EMBEDDED)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), readAsset(name), { mode: 0o600 });
+  let dir: string | null = null;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'reset-doctor-'));
+    const made = dir;
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+    for (const name of embeddedNames(EMBEDDED)) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), readAsset(name), { mode: 0o600 });
+    }
+  } catch (error) {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    throw new UserError(`cannot unpack the flows into ${tmpdir()} (${(error as Error).message}): set TMPDIR to a writable folder`);
   }
   return (unpacked = dir);
 }
