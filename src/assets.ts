@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onExit } from 'signal-exit';
 import { UserError } from './util/userError.js';
 
 /**
@@ -66,7 +67,7 @@ let unpacked: string | null = null;
  * recordings by path (flow lint, --flow, the demo list). From the source tree
  * it is the package; in a build, the embedded files are written once into a
  * private temporary folder (mode 0700, from mkdtemp) that is removed when the
- * process exits.
+ * process exits or is killed by a signal it can catch.
  */
 export function assetRoot(): string {
   if (!EMBEDDED) return packageDir();
@@ -75,7 +76,9 @@ export function assetRoot(): string {
   try {
     dir = mkdtempSync(join(tmpdir(), 'reset-doctor-'));
     const made = dir;
-    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+    // signal-exit, not process.on(signal): a hung-up SSH session (SIGHUP) or a SIGTERM still removes it,
+    // and the process still dies of the signal (ink's own signal-exit handlers stay in charge).
+    onExit(() => rmSync(made, { recursive: true, force: true }));
     for (const name of embeddedNames(EMBEDDED)) {
       mkdirSync(dirname(join(dir, name)), { recursive: true });
       writeFileSync(join(dir, name), readAsset(name), { mode: 0o600 });

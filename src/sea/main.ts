@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { getAsset } from 'node:sea';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
+import { onExit } from 'signal-exit';
 import { versionLine } from '../version.js';
 
 /**
@@ -24,11 +25,22 @@ function bundleUrl(): { url: string; remove(): void } {
   const code = Buffer.from(getAsset('reset-doctor.mjs'));
   try {
     const dir = mkdtempSync(join(tmpdir(), 'reset-doctor-'));
-    const remove = () => rmSync(dir, { recursive: true, force: true });
-    process.once('exit', remove);
+    let removed = false;
+    const remove = () => {
+      if (!removed) rmSync(dir, { recursive: true, force: true });
+      removed = true;
+    };
+    // Removed at exit or on a signal (SIGHUP, SIGTERM…) while loading, too; the process still dies of it.
+    const forget = onExit(remove);
     const file = join(dir, 'reset-doctor.mjs');
     writeFileSync(file, code, { mode: 0o600 });
-    return { url: pathToFileURL(file).href, remove };
+    return {
+      url: pathToFileURL(file).href,
+      remove: () => {
+        remove();
+        forget();
+      },
+    };
   } catch {
     return { url: `data:text/javascript;base64,${code.toString('base64')}`, remove: () => {} };
   }
