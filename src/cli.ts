@@ -6,8 +6,8 @@ import { NginxSyntaxError } from './nginx/syntaxError.js';
 async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv);
   if (args.version) {
-    const { VERSION } = await import('./packageRoot.js');
-    process.stdout.write(`reset-doctor ${VERSION}\n`);
+    const { versionLine } = await import('./version.js');
+    process.stdout.write(`${versionLine()}\n`);
     return 0;
   }
   if (args.help || args.command === 'help') {

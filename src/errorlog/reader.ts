@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RealHost } from '../host/realHost.js';
 import type { Host } from '../host/types.js';
@@ -8,6 +6,7 @@ import { readLogs, formatLocal, type FileRead, type ReadOptions } from '../logs/
 import { ErrorLogAggregator, type AggregatorSnapshot, type ErrorLogSummary } from './aggregate.js';
 import { parseTime } from './line.js';
 import { SCAN_BLOCK_BYTES } from './rangeScan.js';
+import { scanWorkerScript, type ScanWorkerScript } from './scanWorkerScript.js';
 
 /** gaps: the parts of the window that were not read (also in problems): a signature not found may be there. */
 export type ErrorLogReport = ErrorLogSummary & { files: FileRead[]; problems: string[]; gaps: string[] };
@@ -15,7 +14,6 @@ export { formatLocal };
 
 /** Below this a full scan is quicker on one thread than the cost of starting workers. */
 export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
-const WORKER = new URL('./scanWorker.js', import.meta.url);
 
 /**
  * Reads error logs (a window, or whole files) into one summary of upstream
@@ -30,11 +28,12 @@ export async function analyzeErrorLogs(host: Host, paths: string[], options: Rea
   const problems: string[] = [];
   const gaps: string[] = [];
   let coveredFromMs: number | null = null;
+  const worker = scanWorkerScript();
   for (const path of paths) {
-    const parallel = options.fromMs === null && options.parallel !== false && host instanceof RealHost && existsSync(fileURLToPath(WORKER));
+    const parallel = options.fromMs === null && options.parallel !== false && host instanceof RealHost && worker !== null;
     const stat = parallel ? await host.stat(path) : null;
-    if (stat?.ok && stat.size >= PARALLEL_MIN_BYTES) {
-      const result = await scanInWorkers(path, stat.size, options.blockBytes ?? SCAN_BLOCK_BYTES);
+    if (worker && stat?.ok && stat.size >= PARALLEL_MIN_BYTES) {
+      const result = await scanInWorkers(worker, path, stat.size, options.blockBytes ?? SCAN_BLOCK_BYTES);
       if ('problem' in result) {
         problems.push(result.problem);
         gaps.push(`${path} was not read: ${result.problem}`);
@@ -56,7 +55,7 @@ export async function analyzeErrorLogs(host: Host, paths: string[], options: Rea
   return { ...aggregator.summary({ from: format(from), to: format(options.toMs) }), files, problems, gaps };
 }
 
-async function scanInWorkers(path: string, size: number, blockBytes: number): Promise<{ snapshots: AggregatorSnapshot[]; bytesRead: number; counter: 'wasm' | 'js' } | { problem: string }> {
+async function scanInWorkers(script: ScanWorkerScript, path: string, size: number, blockBytes: number): Promise<{ snapshots: AggregatorSnapshot[]; bytesRead: number; counter: 'wasm' | 'js' } | { problem: string }> {
   const count = Math.max(1, Math.min(availableParallelism(), 4));
   const share = Math.ceil(size / count);
   const results = await Promise.all(
@@ -64,7 +63,8 @@ async function scanInWorkers(path: string, size: number, blockBytes: number): Pr
       const workerData = { path, start: i * share, end: Math.min(size, (i + 1) * share), blockBytes };
       return new Promise<{ snapshot: AggregatorSnapshot; bytesRead: number; counter: 'wasm' | 'js' } | { problem: string }>((resolve) => {
         // Small heaps: each worker holds one block and the counts, and RSS is part of the budget.
-        const worker = new Worker(WORKER, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } });
+        const limits = { workerData, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } };
+        const worker = 'code' in script ? new Worker(script.code, { ...limits, eval: true }) : new Worker(script.file, limits);
         worker.once('message', resolve);
         worker.once('error', (error) => resolve({ problem: `scan of ${path} failed: ${error.message}` }));
       });

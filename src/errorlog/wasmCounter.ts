@@ -1,14 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../packageRoot.js';
+import { hasAsset, readAsset } from '../assets.js';
 import type { AggregatorSnapshot } from './aggregate.js';
 import { parseErrorLine } from './line.js';
 import type { LineCounter } from './rangeScan.js';
 import { RouteIds, routePrefix } from './route.js';
 import { classify, SIGNATURE_IDS, type SignatureId } from './signatures.js';
 
-/** Built from src/errorlog/assembly/scanner.ts by `npm run build:wasm`; tests run from src/ and find it in dist/ too. */
-export const SCANNER_WASM = join(PACKAGE_ROOT, 'dist', 'src', 'errorlog', 'scanner.wasm');
+/** Built from src/errorlog/assembly/scanner.ts by `npm run build:wasm`; tests run from src/ and find it in dist/ too; a bundle embeds it. */
+export const SCANNER_WASM = 'dist/src/errorlog/scanner.wasm';
 
 /** The part of the WebAssembly API used here (lib ES2023 and @types/node 20 do not declare it). */
 declare const WebAssembly: {
@@ -38,7 +36,7 @@ interface ScannerExports {
 let compiled: object | null = null;
 
 export function scannerAvailable(): boolean {
-  return existsSync(SCANNER_WASM);
+  return hasAsset(SCANNER_WASM);
 }
 
 const SIGNATURE_INDEX = new Map<SignatureId, number>(SIGNATURE_IDS.map((id, i) => [id, i]));
@@ -60,7 +58,7 @@ export class WasmLineCounter implements LineCounter {
   private readonly routeIds = new RouteIds();
 
   constructor() {
-    compiled ??= new WebAssembly.Module(readFileSync(SCANNER_WASM));
+    compiled ??= new WebAssembly.Module(readAsset(SCANNER_WASM));
     let scanner: ScannerExports | null = null;
     const bytes = (start: number, end: number) => Buffer.from(scanner!.memory.buffer, start, end - start).toString('latin1');
     const instance = new WebAssembly.Instance(compiled, {

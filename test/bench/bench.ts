@@ -7,33 +7,26 @@
  *                       vs  LC_ALL=C awk -f baseline.awk   (target: faster)
  *   --since 15m on 1 GB and on 2 GB with the same last 15 minutes (target: within 1.3× of each other, < 0.5 s)
  *   peak RSS of the full scan                             (target < 150 MB)
+ *
+ * and the builds of `npm run dist` (run first), written between the dist-bench markers:
+ *
+ *   the executable's --version      vs  node -e 0                      (target ≤ 1.5×)
+ *   its first wizard frame          vs  the ESM bundle's               (target ≤ 1.2×)
+ *   its full scan of 1 GB           vs  the dev build's                (target ≤ 1.2×)
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
-import { generateLog, realLineBodies } from '../support/logGen.js';
+import { writeLogOfSize } from '../support/logGen.js';
 
 const DIR = '/tmp/reset-doctor-bench';
 const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js');
 const AWK = join(PACKAGE_ROOT, 'test', 'bench', 'baseline.awk');
+const BUNDLE = join(PACKAGE_ROOT, 'dist', 'reset-doctor.mjs');
+const EXECUTABLE = join(PACKAGE_ROOT, 'dist', 'reset-doctor-linux-x64');
 const GB = 1024 ** 3;
-
-/** A log of about `bytes` whose last line is at `endMs`: older minutes are prepended until the size is reached. */
-function generate(path: string, bytes: number, endMs: number): void {
-  const bodies = realLineBodies();
-  const perSecond = 50;
-  const sample = generateLog(endMs - 60_000, endMs, perSecond, bodies, { vary: true }).length;
-  const minutes = Math.ceil(bytes / sample);
-  const fd = openSync(path, 'w');
-  for (let m = minutes; m > 0; m--) {
-    const from = endMs - m * 60_000;
-    // Every request its own: connection ids, clients and request ids vary as in a real log.
-    writeSync(fd, generateLog(from, from + 60_000, perSecond, bodies, { vary: true, first: (minutes - m) * 60 * perSecond }), null, 'latin1');
-  }
-  closeSync(fd);
-}
 
 interface Run {
   seconds: number;
@@ -76,14 +69,100 @@ async function median(times: number, file: string, args: string[]): Promise<Run>
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 
+/**
+ * Seconds from spawn to the wizard's first frame (its header line) on a
+ * pseudo-terminal of 80×24, made by util-linux `script`; the same shell
+ * start-up is in every run, so it thins ratios a little, never favours one build.
+ */
+function firstFrame(argv: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('script', ['-qfec', `stty cols 80 rows 24; exec ${argv.join(' ')}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true, env: { ...process.env, TERM: 'xterm-256color' } });
+    let out = '';
+    let seconds: number | null = null;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (seconds === null && out.includes('reset-doctor')) {
+        seconds = (performance.now() - started) / 1000;
+        process.kill(-child.pid!, 'SIGKILL');
+      }
+    });
+    child.once('error', reject);
+    child.once('close', () => (seconds === null ? reject(new Error(`${argv.join(' ')}: no wizard frame:\n${out}`)) : resolve(seconds)));
+  });
+}
+
+/**
+ * Medians of `a` and `b` measured in turns (a, b, b, a, …), so that a machine
+ * busy with something else slows both alike and the ratio stays fair.
+ */
+async function inTurns<T>(times: number, a: () => Promise<T>, b: () => Promise<T>, seconds: (r: T) => number): Promise<[T, T]> {
+  const as: T[] = [];
+  const bs: T[] = [];
+  for (let i = 0; i < times; i++) {
+    if (i % 2 === 0) {
+      as.push(await a());
+      bs.push(await b());
+    } else {
+      bs.push(await b());
+      as.push(await a());
+    }
+  }
+  const mid = (list: T[]) => list.sort((x, y) => seconds(x) - seconds(y))[Math.floor(list.length / 2)]!;
+  return [mid(as), mid(bs)];
+}
+
+/** Replaces what README.md holds between `<!-- NAME:start -->` and `<!-- NAME:end -->`. */
+function writeIntoReadme(name: string, table: string): void {
+  const readmePath = join(PACKAGE_ROOT, 'README.md');
+  const readme = readFileSync(readmePath, 'utf8');
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  if (readme.includes(start) && readme.includes(end)) {
+    writeFileSync(readmePath, `${readme.slice(0, readme.indexOf(start) + start.length)}\n${table}\n${readme.slice(readme.indexOf(end))}`);
+    process.stdout.write(`README.md updated between the ${name} markers.\n`);
+  }
+}
+
+function markdownTable(header: string, rows: Array<[string, string, string, boolean]>, footer: string): string {
+  return [header, '| --- | --- | --- | --- |', ...rows.map(([a, b, c, ok]) => `| ${a} | ${b} | ${c} | ${ok ? 'yes' : '**no**'} |`), '', footer].join('\n');
+}
+
+/** The builds of `npm run dist` against node alone, the ESM bundle and the dev build, each pair in turns. */
+async function benchDist(one: string, machine: string): Promise<void> {
+  const time = (r: Run) => r.seconds;
+  const [nodeAlone, exeVersion] = await inTurns(11, () => run(process.execPath, ['-e', '0']), () => run(EXECUTABLE, ['--version']), time);
+  const bundleVersion = await median(11, process.execPath, [BUNDLE, '--version']);
+  const demo = ['demo', 'backend-down'];
+  const [bundleFrame, exeFrame] = await inTurns(7, () => firstFrame([process.execPath, BUNDLE, ...demo]), () => firstFrame([EXECUTABLE, ...demo]), (s) => s);
+  const scan = ['inspect', 'errors', '--json', '--error-log', one];
+  const [devFull, exeFull] = await inTurns(3, () => run(process.execPath, [CLI, ...scan]), () => run(EXECUTABLE, scan), time);
+  const threads = (JSON.parse(exeFull.stdout) as { files: Array<{ threads?: { workers: number; counter: string } }> }).files[0]?.threads;
+  const mb = (file: string) => `${fmt(statSync(file).size / 1e6, 1)} MB`;
+  const rows: Array<[string, string, string, boolean]> = [
+    ['`--version`', `${fmt(exeVersion.seconds, 3)} s`, `${fmt(exeVersion.seconds / nodeAlone.seconds)}× \`node -e 0\` (${fmt(nodeAlone.seconds, 3)} s), target ≤ 1.5×`, exeVersion.seconds <= 1.5 * nodeAlone.seconds],
+    ['first wizard frame', `${fmt(exeFrame, 3)} s`, `${fmt(exeFrame / bundleFrame)}× the ESM bundle's (${fmt(bundleFrame, 3)} s), target ≤ 1.2×`, exeFrame <= 1.2 * bundleFrame],
+    [
+      'full scan, 1 GB',
+      `${fmt(exeFull.seconds)} s, ${threads ? `${threads.workers} workers, ${threads.counter}` : '**one thread**'}, peak RSS ${fmt(exeFull.peakRssMb, 0)} MB`,
+      `${fmt(exeFull.seconds / devFull.seconds)}× the dev build's (${fmt(devFull.seconds)} s), target ≤ 1.2×`,
+      exeFull.seconds <= 1.2 * devFull.seconds,
+    ],
+  ];
+  const footer = `Sizes: executable ${mb(EXECUTABLE)}, ESM bundle ${mb(BUNDLE)} (its \`--version\` ${fmt(bundleVersion.seconds, 3)} s). Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; medians of 11 (--version), 7 (frames, in a pty from util-linux \`script\`) and 3 (full scans), each pair measured in turns.`;
+  const table = markdownTable('| the executable | time | against | met |', rows, footer);
+  process.stdout.write(`\n${table}\n`);
+  writeIntoReadme('dist-bench', table);
+}
+
 async function main(): Promise<void> {
   mkdirSync(DIR, { recursive: true });
   const endMs = Date.now();
   const one = join(DIR, 'error-1g.log');
   const two = join(DIR, 'error-2g.log');
   process.stdout.write('generating 1 GB and 2 GB logs from the lines nginx wrote in the lab, each request its own…\n');
-  generate(one, GB, endMs);
-  generate(two, 2 * GB, endMs);
+  writeLogOfSize(one, GB, endMs);
+  writeLogOfSize(two, 2 * GB, endMs);
 
   const grep = await median(3, 'grep', ['-c', 'upstream', one]);
   const awk = await median(3, 'awk', ['-f', AWK, one]);
@@ -100,24 +179,12 @@ async function main(): Promise<void> {
     ['--since 15m, 2 GB', `${fmt(since2.seconds, 3)} s`, `${fmt(since2.seconds / since1.seconds)}× the 1 GB run, target ≤ 1.3×`, since2.seconds / since1.seconds <= 1.3],
     ['peak RSS, full scan', `${fmt(full.peakRssMb, 0)} MB`, 'target < 150 MB', full.peakRssMb < 150],
   ];
-  const machine = `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}; medians of 3 (full scans) and 5 (windows); node start-up alone ${fmt(startup.seconds, 3)} s`;
-  const table = [
-    '| measure | reset-doctor | against | met |',
-    '| --- | --- | --- | --- |',
-    ...rows.map(([a, b, c, ok]) => `| ${a} | ${b} | ${c} | ${ok ? 'yes' : '**no**'} |`),
-    '',
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`,
-  ].join('\n');
+  const cpu = `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}`;
+  const machine = `${cpu}; medians of 3 (full scans) and 5 (windows); node start-up alone ${fmt(startup.seconds, 3)} s`;
+  const table = markdownTable('| measure | reset-doctor | against | met |', rows, `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`);
   process.stdout.write(`\n${table}\n`);
-
-  const readmePath = join(PACKAGE_ROOT, 'README.md');
-  const readme = readFileSync(readmePath, 'utf8');
-  const start = '<!-- bench:start -->';
-  const end = '<!-- bench:end -->';
-  if (readme.includes(start) && readme.includes(end)) {
-    writeFileSync(readmePath, `${readme.slice(0, readme.indexOf(start) + start.length)}\n${table}\n${readme.slice(readme.indexOf(end))}`);
-    process.stdout.write('README.md updated.\n');
-  }
+  writeIntoReadme('bench', table);
+  await benchDist(one, cpu);
   if (!existsSync(DIR)) return;
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatLocal } from '../../src/errorlog/reader.js';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
@@ -41,4 +41,18 @@ export function generateLog(startMs: number, endMs: number, perSecond: number, b
     }
   }
   return out.length ? out.join('\n') + '\n' : '';
+}
+
+/** Writes a log of about `bytes` whose last line is at `endMs`, each request its own: older minutes are prepended until the size is reached. */
+export function writeLogOfSize(path: string, bytes: number, endMs: number): void {
+  const bodies = realLineBodies();
+  const perSecond = 50;
+  const sample = generateLog(endMs - 60_000, endMs, perSecond, bodies, { vary: true }).length;
+  const minutes = Math.ceil(bytes / sample);
+  const fd = openSync(path, 'w');
+  for (let m = minutes; m > 0; m--) {
+    const from = endMs - m * 60_000;
+    writeSync(fd, generateLog(from, from + 60_000, perSecond, bodies, { vary: true, first: (minutes - m) * 60 * perSecond }), null, 'latin1');
+  }
+  closeSync(fd);
 }
