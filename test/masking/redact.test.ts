@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactDeep, redactStrings, redactText } from '../../src/transcript/redact.js';
+import { redactDeep, redactStrings, redactText } from '../../src/masking/redact.js';
 import { parseConfig } from '../../src/nginx/parse.js';
 
 describe('redaction of what a session read', () => {
