@@ -1,7 +1,8 @@
-import type { z } from 'zod';
-import type { backendListenersProbe } from '../read/backend-listeners.js';
-
-type CheckedBackend = z.infer<typeof backendListenersProbe.facts>['backends'][number];
+/** What backendOfPeer needs of a checked backend (backend-listeners' facts), by shape, so this helper does not import the probe. */
+interface CheckedBackend {
+  address: string;
+  peers: ReadonlyArray<{ ip: string; port: number }>;
+}
 
 /** "127.0.0.1:8000", "[::1]:8000", "unix:/run/app.sock" as nginx logs a peer → its parts. */
 export function parsePeer(peer: string): { ip: string; port: number } | { path: string } | null {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ProbeDefinition } from '../probe/contract.js';
 import { isFindingId } from '../findings/catalog.js';
 import { FIXES } from '../fixes/catalog.js';
-import { templatePaths } from '../engine/template.js';
+import { templatePaths } from './template.js';
 import { FactPathError, parseFactPath } from './factPath.js';
 import { loadFlowFile, type FlowProblem, type LoadedFlow } from './load.js';
 import type { Condition, Flow, FlowNode } from './schema.js';
