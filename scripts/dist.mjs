@@ -24,11 +24,11 @@ const EXECUTABLE = join(DIST, 'reset-doctor-linux-x64');
 /** Node's SEA fuse: the string postject flips so the binary runs its injected blob. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
+/** The files under dir ending in ext, subfolders included (a flow's sub-flows sit in a folder named after it). */
 const files = (dir, ext) =>
-  readdirSync(join(ROOT, dir))
-    .filter((f) => f.endsWith(ext))
-    .sort()
-    .map((f) => `${dir}/${f}`);
+  readdirSync(join(ROOT, dir), { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((entry) => (entry.isDirectory() ? files(`${dir}/${entry.name}`, ext) : entry.name.endsWith(ext) ? [`${dir}/${entry.name}`] : []));
 /** Package-relative names, read by src/assets.ts. */
 const ASSETS = ['dist/src/errorlog/scanner.wasm', ...files('flows', '.yaml'), ...files('src/demo/recordings', '.json')];
 

@@ -14,6 +14,17 @@ export interface SessionConfig {
   concurrency?: number;
 }
 
+/** A session ready to run, as the command line set it up (src/cli/setup.ts) for the wizard or the headless run. */
+export interface Prepared {
+  flow: Flow;
+  host: Host;
+  options: ProbeOptions;
+  session: Session;
+  /** Writes the --record file, if one was asked for. */
+  finish(): Promise<void>;
+  demo: string | null;
+}
+
 type Listener = (state: EngineState) => void;
 
 /**

@@ -1,4 +1,4 @@
-import type { Prepared } from './setup.js';
+import type { Prepared } from '../session.js';
 import type { Session } from '../session.js';
 import type { Flow } from '../flow/schema.js';
 import { buildJsonReport } from '../report/jsonReport.js';

@@ -8,21 +8,11 @@ import { loadScenario, scenarioOptions } from '../demo/scenarios.js';
 import { resolveFlow } from '../flow/resolve.js';
 import type { Flow } from '../flow/schema.js';
 import { PROBES } from '../../probes/index.js';
-import { Session } from '../session.js';
+import { Session, type Prepared } from '../session.js';
 import { UserError } from '../util/userError.js';
 import { findNginxBinary } from './nginxBinary.js';
 import { checkNginxConf } from './nginxConf.js';
 import type { CliArgs } from './args.js';
-
-export interface Prepared {
-  flow: Flow;
-  host: Host;
-  options: ProbeOptions;
-  session: Session;
-  /** Writes the --record file, if one was asked for. */
-  finish(): Promise<void>;
-  demo: string | null;
-}
 
 /** Everything a run needs: the flow, the host (real, recorded or recording), the session. */
 export async function prepare(args: CliArgs, demoName: string | null): Promise<Prepared> {

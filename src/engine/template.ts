@@ -1,17 +1,11 @@
 import type { ProbeOutcome } from '../probe/contract.js';
+import { PLACEHOLDER } from '../flow/template.js';
 import { lookupFact } from './facts.js';
 
 /**
- * Summary templates: {{probe.path}}, {{probe.path | join}} (", "-separated),
- * {{probe.path | count}}. A missing value prints as "unknown (why)" so a
- * report never shows a blank where a number should be.
+ * Fills summary templates (syntax in src/flow/template.ts). A missing value
+ * prints as "unknown" so a report never shows a blank where a number should be.
  */
-const PLACEHOLDER = /\{\{\s*([^}|]+?)\s*(?:\|\s*(join|count)\s*)?\}\}/g;
-
-export function templatePaths(template: string): Array<{ path: string; filter: string | null }> {
-  return [...template.matchAll(PLACEHOLDER)].map((m) => ({ path: m[1]!, filter: m[2] ?? null }));
-}
-
 export function fillTemplate(template: string, probes: Readonly<Record<string, ProbeOutcome>>): string {
   return template.replace(PLACEHOLDER, (_whole, path: string, filter: string | undefined) => {
     const fact = lookupFact(probes, path);

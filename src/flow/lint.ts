@@ -3,55 +3,83 @@ import { join } from 'node:path';
 import type { ProbeDefinition } from '../probe/contract.js';
 import { isFindingId } from '../findings/catalog.js';
 import { FIXES } from '../fixes/catalog.js';
-import { templatePaths } from '../engine/template.js';
+import { templatePaths } from './template.js';
 import { FactPathError, parseFactPath } from './factPath.js';
-import { loadFlowFile, type FlowProblem, type LoadedFlow } from './load.js';
-import type { Condition, Flow, FlowNode } from './schema.js';
+import { composeFlow, type ComposedFlow } from './compose.js';
+import type { FlowProblem, LoadedFlow } from './load.js';
+import { RETURN, type Condition, type FlowFileNode } from './schema.js';
 import { schemaAt } from './schemaPath.js';
 
 /**
- * Checks a flow beyond its schema: every target exists, every node is
- * reachable and can reach an end, every fact path is declared by the probe
- * it names, and a decision that can be blocked by a missing fact says where
- * "unknown" goes instead of silently falling into `otherwise`.
+ * Checks one flow file beyond its schema: every target exists, every node is
+ * reachable and can reach an end (or, in a sub-flow, `return`), every fact
+ * path is declared by the probe it names, and a decision that can be blocked
+ * by a missing fact says where "unknown" goes instead of silently falling
+ * into `otherwise`. A call to a sub-flow counts as going on at its `next`;
+ * lintComposed checks that the whole, inlined, holds too.
  */
 export function lintFlow(loaded: LoadedFlow, probes: ReadonlyMap<string, ProbeDefinition>): FlowProblem[] {
   const flow = loaded.flow;
   if (!flow) return loaded.problems;
   const problems: FlowProblem[] = [...loaded.problems];
-  const report = (path: Array<string | number>, message: string) => problems.push({ file: loaded.file, ...loaded.locate(path), message });
+  const report: Report = (path, message) => problems.push({ file: loaded.file, ...loaded.locate(path), message });
+  const canReturn = flow.subflow === true;
 
   if (!flow.nodes[flow.start]) report(['start'], `start node "${flow.start}" does not exist`);
 
   for (const [id, node] of Object.entries(flow.nodes)) {
     for (const { path, target } of targetsOf(node)) {
-      if (!flow.nodes[target]) report(['nodes', id, ...path], `node "${id}" goes to "${target}", which does not exist`);
+      if (target === RETURN) {
+        if (!canReturn) report(['nodes', id, ...path], `node "${id}" goes to "${RETURN}", but only a sub-flow ("subflow: true") can return`);
+      } else if (!flow.nodes[target]) report(['nodes', id, ...path], `node "${id}" goes to "${target}", which does not exist`);
     }
     checkNode(id, node, probes, report);
   }
+  graphProblems(flow.start, flow.nodes, report);
+  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
 
-  const reachable = walk(flow.start, (id) => {
-    const node = flow.nodes[id];
+/**
+ * A flow file with its sub-flows: the composition's own problems (a missing
+ * sub-flow, a node id defined twice), each part on its own, then, when every
+ * part is clean, the inlined graph as one, each problem pointed at the file
+ * that wrote the node.
+ */
+export function lintComposed(composed: ComposedFlow, probes: ReadonlyMap<string, ProbeDefinition>): FlowProblem[] {
+  const problems = [...composed.problems, ...composed.parts.flatMap((part) => lintFlow(part, probes))];
+  const flow = composed.flow;
+  if (problems.length > 0 || !flow) return problems;
+  const { root, owner } = composed;
+  graphProblems(flow.start, flow.nodes, (path, message) => {
+    const part = path[0] === 'nodes' ? (owner.get(String(path[1])) ?? root) : root;
+    problems.push({ file: part.file, ...part.locate(path), message });
+  });
+  return problems;
+}
+
+/** Reachability both ways: from start, and to an end node or `return`. */
+function graphProblems(start: string, nodes: Readonly<Record<string, FlowFileNode>>, report: Report): void {
+  const reachable = walk(start, (id) => {
+    const node = nodes[id];
     return node ? targetsOf(node).map((t) => t.target) : [];
   });
-  for (const id of Object.keys(flow.nodes)) {
-    if (!reachable.has(id)) report(['nodes', id], `node "${id}" is unreachable from start "${flow.start}"`);
+  for (const id of Object.keys(nodes)) {
+    if (!reachable.has(id)) report(['nodes', id], `node "${id}" is unreachable from start "${start}"`);
   }
-
-  const reachesEnd = nodesReachingEnd(flow);
-  for (const id of Object.keys(flow.nodes)) {
+  const reachesEnd = nodesReachingEnd(nodes);
+  for (const id of Object.keys(nodes)) {
     if (reachable.has(id) && !reachesEnd.has(id)) report(['nodes', id], `node "${id}" has no path to an end node`);
   }
-  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 type Report = (path: Array<string | number>, message: string) => void;
 
-function targetsOf(node: FlowNode): Array<{ path: Array<string | number>; target: string }> {
+function targetsOf(node: FlowFileNode): Array<{ path: Array<string | number>; target: string }> {
   switch (node.kind) {
     case 'probe':
     case 'diagnose':
     case 'fix':
+    case 'flow':
       return [{ path: ['next'], target: node.next }];
     case 'decide':
       return [
@@ -66,7 +94,7 @@ function targetsOf(node: FlowNode): Array<{ path: Array<string | number>; target
   }
 }
 
-function checkNode(id: string, node: FlowNode, probes: ReadonlyMap<string, ProbeDefinition>, report: Report): void {
+function checkNode(id: string, node: FlowFileNode, probes: ReadonlyMap<string, ProbeDefinition>, report: Report): void {
   const at = (...path: Array<string | number>) => ['nodes', id, ...path];
   const checkPath = (path: Array<string | number>, fact: string) => {
     const message = factPathProblem(fact, probes);
@@ -121,6 +149,7 @@ function checkNode(id: string, node: FlowNode, probes: ReadonlyMap<string, Probe
       });
       break;
     case 'end':
+    case 'flow':
       break;
   }
 }
@@ -163,14 +192,16 @@ function walk(start: string, next: (id: string) => string[]): Set<string> {
   return seen;
 }
 
-function nodesReachingEnd(flow: Flow): Set<string> {
+/** Nodes from which an end node, or a sub-flow's `return`, can be reached. */
+function nodesReachingEnd(nodes: Readonly<Record<string, FlowFileNode>>): Set<string> {
   const predecessors = new Map<string, string[]>();
-  for (const [id, node] of Object.entries(flow.nodes)) {
+  for (const [id, node] of Object.entries(nodes)) {
     for (const { target } of targetsOf(node)) predecessors.set(target, [...(predecessors.get(target) ?? []), id]);
   }
-  const ends = Object.entries(flow.nodes).filter(([, n]) => n.kind === 'end').map(([id]) => id);
+  const ends = [...Object.entries(nodes).filter(([, n]) => n.kind === 'end').map(([id]) => id), RETURN];
   const result = new Set<string>();
   for (const end of ends) for (const id of walk(end, (n) => predecessors.get(n) ?? [])) result.add(id);
+  result.delete(RETURN);
   return result;
 }
 
@@ -189,8 +220,9 @@ export async function flowFiles(paths: string[]): Promise<string[]> {
   return files;
 }
 
+/** Each file with the sub-flows it calls; a directory's sub-flow folders are reached through their parents. */
 export async function lintFiles(paths: string[], probes: ReadonlyMap<string, ProbeDefinition>): Promise<FlowProblem[]> {
   const problems: FlowProblem[] = [];
-  for (const file of await flowFiles(paths)) problems.push(...lintFlow(await loadFlowFile(file), probes));
+  for (const file of await flowFiles(paths)) problems.push(...lintComposed(composeFlow(file), probes));
   return problems;
 }

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { flowSchema, type Flow } from './schema.js';
+import { flowFileSchema, type FlowFile } from './schema.js';
 
 export interface FlowProblem {
   file: string;
@@ -12,7 +12,7 @@ export interface FlowProblem {
 /** A parsed flow file that can say where any of its values was written. */
 export interface LoadedFlow {
   file: string;
-  flow: Flow | null;
+  flow: FlowFile | null;
   problems: FlowProblem[];
   locate(path: ReadonlyArray<string | number>): { line: number; column: number };
 }
@@ -28,7 +28,7 @@ export function parseFlowText(text: string, file: string): LoadedFlow {
   }
   if (document.errors.length > 0) return { file, flow: null, problems, locate };
 
-  const parsed = flowSchema.safeParse(document.toJS());
+  const parsed = flowFileSchema.safeParse(document.toJS());
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const at = locate(issue.path as Array<string | number>);
@@ -40,10 +40,11 @@ export function parseFlowText(text: string, file: string): LoadedFlow {
   return { file, flow: parsed.data, problems, locate };
 }
 
-export async function loadFlowFile(file: string): Promise<LoadedFlow> {
+/** Synchronous: flows are read once, before anything runs, and a flow's sub-flows are read as its calls are met. */
+export function loadFlowFile(file: string): LoadedFlow {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     return { file, flow: null, problems: [{ file, line: 1, column: 1, message: `cannot read: ${(error as Error).message}` }], locate: () => ({ line: 1, column: 1 }) };
   }

@@ -123,19 +123,49 @@ const fixNode = z
 
 const endNode = z.object({ kind: z.literal('end'), ...common }).strict();
 
-export const flowNodeSchema = z.discriminatedUnion('kind', [probeNode, decideNode, askNode, diagnoseNode, fixNode, endNode]);
-
-export const flowSchema = z
+/**
+ * Calls a sub-flow and comes back: the walk goes to the sub-flow's start, and
+ * a `return` in the sub-flow goes on at this node's `next`. Only files hold
+ * it: the loader (src/flow/compose.ts) inlines every sub-flow, so the engine
+ * runs one flat graph and a report's path never names the call.
+ */
+const flowCallNode = z
   .object({
-    id: nodeId,
-    title: z.string().min(1),
-    description: z.string().optional(),
-    version: z.number().int().positive().default(1),
-    start: nodeId,
-    nodes: z.record(nodeId, flowNodeSchema),
+    kind: z.literal('flow'),
+    title: z.string().min(1).optional(),
+    flow: nodeId.describe('The sub-flow: a file <id>.yaml in the folder named after the calling flow (flows/reset-by-peer/)'),
+    next: nodeId,
+  })
+  .strict();
+
+/** The target by which a sub-flow goes back to the node after its call. */
+export const RETURN = 'return';
+
+export const flowNodeSchema = z.discriminatedUnion('kind', [probeNode, decideNode, askNode, diagnoseNode, fixNode, endNode]);
+const flowFileNodeSchema = z.discriminatedUnion('kind', [probeNode, decideNode, askNode, diagnoseNode, fixNode, endNode, flowCallNode]);
+
+const flowHead = {
+  id: nodeId,
+  title: z.string().min(1),
+  description: z.string().optional(),
+  version: z.number().int().positive().default(1),
+  start: nodeId,
+};
+
+/** A flow as the engine runs it: one graph, sub-flows inlined. */
+export const flowSchema = z.object({ ...flowHead, nodes: z.record(nodeId, flowNodeSchema) }).strict();
+
+/** A flow file: it may call sub-flows, and, when it is one (`subflow: true`), go to `return`. */
+export const flowFileSchema = z
+  .object({
+    ...flowHead,
+    subflow: z.boolean().optional().describe('This file is called by another flow and may go to "return"; it does not run alone'),
+    nodes: z.record(nodeId, flowFileNodeSchema),
   })
   .strict();
 
 export type Flow = z.infer<typeof flowSchema>;
 export type FlowNode = z.infer<typeof flowNodeSchema>;
+export type FlowFile = z.infer<typeof flowFileSchema>;
+export type FlowFileNode = z.infer<typeof flowFileNodeSchema>;
 export type NodeOf<K extends FlowNode['kind']> = Extract<FlowNode, { kind: K }>;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { recordingSchema, type Recording } from './recording.js';
 import { writeFileAtomic } from '../util/writeFileAtomic.js';
 import { UserError } from '../util/userError.js';
-import { redactDeep } from '../transcript/redact.js';
+import { redactDeep } from '../masking/redact.js';
 
 export async function loadRecording(path: string): Promise<Recording> {
   let text: string;
@@ -28,7 +28,7 @@ export async function loadRecording(path: string): Promise<Recording> {
 
 /**
  * Recordings hold command output (configs, logs, process lists): owner-only,
- * never half-written, and with secrets masked (src/transcript/redact.ts) so
+ * never half-written, and with secrets masked (src/masking/redact.ts) so
  * one can be attached to a ticket. Returns how many secret values were masked.
  */
 export async function saveRecording(path: string, recording: Recording): Promise<{ masked: number }> {

@@ -4,7 +4,7 @@ import { UserError } from '../util/userError.js';
 import { loadConfigDump, loadConfigFiles, type ConfigSet } from './load.js';
 import { buildModel, type ConfigModel } from './model.js';
 import { parseVersion, type NginxVersion } from './version.js';
-import { nginxArgs } from '../../probes/nginxCommand.js';
+import { nginxArgs } from './command.js';
 
 /** What `nginx -V` says about the build: its version and compiled-in paths. */
 export interface NginxBuild {

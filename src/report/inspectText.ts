@@ -1,4 +1,4 @@
-import { notAnErrorLog } from '../../probes/error-log.js';
+import { notAnErrorLog } from '../../probes/read/error-log.js';
 import type { Advice } from '../nginx/advice.js';
 import type { ConfigModel, LocationModel } from '../nginx/model.js';
 import type { ErrorLogReport } from '../errorlog/reader.js';

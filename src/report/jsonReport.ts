@@ -1,4 +1,4 @@
-import { redactStrings } from '../transcript/redact.js';
+import { redactStrings } from '../masking/redact.js';
 import type { HostInfo } from '../host/types.js';
 import type { EngineState } from '../engine/state.js';
 import { selectFindings, selectFixes, selectProbes } from '../engine/selectors.js';

@@ -1,4 +1,4 @@
-import { redactText } from '../transcript/redact.js';
+import { redactText } from '../masking/redact.js';
 import type { HostInfo } from '../host/types.js';
 import type { Flow } from '../flow/schema.js';
 import type { EngineState, Finding } from '../engine/state.js';

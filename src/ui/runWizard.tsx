@@ -1,5 +1,5 @@
 import { render } from 'ink';
-import type { Prepared } from '../cli/setup.js';
+import type { Prepared } from '../session.js';
 import { buildTextReport } from '../report/textReport.js';
 import { App, QUIT_EARLY } from './App.js';
 

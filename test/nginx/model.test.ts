@@ -7,7 +7,7 @@ import { RealHost } from '../../src/host/realHost.js';
 import { loadConfigDump, loadConfigFiles } from '../../src/nginx/load.js';
 import { buildModel, type ConfigModel } from '../../src/nginx/model.js';
 import { parseVersion } from '../../src/nginx/version.js';
-import { locationSchema } from '../../probes/nginxModelSchema.js';
+import { locationSchema } from '../../probes/parse/nginxModelSchema.js';
 import { fixturePath } from '../support/fixtures.js';
 
 const DUMPED_ROOT = '/tmp/reset-doctor-fixtures/debian';

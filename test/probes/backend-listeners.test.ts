@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SourceResults, type SourceResult } from '../../src/probe/contract.js';
 import type { Host, StatResult } from '../../src/host/types.js';
-import { backendListenersProbe } from '../../probes/backend-listeners.js';
-import { nginxConfigProbe } from '../../probes/nginx-config.js';
-import { nginxVersionProbe } from '../../probes/nginx-version.js';
-import { parseIpAddr } from '../../probes/local-addresses.js';
-import { parseTcpListeners, parseUnixListeners, type UnixListener } from '../../probes/ssOutput.js';
+import { backendListenersProbe } from '../../probes/read/backend-listeners.js';
+import { nginxConfigProbe } from '../../probes/read/nginx-config.js';
+import { nginxVersionProbe } from '../../probes/read/nginx-version.js';
+import { parseIpAddr } from '../../probes/read/local-addresses.js';
+import { parseTcpListeners, parseUnixListeners, type UnixListener } from '../../probes/parse/ssOutput.js';
 import { commandFixture, commandResults, context } from '../support/fixtures.js';
 
 /** nginx -T for a config written here, parsed by the real probe. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseProcNetTcp, parseProcNetUnix, socketInode } from '../../probes/procNet.js';
-import { detectKind, kindOf, programOf, readGunicornConfig, readPumaConfig, sameProgram } from '../../probes/serverKind.js';
-import { parsePs } from '../../probes/processes.js';
+import { parseProcNetTcp, parseProcNetUnix, socketInode } from '../../probes/parse/procNet.js';
+import { detectKind, kindOf, programOf, readGunicornConfig, readPumaConfig, sameProgram } from '../../probes/parse/serverKind.js';
+import { parsePs } from '../../probes/read/processes.js';
 import { fixturePath } from '../support/fixtures.js';
 
 describe('/proc/net readers (recorded here, with a Node listener on 127.0.0.1:18085)', () => {

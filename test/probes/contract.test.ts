@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { PROBES } from '../../probes/index.js';
-import { somaxconnProbe } from '../../probes/somaxconn.js';
+import { somaxconnProbe } from '../../probes/read/somaxconn.js';
 import { ProbeStatusError, SourceResults } from '../../src/probe/contract.js';
 import { context } from '../support/fixtures.js';
 

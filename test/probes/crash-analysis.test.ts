@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crashAnalysisProbe } from '../../probes/crash-analysis.js';
+import { crashAnalysisProbe } from '../../probes/combine/crash-analysis.js';
 
 const base = { kind: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, workers: [], acceptQueue: null, via: null, idleTimeoutSource: 'unknown', note: null };
 const now = Date.now();

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { SourceResults, ProbeStatusError } from '../../src/probe/contract.js';
 import { ErrorLogAggregator } from '../../src/errorlog/aggregate.js';
 import type { ErrorLogReport } from '../../src/errorlog/reader.js';
-import { errorLogProbe } from '../../probes/error-log.js';
-import { nginxConfigProbe } from '../../probes/nginx-config.js';
-import { nginxVersionProbe } from '../../probes/nginx-version.js';
+import { errorLogProbe } from '../../probes/read/error-log.js';
+import { nginxConfigProbe } from '../../probes/read/nginx-config.js';
+import { nginxVersionProbe } from '../../probes/read/nginx-version.js';
 import { commandFixture, commandResults, context } from '../support/fixtures.js';
 
 /** The real probes' facts for an nginx -T of this main-context text. */

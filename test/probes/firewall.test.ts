@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SourceResults } from '../../src/probe/contract.js';
-import { firewallProbe } from '../../probes/firewall.js';
-import { blockingRules, parseIptablesRules, parseNftRules } from '../../probes/firewallRules.js';
-import { nginxConfigProbe } from '../../probes/nginx-config.js';
-import { nginxVersionProbe } from '../../probes/nginx-version.js';
+import { firewallProbe } from '../../probes/read/firewall.js';
+import { blockingRules, parseIptablesRules, parseNftRules } from '../../probes/parse/firewallRules.js';
+import { nginxConfigProbe } from '../../probes/read/nginx-config.js';
+import { nginxVersionProbe } from '../../probes/read/nginx-version.js';
 import { asResult, commandFixture, commandResults, context } from '../support/fixtures.js';
 
 /** Backends on the ports the recorded rulesets name, on loopback, plus one remote. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SourceResults, type ProbeOutcome } from '../../src/probe/contract.js';
-import { keepaliveAnalysisProbe } from '../../probes/keepalive-analysis.js';
-import { nginxConfigProbe } from '../../probes/nginx-config.js';
-import { nginxVersionProbe } from '../../probes/nginx-version.js';
+import { keepaliveAnalysisProbe } from '../../probes/combine/keepalive-analysis.js';
+import { nginxConfigProbe } from '../../probes/read/nginx-config.js';
+import { nginxVersionProbe } from '../../probes/read/nginx-version.js';
 import { FIXES } from '../../src/fixes/catalog.js';
 import { applicableSteps } from '../../src/engine/reducer.js';
 import { fixParamValue } from '../../src/engine/template.js';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseDmesgIso, parseJournalKernel, readKernelLog } from '../../probes/kernelLog.js';
+import { parseDmesgIso, parseJournalKernel, readKernelLog } from '../../probes/read/kernelLog.js';
 import type { CommandResult, CommandSpec, Host } from '../../src/host/types.js';
 import { ProbeStatusError } from '../../src/probe/contract.js';
-import { findOomVictims } from '../../probes/oom-kills.js';
-import { findSynFloods, parseNetstat } from '../../probes/listen-queue.js';
+import { findOomVictims } from '../../probes/read/oom-kills.js';
+import { findSynFloods, parseNetstat } from '../../probes/read/listen-queue.js';
 import { fixturePath } from '../support/fixtures.js';
 
 const read = (...parts: string[]) => readFileSync(fixturePath(...parts), 'utf8');
@@ -66,14 +66,14 @@ describe('TcpExt counters', () => {
 
 describe('nginx runtime helpers', () => {
   it('reads Max open files from a recorded /proc/PID/limits', async () => {
-    const { parseLimits } = await import('../../probes/nginx-runtime.js');
+    const { parseLimits } = await import('../../probes/read/nginx-runtime.js');
     const limits = parseLimits(read('proc', 'nginx-worker-limits.txt'));
     expect(limits.openFilesSoft).toBeGreaterThan(0);
     expect(limits.openFilesHard).toBeGreaterThanOrEqual(limits.openFilesSoft!);
     expect(parseLimits('nothing here')).toEqual({ openFilesSoft: null, openFilesHard: null });
   });
   it('picks the master started with the diagnosed config', async () => {
-    const { findMaster } = await import('../../probes/nginx-runtime.js');
+    const { findMaster } = await import('../../probes/read/nginx-runtime.js');
     const proc = (pid: number, args: string) => ({ pid, ppid: 1, uid: 0, elapsedSec: 1, startedAtMs: 0, comm: 'nginx', args });
     const processes = [proc(10, 'nginx: master process /usr/sbin/nginx -g daemon on; master_process on;'), proc(20, 'nginx: master process nginx -c /tmp/lab/nginx.conf'), proc(30, 'nginx: worker process')];
     expect(findMaster(processes, '/tmp/lab/nginx.conf')).toMatchObject({ master: { pid: 20 }, masters: 2 });

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseIptablesSave, parseNftRuleset } from '../../probes/firewall.js';
-import { judgePath, parsePing } from '../../probes/network-path.js';
-import { parseAaStatus, parseAppArmorDenials, parseAvcDenials, portLabel } from '../../probes/mac.js';
-import { parseJournalKernel } from '../../probes/kernelLog.js';
-import { memoryCgroup, parseMeminfo, parsePressure } from '../../probes/resources.js';
-import { backendRestartsProbe, findCrashLines, gunicornTime, inWindow, parseSystemctlShow, parseSystemdTimestamp, systemdUnit } from '../../probes/backend-restarts.js';
-import { parseProfilesFile } from '../../probes/apparmor.js';
+import { parseIptablesSave, parseNftRuleset } from '../../probes/read/firewall.js';
+import { judgePath, parsePing } from '../../probes/read/network-path.js';
+import { parseAaStatus, parseAppArmorDenials, parseAvcDenials, portLabel } from '../../probes/parse/mac.js';
+import { parseJournalKernel } from '../../probes/read/kernelLog.js';
+import { memoryCgroup, parseMeminfo, parsePressure } from '../../probes/read/resources.js';
+import { backendRestartsProbe, findCrashLines, gunicornTime, inWindow, parseSystemctlShow, parseSystemdTimestamp, systemdUnit } from '../../probes/read/backend-restarts.js';
+import { parseProfilesFile } from '../../probes/read/apparmor.js';
 import { commandFixture, fixturePath } from '../support/fixtures.js';
 
 const read = (...parts: string[]) => readFileSync(fixturePath(...parts), 'utf8');
@@ -146,8 +146,8 @@ describe('backend restarts', () => {
 });
 
 describe('connection timelines (keepalive-measure, header-size)', async () => {
-  const { readTimeline } = await import('../../probes/keepalive-measure.js');
-  const { headerBytes } = await import('../../probes/header-size.js');
+  const { readTimeline } = await import('../../probes/read/keepalive-measure.js');
+  const { headerBytes } = await import('../../probes/read/header-size.js');
   const answer = 'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n';
   it('times the idle close after the answer, FIN or RST', () => {
     const fin = { connected: true, durationMs: 6012, events: [{ atMs: 1, kind: 'connected' as const }, { atMs: 4, kind: 'data' as const, bytes: answer.length, text: answer }, { atMs: 6010, kind: 'fin' as const }] };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseDmesgIso } from '../../probes/kernelLog.js';
-import { oomKillsProbe } from '../../probes/oom-kills.js';
+import { parseDmesgIso } from '../../probes/read/kernelLog.js';
+import { oomKillsProbe } from '../../probes/read/oom-kills.js';
 import { fixturePath } from '../support/fixtures.js';
 
 // Recorded here: a real memcg OOM kill of python3 pid 3491 at 2026-11-21T09:52:10.494Z.

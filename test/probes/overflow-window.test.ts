@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { listenQueueProbe } from '../../probes/listen-queue.js';
+import { listenQueueProbe } from '../../probes/read/listen-queue.js';
 import type { ProbeOutcome } from '../../src/probe/contract.js';
 import { fixturePath } from '../support/fixtures.js';
 import { decideNode, errorLogFacts, okOutcome } from '../support/flowDecide.js';

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { SourceResults } from '../../src/probe/contract.js';
 import type { FileReadResult, Host, StatResult } from '../../src/host/types.js';
 import { ErrorLogAggregator } from '../../src/errorlog/aggregate.js';
-import { errorLogProbe } from '../../probes/error-log.js';
-import { nginxConfigProbe } from '../../probes/nginx-config.js';
-import { nginxVersionProbe } from '../../probes/nginx-version.js';
-import { phpFpmPoolsProbe } from '../../probes/php-fpm-pools.js';
+import { errorLogProbe } from '../../probes/read/error-log.js';
+import { nginxConfigProbe } from '../../probes/read/nginx-config.js';
+import { nginxVersionProbe } from '../../probes/read/nginx-version.js';
+import { phpFpmPoolsProbe } from '../../probes/read/php-fpm-pools.js';
 import { commandFixture, commandResults, context, fixturePath } from '../support/fixtures.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resetAttributionProbe } from '../../probes/reset-attribution.js';
+import { resetAttributionProbe } from '../../probes/combine/reset-attribution.js';
 
 const backend = (address: string, flags: Record<string, unknown> = {}) => ({ address, oomKills: 0, crashed: false, restartSuspected: false, recovered: false, summary: `${address} (node pid 1): up`, ...flags });
 const resets = (upstreams: Record<string, number>) => ({ signatures: [{ id: 'reset-reading-header', upstreams }, { id: 'timeout-read', upstreams: { '127.0.0.1:9': 5 } }], groups: [] });

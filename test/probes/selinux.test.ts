@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RealHost } from '../../src/host/realHost.js';
 import { SourceResults } from '../../src/probe/contract.js';
-import { ausearchStart, selinuxProbe } from '../../probes/selinux.js';
+import { ausearchStart, selinuxProbe } from '../../probes/read/selinux.js';
 import { context } from '../support/fixtures.js';
 import { OverlayHost } from '../support/overlayHost.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseDmesgIso, parseJournalKernel } from '../../probes/kernelLog.js';
-import { findSynFloods, listenQueueProbe } from '../../probes/listen-queue.js';
+import { parseDmesgIso, parseJournalKernel } from '../../probes/read/kernelLog.js';
+import { findSynFloods, listenQueueProbe } from '../../probes/read/listen-queue.js';
 import { fixturePath } from '../support/fixtures.js';
 import { decideNode, errorLogFacts, okOutcome } from '../support/flowDecide.js';
 

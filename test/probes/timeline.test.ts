@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SourceResults } from '../../src/probe/contract.js';
-import { timelineProbe } from '../../probes/timeline.js';
-import { formatClock } from '../../probes/clock.js';
+import { timelineProbe } from '../../probes/combine/timeline.js';
+import { formatClock } from '../../probes/parse/clock.js';
 import { context } from '../support/fixtures.js';
 
 // Whole local seconds, as nginx logs them and ps reports them.

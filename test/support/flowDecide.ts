@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from '../../src/engine/conditions.js';
-import { parseFlowText } from '../../src/flow/load.js';
+import { composeFlow } from '../../src/flow/compose.js';
 import type { Flow } from '../../src/flow/schema.js';
 import type { ProbeOutcome } from '../../src/probe/contract.js';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
@@ -24,7 +23,7 @@ export function errorLogFacts(signatures: Array<{ id: string; upstreams: Record<
  * (src/engine/reducer.ts): the first true branch; an undecidable branch before it sends to `unknown`.
  */
 export function decideNode(node: string, probes: Record<string, ProbeOutcome>): string {
-  const flow = parseFlowText(readFileSync(FLOW, 'utf8'), FLOW).flow as Flow;
+  const flow = composeFlow(FLOW).flow as Flow;
   const step = flow.nodes[node];
   if (!step || step.kind !== 'decide') throw new Error(`${node} is not a decide node of ${FLOW}`);
   for (const branch of step.branches) {

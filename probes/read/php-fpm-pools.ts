@@ -1,0 +1,537 @@
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import type { FileReadResult, Host, StatResult } from '../../src/host/types.js';
+import { defineProbe, type ProbeContext } from '../../src/probe/contract.js';
+import { FpmConfigError, parseFpmIni, type IniFile } from '../../src/phpfpm/ini.js';
+import { analyzeFpmLog, analyzeSlowlog, type PoolLogEvents } from '../../src/phpfpm/log.js';
+import { effectiveBacklog, includePatterns, resolveFpmConfig, tcpMatches, type FpmConfig, type FpmPool, type Setting } from '../../src/phpfpm/pools.js';
+import type { nginxConfigProbe } from './nginx-config.js';
+import type { processesProbe } from './processes.js';
+import { FAMILIES, type errorLogProbe } from './error-log.js';
+import type { somaxconnProbe } from './somaxconn.js';
+import type { backendListenersProbe } from './backend-listeners.js';
+
+type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
+type ProcessFacts = z.infer<typeof processesProbe.facts>;
+type ErrorLogFacts = z.infer<typeof errorLogProbe.facts>;
+type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
+
+/**
+ * The php-fpm pool behind each FastCGI backend: the master from ps (its
+ * title names its config: "php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)"),
+ * else the distro's config files; the pools those files include; each pool's
+ * listen matched to nginx's fastcgi_pass address (unix sockets also as files,
+ * by device and inode, like backend-listeners); and what php-fpm's own log
+ * and slowlog say over the window.
+ */
+const MASTER = /^php-fpm[\d.]*: master process \((.+)\)\s*$/;
+const DEFAULT_CONFIGS = ['/etc/php-fpm.conf', '/usr/local/etc/php-fpm.conf'];
+const LOG_TAIL_BYTES = 1 << 20;
+
+interface Gathered {
+  masters: Array<{ pid: number; config: string }>;
+  /** Config files: parsed text, or why not. */
+  files: Record<string, { text: string } | { error: string }>;
+  /** include= patterns → the files they matched. */
+  globs: Record<string, string[] | { error: string }>;
+  /** stat -L of unix backends and pool sockets. */
+  stats: Record<string, StatResult>;
+  logs: Record<string, FileReadResult>;
+  /** VmRSS of each master's children, kB, and MemAvailable, kB. */
+  childRssKb: Record<string, number[]>;
+  memAvailableKb: number | null;
+}
+
+function fastcgiBackends(context: ProbeContext): ConfigFacts['backends'] {
+  const config = context.deps['nginx-config'] as ConfigFacts;
+  return config.backends.filter((b) => !b.markedDown && b.usedBy.some((u) => u.directive === 'fastcgi_pass'));
+}
+
+function findMasters(context: ProbeContext): Gathered['masters'] {
+  const processes = context.deps['processes'] as ProcessFacts;
+  return processes.processes.flatMap((p) => {
+    const m = MASTER.exec(p.args);
+    return m ? [{ pid: p.pid, config: m[1]! }] : [];
+  });
+}
+
+function parseOrError(path: string, text: string): IniFile | { error: string } {
+  try {
+    return parseFpmIni(text, path);
+  } catch (error) {
+    if (error instanceof FpmConfigError) return { error: error.message };
+    throw error;
+  }
+}
+
+/** A glob of one pattern, through the host: "*" and "?" in any component, sorted like glob(3). */
+async function glob(host: Host, pattern: string): Promise<string[] | { error: string }> {
+  const parts = pattern.split('/').filter(Boolean);
+  let paths = [''];
+  for (const part of parts) {
+    if (!/[*?[]/.test(part)) {
+      paths = paths.map((p) => `${p}/${part}`);
+      continue;
+    }
+    const re = new RegExp(`^${part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+    const next: string[] = [];
+    for (const dir of paths) {
+      const list = await host.listDir(dir || '/');
+      if (!list.ok) {
+        if (list.error.code !== 'ENOENT') return { error: `cannot list ${dir || '/'}: ${list.error.message}` };
+        continue;
+      }
+      next.push(...list.entries.filter((e) => re.test(e) && !e.startsWith('.')).sort().map((e) => `${dir}/${e}`));
+    }
+    paths = next;
+  }
+  return paths;
+}
+
+async function gather(host: Host, context: ProbeContext): Promise<Gathered | null> {
+  const backends = fastcgiBackends(context);
+  if (backends.length === 0) return null;
+  const masters: Gathered['masters'] = [];
+  for (const master of findMasters(context)) {
+    // The title shows -y as given: a relative config is relative to the master's working directory.
+    if (isAbsolute(master.config)) masters.push(master);
+    else {
+      const cwd = await host.readLink(`/proc/${master.pid}/cwd`);
+      masters.push({ pid: master.pid, config: cwd.ok ? join(cwd.target, master.config) : `/proc/${master.pid}/cwd/${master.config}` });
+    }
+  }
+  const got: Gathered = { masters, files: {}, globs: {}, stats: {}, logs: {}, childRssKb: {}, memAvailableKb: null };
+  let configs = masters.map((m) => m.config);
+  if (configs.length === 0) {
+    // No master running: the distro's configs say which pool would listen there.
+    const versions = await host.listDir('/etc/php');
+    configs = [...(versions.ok ? versions.entries.sort().map((v) => `/etc/php/${v}/fpm/php-fpm.conf`) : []), ...DEFAULT_CONFIGS];
+  }
+  const queue = [...new Set(configs)];
+  while (queue.length > 0) {
+    const path = queue.shift()!;
+    if (path in got.files || Object.keys(got.files).length > 200) continue;
+    const read = await host.readFile(path, { maxBytes: 1 << 20 });
+    if (!read.ok) {
+      // A distro default that is not there is not a problem; a master's own config that cannot be read is.
+      if (read.error.code === 'ENOENT' && masters.length === 0) continue;
+      got.files[path] = { error: read.error.message };
+      continue;
+    }
+    got.files[path] = { text: read.content };
+    const parsed = parseOrError(path, read.content);
+    if ('error' in parsed) continue;
+    for (const { pattern } of includePatterns(parsed, null)) {
+      got.globs[pattern] ??= await glob(host, pattern);
+      const matched = got.globs[pattern]!;
+      if (!('error' in matched)) queue.push(...matched);
+    }
+  }
+  const configsRead = resolveAll(got);
+  const unixPaths = new Set<string>();
+  for (const b of backends) if (b.kind === 'unix' && b.path) unixPaths.add(b.path);
+  for (const c of configsRead) for (const p of c.pools) if (p.address?.startsWith('unix:')) unixPaths.add(p.address.slice(5));
+  for (const path of unixPaths) got.stats[path] = await host.stat(path, { follow: true });
+  const logs = new Set<string>();
+  for (const c of configsRead) {
+    if (c.errorLog.value !== 'syslog') logs.add(c.errorLog.value);
+    for (const p of c.pools) if (p.slowlog) logs.add(p.slowlog.value);
+  }
+  for (const path of logs) got.logs[path] = await host.readFile(path, { tailBytes: LOG_TAIL_BYTES });
+  const processes = context.deps['processes'] as ProcessFacts;
+  for (const master of masters) {
+    const rss: number[] = [];
+    for (const child of processes.processes.filter((p) => p.ppid === master.pid).slice(0, 64)) {
+      const status = await host.readFile(`/proc/${child.pid}/status`);
+      const m = status.ok ? /^VmRSS:\s+(\d+) kB/m.exec(status.content) : null;
+      if (m) rss.push(Number(m[1]));
+    }
+    got.childRssKb[String(master.pid)] = rss;
+  }
+  const meminfo = await host.readFile('/proc/meminfo');
+  const available = meminfo.ok ? /^MemAvailable:\s+(\d+) kB/m.exec(meminfo.content) : null;
+  got.memAvailableKb = available ? Number(available[1]) : null;
+  return got;
+}
+
+/** Every config gathered, resolved into pools (a master's config, else each distro default found). */
+function resolveAll(got: Gathered): Array<FpmConfig & { master: number | null }> {
+  const read = (path: string) => {
+    const file = got.files[path];
+    if (!file) return { error: 'not read' };
+    if ('error' in file) return file;
+    return parseOrError(path, file.text);
+  };
+  const globOf = (pattern: string) => got.globs[pattern] ?? { error: 'not listed' };
+  const roots = got.masters.length ? got.masters : Object.keys(got.files).filter((f) => /php-fpm\.conf$/.test(f)).map((config) => ({ pid: null, config }));
+  return roots.map((root) => ({ ...resolveFpmConfig(root.config, read, globOf), master: root.pid }));
+}
+
+const where = (s: Setting<unknown> | null) => (s === null ? 'not set' : s.file === null ? 'default' : `${s.file}:${s.line}`);
+
+const events = z.object({
+  maxChildrenReached: z.number().int().describe('"server reached pm.max_children setting" lines in the window (dynamic and ondemand pools only)'),
+  timedOut: z.number().int().describe('Requests killed by request_terminate_timeout ("execution timed out … terminating")'),
+  slow: z.number().int().describe('Requests logged as slow ("executing too slow")'),
+  signals: z.record(z.string(), z.number().int()).describe('Children that exited on a signal, by signal name'),
+  requests: z.array(z.string()).describe('Requests timed out or slow, most frequent first'),
+});
+
+const pool = z.object({
+  name: z.string().describe('Pool name ([name] section)'),
+  at: z.string().describe('file:line of the [name] section'),
+  config: z.string().describe("The master's main config file"),
+  master: z.number().int().nullable().describe('php-fpm master pid; null when no master running uses this config'),
+  address: z.string().nullable().describe('listen as nginx names a peer (unix:/path, host:port, *:port); null when not resolved'),
+  listenAt: z.string().describe('file:line of listen'),
+  pm: z.string().nullable().describe('pm: static, dynamic or ondemand'),
+  pmAt: z.string().describe('file:line of pm'),
+  maxChildren: z.number().int().nullable().describe('pm.max_children'),
+  maxChildrenAt: z.string().describe('file:line of pm.max_children'),
+  backlog: z.number().int().describe('listen.backlog as configured (-1, the Linux default: as many as somaxconn allows)'),
+  backlogAt: z.string().describe('file:line of listen.backlog, or "default"'),
+  effectiveBacklog: z.number().int().nullable().describe('The accept queue listen() really gets: listen.backlog capped by net.core.somaxconn; null when somaxconn is unknown and the backlog is the default'),
+  backlogCapped: z.boolean().describe('listen.backlog asks for more than net.core.somaxconn allows'),
+  terminateTimeoutSec: z.number().describe('request_terminate_timeout in seconds (0: off)'),
+  terminateAt: z.string().describe('file:line of request_terminate_timeout, or "default"'),
+  slowlogTimeoutSec: z.number().describe('request_slowlog_timeout in seconds (0: off)'),
+  slowlog: z.string().nullable().describe('slowlog file'),
+  errorLog: z.string().describe("The master's error_log"),
+  backend: z.string().nullable().describe('The fastcgi_pass address nginx reaches this pool at; null when no nginx backend matches'),
+  events: events.nullable().describe("What php-fpm's log says about this pool in the window; null when the log could not be read"),
+  slowCalls: z.array(z.string()).describe('Where slow requests were, from the slowlog: innermost call and script, most frequent first'),
+  label: z.string().describe('How reports name it: php-fpm pool NAME (address, file:line)'),
+});
+
+const finding = z.object({
+  address: z.string().describe('nginx backend address'),
+  pool: z.string().nullable().describe('Pool name, when a config that listens there was found'),
+  text: z.string().describe('One sentence for the report'),
+});
+
+const killing = finding.extend({
+  terminateTimeoutSec: z.number().describe("The pool's request_terminate_timeout in seconds"),
+  readTimeoutSec: z.number().describe('The longest fastcgi_read_timeout of the locations passing to it, in seconds'),
+});
+
+const factsSchema = z.object({
+    fastcgiBackends: z.number().int().describe('FastCGI backends (fastcgi_pass addresses) in the nginx config'),
+    masters: z.array(z.object({ pid: z.number().int().describe('Master pid'), config: z.string().describe('Its config file') })).describe('php-fpm masters running'),
+    configFiles: z.array(z.string()).describe('php-fpm config files read'),
+    pools: z.array(pool).describe('Every pool found'),
+    backends: z.array(z.object({ address: z.string().describe('fastcgi_pass address'), pool: z.string().nullable().describe('The pool listening there, or null') })).describe('Each FastCGI backend and its pool'),
+    queueFull: z.array(finding).describe('Unix-socket FastCGI backends nginx found with a full accept queue (connect() 11: EAGAIN), each with its pool'),
+    queueFullCount: z.number().int().describe('How many'),
+    queueFullText: z.string().describe('The full queues in words: pool, pm, pm.max_children, listen.backlog against somaxconn, EAGAIN lines, max_children warnings'),
+    sizing: z.string().describe('pm.max_children sized from memory (child RSS against MemAvailable), or how to measure it'),
+    backlogAdvice: z.string().describe('listen.backlog (and somaxconn when it caps it) to set for the saturated pools'),
+    slowAdvice: z.string().describe('The slow requests the slowlog or the log names, or how to turn the slowlog on'),
+    terminated: z.array(killing).describe('Pools whose children request_terminate_timeout killed in the window while nginx would have waited longer'),
+    terminatedCount: z.number().int().describe('How many'),
+    terminatedText: z.string().describe('Each: request_terminate_timeout and its file:line against fastcgi_read_timeout and its file:line, the requests killed'),
+    terminateSuspected: z.array(killing).describe("Pools with request_terminate_timeout below fastcgi_read_timeout and resets for their socket, whose log could not be read to confirm the kills"),
+    terminateSuspectedCount: z.number().int().describe('How many'),
+    terminateSuspectedText: z.string().describe('Each, with both settings, the resets and how to confirm'),
+    terminateAdvice: z.string().describe('The request_terminate_timeout to set (at least fastcgi_read_timeout) per pool, with file:line'),
+    down: z.array(finding).describe('Down FastCGI backends (backend-listeners) with the pool configured to listen there'),
+    downCount: z.number().int().describe('How many down FastCGI backends have a pool configured there'),
+    downText: z.string().describe('Each down FastCGI backend and its pool'),
+    downUnit: z.string().describe('The systemd unit of the down pools\' php-fpm, from the config path (/etc/php/8.2/fpm → php8.2-fpm, /etc/php-fpm.conf → php-fpm); "" when it cannot be told'),
+    downTest: z.string().describe('The command that tests their config (php-fpm8.2 -t -y CONFIG); "" when the binary cannot be told'),
+    notes: z.array(z.string()).describe('What could not be read or resolved'),
+  });
+
+export const phpFpmPoolsProbe = defineProbe({
+  id: 'php-fpm-pools',
+  title: 'php-fpm pools behind FastCGI backends',
+  description: "Finds the php-fpm pool behind each fastcgi_pass address: pm, pm.max_children, listen.backlog, request_terminate_timeout, slowlog, and what php-fpm's own log says.",
+  requiresRoot: 'partial',
+  rootNote: "php-fpm's configs and logs are often readable only by root",
+  timeoutMs: 15000,
+  dependsOn: ['nginx-config', 'processes'],
+  uses: ['error-log', 'somaxconn', 'backend-listeners'],
+  facts: factsSchema,
+  sources: () => [],
+  gather,
+  gatherPlan: (context) =>
+    fastcgiBackends(context).length === 0
+      ? []
+      : [
+          'php-fpm masters from ps ("php-fpm: master process (CONFIG)"), else /etc/php/*/fpm/php-fpm.conf, /etc/php-fpm.conf',
+          'read each config and the files its include= patterns name; stat -L pool and backend sockets',
+          "read the tail of php-fpm's error_log and each pool's slowlog; VmRSS of the pool children, MemAvailable",
+        ],
+  parse: (results, context) => analyze(results.gathered as Gathered | null, context),
+  // Only the pools behind nginx's backends: other masters on the machine do not change this line.
+  summarize: (facts) =>
+    facts.fastcgiBackends === 0
+      ? 'no FastCGI backend in the nginx config'
+      : `${facts.fastcgiBackends} FastCGI backend(s): ${facts.backends.map((b) => `${b.address} → ${b.pool ? `pool ${b.pool}` : 'no pool found'}`).join(', ')}` +
+        (facts.queueFullCount ? `; ${facts.queueFullCount} with a full accept queue` : '') +
+        (facts.terminatedCount ? `; ${facts.terminatedCount} killing requests` : ''),
+  partialReason: (facts) => (facts.notes.length ? facts.notes.join('; ') : undefined),
+});
+
+type Facts = z.infer<typeof factsSchema>;
+type PoolFact = z.infer<typeof pool>;
+
+function analyze(got: Gathered | null, context: ProbeContext): Facts {
+  const backends = fastcgiBackends(context);
+  const empty: Facts = {
+    fastcgiBackends: backends.length, masters: [], configFiles: [], pools: [], backends: [], queueFull: [], queueFullCount: 0, queueFullText: 'none',
+    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', down: [], downCount: 0, downText: 'none', downUnit: '', downTest: '', notes: [],
+  };
+  if (!got) return empty;
+  const somaxconn = (context.deps['somaxconn'] as z.infer<typeof somaxconnProbe.facts> | undefined)?.somaxconn ?? null;
+  const errorLog = context.deps['error-log'] as ErrorLogFacts | undefined;
+  const listeners = context.deps['backend-listeners'] as ListenerFacts | undefined;
+  const toMs = context.windowEndMs;
+  const fromMs = toMs - context.options.sinceMs;
+  const configs = resolveAll(got);
+  const logEvents = new Map<string, Map<string, PoolLogEvents>>();
+  const slowCalls = new Map<string, Record<string, string[]>>();
+  for (const [path, read] of Object.entries(got.logs)) {
+    if (!read.ok) continue;
+    logEvents.set(path, new Map(analyzeFpmLog(read.content, fromMs, toMs).map((e) => [e.pool, e])));
+    slowCalls.set(path, analyzeSlowlog(read.content, fromMs, toMs));
+  }
+
+  const sameFile = (a: string, b: string) => {
+    if (a === b) return true;
+    const sa = got.stats[a];
+    const sb = got.stats[b];
+    return !!(sa?.ok && sb?.ok && sa.fileId !== undefined && sa.fileId === sb.fileId);
+  };
+  const backendOf = (p: FpmPool): string | null => {
+    if (!p.address) return null;
+    for (const b of backends) {
+      if (b.kind === 'unix' && b.path && p.address.startsWith('unix:') && sameFile(b.path, p.address.slice(5))) return b.address;
+      if (b.kind === 'tcp' && b.host && b.port !== null && !p.address.startsWith('unix:') && tcpMatches(p.address, b.host, b.port)) return b.address;
+    }
+    return null;
+  };
+  const pools: PoolFact[] = configs.flatMap((c) =>
+    c.pools.map((p) => {
+      const events = c.errorLog.value === 'syslog' ? undefined : logEvents.get(c.errorLog.value);
+      const mine = events?.get(p.name);
+      const slowlog = p.slowlog ? slowCalls.get(p.slowlog.value)?.[p.name] ?? [] : [];
+      const backend = backendOf(p);
+      const effective = effectiveBacklog(p.backlog.value, somaxconn);
+      return {
+        name: p.name,
+        at: `${p.file}:${p.line}`,
+        config: c.config,
+        master: c.master,
+        address: p.address,
+        listenAt: where(p.listen),
+        pm: p.pm?.value ?? null,
+        pmAt: where(p.pm),
+        maxChildren: p.maxChildren?.value ?? null,
+        maxChildrenAt: where(p.maxChildren),
+        backlog: p.backlog.value,
+        backlogAt: where(p.backlog),
+        effectiveBacklog: effective,
+        backlogCapped: somaxconn !== null && p.backlog.value > somaxconn,
+        terminateTimeoutSec: p.terminateTimeoutSec.value,
+        terminateAt: where(p.terminateTimeoutSec),
+        slowlogTimeoutSec: p.slowlogTimeoutSec.value,
+        slowlog: p.slowlog?.value ?? null,
+        errorLog: c.errorLog.value,
+        backend,
+        events: events ? { maxChildrenReached: mine?.maxChildrenReached ?? 0, timedOut: mine?.timedOut ?? 0, slow: mine?.slow ?? 0, signals: mine?.signals ?? {}, requests: mine?.requests ?? [] } : null,
+        slowCalls: slowlog,
+        label: `php-fpm pool ${p.name} (${p.address ?? 'listen unresolved'}, ${p.file}:${p.line})`,
+      };
+    }),
+  );
+  const poolAt = (address: string) => pools.find((p) => p.backend === address);
+
+  // What could not be read, for the masters behind nginx's backends (other masters on the machine are not this incident), or all when none matched.
+  const relevant = pools.some((p) => p.backend) ? configs.filter((c) => pools.some((p) => p.backend && p.config === c.config && p.master === c.master)) : configs;
+  const notes: string[] = [];
+  const note = (text: string) => void (notes.includes(text) || notes.push(text));
+  for (const c of relevant) {
+    for (const file of [c.config, ...c.files]) {
+      const read = got.files[file];
+      if (read && 'error' in read) note(read.error.includes(file) ? read.error : `${file}: ${read.error}`);
+    }
+    c.notes.forEach(note);
+    for (const path of [c.errorLog.value, ...c.pools.map((p) => p.slowlog?.value)]) {
+      const read = path ? got.logs[path] : undefined;
+      if (read && !read.ok) note(read.error.message.includes(path!) ? read.error.message : `${path}: ${read.error.message}`);
+    }
+  }
+
+  // connect() to a unix socket returns EAGAIN only when the listener's accept queue is full (unix_stream_connect).
+  const eagain = new Map<string, number>();
+  // Only FastCGI backends: a full gunicorn or Node socket is the plain listen-queue finding's.
+  const fastcgi = new Set(backends.map((b) => b.address));
+  // Per peer from the signature's own tally (groups keep only the top 50).
+  const perPeer = (ids: readonly string[], peer: string) => (errorLog?.signatures ?? []).filter((x) => ids.includes(x.id)).reduce((n, x) => n + (x.upstreams[peer] ?? 0), 0);
+  for (const peer of fastcgi) {
+    const lines = perPeer(['unix-backlog-full'], peer);
+    if (lines > 0) eagain.set(peer, lines);
+  }
+  const queueFull = [...eagain].map(([address, lines]) => {
+    const p = poolAt(address);
+    if (!p) return { address, pool: null, text: `${address}: ${lines} connect() (11: Resource temporarily unavailable), its accept queue full; no php-fpm pool found listening there${got.masters.length ? '' : ' (no php-fpm master running)'}` };
+    const queue = p.effectiveBacklog === null ? `listen.backlog ${p.backlog} (${p.backlogAt})` : `listen.backlog ${p.backlog === -1 ? 'default -1' : p.backlog} (${p.backlogAt}), accept queue ${p.effectiveBacklog}${somaxconn !== null ? ` with net.core.somaxconn ${somaxconn}${p.backlogCapped ? ', which caps it' : ''}` : ''}`;
+    const reached = p.events === null ? "php-fpm's log could not be read" : p.pm === 'static' ? 'a static pool logs nothing when every child is busy' : `"server reached pm.max_children setting" ×${p.events.maxChildrenReached} in php-fpm's log`;
+    return {
+      address,
+      pool: p.name,
+      text: `${p.label}: ${lines} connect() (11: Resource temporarily unavailable) in nginx's log: the pool's accept queue was full. pm = ${p.pm ?? 'not set'} (${p.pmAt}), pm.max_children = ${p.maxChildren ?? 'not set'} (${p.maxChildrenAt}), ${queue}; ${reached}`,
+    };
+  });
+
+  const saturated = queueFull.map((q) => poolAt(q.address)).filter((p): p is PoolFact => !!p);
+  const sizing = saturated.map((p) => sizeChildren(p, got)).join('; ');
+  const backlogAdvice = saturated
+    .map((p) => {
+      const want = Math.max(511, (p.maxChildren ?? 1) * 16);
+      const capped = somaxconn !== null && want > somaxconn;
+      return `listen.backlog = ${want} in [${p.name}] (${p.backlogAt === 'default' ? p.at : p.backlogAt})${capped ? `, and net.core.somaxconn ≥ ${want} (now ${somaxconn}): sysctl -w net.core.somaxconn=${want}, persisted in /etc/sysctl.d/` : somaxconn !== null ? ` (net.core.somaxconn ${somaxconn} allows it)` : ''}`;
+    })
+    .join('; ');
+  const slowAdvice = saturated
+    .map((p) => {
+      const named = [...p.slowCalls, ...(p.events?.requests ?? [])].slice(0, 3);
+      if (named.length) return `[${p.name}] slow requests: ${named.join(', ')}`;
+      return `[${p.name}] has no slow requests recorded: set request_slowlog_timeout = 5s and slowlog = /var/log/php-fpm-${p.name}.slow.log in ${p.at.replace(/:\d+$/, '')} to see which scripts hold the children`;
+    })
+    .join('; ');
+
+  const orphans = queueFull.filter((q) => q.pool === null).map((q) => q.address);
+  const findPool = orphans.length
+    ? `no php-fpm pool found for ${orphans.join(', ')}: find the config that listens there with \`grep -rn '^listen' /etc/php/ /etc/php-fpm.d/ /usr/local/etc/php-fpm.d/\`, then `
+    : '';
+  const orElse = (text: string, generic: string) => (orphans.length ? [text, findPool + generic].filter(Boolean).join('; ') : text);
+
+  // request_terminate_timeout shorter than nginx's wait: php-fpm kills the child, nginx sees a reset or premature close.
+  const terminated = pools.flatMap((p) => {
+    if (!p.backend || !p.events || p.events.timedOut === 0 || p.terminateTimeoutSec === 0) return [];
+    const reads = readTimeouts(context, p.backend).filter((r) => r.sec > p.terminateTimeoutSec);
+    if (reads.length === 0) return [];
+    const resets = perPeer(FAMILIES.resets, p.backend);
+    const killed = p.events.signals['SIGTERM'] ? `, ${p.events.signals['SIGTERM']} child(ren) exited on SIGTERM` : '';
+    return [
+      {
+        address: p.backend,
+        pool: p.name,
+        terminateTimeoutSec: p.terminateTimeoutSec,
+        readTimeoutSec: Math.max(...reads.map((r) => r.sec)),
+        text: `${p.label}: ${p.events.timedOut} request(s) killed by php-fpm for running past request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) while nginx waits fastcgi_read_timeout ${reads.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}${killed}; killed: ${p.events.requests.slice(0, 3).join(', ')}; nginx logged ${resets} reset(s)/premature close(s) for ${p.backend}`,
+      },
+    ];
+  });
+  // The same settings and resets for that socket, but php-fpm's log could not be read (often root-only): it may be the kill.
+  const terminateSuspected = pools.flatMap((p) => {
+    if (!p.backend || p.events !== null || p.terminateTimeoutSec === 0) return [];
+    const reads = readTimeouts(context, p.backend).filter((r) => r.sec > p.terminateTimeoutSec);
+    const cut = perPeer([...FAMILIES.resets, ...FAMILIES.bodyResets], p.backend);
+    if (reads.length === 0 || cut === 0) return [];
+    return [
+      {
+        address: p.backend,
+        pool: p.name,
+        terminateTimeoutSec: p.terminateTimeoutSec,
+        readTimeoutSec: Math.max(...reads.map((r) => r.sec)),
+        text: `${p.label}: request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) is shorter than fastcgi_read_timeout ${reads.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}, and nginx logged ${cut} reset(s)/premature close(s) for ${p.backend}; ${p.errorLog === 'syslog' ? "php-fpm logs to syslog, which is not read here: `journalctl -g 'execution timed out'` confirms the kills" : `php-fpm's log ${p.errorLog} could not be read to confirm the kills: \`grep -E 'execution timed out|exited on signal' ${p.errorLog}\` as root`}`,
+      },
+    ];
+  });
+  const terminateAdvice = [...terminated, ...terminateSuspected]
+    .map((t) => {
+      const p = pools.find((x) => x.name === t.pool && x.backend === t.address)!;
+      const longest = Math.max(...readTimeouts(context, t.address).map((r) => r.sec));
+      return `request_terminate_timeout = ${longest}s in [${p.name}] (${p.terminateAt === 'default' ? p.at : p.terminateAt}) — no shorter than fastcgi_read_timeout ${longest} s, so php-fpm does not kill a request nginx still waits for; or make ${p.events?.requests[0] ?? 'the slow script'} faster`;
+    })
+    .join('; ');
+
+  const downAddresses = new Set((listeners?.down ?? []).map((d) => d.address));
+  const down = backends
+    .filter((b) => downAddresses.has(b.address))
+    .flatMap((b) => {
+      const p = pools.find((x) => x.backend === b.address) ?? pools.find((x) => x.address === b.address);
+      if (!p) return [];
+      const master =
+        p.master !== null
+          ? `its master (pid ${p.master}) is running, yet nothing listens at that path: the socket file was removed or replaced after the master bound it, and restarting the master binds it again`
+          : `no php-fpm master running uses ${p.config}`;
+      return [{ address: b.address, pool: p.name, text: `php-fpm pool ${p.name} (${p.at}) is configured to listen there (listen at ${p.listenAt}); ${master}` }];
+    });
+
+  return {
+    fastcgiBackends: backends.length,
+    masters: got.masters,
+    configFiles: configs.flatMap((c) => c.files),
+    pools,
+    backends: backends.map((b) => ({ address: b.address, pool: poolAt(b.address)?.name ?? null })),
+    queueFull,
+    queueFullCount: queueFull.length,
+    queueFullText: queueFull.map((q) => q.text).join('; ') || 'none',
+    sizing: orElse(sizing, "size pm.max_children from memory: a child's RSS (`ps -o rss= -C php-fpm8.2`, kB) against MemAvailable in /proc/meminfo"),
+    backlogAdvice: orElse(backlogAdvice, `set listen.backlog = 511 in that pool (the kernel caps it at net.core.somaxconn${somaxconn !== null ? `, ${somaxconn} here` : ''})`),
+    slowAdvice: orElse(slowAdvice, 'set request_slowlog_timeout = 5s and slowlog = /var/log/php-fpm-slow.log in that pool to see which scripts hold the children'),
+    terminated,
+    terminatedCount: terminated.length,
+    terminatedText: terminated.map((t) => t.text).join('; ') || 'none',
+    terminateAdvice,
+    terminateSuspected,
+    terminateSuspectedCount: terminateSuspected.length,
+    terminateSuspectedText: terminateSuspected.map((t) => t.text).join('; ') || 'none',
+    down,
+    downCount: down.length,
+    downText: down.map((d) => d.text).join('; ') || 'none',
+    ...serviceOf(down.map((d) => pools.find((p) => p.name === d.pool && (p.backend === d.address || p.address === d.address))!), context),
+    notes,
+  };
+}
+
+/** fastcgi_read_timeout of every FastCGI location that passes to this backend, with where it is set. */
+function readTimeouts(context: ProbeContext, address: string): Array<{ sec: number; location: string; at: string }> {
+  const config = context.deps['nginx-config'] as ConfigFacts;
+  const backend = config.backends.find((b) => b.address === address);
+  return config.locations.flatMap((l) => {
+    const handler = l.effective.handler;
+    if (l.family !== 'fastcgi' || !handler) return [];
+    const target = l.upstream ?? l.proxyPass;
+    const reaches = backend?.upstream ? l.upstream === backend.upstream : target === address || `unix:${target}` === address || target === address.replace(/^unix:/, '');
+    if (!reaches) return [];
+    const origin = handler.origins['readTimeoutSec'];
+    return [{ sec: handler.readTimeoutSec, location: l.match, at: !origin || origin === 'default' ? 'default' : `${origin.file}:${origin.line}` }];
+  });
+}
+
+/** pm.max_children from memory: the children's average RSS against MemAvailable; else how to measure it. */
+function sizeChildren(p: PoolFact, got: Gathered): string {
+  const rss = p.master !== null ? got.childRssKb[String(p.master)] ?? [] : [];
+  const measure = `measure a child's memory with: ps -o rss= --ppid ${p.master ?? '$(pgrep -o php-fpm)'} (kB per child), and compare with MemAvailable in /proc/meminfo`;
+  if (rss.length === 0 || got.memAvailableKb === null) return `[${p.name}] pm.max_children = ${p.maxChildren ?? 'not set'} (${p.maxChildrenAt}): ${measure}; each extra child costs about that much`;
+  const avgMb = Math.max(1, Math.round(rss.reduce((a, b) => a + b, 0) / rss.length / 1024));
+  const availableMb = Math.round(got.memAvailableKb / 1024);
+  // Leave a fifth of what is available for everything else on the machine.
+  const more = Math.floor((availableMb * 0.8) / avgMb);
+  const current = p.maxChildren ?? rss.length;
+  return `[${p.name}] pm.max_children = ${current} (${p.maxChildrenAt}); its ${rss.length} child(ren) use about ${avgMb} MB each and ${availableMb} MB is available, room for about ${more} more: pm.max_children = ${current + more} at most; children grow under load, so ${measure} again at peak`;
+}
+
+/**
+ * How the down pools' php-fpm is started and tested: Debian's unit and binary
+ * carry the PHP version of the config's directory; RHEL's are plain php-fpm.
+ * A running master's own binary (ps comm) names it otherwise.
+ */
+function serviceOf(pools: PoolFact[], context: ProbeContext): { downUnit: string; downTest: string } {
+  const processes = context.deps['processes'] as ProcessFacts;
+  const units = new Set<string>();
+  const tests = new Set<string>();
+  for (const p of pools) {
+    const debian = /^\/etc\/php\/(\d+\.\d+)\/fpm\//.exec(p.config);
+    const comm = p.master !== null ? processes.processes.find((x) => x.pid === p.master)?.comm : undefined;
+    if (debian) units.add(`php${debian[1]}-fpm`);
+    else if (p.config === '/etc/php-fpm.conf') units.add('php-fpm');
+    const binary = debian ? `php-fpm${debian[1]}` : comm && /^php-fpm[\d.]*$/.test(comm) ? comm : p.config === '/etc/php-fpm.conf' ? 'php-fpm' : null;
+    if (binary) tests.add(`${binary} -t -y ${p.config}`);
+  }
+  return { downUnit: [...units].join(' '), downTest: [...tests].join('; ') };
+}
