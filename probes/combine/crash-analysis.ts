@@ -8,6 +8,7 @@ import { parseTime } from '../../src/errorlog/line.js';
 import { formatClock } from '../parse/clock.js';
 import type { backendListenersProbe } from '../read/backend-listeners.js';
 import { backendOfPeer } from '../parse/peers.js';
+import type { phpFpmPoolsProbe } from '../read/php-fpm-pools.js';
 
 type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
 type RestartFacts = z.infer<typeof backendRestartsProbe.facts>;
@@ -56,13 +57,15 @@ export const crashAnalysisProbe = defineProbe({
   requiresRoot: false,
   timeoutMs: 5000,
   dependsOn: ['backend-process'],
-  uses: ['backend-restarts', 'oom-kills', 'error-log', 'backend-listeners'],
+  uses: ['backend-restarts', 'oom-kills', 'error-log', 'backend-listeners', 'php-fpm-pools'],
   facts: z.object({
     backends: z.array(backend).describe('Backends with a known process'),
     oomBackends: z.array(backend).describe('Backends with OOM kills'),
     oomCount: z.number().int().describe('Backends OOM-killed in the window'),
     crashed: z.array(backend).describe('Backends that died or were restarted beyond their OOM kills'),
     crashedCount: z.number().int().describe('How many'),
+    crashedBesideFpm: z.array(backend).describe("Crashed backends other than the php-fpm pools whose requests request_terminate_timeout kills (confirmed or suspected): a crash the php-fpm finding does not already name"),
+    crashedBesideFpmCount: z.number().int().describe('How many'),
     restartSuspected: z.array(backend).describe('Backends replaced in the window without a recorded death or restart'),
     restartSuspectedCount: z.number().int().describe('How many'),
     recovered: z.array(backend).describe('Backends that were down (refused) in the window and are up now, with no recorded death'),
@@ -175,6 +178,10 @@ export const crashAnalysisProbe = defineProbe({
       });
     const oomBackends = backends.filter((b) => b.oomKills > 0);
     const crashed = backends.filter((b) => b.crashed);
+    // The flow names php-fpm killing requests first; any other backend that crashed must still be named beside it.
+    const fpm = deps['php-fpm-pools'] as z.infer<typeof phpFpmPoolsProbe.facts> | undefined;
+    const fpmKilling = new Set([...(fpm?.terminated ?? []), ...(fpm?.terminateSuspected ?? [])].map((t) => t.address));
+    const crashedBesideFpm = crashed.filter((b) => !fpmKilling.has(b.address));
     const suspected = backends.filter((b) => b.restartSuspected);
     const myVictims = (ooms?.victims ?? []).filter((v) => v.backend !== null && backends.some((b) => b.address === v.backend));
     const recovered = backends.filter((b) => b.recovered);
@@ -185,6 +192,8 @@ export const crashAnalysisProbe = defineProbe({
       oomCount: oomBackends.length,
       crashed,
       crashedCount: crashed.length,
+      crashedBesideFpm,
+      crashedBesideFpmCount: crashedBesideFpm.length,
       restartSuspected: suspected,
       restartSuspectedCount: suspected.length,
       recovered,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { crashAnalysisProbe } from '../../probes/combine/crash-analysis.js';
+import { decideNode, okOutcome } from '../support/flowDecide.js';
 
 const base = { kind: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, workers: [], acceptQueue: null, via: null, idleTimeoutSource: 'unknown', note: null };
 const now = Date.now();
@@ -50,5 +51,33 @@ describe('crash analysis: errors logged under the address a config name resolved
     const facts = crashAnalysisProbe.parse({} as never, context as never);
     expect(facts.backends[0]!.midRequestErrors).toBe(4);
     expect(facts.stableWithResetsCount).toBe(1);
+  });
+});
+
+describe('crash analysis beside php-fpm killing requests', () => {
+  const node = { address: '127.0.0.1:3000', listening: true, pid: 4242, kind: 'node', startedAtMs: now - 60_000 };
+  const fpm = { address: 'unix:/run/php/php8.2-fpm.sock', listening: true, pid: 900, kind: 'php-fpm', startedAtMs: now - 86_400_000 };
+  const crashLine = (address: string) => ({ address, nRestartsInWindow: 0, workersRestarted: 0, crashLines: [{ kind: 'exited', source: 'journal', text: 'Main process exited, code=killed, status=9/KILL' }] });
+  const analyzeWith = (restarts: Array<ReturnType<typeof crashLine>>, terminated: string[]) =>
+    crashAnalysisProbe.parse({} as never, {
+      deps: { 'backend-process': { backends: [node, fpm].map((b) => ({ ...base, ...b })) }, 'backend-restarts': { backends: restarts }, 'php-fpm-pools': { terminated: terminated.map((address) => ({ address })), terminateSuspected: [] } },
+      options: { sinceMs: 600_000 },
+      windowEndMs: now,
+      host: { uid: 0 },
+    } as never);
+
+  it('names a crash of another backend, which the php-fpm finding does not', () => {
+    const facts = analyzeWith([crashLine('127.0.0.1:3000')], ['unix:/run/php/php8.2-fpm.sock']);
+    expect(facts.crashedBesideFpm.map((b) => b.address)).toEqual(['127.0.0.1:3000']);
+    const next = decideNode('fpm-and-other-crashes', { 'crash-analysis': okOutcome('crash-analysis', facts) });
+    expect(next).toBe('backend-crash-beside-fpm');
+  });
+
+  it('leaves out the pool whose requests php-fpm kills: that is the php-fpm finding', () => {
+    const facts = analyzeWith([crashLine('unix:/run/php/php8.2-fpm.sock')], ['unix:/run/php/php8.2-fpm.sock']);
+    expect(facts.crashedCount).toBe(1);
+    expect(facts.crashedBesideFpmCount).toBe(0);
+    // The crash stage returns to the parent flow, whose next stage starts at keepalive-check.
+    expect(decideNode('fpm-and-other-crashes', { 'crash-analysis': okOutcome('crash-analysis', facts) })).toBe('keepalive-check');
   });
 });
