@@ -66,6 +66,13 @@ describe('crash analysis beside php-fpm killing requests', () => {
       host: { uid: 0 },
     } as never);
 
+  it('a backend replaced mid-window beside the pool is named too, not hidden behind the php-fpm finding', () => {
+    const facts = analyzeWith([], ['unix:/run/php/php8.2-fpm.sock']);
+    const replaced = { ...facts, restartSuspectedCount: 1 };
+    expect(decideNode('fpm-and-other-crashes', { 'crash-analysis': okOutcome('crash-analysis', replaced) })).toBe('fpm-and-replaced');
+    expect(decideNode('fpm-and-recovered', { 'crash-analysis': okOutcome('crash-analysis', { ...facts, recoveredCount: 1 }) })).toBe('backend-was-down-beside-fpm');
+  });
+
   it('names a crash of another backend, which the php-fpm finding does not', () => {
     const facts = analyzeWith([crashLine('127.0.0.1:3000')], ['unix:/run/php/php8.2-fpm.sock']);
     expect(facts.crashedBesideFpm.map((b) => b.address)).toEqual(['127.0.0.1:3000']);
@@ -77,7 +84,9 @@ describe('crash analysis beside php-fpm killing requests', () => {
     const facts = analyzeWith([crashLine('unix:/run/php/php8.2-fpm.sock')], ['unix:/run/php/php8.2-fpm.sock']);
     expect(facts.crashedCount).toBe(1);
     expect(facts.crashedBesideFpmCount).toBe(0);
-    // The crash stage returns to the parent flow, whose next stage starts at keepalive-check.
-    expect(decideNode('fpm-and-other-crashes', { 'crash-analysis': okOutcome('crash-analysis', facts) })).toBe('keepalive-check');
+    expect(decideNode('fpm-and-other-crashes', { 'crash-analysis': okOutcome('crash-analysis', facts) })).toBe('fpm-and-recovered');
+    // With no other backend down either, the php-fpm sub-flow returns to crashes, which returns to the parent flow,
+    // whose next stage starts at keepalive-check.
+    expect(decideNode('fpm-and-recovered', { 'crash-analysis': okOutcome('crash-analysis', facts) })).toBe('keepalive-check');
   });
 });
