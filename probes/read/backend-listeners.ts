@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defineProbe, type ProbeContext, type Source, type SourceResults } from '../../src/probe/contract.js';
 import type { Host, StatResult } from '../../src/host/types.js';
-import type { nginxConfigProbe } from './nginx-config.js';
+import { unparsedGap, type nginxConfigProbe } from './nginx-config.js';
 import type { listeningSocketsProbe } from './listening-sockets.js';
 import type { localAddressesProbe } from './local-addresses.js';
 
@@ -118,6 +118,8 @@ export const backendListenersProbe = defineProbe({
       backendCount: backends.length,
     };
   },
+  // The backends of an included file that did not parse are not among those checked: nothing is ruled out on that.
+  gapReason: (_facts, { deps }) => unparsedGap((deps['nginx-config'] as z.infer<typeof nginxConfigProbe.facts> | undefined)?.unparsed ?? []),
   summarize: (facts) =>
     facts.backendCount === 0
       ? 'no backend addresses to check'

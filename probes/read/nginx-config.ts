@@ -73,6 +73,7 @@ export const nginxConfigProbe = defineProbe({
   facts: z.object({
     source: z.enum(['dump', 'files']).describe('dump: what nginx -T says it loads; files: read from disk because nginx -T rejects the config (not what the running nginx serves)'),
     rejected: z.string().nullable().describe('What nginx -T rejects, when the config was read from the files'),
+    unparsed: z.array(z.string()).describe('Included files that did not parse ("file:line:col: what"): the upstreams, locations and logs they hold are not in this model'),
     configFile: z.string().nullable().describe('The main config file (first in the dump)'),
     files: z.array(z.string()).describe('Every file nginx loaded, in load order'),
     defaultsFor: z.string().describe('The nginx version whose defaults the effective settings use'),
@@ -145,6 +146,7 @@ export const nginxConfigProbe = defineProbe({
     return {
       source: rejected ? ('files' as const) : ('dump' as const),
       rejected,
+      unparsed: (set.unparsed ?? []).map((u) => u.message),
       configFile: set.files[0]?.path ?? null,
       files: set.files.map((f) => f.path),
       defaultsFor: model.defaultsFor,
@@ -166,8 +168,15 @@ export const nginxConfigProbe = defineProbe({
       backendCount: backends.filter((b) => !b.markedDown).length,
     };
   },
+  gapReason: (facts) => unparsedGap(facts.unparsed),
   summarize: (facts) =>
     (facts.rejected ? `read from the files (nginx -T rejects the config: ${facts.rejected}): ` : '') +
+    (facts.unparsed.length ? `${facts.unparsed.length} included file(s) did not parse and are left out; ` : '') +
     `${facts.files.length} file(s), ${facts.upstreams.length} upstream block(s), ${facts.backendCount} backend address(es)` +
     (facts.dynamicTargets.length ? `, ${facts.dynamicTargets.length} target(s) from variables` : ''),
 });
+
+/** What a model missing some included files cannot rule out: the backends and logs those files hold. */
+export function unparsedGap(unparsed: readonly string[]): string | undefined {
+  return unparsed.length ? `${unparsed.join('; ')}: the file did not parse, so its upstreams, locations and logs are not among those checked` : undefined;
+}

@@ -14,6 +14,11 @@ export interface ConfigSet {
   includes: Map<string, string[]>;
   /** Includes that matched nothing or could not be read: nginx -t would fail on a plain path, not on an empty glob. */
   problems: Array<{ file: string; line: number; message: string }>;
+  /**
+   * Included files that did not parse (read from disk only: nginx -T never dumps a config it rejects). Their
+   * directives are not in the set, so whatever they hold (upstreams, locations, logs) is missing from the model.
+   */
+  unparsed?: Array<{ file: string; line: number; message: string }>;
   source: 'files' | 'dump';
 }
 
@@ -80,7 +85,16 @@ export async function loadConfigFiles(host: Host, main: string): Promise<ConfigS
       set.problems.push({ file: from.file, line: from.line, message: `include ${path}: ${read.error.message}` });
       return false;
     }
-    const file = parseConfig(read.content, path);
+    let file: ConfigFile;
+    try {
+      file = parseConfig(read.content, path);
+    } catch (error) {
+      // One broken include (a missing ';' in a site) is what makes nginx -t fail: the rest of the config still
+      // says where nginx sends traffic and logs, so it is read and the broken file named as missing from it.
+      if (!(error instanceof NginxSyntaxError) || !from) throw error;
+      (set.unparsed ??= []).push({ file: error.file, line: error.line, message: error.message });
+      return false;
+    }
     loaded.set(path, file);
     set.files.push(file);
     for (const directive of includesIn(file.nodes)) {

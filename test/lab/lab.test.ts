@@ -53,6 +53,7 @@ function normalize(text: string, running: Running, lab: string): string {
     // Evidence is cut at a fixed length, so a measured number's width moves the cut inside a note.
     .replace(/note: "[^"…]*…/g, 'note: "<note>…')
     .replace(/\bpid \d+/g, 'pid <pid>')
+    .replace(/\bpid: \d+/g, 'pid: <pid>')
     .replace(/\b\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\b/g, '<time>')
     .replace(/\b\d{4}-\d\d-\d\dT[\d:.]+Z\b/g, '<time>')
     .replace(/\(\d+ ms\)/g, '(<ms>)')

@@ -608,6 +608,27 @@ require('http').createServer((q, r) => {
     summaryMentions: { 'nginx-config-invalid': () => ['the running nginx still serves its last good config: do not reload until this is fixed', 'unknown directive "bogus_directive"'], 'backend-down': (r) => r.mentions },
   },
   {
+    // A missing ';' in one included site after nginx started: nginx -T refuses the whole config, and the parser here
+    // cannot read that file either. The rest of the config still says where nginx sends traffic, so the diagnosis
+    // goes on (the resetting backend is found) and says what the broken file may hide instead of ruling it out.
+    name: 'include-broken-on-disk',
+    async setup(lab, children) {
+      const [port, billingPort] = [await freePort(), await freePort()];
+      await backend(children, 'reset-after-request', port);
+      await mkdir(join(lab.dir, 'conf.d'));
+      await writeFile(join(lab.dir, 'conf.d', 'api.conf'), `upstream api {\n  server 127.0.0.1:${port};\n}\n`);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `include ${lab.dir}/conf.d/*.conf;`, server: 'location / {\n  proxy_pass http://api;\n}' });
+      await writeFile(join(lab.dir, 'conf.d', 'billing.conf'), `upstream billing {\n  server 127.0.0.1:${billingPort}\n}\n`);
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) await request(port, '/checkout', 'POST', '{"cart":1}');
+    },
+    confirmed: ['nginx-config-invalid', 'backend-reset'],
+    unknown: ['backend-down'],
+    summaryMentions: { 'backend-reset': (r) => r.mentions },
+  },
+  {
     // One vhost keeps its own error_log at crit (and no access log): its resets are written nowhere, so the
     // global log's silence rules nothing out for it.
     name: 'vhost-errors-not-logged',
