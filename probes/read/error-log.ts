@@ -117,7 +117,7 @@ export function notAnErrorLog(report: Pick<ErrorLogReport, 'linesRead' | 'unpars
 export function errorsNotInErrorLog(access: AccessFacts | undefined, total: number, paths: readonly string[]): string | null {
   if (!access || total > 0 || access.status502 + access.status504 === 0) return null;
   const logs = access.logs.filter((l) => l.status502 + l.status504 > 0).map((l) => `${l.path} (${l.status502} × 502, ${l.status504} × 504)`);
-  return `the access log counts ${logs.join(', ')} in the window, but ${paths.join(', ')} hold(s) no upstream error line in it: nginx logs each 502/504 it makes at "error", so these are not the files it writes errors to, or their level hides them. Check error_log in every server that proxies (and --error-log), then re-run`;
+  return `the access log counts ${logs.join(', ')} in the window, but ${paths.join(', ')} hold(s) no upstream error line in it: nginx logs each 502/504 it makes at "error", so these are not the files it writes errors to, or their level hides them — unless the backend answered 502/504 itself (an app, or another proxy behind nginx): nginx then logs nothing, and the access log alone cannot tell the two apart. Check error_log in every server that proxies (and --error-log), and whether the backend's own log has those 502s, then re-run`;
 }
 
 /**
