@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../util/userError.js';
-import { parseDuration } from '../util/duration.js';
+import { parseSince } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
 export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'help'] as const;
@@ -68,7 +68,7 @@ export function parseCli(argv: string[]): CliArgs {
     nginxBin: values['nginx-bin'] ?? 'nginx',
     // nginx resolves a relative -c against its prefix, not the current directory: make paths absolute here.
     errorLogs: (values['error-log'] ?? []).map((p) => resolve(p)),
-    sinceMs: parseDuration(values.since ?? '1h', '--since'),
+    sinceMs: parseSince(values.since ?? '1h', '--since', Date.now()),
   };
   if (values['nginx-conf'] !== undefined) probeOptions.nginxConf = resolve(values['nginx-conf']);
   if (values.passive) probeOptions.passive = true;
@@ -107,7 +107,8 @@ Options
   --nginx-conf PATH      config to diagnose; probes run nginx -t/-T -c PATH
   --nginx-prefix DIR     nginx prefix (-p DIR) for relative paths in that config
   --error-log PATH       error log to read (repeatable; default from the config)
-  --since DURATION       how far back to look: 30m, 1h, 2d (default 1h)
+  --since WHEN           how far back to look: 30m, 1h, 2d, or a start time:
+                         13:00, 2026-12-01 13:00, ISO 8601 (default 1h)
   --answer NODE=CHOICE   answer a question in headless mode (repeatable)
   --demo NAME            diagnose: replay a demo scenario instead of this host
   --replay FILE          replay a session recorded with --record (offline analysis)
