@@ -9,6 +9,7 @@ import { formatClock } from '../parse/clock.js';
 import type { backendListenersProbe } from '../read/backend-listeners.js';
 import { backendOfPeer } from '../parse/peers.js';
 import type { phpFpmPoolsProbe } from '../read/php-fpm-pools.js';
+import { START_SLACK_MS, spanReaches } from '../parse/killTiming.js';
 
 type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
 type RestartFacts = z.infer<typeof backendRestartsProbe.facts>;
@@ -16,7 +17,6 @@ type OomFacts = z.infer<typeof oomKillsProbe.facts>;
 type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
 type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
 
-const START_SLACK_MS = 3000;
 const CONNECT_FAILURES = ['refused', 'socket-missing', 'connect-failed'];
 const MID_REQUEST = ['reset-reading-header', 'premature-close-header', 'reset-sending-request', 'reset-reading-body', 'premature-close-body'];
 
@@ -118,8 +118,12 @@ export const crashAnalysisProbe = defineProbe({
         const victims = (ooms?.victims ?? []).filter((v) => v.backend === b.address);
         const restart = restarts?.backends.find((r) => r.address === b.address);
         const crashLines = restart?.crashLines ?? [];
-        const restartCount = (restart?.nRestartsInWindow ?? 0) + (restart?.workersRestarted ?? 0);
         const peerGroups = (errors?.groups ?? []).filter((g) => peerOf(g.peer, b.address));
+        // A server that recycles workers replaces them as a matter of course; a replacement counts only where
+        // nginx was cut off mid-request at its start (the worker before it died with requests in flight).
+        const cutAt = (ms: number) => peerGroups.some((g) => MID_REQUEST.includes(g.signature) && spanReaches(parseTime(g.firstSeen), parseTime(g.lastSeen), ms));
+        const recycledAtCuts = (restart?.recycledWorkerStartsMs ?? []).filter(cutAt).length;
+        const restartCount = (restart?.nRestartsInWindow ?? 0) + (restart?.workersRestarted ?? 0) + recycledAtCuts;
         const earliest = (groups: typeof peerGroups) => groups.reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity);
         const midRequestErrors = peerGroups.filter((g) => MID_REQUEST.includes(g.signature)).reduce((n, g) => n + g.count, 0);
         const connectFailures = peerGroups.filter((g) => CONNECT_FAILURES.includes(g.signature)).reduce((n, g) => n + g.count, 0);
@@ -144,6 +148,9 @@ export const crashAnalysisProbe = defineProbe({
           crashLines.length ? describeCrashLines(crashLines.map((c) => c.kind), timeoutSec) : null,
           restartCount ? `${restartCount} restart(s) or replaced worker(s)` : null,
           restart?.restartsContext ?? null,
+          restart?.recycles && (restart.recycledWorkerStartsMs ?? []).length > recycledAtCuts
+            ? `${restart.recycledWorkerStartsMs.length - recycledAtCuts} worker(s) recycled as configured (${restart.recycles}), none at an error nginx logged: not counted`
+            : null,
           recovered
             ? `down until its current process started at ${formatClock(b.startedAtMs!)}: nginx could not connect from ${firstErrorSeen} (${connectFailures} refused or missing socket)${lastErrorMs + START_SLACK_MS <= b.startedAtMs! ? ', and has logged no error for it since' : `; errors went on after the start, the last at ${formatClock(lastErrorMs)}`}`
             : restartSuspected
