@@ -37,6 +37,7 @@ const backend = z.object({
   crashed: z.boolean().describe('It died or was restarted in the window, beyond its OOM kills'),
   recovered: z.boolean().describe('nginx was refused (or found no socket) before its current process started, and nothing recorded a death: it was down, and is up now'),
   connectFailures: z.number().int().describe('connect() refused or socket missing, logged for it in the window'),
+  replacedAtMs: z.number().nullable().describe('The latest (re)start known in the window, epoch ms: its current main process started in the window, its unit last (re)started, or its newest counted replacement worker; null when none or no time is known. Resets logged clearly after it were made by the process running now'),
   restartSuspected: z
     .boolean()
     .describe('Not seen dying, but its main process started after nginx had already logged errors for it: the process before it went away unrecorded'),
@@ -142,6 +143,12 @@ export const crashAnalysisProbe = defineProbe({
         const restartSuspected = unexplained && before(earliest(peerGroups.filter((g) => MID_REQUEST.includes(g.signature))));
         // Only refused before it started: nothing listened until it came up (never started, stopped, or died unseen).
         const recovered = unexplained && !restartSuspected && before(earliest(peerGroups.filter((g) => CONNECT_FAILURES.includes(g.signature))));
+        const starts = [
+          startedRecently ? b.startedAtMs! : null,
+          restart?.nRestartsInWindow ? restart.lastStartAtMs : null,
+          (restart?.workersRestarted ?? 0) + recycledAtCuts > 0 ? (restart?.newestWorkerAtMs ?? null) : null,
+        ].filter((t): t is number => t !== null && t >= windowStart);
+        const replacedAtMs = starts.length ? Math.max(...starts) : null;
         const timeoutSec = b.kind === 'gunicorn' ? gunicornTimeoutSec(b.args) : null;
         const parts = [
           victims.length ? `${victims.length} OOM kill(s) (last: ${last!.comm} ${last!.pid}, ${last!.anonRssMb} MB${last!.constraint === 'memcg' ? ` in cgroup ${last!.memcg}` : ''})` : null,
@@ -176,6 +183,7 @@ export const crashAnalysisProbe = defineProbe({
           startedRecently,
           midRequestErrors,
           firstErrorSeen,
+          replacedAtMs,
           crashed,
           restartSuspected,
           recovered,
