@@ -121,7 +121,7 @@ export const resetAttributionProbe = defineProbe({
     };
   },
   summarize: (facts) =>
-    facts.peers.length === 0 ? 'no resets to attribute' : `${facts.stable.length} stable, ${facts.explained.length} explained, ${facts.suspected.length} with a suspected cause only, ${facts.unexplained.length} unexplained peer(s) with resets`,
+    facts.peers.length === 0 ? 'no resets to attribute' : `${facts.stable.length} stable, ${facts.explained.length} explained, ${facts.suspected.length ? `${facts.suspected.length} with a suspected cause only, ` : ''}${facts.unexplained.length} unexplained peer(s) with resets`,
 });
 
 /**

@@ -237,6 +237,29 @@ export const SCENARIOS: Scenario[] = [
     summaryMentions: { 'backend-crash': (r) => r.mentions },
   },
   {
+    // The reviewer's case: a backend that resets, killed and started again, and the new process resets too. The
+    // restart explains only the resets before it; the ones after are the running process's own (backend-reset).
+    name: 'backend-replaced-still-resets',
+    async setup(lab, children) {
+      const port = await freePort();
+      const first = await backend(children, 'reset-after-request', port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
+      for (let i = 0; i < 3; i++) await request(nginxPort, '/reset', 'POST', '{}');
+      first.kill('SIGKILL');
+      await new Promise((resolve) => first.once('exit', resolve));
+      await delay(4500); // both clocks are coarse: the new start must be clearly later than the first resets
+      await backend(children, 'reset-after-request', port);
+      await delay(4500); // and the next resets clearly later than the new start
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, 'after its current process started at', 'the process running now resets too, not only the one before it'] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 5; i++) await request(port, '/reset', 'POST', '{}');
+    },
+    confirmed: ['backend-reset'],
+    suspected: ['backend-crash'],
+    summaryMentions: { 'backend-reset': (r) => r.mentions },
+  },
+  {
     // A real OOM kill in a memory cgroup of the test's own; the test restarts the backend the way a supervisor would.
     name: 'backend-oom',
     unavailable: memoryCgroupUnavailable,
