@@ -180,6 +180,26 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Healthy gunicorn recycling its workers every 2 requests (max_requests in the -c file, relative to its
+    // directory): its young workers are no crash.
+    name: 'gunicorn-max-requests',
+    needs: ['gunicorn'],
+    async setup(lab, children) {
+      const port = await freePort();
+      await writeFile(join(lab.dir, 'app.py'), 'def app(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"ok"]\n');
+      await writeFile(join(lab.dir, 'gunicorn.conf.py'), `bind = "127.0.0.1:${port}"\nworkers = 2\nmax_requests = 2\n`);
+      children.push(spawn('gunicorn', ['-c', 'gunicorn.conf.py', 'app:app'], { cwd: lab.dir, stdio: 'ignore' }));
+      await waitForListen({ port }, 15_000);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream py {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://py;\n}' });
+      await delay(2500); // recycled workers must be clearly younger than their master
+      return { conf, port: nginxPort, mentions: [] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 20; i++) if ((await request(port, `/items/${i}`)) !== 200) throw new Error(`/items/${i} did not answer 200`);
+    },
+    confirmed: [],
+  },
+  {
     name: 'worker-killed',
     needs: ['gunicorn'],
     async setup(lab, children) {
