@@ -200,7 +200,9 @@ export const backendRestartsProbe = defineProbe({
         lastExit: show['Result'] ? `${show['Result']}${show['ExecMainStatus'] && show['ExecMainStatus'] !== '0' ? ` (status ${show['ExecMainStatus']})` : ''}` : null,
         workersRestarted: restartedWorkers.length,
         recycles,
-        recycledWorkerStartsMs: recycles ? replaced.map((w) => w.startedAtMs) : [],
+        // php-fpm starts children on demand, when requests come: a start beside an error says nothing, and the
+        // pool's own log (php-fpm-pools) tells its kills. Only recycling after N requests is held against a cut.
+        recycledWorkerStartsMs: recycles && proc.kind !== 'php-fpm' ? replaced.map((w) => w.startedAtMs) : [],
         newestWorkerAtMs: proc.workers.length ? Math.max(...proc.workers.map((w) => w.startedAtMs)) : null,
         crashLines: crashLines.slice(0, 50),
         logFile: g.logFile && 'text' in g.logFile ? g.logFile.path : null,

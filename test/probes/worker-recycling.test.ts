@@ -91,3 +91,14 @@ describe('workers recycled by max_requests are not crashes', () => {
     expect(crash.backends[0]!.restarts).toBe(2);
   });
 });
+
+describe('php-fpm children', () => {
+  it('are started on demand: never held against a reset at their start, and not told as recycled workers', () => {
+    const pool = { ...backendOf(3817, null), kind: 'php-fpm' as const, args: 'php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)', recycles: null };
+    const at = nginxTime(rows.find((r) => r.pid === 3941)!.startedAtMs);
+    const { restarts, crash } = analyze(pool, [{ signature: 'reset-reading-header', peer: '127.0.0.1:18311', firstSeen: at, lastSeen: at, count: 1 }]);
+    expect(restarts.backends[0]).toMatchObject({ workersRestarted: 0, recycledWorkerStartsMs: [] });
+    expect(crash.crashedCount).toBe(0);
+    expect(crash.backends[0]!.summary).not.toContain('recycled');
+  });
+});
