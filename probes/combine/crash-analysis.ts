@@ -9,6 +9,7 @@ import { formatClock } from '../parse/clock.js';
 import type { backendListenersProbe } from '../read/backend-listeners.js';
 import { backendOfPeer } from '../parse/peers.js';
 import type { phpFpmPoolsProbe } from '../read/php-fpm-pools.js';
+import { START_SLACK_MS, spanReaches } from '../parse/killTiming.js';
 
 type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
 type RestartFacts = z.infer<typeof backendRestartsProbe.facts>;
@@ -16,7 +17,6 @@ type OomFacts = z.infer<typeof oomKillsProbe.facts>;
 type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
 type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
 
-const START_SLACK_MS = 3000;
 const CONNECT_FAILURES = ['refused', 'socket-missing', 'connect-failed'];
 const MID_REQUEST = ['reset-reading-header', 'premature-close-header', 'reset-sending-request', 'reset-reading-body', 'premature-close-body'];
 
@@ -37,6 +37,7 @@ const backend = z.object({
   crashed: z.boolean().describe('It died or was restarted in the window, beyond its OOM kills'),
   recovered: z.boolean().describe('nginx was refused (or found no socket) before its current process started, and nothing recorded a death: it was down, and is up now'),
   connectFailures: z.number().int().describe('connect() refused or socket missing, logged for it in the window'),
+  replacedAtMs: z.number().nullable().describe('The latest (re)start known in the window, epoch ms: its current main process started in the window, its unit last (re)started, or its newest counted replacement worker; null when none or no time is known. Resets logged clearly after it were made by the process running now'),
   restartSuspected: z
     .boolean()
     .describe('Not seen dying, but its main process started after nginx had already logged errors for it: the process before it went away unrecorded'),
@@ -118,8 +119,12 @@ export const crashAnalysisProbe = defineProbe({
         const victims = (ooms?.victims ?? []).filter((v) => v.backend === b.address);
         const restart = restarts?.backends.find((r) => r.address === b.address);
         const crashLines = restart?.crashLines ?? [];
-        const restartCount = (restart?.nRestartsInWindow ?? 0) + (restart?.workersRestarted ?? 0);
         const peerGroups = (errors?.groups ?? []).filter((g) => peerOf(g.peer, b.address));
+        // A server that recycles workers replaces them as a matter of course; a replacement counts only where
+        // nginx was cut off mid-request at its start (the worker before it died with requests in flight).
+        const cutAt = (ms: number) => peerGroups.some((g) => MID_REQUEST.includes(g.signature) && spanReaches(parseTime(g.firstSeen), parseTime(g.lastSeen), ms));
+        const recycledAtCuts = (restart?.recycledWorkerStartsMs ?? []).filter(cutAt).length;
+        const restartCount = (restart?.nRestartsInWindow ?? 0) + (restart?.workersRestarted ?? 0) + recycledAtCuts;
         const earliest = (groups: typeof peerGroups) => groups.reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity);
         const midRequestErrors = peerGroups.filter((g) => MID_REQUEST.includes(g.signature)).reduce((n, g) => n + g.count, 0);
         const connectFailures = peerGroups.filter((g) => CONNECT_FAILURES.includes(g.signature)).reduce((n, g) => n + g.count, 0);
@@ -138,12 +143,21 @@ export const crashAnalysisProbe = defineProbe({
         const restartSuspected = unexplained && before(earliest(peerGroups.filter((g) => MID_REQUEST.includes(g.signature))));
         // Only refused before it started: nothing listened until it came up (never started, stopped, or died unseen).
         const recovered = unexplained && !restartSuspected && before(earliest(peerGroups.filter((g) => CONNECT_FAILURES.includes(g.signature))));
+        const starts = [
+          startedRecently ? b.startedAtMs! : null,
+          restart?.nRestartsInWindow ? restart.lastStartAtMs : null,
+          (restart?.workersRestarted ?? 0) + recycledAtCuts > 0 ? (restart?.newestWorkerAtMs ?? null) : null,
+        ].filter((t): t is number => t !== null && t >= windowStart);
+        const replacedAtMs = starts.length ? Math.max(...starts) : null;
         const timeoutSec = b.kind === 'gunicorn' ? gunicornTimeoutSec(b.args) : null;
         const parts = [
           victims.length ? `${victims.length} OOM kill(s) (last: ${last!.comm} ${last!.pid}, ${last!.anonRssMb} MB${last!.constraint === 'memcg' ? ` in cgroup ${last!.memcg}` : ''})` : null,
           crashLines.length ? describeCrashLines(crashLines.map((c) => c.kind), timeoutSec) : null,
           restartCount ? `${restartCount} restart(s) or replaced worker(s)` : null,
           restart?.restartsContext ?? null,
+          restart?.recycles && (restart.recycledWorkerStartsMs ?? []).length > recycledAtCuts
+            ? `${restart.recycledWorkerStartsMs.length - recycledAtCuts} worker(s) recycled as configured (${restart.recycles}), none at an error nginx logged: not counted`
+            : null,
           recovered
             ? `down until its current process started at ${formatClock(b.startedAtMs!)}: nginx could not connect from ${firstErrorSeen} (${connectFailures} refused or missing socket)${lastErrorMs + START_SLACK_MS <= b.startedAtMs! ? ', and has logged no error for it since' : `; errors went on after the start, the last at ${formatClock(lastErrorMs)}`}`
             : restartSuspected
@@ -169,6 +183,7 @@ export const crashAnalysisProbe = defineProbe({
           startedRecently,
           midRequestErrors,
           firstErrorSeen,
+          replacedAtMs,
           crashed,
           restartSuspected,
           recovered,

@@ -10,3 +10,14 @@ export const KILL_REACH_MS = 10_000;
 export function atKill(timeMs: number, kills: readonly number[]): boolean {
   return Number.isFinite(timeMs) && kills.some((k) => timeMs >= k - KILL_SLACK_MS && timeMs <= k + KILL_REACH_MS);
 }
+
+/**
+ * A process start read from ps (whole seconds) next to nginx's times (floored to the second): only a start more
+ * than this far from an error is before or after it.
+ */
+export const START_SLACK_MS = 3000;
+
+/** Errors logged from firstMs to lastMs reach the moment atMs, give or take START_SLACK_MS. */
+export function spanReaches(firstMs: number, lastMs: number, atMs: number): boolean {
+  return Number.isFinite(firstMs) && Number.isFinite(lastMs) && firstMs <= atMs + START_SLACK_MS && lastMs >= atMs - START_SLACK_MS;
+}

@@ -159,7 +159,9 @@ export function detectKind(comm: string, args: string): KindReading {
   if (kind === 'waitress') return read('waitress', { idleTimeoutSec: 120, source: 'default', note: 'waitress channel_timeout 120 s, checked every 30 s' });
   if (kind === 'uwsgi') {
     const value = flag(argv, '--http-keepalive');
-    return read('uwsgi', value !== null ? { idleTimeoutSec: Number(value) || null, source: 'flag', note: `uwsgi --http-keepalive ${value}` } : { idleTimeoutSec: 0, source: 'default', note: 'uWSGI does no HTTP keep-alive unless --http-keepalive' });
+    // uwsgi --ini FILE, or the file as its only argument (uwsgi app.ini).
+    const configFile = flag(argv, '--ini') ?? argv.slice(1).find((w) => /\.ini$/.test(w) && !w.startsWith('-')) ?? null;
+    return read('uwsgi', value !== null ? { idleTimeoutSec: Number(value) || null, source: 'flag', configFile, note: `uwsgi --http-keepalive ${value}` } : { idleTimeoutSec: 0, source: 'default', configFile, note: 'uWSGI does no HTTP keep-alive unless --http-keepalive' });
   }
   if (kind === 'apache') return read('apache', { idleTimeoutSec: 5, source: 'default', note: 'Apache KeepAliveTimeout default 5 s' });
   if (kind === 'java') {
@@ -173,11 +175,51 @@ export function detectKind(comm: string, args: string): KindReading {
   return read('unknown', { note: 'not a server reset-doctor recognizes: measure its idle timeout' });
 }
 
-/** Settings from a gunicorn config file (Python): keepalive = N, worker_class = "gthread". */
-export function readGunicornConfig(text: string): { keepalive: number | null; workerClass: string | null } {
+/** Settings from a gunicorn config file (Python): keepalive = N, worker_class = "gthread", max_requests = N. */
+export function readGunicornConfig(text: string): { keepalive: number | null; workerClass: string | null; maxRequests: number | null } {
   const keepalive = /^\s*keepalive\s*=\s*(\d+(?:\.\d+)?)/m.exec(text);
   const workerClass = /^\s*worker_class\s*=\s*["']([\w.]+)["']/m.exec(text);
-  return { keepalive: keepalive ? Number(keepalive[1]) : null, workerClass: workerClass ? workerClass[1]! : null };
+  const maxRequests = /^\s*max_requests\s*=\s*(\d+)/m.exec(text);
+  return { keepalive: keepalive ? Number(keepalive[1]) : null, workerClass: workerClass ? workerClass[1]! : null, maxRequests: maxRequests ? Number(maxRequests[1]) : null };
+}
+
+/**
+ * uWSGI options that replace workers as a matter of course (uWSGI docs, Options): after N requests, above a memory
+ * size, or after a lifetime. In an ini file as `max-requests = 1000` (uWSGI also takes `_` for `-`). harakiri is
+ * not among them: it kills a worker mid-request, which nginx sees cut.
+ */
+const UWSGI_RECYCLING = ['max-requests', 'reload-on-rss', 'reload-on-as', 'max-worker-lifetime', 'max-requests-delta'];
+
+/** The recycling settings a uWSGI ini file sets to a non-zero value: ["max-requests = 1000"]. */
+export function readUwsgiRecycling(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^\s*([\w-]+)\s*=\s*(\S+)/.exec(line);
+    if (match && UWSGI_RECYCLING.includes(match[1]!.replace(/_/g, '-')) && !/^0+$/.test(match[2]!)) out.push(`${match[1]} = ${match[2]}`);
+  }
+  return out;
+}
+
+/**
+ * Why a server replaces its workers as a matter of course, or null: php-fpm's pools start and end children on
+ * their own (dynamic, ondemand, pm.max_requests); gunicorn's --max-requests / max_requests and uWSGI's
+ * max-requests, reload-on-rss, max-worker-lifetime, on the command line or in the config file it names. A young
+ * worker there is no sign of a death.
+ */
+export function workerRecycling(kind: ServerKind, args: string, configFile: string | null, configText: string | null): string | null {
+  if (kind === 'php-fpm') return 'php-fpm pools start and end children as a matter of course';
+  const flagged = /(?:^|\s)(--max-requests|--max-worker-lifetime|--reload-on-(?:rss|as))(?:=|\s+)(\S+)/.exec(args);
+  if (flagged && !/^0+$/.test(flagged[2]!)) return `${flagged[1]} ${flagged[2]} on its command line`;
+  if (configText === null) return null;
+  if (kind === 'gunicorn') {
+    const { maxRequests } = readGunicornConfig(configText);
+    return maxRequests ? `max_requests = ${maxRequests} in ${configFile}` : null;
+  }
+  if (kind === 'uwsgi') {
+    const found = readUwsgiRecycling(configText);
+    return found.length ? `${found.join(', ')} in ${configFile}` : null;
+  }
+  return null;
 }
 
 /** persistent_timeout N in a puma config (Ruby). */

@@ -7,7 +7,7 @@ import type { nginxConfigProbe } from './nginx-config.js';
 import type { listeningSocketsProbe } from './listening-sockets.js';
 import type { processesProbe } from './processes.js';
 import { parseProcNetTcp, parseProcNetUnix, socketInode } from '../parse/procNet.js';
-import { detectKind, readGunicornConfig, readPumaConfig, sameProgram, SERVER_KINDS } from '../parse/serverKind.js';
+import { detectKind, readGunicornConfig, readPumaConfig, sameProgram, SERVER_KINDS, workerRecycling } from '../parse/serverKind.js';
 
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
 type SocketFacts = z.infer<typeof listeningSocketsProbe.facts>;
@@ -27,7 +27,7 @@ interface Gathered {
   owners: Record<string, number[]>;
   procTcp: Array<{ host: string; port: number; inode: number; acceptQueue: number }>;
   procUnix: Array<{ path: string; inode: number }>;
-  /** Config files a backend names (gunicorn -c, puma -C): text, or why it could not be read. */
+  /** Config files a backend names (gunicorn -c, puma -C, uwsgi --ini): text, or why it could not be read. */
   configs: Record<string, { text: string } | { error: string }>;
   /** Young children that looked like workers in ps but were gone or ran another program a moment later. */
   transient?: number[];
@@ -84,6 +84,7 @@ const backendFact = z.object({
   idleTimeoutSource: z.enum(['flag', 'config', 'default', 'not-applicable', 'unknown']).describe('Where that timeout comes from'),
   inferred: z.boolean().describe('The timeout is a documented default, not read from this process’s settings'),
   note: z.string().describe('One line on how the kind and timeout were established'),
+  recycles: z.string().nullable().describe('Why the server replaces its workers as a matter of course (php-fpm pools; gunicorn max_requests, uWSGI max-requests / reload-on-rss / max-worker-lifetime, on its command line or in its config file), or null: a young worker there is no sign of a death'),
 });
 
 export const backendProcessProbe = defineProbe({
@@ -129,10 +130,10 @@ export const backendProcessProbe = defineProbe({
       }
     }
     gathered.transient = await transientChildren(host, processes);
-    // Config files named on a backend's command line decide its keep-alive.
+    // Config files named on a backend's command line decide its keep-alive, and whether it recycles workers.
     for (const proc of processes) {
       const reading = detectKind(proc.comm, proc.args);
-      if (!reading.configFile || !['gunicorn', 'puma'].includes(reading.kind)) continue;
+      if (!reading.configFile || !['gunicorn', 'puma', 'uwsgi'].includes(reading.kind)) continue;
       if (reading.configFile in gathered.configs) continue;
       let path = reading.configFile;
       if (!isAbsolute(path)) {
@@ -157,7 +158,7 @@ export const backendProcessProbe = defineProbe({
     const backends = localBackends(context).map((backend) => {
       const state = checked?.backends.find((b) => b.address === backend.address && b.upstream === backend.upstream)?.state;
       const local = state ? !['remote', 'unresolved'].includes(state) : backend.kind === 'unix' || isLocalHost(backend.host ?? '');
-      const base = { address: backend.address, upstream: backend.upstream, local, workers: [], kind: null, workerClass: null, idleTimeoutSec: null, inferred: false };
+      const base = { address: backend.address, upstream: backend.upstream, local, workers: [], kind: null, workerClass: null, idleTimeoutSec: null, inferred: false, recycles: null };
       if (!local) return { ...base, listening: null, via: null, acceptQueue: null, pid: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, idleTimeoutSource: 'unknown' as const, note: 'remote backend: its processes cannot be seen from here' };
       const found = findListener(backend, unixListenerPath(backend, context.deps), gathered, sockets);
       if (!found.listening) return { ...base, listening: false, via: gathered.via, acceptQueue: null, pid: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, idleTimeoutSource: 'unknown' as const, note: 'nothing listens there' };
@@ -165,7 +166,10 @@ export const backendProcessProbe = defineProbe({
       if (!owner) {
         return { ...base, listening: true, via: gathered.via, acceptQueue: found.acceptQueue, pid: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, idleTimeoutSource: 'unknown' as const, note: 'a socket listens there, but its owner is hidden (run as root to see it)' };
       }
-      const reading = withConfig(detectKind(owner.comm, owner.args), gathered.configs);
+      const detected = detectKind(owner.comm, owner.args);
+      const reading = withConfig(detected, gathered.configs);
+      const config = detected.configFile ? gathered.configs[detected.configFile] : undefined;
+      const recycles = workerRecycling(detected.kind, owner.args, detected.configFile, config && 'text' in config ? config.text : null);
       // Only children running the server's own program are its workers; a helper child per request is not.
       const transient = new Set(gathered.transient ?? []);
       const workers = processes.filter((p) => p.ppid === owner.pid && sameProgram(owner.args, p.args) && !transient.has(p.pid)).map((p) => ({ pid: p.pid, elapsedSec: p.elapsedSec, startedAtMs: p.startedAtMs }));
@@ -186,6 +190,7 @@ export const backendProcessProbe = defineProbe({
         idleTimeoutSource: reading.source,
         inferred: reading.source === 'default',
         note: reading.note,
+        recycles,
       };
     });
     return { backends, via: gathered.via, notes: gathered.notes };

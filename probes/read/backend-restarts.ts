@@ -3,7 +3,7 @@ import type { CommandResult, Host } from '../../src/host/types.js';
 
 import { defineProbe } from '../../src/probe/contract.js';
 import type { backendProcessProbe } from './backend-process.js';
-import { flag } from '../parse/serverKind.js';
+import { flag, workerRecycling } from '../parse/serverKind.js';
 import { formatClock } from '../parse/clock.js';
 
 type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
@@ -27,6 +27,9 @@ export function findCrashLines(text: string): Array<{ kind: string; text: string
   }
   return out;
 }
+
+/** gunicorn's line when a worker reaches max_requests (workers/sync.py, gthread.py): a planned, graceful replacement. */
+const RECYCLED_LINE = /Autorestarting worker after current request\./;
 
 /** systemd unit from /proc/PID/cgroup: "0::/system.slice/app.service" or "1:name=systemd:/system.slice/app.service". */
 export function systemdUnit(cgroup: string): string | null {
@@ -127,7 +130,9 @@ export const backendRestartsProbe = defineProbe({
           restartsContext: z.string().nullable().describe('NRestarts in words when it is not counted in the window: "3 automatic restart(s), the last at … before the window"'),
           activeSince: z.string().nullable().describe('systemd ActiveEnterTimestamp'),
           lastExit: z.string().nullable().describe('systemd result of the last main-process exit'),
-          workersRestarted: z.number().int().describe('Workers started well after their master: workers that died and were replaced'),
+          workersRestarted: z.number().int().describe('Workers started well after their master: workers that died and were replaced (not counted when the server recycles workers as a matter of course)'),
+          recycles: z.string().nullable().describe('Why the server replaces workers as a matter of course, or null'),
+          recycledWorkerStartsMs: z.array(z.number()).describe('Start times (epoch ms) of workers replaced in the window of a server that recycles workers: a death only where nginx was cut off at that time'),
           newestWorkerAtMs: z.number().nullable().describe('Start of the newest worker, epoch ms'),
           crashLines: z.array(z.object({ kind: z.string().describe('worker-timeout, worker-killed, traceback, segfault, fatal, exited, oom'), source: z.string().describe('journal or the log file'), text: z.string().describe('The line') })).describe('Crash lines in the window'),
           logFile: z.string().nullable().describe('Log file named on the command line, if read'),
@@ -161,16 +166,19 @@ export const backendRestartsProbe = defineProbe({
       const proc = processes.backends.find((b) => b.address === g.address && b.pid === g.pid)!;
       const show = g.show?.exitCode === 0 ? parseSystemctlShow(g.show.stdout) : {};
       const masterStart = proc.startedAtMs ?? 0;
-      // Workers forked at start appear within a second of the master (start times have 1 s resolution);
-      // later ones, in the window, replaced a dead worker or came with a reload — unless the server makes
-      // new workers as a matter of course: php-fpm's dynamic and ondemand pools (its default), and
-      // workers recycled after N requests. Their deaths show as crash lines instead.
-      const recycles = proc.kind === 'php-fpm' || /--max-requests|--max-worker-lifetime|--reload-on-(?:rss|as)|\bmax[-_]requests\b/.test(proc.args ?? '');
-      const restartedWorkers = recycles ? [] : proc.workers.filter((w) => w.startedAtMs - masterStart > 2000 && w.startedAtMs >= sinceMs);
       const crashLines = [
         ...(g.journal?.exitCode === 0 ? findCrashLines(g.journal.stdout).map((c) => ({ ...c, source: `journal ${g.unit}` })) : []),
         ...(g.logFile && 'text' in g.logFile ? findCrashLines(inWindow(g.logFile.text, sinceMs)).map((c) => ({ ...c, source: g.logFile!.path })) : []),
       ];
+      // Workers forked at start appear within a second of the master (start times have 1 s resolution);
+      // later ones, in the window, replaced a dead worker or came with a reload — unless the server makes
+      // new workers as a matter of course: php-fpm's pools, and workers recycled after N requests (flag or
+      // config file, backend-process), or seen recycling in the server's own log. Those are counted apart:
+      // crash-analysis holds one against the backend only where nginx was cut off at its start.
+      const logged = [g.journal?.exitCode === 0 ? g.journal.stdout : '', g.logFile && 'text' in g.logFile ? inWindow(g.logFile.text, sinceMs) : ''].join('\n');
+      const recycles = proc.recycles ?? workerRecycling(proc.kind ?? 'unknown', proc.args ?? '', null, null) ?? (RECYCLED_LINE.test(logged) ? `its log says "Autorestarting worker after current request." (max_requests)` : null);
+      const replaced = proc.workers.filter((w) => w.startedAtMs - masterStart > 2000 && w.startedAtMs >= sinceMs);
+      const restartedWorkers = recycles ? [] : replaced;
       const nRestarts = show['NRestarts'] && /^\d+$/.test(show['NRestarts']) ? Number(show['NRestarts']) : null;
       // NRestarts counts since the unit was last started by hand, however long ago. Only when the unit last came up
       // inside the window was (at least the last of) those restarts now; otherwise they are history.
@@ -191,6 +199,10 @@ export const backendRestartsProbe = defineProbe({
         activeSince: show['ActiveEnterTimestamp'] || null,
         lastExit: show['Result'] ? `${show['Result']}${show['ExecMainStatus'] && show['ExecMainStatus'] !== '0' ? ` (status ${show['ExecMainStatus']})` : ''}` : null,
         workersRestarted: restartedWorkers.length,
+        recycles,
+        // php-fpm starts children on demand, when requests come: a start beside an error says nothing, and the
+        // pool's own log (php-fpm-pools) tells its kills. Only recycling after N requests is held against a cut.
+        recycledWorkerStartsMs: recycles && proc.kind !== 'php-fpm' ? replaced.map((w) => w.startedAtMs) : [],
         newestWorkerAtMs: proc.workers.length ? Math.max(...proc.workers.map((w) => w.startedAtMs)) : null,
         crashLines: crashLines.slice(0, 50),
         logFile: g.logFile && 'text' in g.logFile ? g.logFile.path : null,

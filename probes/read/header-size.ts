@@ -5,9 +5,27 @@ import type { errorLogProbe } from './error-log.js';
 import type { nginxConfigProbe } from './nginx-config.js';
 import { PASS_DIRECTIVES, type PassFamily } from '../../src/nginx/handler.js';
 import { bufferSetting, familyName, measureText } from '../parse/headerSizeMeasure.js';
+import { backendOfPeer, parsePeer } from '../parse/peers.js';
+import type { backendListenersProbe } from './backend-listeners.js';
 
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
 type ErrorFacts = z.infer<typeof errorLogProbe.facts>;
+type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
+
+/**
+ * The config backend a logged peer is. nginx logs the address it connected to (127.0.0.1:9000), the config may
+ * name it (localhost:9000, app.internal:9000): matched through the addresses backend-listeners resolved, and, when
+ * that probe did not run, "localhost" through the loopback addresses.
+ */
+export function configBackendOf<B extends { address: string; kind: string; path: string | null; host: string | null; port: number | null }>(peer: string, backends: readonly B[], listeners: ListenerFacts | undefined): B | null {
+  const direct = backends.find((b) => b.address === peer || (b.kind === 'unix' && `unix:${b.path}` === peer));
+  if (direct) return direct;
+  const resolved = backendOfPeer(peer, listeners?.backends ?? []);
+  if (resolved) return backends.find((b) => b.address === resolved.address) ?? null;
+  const parts = parsePeer(peer);
+  if (!parts || 'path' in parts || listeners) return null;
+  return backends.find((b) => b.host === 'localhost' && b.port === parts.port && (/^127\./.test(parts.ip) || parts.ip === '::1')) ?? null;
+}
 
 interface Check {
   peer: string;
@@ -27,14 +45,22 @@ function checks(context: ProbeContext): { checks: Check[]; skipped: string[] } {
   const passive = context.options.passive === true;
   const errors = context.deps['error-log'] as ErrorFacts;
   const config = context.deps['nginx-config'] as ConfigFacts;
+  const listeners = context.deps['backend-listeners'] as ListenerFacts | undefined;
   const out: Check[] = [];
   const skipped: string[] = [];
-  for (const group of errors.groups.filter((g) => g.signature === 'too-big-header')) {
+  const groups = errors.groups.filter((g) => g.signature === 'too-big-header');
+  const logged = errors.counts?.['too-big-header'] ?? 0;
+  // error-log keeps the largest groups only: lines counted but not kept cannot be checked, and must be said.
+  if (groups.length === 0 && logged > 0) skipped.push(`${logged} too-big-header line(s) logged, but none among the error groups kept for checking (the log has more kinds of errors than are kept): grep 'upstream sent too big header' in the error log names the route and its upstream; measure that backend's header with curl -sS -o /dev/null -D - against it`);
+  for (const group of groups) {
     if (out.some((c) => c.peer === group.peer)) continue;
     // Only a backend from nginx's own config is contacted, never an address read from a log.
-    const backend = config.backends.find((b) => b.address === group.peer || (b.kind === 'unix' && `unix:${b.path}` === group.peer));
+    const backend = configBackendOf(group.peer, config.backends, listeners);
     if (!backend) {
-      skipped.push(`${group.peer}: not a backend address in the nginx config`);
+      const url = group.peer.startsWith('unix:') ? `--unix-socket ${group.peer.slice(5)} 'http://localhost${group.examplePath}'` : `'http://${group.peer}${group.examplePath}'`;
+      skipped.push(
+        `${group.peer} ${group.examplePath}: not a backend address in the nginx config, so nothing was sent to it${SAFE_PATH.test(group.examplePath) && !group.examplePath.includes("'") ? `; if it speaks HTTP, measure it with curl -sS -o /dev/null -D - ${url} | wc -c` : ''}`,
+      );
       continue;
     }
     const using = config.locations.filter((l) => (backend.upstream ? l.upstream === backend.upstream : l.proxyPass?.includes(backend.address)));
@@ -79,6 +105,7 @@ export const headerSizeProbe = defineProbe({
   requiresRoot: false,
   timeoutMs: 20_000,
   dependsOn: ['error-log', 'nginx-config'],
+  uses: ['backend-listeners'],
   facts: z.object({
     checks: z
       .array(
@@ -152,13 +179,13 @@ export const headerSizeProbe = defineProbe({
       ...facts,
       largestSuggested: largest ? `${largest}k` : null,
       tooSmallIn: [...new Set(tooBig.flatMap((c) => c.locations))],
-      summary: checks.length ? checks.map((c) => c.summary).join('; ') : 'no route logged "too big header"',
+      summary: [...checks.map((c) => c.summary), ...(facts.skipped.length ? [`not checked: ${facts.skipped.join('; ')}`] : [])].join('; ') || 'no route logged "too big header"',
       fixSetting: largest ? families.map((f) => bufferSetting(f, `${largest}k`)).join('; ') : '',
-      measure: checks.flatMap((c) => (c.measure ? [`${c.peer} ${c.path}: ${c.measure}`] : [])).join(' — '),
+      measure: [...checks.flatMap((c) => (c.measure ? [`${c.peer} ${c.path}: ${c.measure}`] : [])), ...facts.skipped].join(' — '),
     };
   },
   summarize: (facts) =>
-    facts.checks.length === 0
+    facts.checks.length === 0 && facts.skipped.length === 0
       ? 'no route logged "too big header"'
-      : facts.checks.map((c) => `${c.peer}${c.path}: ${c.headerBytes !== null ? `${c.headerBytes}-byte header` : 'header not measured'} vs ${c.bufferDirective} ${c.proxyBufferSizeBytes ?? '(no location found)'}`).join('; '),
+      : [...facts.checks.map((c) => `${c.peer}${c.path}: ${c.headerBytes !== null ? `${c.headerBytes}-byte header` : 'header not measured'} vs ${c.bufferDirective} ${c.proxyBufferSizeBytes ?? '(no location found)'}`), ...facts.skipped.map((s) => `not checked: ${s}`)].join('; '),
 });

@@ -180,6 +180,26 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Healthy gunicorn recycling its workers every 2 requests (max_requests in the -c file, relative to its
+    // directory): its young workers are no crash.
+    name: 'gunicorn-max-requests',
+    needs: ['gunicorn'],
+    async setup(lab, children) {
+      const port = await freePort();
+      await writeFile(join(lab.dir, 'app.py'), 'def app(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"ok"]\n');
+      await writeFile(join(lab.dir, 'gunicorn.conf.py'), `bind = "127.0.0.1:${port}"\nworkers = 2\nmax_requests = 2\n`);
+      children.push(spawn('gunicorn', ['-c', 'gunicorn.conf.py', 'app:app'], { cwd: lab.dir, stdio: 'ignore' }));
+      await waitForListen({ port }, 15_000);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream py {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://py;\n}' });
+      await delay(2500); // recycled workers must be clearly younger than their master
+      return { conf, port: nginxPort, mentions: [] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 20; i++) if ((await request(port, `/items/${i}`)) !== 200) throw new Error(`/items/${i} did not answer 200`);
+    },
+    confirmed: [],
+  },
+  {
     name: 'worker-killed',
     needs: ['gunicorn'],
     async setup(lab, children) {
@@ -235,6 +255,29 @@ export const SCENARIOS: Scenario[] = [
     confirmed: [],
     suspected: ['backend-crash'],
     summaryMentions: { 'backend-crash': (r) => r.mentions },
+  },
+  {
+    // The reviewer's case: a backend that resets, killed and started again, and the new process resets too. The
+    // restart explains only the resets before it; the ones after are the running process's own (backend-reset).
+    name: 'backend-replaced-still-resets',
+    async setup(lab, children) {
+      const port = await freePort();
+      const first = await backend(children, 'reset-after-request', port);
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
+      for (let i = 0; i < 3; i++) await request(nginxPort, '/reset', 'POST', '{}');
+      first.kill('SIGKILL');
+      await new Promise((resolve) => first.once('exit', resolve));
+      await delay(4500); // both clocks are coarse: the new start must be clearly later than the first resets
+      await backend(children, 'reset-after-request', port);
+      await delay(4500); // and the next resets clearly later than the new start
+      return { conf, port: nginxPort, mentions: [`127.0.0.1:${port}`, 'after its current process started at', 'the process running now resets too, not only the one before it'] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 5; i++) await request(port, '/reset', 'POST', '{}');
+    },
+    confirmed: ['backend-reset'],
+    suspected: ['backend-crash'],
+    summaryMentions: { 'backend-reset': (r) => r.mentions },
   },
   {
     // A real OOM kill in a memory cgroup of the test's own; the test restarts the backend the way a supervisor would.

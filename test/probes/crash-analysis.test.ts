@@ -90,3 +90,22 @@ describe('crash analysis beside php-fpm killing requests', () => {
     expect(decideNode('fpm-and-recovered', { 'crash-analysis': okOutcome('crash-analysis', facts) })).toBe('keepalive-check');
   });
 });
+
+describe('crash analysis: when the current process came up', () => {
+  it('a node restarted mid-window after cutting requests: replacedAtMs is its start, for reset-attribution to split the resets', () => {
+    const startedAtMs = Math.floor((now - 120_000) / 1000) * 1000;
+    const time = (ms: number) => {
+      const d = new Date(ms);
+      const p = (n: number) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    };
+    const groups = [{ signature: 'reset-reading-header', peer: '127.0.0.1:3000', firstSeen: time(startedAtMs - 60_000), lastSeen: time(startedAtMs + 60_000), count: 8 }];
+    const facts = crashAnalysisProbe.parse({} as never, {
+      deps: { 'backend-process': { backends: [{ ...base, address: '127.0.0.1:3000', listening: true, pid: 4242, kind: 'node', startedAtMs }] }, 'error-log': { groups } },
+      options: { sinceMs: 600_000 },
+      windowEndMs: now,
+      host: { uid: 0 },
+    } as never);
+    expect(facts.backends[0]).toMatchObject({ restartSuspected: true, replacedAtMs: startedAtMs });
+  });
+});

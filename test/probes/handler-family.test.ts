@@ -159,3 +159,41 @@ describe('upstream keep-alive behind fastcgi_pass', () => {
     expect(steps).not.toContain('fastcgi_keep_conn');
   });
 });
+
+describe('a backend the config names localhost:PORT, logged as 127.0.0.1:PORT', () => {
+  // Recorded here: nginx 1.22.1, proxy_pass http://localhost:18421 to a node server with a 10000-byte header.
+  const localConf = readFileSync(fixturePath('errorlog', 'localhost-proxy.nginx.conf'), 'utf8');
+  const localLines = readFileSync(fixturePath('errorlog', 'localhost-proxy.error.log'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  async function run(text: string, listeners?: unknown) {
+    const config = configFacts(text);
+    const aggregator = new ErrorLogAggregator();
+    for (const line of localLines) aggregator.addRaw(line);
+    const report = { ...aggregator.summary({ from: '2026/12/01 15:00:00', to: '2026/12/01 15:10:00' }), files: [{ path: '/tmp/hdr-rec/error.log', mode: 'backward' as const, bytesRead: 0, size: 0, reachedStart: true }], problems: [] };
+    const errors = errorLogProbe.parse(new SourceResults([], 0, report), context({ deps: { 'nginx-config': config } }));
+    const deps = { 'error-log': errors, 'nginx-config': config, ...(listeners ? { 'backend-listeners': listeners } : {}) };
+    const ctx = context({ deps, options: { nginxBin: 'nginx', errorLogs: [], sinceMs: 600_000, passive: true } });
+    const gathered = await headerSizeProbe.gather!(noConnect, ctx);
+    return headerSizeProbe.parse(new SourceResults([], 0, gathered), ctx);
+  }
+
+  it('matches the logged peer to the config backend and says how to measure it', async () => {
+    const facts = await run(localConf);
+    expect(facts.checks).toHaveLength(1);
+    expect(facts.checks[0]).toMatchObject({ peer: '127.0.0.1:18421', family: 'proxy', proxyBufferSizeBytes: 4096 });
+    expect(facts.measure).toContain("curl -sS -o /dev/null -D - 'http://localhost:18421/profile?id=7' | wc -c");
+    expect(facts.summary).not.toContain('no route logged');
+  });
+
+  it('through the addresses backend-listeners resolved', async () => {
+    const listeners = { backends: [{ address: 'localhost:18421', upstream: null, peers: [{ ip: '127.0.0.1', port: 18421 }, { ip: '::1', port: 18421 }] }] };
+    expect((await run(localConf, listeners)).checks).toHaveLength(1);
+  });
+
+  it('a logged peer that is not in the config is said, with the reason and a command, never "no route logged"', async () => {
+    const facts = await run(localConf.replace('localhost:18421', 'localhost:18999'), { backends: [] });
+    expect(facts.checks).toEqual([]);
+    expect(facts.summary).toBe("not checked: 127.0.0.1:18421 /profile?id=7: not a backend address in the nginx config, so nothing was sent to it; if it speaks HTTP, measure it with curl -sS -o /dev/null -D - 'http://127.0.0.1:18421/profile?id=7' | wc -c");
+    expect(headerSizeProbe.summarize(facts)).toMatch(/^not checked: 127\.0\.0\.1:18421/);
+    expect(facts.measure).toContain('not a backend address in the nginx config');
+  });
+});

@@ -88,3 +88,50 @@ describe('reset attribution: an OOM kill explains resets at its time; logged pee
     expect(facts.unexplainedCount).toBe(0);
   });
 });
+
+describe('reset attribution: a restart explains only the resets before it; a suspected cause rules nothing out', () => {
+  // The reviewer's case: node destroys the socket on /reset; 3 resets, node killed and restarted at T, 5 more.
+  const T = Date.parse('2026-12-01T14:10:00Z');
+  const peer = '127.0.0.1:3000';
+  const run = (firstMs: number, lastMs: number, flags: Record<string, unknown>, fpm?: unknown) => {
+    const deps = {
+      'error-log': { signatures: [{ id: 'reset-reading-header', upstreams: { [peer]: 8 } }], groups: [{ signature: 'reset-reading-header', peer, firstSeen: nginxTime(firstMs), lastSeen: nginxTime(lastMs), count: 8 }] },
+      'crash-analysis': { backends: [backend(peer, { replacedAtMs: T, ...flags })] },
+      'keepalive-analysis': { mismatches: [] },
+      ...(fpm ? { 'php-fpm-pools': fpm } : {}),
+    };
+    return resetAttributionProbe.parse({} as never, { deps } as never);
+  };
+
+  it('resets going on after the new process started: the process running now resets too (backend-reset, naming both)', () => {
+    const facts = run(T - 60_000, T + 60_000, { restartSuspected: true });
+    expect(facts.peers[0]!.cause).toBe('stable');
+    expect(facts.stableCount).toBe(1);
+    expect(facts.explained).toEqual([]);
+    expect(facts.stable[0]!.summary).toMatch(/127\.0\.0\.1:3000 ×8, the last at .*, after its current process started at .*: the process running now resets too, not only the one before it \(replaced mid-window, suspected\)$/);
+  });
+
+  it('the same after a recorded crash or a recovery', () => {
+    expect(run(T - 60_000, T + 60_000, { crashed: true }).stableCount).toBe(1);
+    expect(run(T, T + 60_000, { recovered: true }).stable[0]!.summary).toMatch(/the process running now resets too$/);
+  });
+
+  it('resets up to the restart (nginx and ps clocks are whole seconds): the restart', () => {
+    const crash = run(T - 60_000, T + 2000, { crashed: true });
+    expect(crash.explained.map((p) => p.cause)).toEqual(['crash']);
+    expect(crash.stableCount).toBe(0);
+  });
+
+  it('a replacement nothing recorded is only suspected: its resets are neither explained nor stable', () => {
+    const facts = run(T - 60_000, T - 30_000, { restartSuspected: true });
+    expect([facts.stableCount, facts.explained.length, facts.unexplainedCount, facts.suspectedCount]).toEqual([0, 0, 0, 1]);
+    expect(facts.suspectedText).toBe('127.0.0.1:3000 ×8: replaced mid-window (suspected)');
+  });
+
+  it("php-fpm kills only suspected (its log unread) do not explain the pool's resets; recorded kills do", () => {
+    const suspected = run(T - 60_000, T - 30_000, {}, { terminated: [], terminateSuspected: [{ address: peer }] });
+    expect([suspected.suspectedCount, suspected.explained.length]).toEqual([1, 0]);
+    const confirmed = run(T - 60_000, T - 30_000, {}, { terminated: [{ address: peer }], terminateSuspected: [] });
+    expect([confirmed.suspectedCount, confirmed.explained.length]).toEqual([0, 1]);
+  });
+});
