@@ -10,6 +10,10 @@ import type { processesProbe } from './processes.js';
 import { FAMILIES, type errorLogProbe } from './error-log.js';
 import type { somaxconnProbe } from './somaxconn.js';
 import type { backendListenersProbe } from './backend-listeners.js';
+import { backendOfPeer } from '../parse/peers.js';
+import { atKill } from '../parse/killTiming.js';
+import { nginxLocationFor, uriPath } from '../parse/locationMatch.js';
+import { parseTime } from '../../src/errorlog/line.js';
 
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
 type ProcessFacts = z.infer<typeof processesProbe.facts>;
@@ -175,6 +179,17 @@ const events = z.object({
   slow: z.number().int().describe('Requests logged as slow ("executing too slow")'),
   signals: z.record(z.string(), z.number().int()).describe('Children that exited on a signal, by signal name'),
   requests: z.array(z.string()).describe('Requests timed out or slow, most frequent first'),
+  kills: z
+    .array(
+      z.object({
+        atMs: z.number().describe('When php-fpm logged the kill, epoch ms'),
+        at: z.string().describe('The time as php-fpm wrote it'),
+        request: z.string().describe('The request line php-fpm names: "GET /slow.php"'),
+        script: z.string().describe('The script it ran'),
+        sec: z.number().describe('How long it had run, seconds'),
+      }),
+    )
+    .describe('Each request_terminate_timeout kill in the window (the latest 50)'),
 });
 
 const pool = z.object({
@@ -211,7 +226,7 @@ const finding = z.object({
 
 const killing = finding.extend({
   terminateTimeoutSec: z.number().describe("The pool's request_terminate_timeout in seconds"),
-  readTimeoutSec: z.number().describe('The longest fastcgi_read_timeout of the locations passing to it, in seconds'),
+  readTimeoutSec: z.number().describe('terminated: the longest fastcgi_read_timeout of the locations that served the killed requests; terminateSuspected: the longest of the locations passing to it; seconds'),
 });
 
 const factsSchema = z.object({
@@ -226,12 +241,14 @@ const factsSchema = z.object({
     sizing: z.string().describe('pm.max_children sized from memory (child RSS against MemAvailable), or how to measure it'),
     backlogAdvice: z.string().describe('listen.backlog (and somaxconn when it caps it) to set for the saturated pools'),
     slowAdvice: z.string().describe('The slow requests the slowlog or the log names, or how to turn the slowlog on'),
-    terminated: z.array(killing).describe('Pools whose children request_terminate_timeout killed in the window while nginx would have waited longer'),
+    terminated: z.array(killing).describe('Pools whose children request_terminate_timeout killed in the window while the location serving the request would have waited longer, with a reset or premature close logged by nginx for that peer at the kill'),
     terminatedCount: z.number().int().describe('How many'),
     terminatedText: z.string().describe('Each: request_terminate_timeout and its file:line against fastcgi_read_timeout and its file:line, the requests killed'),
     terminateSuspected: z.array(killing).describe("Pools with request_terminate_timeout below fastcgi_read_timeout and resets for their socket, whose log could not be read to confirm the kills"),
     terminateSuspectedCount: z.number().int().describe('How many'),
     terminateSuspectedText: z.string().describe('Each, with both settings, the resets and how to confirm'),
+    terminateContext: z.array(z.string()).describe('Kills that do not explain nginx errors: nginx had already given up (its timeout shorter), or logged no reset at the kill time, or which location served the request cannot be told'),
+    terminateContextText: z.string().describe('Those kills in words, or "none"'),
     terminateAdvice: z.string().describe('The request_terminate_timeout to set (at least fastcgi_read_timeout) per pool, with file:line'),
     down: z.array(finding).describe('Down FastCGI backends (backend-listeners) with the pool configured to listen there'),
     downCount: z.number().int().describe('How many down FastCGI backends have a pool configured there'),
@@ -279,7 +296,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const backends = fastcgiBackends(context);
   const empty: Facts = {
     fastcgiBackends: backends.length, masters: [], configFiles: [], pools: [], backends: [], queueFull: [], queueFullCount: 0, queueFullText: 'none',
-    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', down: [], downCount: 0, downText: 'none', downUnit: '', downTest: '', notes: [],
+    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateContext: [], terminateContextText: 'none', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', down: [], downCount: 0, downText: 'none', downUnit: '', downTest: '', notes: [],
   };
   if (!got) return empty;
   const somaxconn = (context.deps['somaxconn'] as z.infer<typeof somaxconnProbe.facts> | undefined)?.somaxconn ?? null;
@@ -338,7 +355,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
         slowlog: p.slowlog?.value ?? null,
         errorLog: c.errorLog.value,
         backend,
-        events: events ? { maxChildrenReached: mine?.maxChildrenReached ?? 0, timedOut: mine?.timedOut ?? 0, slow: mine?.slow ?? 0, signals: mine?.signals ?? {}, requests: mine?.requests ?? [] } : null,
+        events: events ? { maxChildrenReached: mine?.maxChildrenReached ?? 0, timedOut: mine?.timedOut ?? 0, slow: mine?.slow ?? 0, signals: mine?.signals ?? {}, requests: mine?.requests ?? [], kills: mine?.kills ?? [] } : null,
         slowCalls: slowlog,
         label: `php-fpm pool ${p.name} (${p.address ?? 'listen unresolved'}, ${p.file}:${p.line})`,
       };
@@ -367,7 +384,10 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   // Only FastCGI backends: a full gunicorn or Node socket is the plain listen-queue finding's.
   const fastcgi = new Set(backends.map((b) => b.address));
   // Per peer from the signature's own tally (groups keep only the top 50).
-  const perPeer = (ids: readonly string[], peer: string) => (errorLog?.signatures ?? []).filter((x) => ids.includes(x.id)).reduce((n, x) => n + (x.upstreams[peer] ?? 0), 0);
+  // nginx logs the address it connected to (127.0.0.1:9000) where the config may say localhost:9000: matched through backend-listeners' resolved peers.
+  const isPeerOf = (peer: string, address: string) => peer === address || backendOfPeer(peer, listeners?.backends ?? [])?.address === address;
+  const perPeer = (ids: readonly string[], address: string) =>
+    (errorLog?.signatures ?? []).filter((x) => ids.includes(x.id)).reduce((n, x) => n + Object.entries(x.upstreams).reduce((m, [peer, count]) => m + (isPeerOf(peer, address) ? count : 0), 0), 0);
   for (const peer of fastcgi) {
     const lines = perPeer(['unix-backlog-full'], peer);
     if (lines > 0) eagain.set(peer, lines);
@@ -408,19 +428,41 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const orElse = (text: string, generic: string) => (orphans.length ? [text, findPool + generic].filter(Boolean).join('; ') : text);
 
   // request_terminate_timeout shorter than nginx's wait: php-fpm kills the child, nginx sees a reset or premature close.
+  // A kill explains nginx's errors only when nginx logged one for that peer at the kill (killTiming.ts's window) and
+  // the location that served the killed request would still have waited: a request nginx had already timed out
+  // (a 504 at its own, shorter fastcgi_read_timeout) is killed unseen, and that is context, not the crash.
+  const resetGroups = (errorLog?.groups ?? []).filter((g) => (FAMILIES.resets as readonly string[]).includes(g.signature) || (FAMILIES.bodyResets as readonly string[]).includes(g.signature));
+  const context_: string[] = [];
   const terminated = pools.flatMap((p) => {
-    if (!p.backend || !p.events || p.events.timedOut === 0 || p.terminateTimeoutSec === 0) return [];
-    const reads = readTimeouts(context, p.backend).filter((r) => r.sec > p.terminateTimeoutSec);
-    if (reads.length === 0) return [];
-    const resets = perPeer(FAMILIES.resets, p.backend);
+    if (!p.backend || !p.events || p.events.kills.length === 0 || p.terminateTimeoutSec === 0) return [];
+    const backend = p.backend;
+    const mine = resetGroups.filter((g) => isPeerOf(g.peer, backend));
+    const confirmed: Array<{ kill: (typeof p.events.kills)[number]; served: Served; resets: number }> = [];
+    for (const kill of p.events.kills) {
+      const served = servingLocations(context, backend, kill.request);
+      // Lines of a group at its first or last time are certain; a group only spanning the kill is not proof.
+      const resets = resetsAt(mine, [kill.atMs]);
+      const shortest = Math.min(...served.locations.map((r) => r.sec));
+      const where_ = `"${kill.request}" killed at ${kill.at} after ${kill.sec} s`;
+      const by = served.locations.length ? `${served.decided ? 'served by' : `${served.why}; it may be served by`} ${served.locations.map((r) => `location ${r.location} (fastcgi_read_timeout ${r.sec} s, ${r.at})`).join(' or ')}` : 'no location passing to it was found';
+      if (resets > 0 && served.locations.length > 0 && shortest > p.terminateTimeoutSec) confirmed.push({ kill, served, resets });
+      else if (resets === 0) {
+        const gaveUp = served.locations.length > 0 && served.locations.every((r) => r.sec <= p.terminateTimeoutSec);
+        context_.push(`${p.label}: ${where_}, ${by}; ${gaveUp ? "killed after nginx had given up on it: nginx's timeout is shorter than request_terminate_timeout " + p.terminateTimeoutSec + ' s, so nginx answered it itself (a 504) and did not see the kill' : 'nginx logged no reset or premature close for ' + backend + ' at that time'}: not what nginx's errors are`);
+      } else context_.push(`${p.label}: ${where_}, ${by}; nginx logged ${resets} reset(s)/premature close(s) for ${backend} then, but ${served.locations.length === 0 ? 'which location served it is unknown' : served.locations.every((r) => r.sec <= p.terminateTimeoutSec) ? `nginx would have given up first (request_terminate_timeout ${p.terminateTimeoutSec} s)` : 'which location served it, and so whether nginx still waited, cannot be told'}: not confirmed as the kill`);
+    }
+    if (confirmed.length === 0) return [];
+    const resets = perPeer(FAMILIES.resets, backend);
     const killed = p.events.signals['SIGTERM'] ? `, ${p.events.signals['SIGTERM']} child(ren) exited on SIGTERM` : '';
+    const locations = [...new Map(confirmed.flatMap((c) => c.served.locations).map((r) => [`${r.location} ${r.at}`, r])).values()];
+    const requests = [...new Set(confirmed.map((c) => `"${c.kill.request}" at ${c.kill.at}`))];
     return [
       {
-        address: p.backend,
+        address: backend,
         pool: p.name,
         terminateTimeoutSec: p.terminateTimeoutSec,
-        readTimeoutSec: Math.max(...reads.map((r) => r.sec)),
-        text: `${p.label}: ${p.events.timedOut} request(s) killed by php-fpm for running past request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) while nginx waits fastcgi_read_timeout ${reads.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}${killed}; killed: ${p.events.requests.slice(0, 3).join(', ')}; nginx logged ${resets} reset(s)/premature close(s) for ${p.backend}`,
+        readTimeoutSec: Math.max(...locations.map((r) => r.sec)),
+        text: `${p.label}: ${confirmed.length} request(s) killed by php-fpm for running past request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) while nginx waits fastcgi_read_timeout ${locations.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}, the location serving the killed request(s)${killed}; killed: ${requests.slice(0, 3).join(', ')}; nginx logged at least ${resetsAt(mine, confirmed.map((c) => c.kill.atMs))} reset(s)/premature close(s) for ${backend} at those kills (${resets} in the window)`,
       },
     ];
   });
@@ -443,7 +485,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const terminateAdvice = [...terminated, ...terminateSuspected]
     .map((t) => {
       const p = pools.find((x) => x.name === t.pool && x.backend === t.address)!;
-      const longest = Math.max(...readTimeouts(context, t.address).map((r) => r.sec));
+      const longest = t.readTimeoutSec;
       return `request_terminate_timeout = ${longest}s in [${p.name}] (${p.terminateAt === 'default' ? p.at : p.terminateAt}) — no shorter than fastcgi_read_timeout ${longest} s, so php-fpm does not kill a request nginx still waits for; or make ${p.events?.requests[0] ?? 'the slow script'} faster`;
     })
     .join('; ');
@@ -477,6 +519,8 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
     terminatedCount: terminated.length,
     terminatedText: terminated.map((t) => t.text).join('; ') || 'none',
     terminateAdvice,
+    terminateContext: context_,
+    terminateContextText: context_.join('; ') || 'none',
     terminateSuspected,
     terminateSuspectedCount: terminateSuspected.length,
     terminateSuspectedText: terminateSuspected.map((t) => t.text).join('; ') || 'none',
@@ -489,7 +533,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
 }
 
 /** fastcgi_read_timeout of every FastCGI location that passes to this backend, with where it is set. */
-function readTimeouts(context: ProbeContext, address: string): Array<{ sec: number; location: string; at: string }> {
+function readTimeouts(context: ProbeContext, address: string): Array<{ sec: number; location: string; at: string; file: string; line: number }> {
   const config = context.deps['nginx-config'] as ConfigFacts;
   const backend = config.backends.find((b) => b.address === address);
   return config.locations.flatMap((l) => {
@@ -499,8 +543,51 @@ function readTimeouts(context: ProbeContext, address: string): Array<{ sec: numb
     const reaches = backend?.upstream ? l.upstream === backend.upstream : target === address || `unix:${target}` === address || target === address.replace(/^unix:/, '');
     if (!reaches) return [];
     const origin = handler.origins['readTimeoutSec'];
-    return [{ sec: handler.readTimeoutSec, location: l.match, at: !origin || origin === 'default' ? 'default' : `${origin.file}:${origin.line}` }];
+    return [{ sec: handler.readTimeoutSec, location: l.match, at: !origin || origin === 'default' ? 'default' : `${origin.file}:${origin.line}`, file: l.file, line: l.line }];
   });
+}
+
+/**
+ * Reset lines nginx logged at these kills, as far as the error-log groups (first and last time, count) tell: a group
+ * counts whole when both its ends are at a kill, as the one line known to be there when one end is, else not at all.
+ */
+function resetsAt(groups: ReadonlyArray<{ firstSeen: string; lastSeen: string; count: number }>, kills: readonly number[]): number {
+  return groups.reduce((n, g) => {
+    const first = atKill(parseTime(g.firstSeen), kills);
+    const last = atKill(parseTime(g.lastSeen), kills);
+    return n + (first && last ? g.count : first || last ? 1 : 0);
+  }, 0);
+}
+
+type Served = { decided: boolean; why: string; locations: Array<{ sec: number; location: string; at: string }> };
+
+/**
+ * The location(s) that serve a killed request: its path matched as nginx does (locationMatch.ts) against every
+ * location of each server that passes to this backend. When nginx's pick does not pass to this backend (an internal
+ * redirect, try_files, a rewrite), or cannot be made, every location of those servers passing to it may have served
+ * it: undecided, and callers take the shortest timeout so an undecided pick never confirms a kill.
+ */
+function servingLocations(context: ProbeContext, address: string, request: string): Served {
+  const config = context.deps['nginx-config'] as ConfigFacts;
+  const reaching = readTimeouts(context, address);
+  const serverKey = (l: ConfigFacts['locations'][number]) => `${l.server.file}:${l.server.line}`;
+  const servers = new Set(config.locations.filter((l) => reaching.some((r) => r.file === l.file && r.line === l.line)).map(serverKey));
+  const path = uriPath(request);
+  const picked: typeof reaching = [];
+  let why = '';
+  for (const server of servers) {
+    const own = config.locations.filter((l) => serverKey(l) === server);
+    const pick = nginxLocationFor(path, own);
+    const hit = 'location' in pick && pick.location ? reaching.find((r) => r.file === pick.location!.file && r.line === pick.location!.line) : undefined;
+    if (hit) picked.push(hit);
+    else {
+      why ||= 'undecided' in pick ? pick.undecided : `nginx's location for ${path} does not pass to ${address} (an internal redirect or rewrite may)`;
+      picked.push(...reaching.filter((r) => own.some((l) => l.file === r.file && l.line === r.line)));
+    }
+  }
+  const unique = [...new Map(picked.map((r) => [`${r.file}:${r.line}`, r])).values()];
+  if (unique.length > 1 && !why) why = `${path} is served by a different location in each server passing to ${address}`;
+  return { decided: unique.length === 1 && !why, why: why || '', locations: unique.map(({ sec, location, at }) => ({ sec, location, at })) };
 }
 
 /** pm.max_children from memory: the children's average RSS against MemAvailable; else how to measure it. */

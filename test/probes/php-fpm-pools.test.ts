@@ -33,10 +33,10 @@ function configFacts(text: string) {
   return nginxConfigProbe.parse(commandResults(['dump'], [{ stdout: `# configuration file /tmp/fpmx/nginx.conf:\n${text}\n`, stderr: '', exitCode: 0 }]), context({ deps: { 'nginx-version': version } }));
 }
 
-function errorFacts(config: ReturnType<typeof configFacts>) {
+function errorFacts(config: ReturnType<typeof configFacts>, log = 'nginx-error.log', window = { from: '2026/12/01 13:55:00', to: '2026/12/01 14:00:00' }) {
   const aggregator = new ErrorLogAggregator();
-  for (const line of fixture('nginx-error.log').split('\n').filter(Boolean)) aggregator.addRaw(line);
-  const report = { ...aggregator.summary({ from: '2026/12/01 13:55:00', to: '2026/12/01 14:00:00' }), files: [{ path: '/tmp/fpmx/error.log', mode: 'backward' as const, bytesRead: 0, size: 0, reachedStart: true }], problems: [] };
+  for (const line of fixture(log).split('\n').filter(Boolean)) aggregator.addRaw(line);
+  const report = { ...aggregator.summary(window), files: [{ path: '/tmp/fpmx/error.log', mode: 'backward' as const, bytesRead: 0, size: 0, reachedStart: true }], problems: [] };
   return errorLogProbe.parse(new SourceResults([], 0, report), context({ deps: { 'nginx-config': config } }));
 }
 
@@ -155,5 +155,54 @@ describe('php-fpm-pools with no master running', () => {
     const ctx = context({ deps: { 'nginx-config': config, processes: { processes: [], count: 0 } } });
     expect(await phpFpmPoolsProbe.gather!(host, ctx)).toBeNull();
     expect(phpFpmPoolsProbe.summarize(phpFpmPoolsProbe.parse(new SourceResults([], 0, null), ctx))).toBe('no FastCGI backend in the nginx config');
+  });
+});
+
+/**
+ * Recorded here (orphan-kill/): one master, pool app on 127.0.0.1:19071 (request_terminate_timeout 5s) behind
+ * `location = /slow.php` (fastcgi_read_timeout 2s) and `location ~ \.php$` (60s); pool fine on 127.0.0.1:19072
+ * (1s) behind `fastcgi_pass localhost:19072` (60s). GET /slow.php (sleeps 8 s) got nginx's 504 at 2 s, php-fpm
+ * killed the orphan at 5 s, no reset; GET /slow3.php twice (3 s) on fine: killed at 1 s, two resets.
+ */
+describe('php-fpm-pools on kills nginx had or had not given up on (orphan-kill/)', () => {
+  const master = row(4933, 1, 'php-fpm: master process (/tmp/fpmrec/fpm.conf)');
+  const orphan = (name: string) => fixture(`orphan-kill/${name}`);
+  const PEERS = [
+    { address: '127.0.0.1:19071', peers: [{ ip: '127.0.0.1', port: 19071 }] },
+    { address: 'localhost:19072', peers: [{ ip: '127.0.0.1', port: 19072 }] },
+  ];
+  async function runOrphan(files: Record<string, string>) {
+    const config = configFacts(orphan('nginx.conf'));
+    const deps = {
+      'nginx-config': config,
+      processes: { processes: [master], count: 1 },
+      'error-log': errorFacts(config, 'orphan-kill/nginx-error.log', { from: '2026/12/01 15:00:00', to: '2026/12/01 15:05:00' }),
+      somaxconn: { somaxconn: 4096 },
+      'backend-listeners': { down: [], backends: PEERS },
+    };
+    const ctx = context({ deps, windowEndMs: new Date(2026, 11, 1, 15, 5, 0).getTime(), options: { nginxBin: 'nginx', errorLogs: [], sinceMs: 300_000 } });
+    const facts = phpFpmPoolsProbe.parse(new SourceResults([], 0, await phpFpmPoolsProbe.gather!(filesHost({ '/tmp/fpmrec/fpm.conf': orphan('fpm.conf'), ...files }), ctx)), ctx);
+    return facts;
+  }
+
+  it('does not confirm a kill of a request nginx had already timed out (504 at 2 s): context, against location = /slow.php', async () => {
+    const facts = await runOrphan({ '/tmp/fpmrec/fpm.log': orphan('fpm.log') });
+    expect(facts.terminated.map((t) => t.pool)).toEqual(['fine']);
+    expect(facts.terminatedText).not.toContain('pool app');
+    expect(facts.terminateContextText).toContain('php-fpm pool app (127.0.0.1:19071');
+    expect(facts.terminateContextText).toContain('"GET /slow.php" killed at 01-Dec-2026 15:04:00 after 5.182332 s, served by location = /slow.php (fastcgi_read_timeout 2 s, /tmp/fpmx/nginx.conf:');
+    expect(facts.terminateContextText).toContain('killed after nginx had given up on it');
+    expect(facts.terminateAdvice).not.toContain('[app]');
+  });
+
+  it('matches nginx\'s resolved peer 127.0.0.1:19072 to fastcgi_pass localhost:19072', async () => {
+    const facts = await runOrphan({ '/tmp/fpmrec/fpm.log': orphan('fpm.log') });
+    const fine = facts.terminated.find((t) => t.pool === 'fine')!;
+    expect(fine).toMatchObject({ address: 'localhost:19072', terminateTimeoutSec: 1, readTimeoutSec: 60 });
+    expect(fine.text).toContain('nginx logged at least 2 reset(s)/premature close(s) for localhost:19072 at those kills (2 in the window)');
+    // php-fpm's log unread: the resets for the resolved peer still raise the suspicion.
+    const unread = await runOrphan({});
+    expect(unread.terminateSuspected.map((t) => t.pool)).toEqual(['fine']);
+    expect(unread.terminateSuspectedText).toContain('nginx logged 2 reset(s)/premature close(s) for localhost:19072');
   });
 });

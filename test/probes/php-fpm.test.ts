@@ -153,6 +153,7 @@ describe("php-fpm's own log (recorded from php-fpm 8.2)", () => {
         slow: 1,
         signals: { SIGTERM: 1 },
         requests: ['"GET /slow.php" (script /tmp/fpmx/slow.php) ×2'],
+        kills: [{ atMs: new Date(2026, 11, 1, 13, 59, 28).getTime(), at: '01-Dec-2026 13:59:28', request: 'GET /slow.php', script: '/tmp/fpmx/slow.php', sec: 1.337719 }],
         first: '01-Dec-2026 13:59:28',
         last: '01-Dec-2026 13:59:28',
       },
