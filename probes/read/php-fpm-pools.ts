@@ -31,6 +31,9 @@ type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
 const MASTER = /^php-fpm[\d.]*: master process \((.+)\)\s*$/;
 const DEFAULT_CONFIGS = ['/etc/php-fpm.conf', '/usr/local/etc/php-fpm.conf'];
 const LOG_TAIL_BYTES = 1 << 20;
+/** A pool child's title (fpm_children.c: "pool %s"). */
+const POOL_CHILD = /^php-fpm[\d.]*: pool (\S+)\s*$/;
+const rssKey = (master: number, pool: string) => `${master}/${pool}`;
 
 interface Gathered {
   masters: Array<{ pid: number; config: string }>;
@@ -41,7 +44,7 @@ interface Gathered {
   /** stat -L of unix backends and pool sockets. */
   stats: Record<string, StatResult>;
   logs: Record<string, FileReadResult>;
-  /** VmRSS of each master's children, kB, and MemAvailable, kB. */
+  /** VmRSS of each pool's children, kB, by "masterPid/pool", and MemAvailable, kB. */
   childRssKb: Record<string, number[]>;
   memAvailableKb: number | null;
 }
@@ -143,14 +146,16 @@ async function gather(host: Host, context: ProbeContext): Promise<Gathered | nul
   }
   for (const path of logs) got.logs[path] = await host.readFile(path, { tailBytes: LOG_TAIL_BYTES });
   const processes = context.deps['processes'] as ProcessFacts;
+  // Children retitle themselves "php-fpm: pool NAME": memory is gathered per pool, since pools of one master run
+  // different code and sizes.
   for (const master of masters) {
-    const rss: number[] = [];
     for (const child of processes.processes.filter((p) => p.ppid === master.pid).slice(0, 64)) {
+      const pool = POOL_CHILD.exec(child.args)?.[1];
+      if (!pool) continue;
       const status = await host.readFile(`/proc/${child.pid}/status`);
       const m = status.ok ? /^VmRSS:\s+(\d+) kB/m.exec(status.content) : null;
-      if (m) rss.push(Number(m[1]));
+      if (m) (got.childRssKb[rssKey(master.pid, pool)] ??= []).push(Number(m[1]));
     }
-    got.childRssKb[String(master.pid)] = rss;
   }
   const meminfo = await host.readFile('/proc/meminfo');
   const available = meminfo.ok ? /^MemAvailable:\s+(\d+) kB/m.exec(meminfo.content) : null;
@@ -405,7 +410,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   });
 
   const saturated = queueFull.map((q) => poolAt(q.address)).filter((p): p is PoolFact => !!p);
-  const sizing = saturated.map((p) => sizeChildren(p, got)).join('; ');
+  const sizing = saturated.map((p) => sizeChildren(p, got, saturated.length)).join('; ');
   const backlogAdvice = saturated
     .map((p) => {
       const want = Math.max(511, (p.maxChildren ?? 1) * 16);
@@ -590,17 +595,21 @@ function servingLocations(context: ProbeContext, address: string, request: strin
   return { decided: unique.length === 1 && !why, why: why || '', locations: unique.map(({ sec, location, at }) => ({ sec, location, at })) };
 }
 
-/** pm.max_children from memory: the children's average RSS against MemAvailable; else how to measure it. */
-function sizeChildren(p: PoolFact, got: Gathered): string {
-  const rss = p.master !== null ? got.childRssKb[String(p.master)] ?? [] : [];
-  const measure = `measure a child's memory with: ps -o rss= --ppid ${p.master ?? '$(pgrep -o php-fpm)'} (kB per child), and compare with MemAvailable in /proc/meminfo`;
+/**
+ * pm.max_children from memory: the pool's own children (by their "php-fpm: pool NAME" title), its largest child
+ * against MemAvailable, of which a fifth is left to the rest of the machine and the room is shared by the pools
+ * being sized (they grow at once); else how to measure it.
+ */
+function sizeChildren(p: PoolFact, got: Gathered, sharing: number): string {
+  const rss = p.master !== null ? got.childRssKb[rssKey(p.master, p.name)] ?? [] : [];
+  const measure = `measure its children's memory with: ps -o rss=,args= --ppid ${p.master ?? '$(pgrep -o php-fpm)'} | grep 'pool ${p.name}$' (kB per child), and compare with MemAvailable in /proc/meminfo`;
   if (rss.length === 0 || got.memAvailableKb === null) return `[${p.name}] pm.max_children = ${p.maxChildren ?? 'not set'} (${p.maxChildrenAt}): ${measure}; each extra child costs about that much`;
-  const avgMb = Math.max(1, Math.round(rss.reduce((a, b) => a + b, 0) / rss.length / 1024));
+  const largestMb = Math.max(1, Math.round(Math.max(...rss) / 1024));
   const availableMb = Math.round(got.memAvailableKb / 1024);
-  // Leave a fifth of what is available for everything else on the machine.
-  const more = Math.floor((availableMb * 0.8) / avgMb);
+  const more = Math.floor((availableMb * 0.8) / sharing / largestMb);
   const current = p.maxChildren ?? rss.length;
-  return `[${p.name}] pm.max_children = ${current} (${p.maxChildrenAt}); its ${rss.length} child(ren) use about ${avgMb} MB each and ${availableMb} MB is available, room for about ${more} more: pm.max_children = ${current + more} at most; children grow under load, so ${measure} again at peak`;
+  const share = sharing > 1 ? ` / ${sharing} pools sized together` : '';
+  return `[${p.name}] pm.max_children = ${current} (${p.maxChildrenAt}); its ${rss.length} child(ren) use up to ${largestMb} MB each and ${availableMb} MB is available: room for ${more} more (${availableMb} MB × 0.8${share} / ${largestMb} MB), so pm.max_children = ${current + more} at most; an idle child is smaller than a busy one (up to PHP's memory_limit), so ${measure} again at peak and size by that`;
 }
 
 /**

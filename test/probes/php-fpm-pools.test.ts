@@ -105,14 +105,31 @@ describe('php-fpm-pools on the recorded pool behind nginx', () => {
     const { facts } = await run(host, [master, child]);
     expect(facts.queueFull).toEqual([{ address: 'unix:/tmp/fpmx/www.sock', pool: 'www', text: expect.stringContaining('6 connect() (11: Resource temporarily unavailable)') }]);
     expect(facts.queueFullText).toContain('pm = static (/tmp/fpmx/fpm.conf:7), pm.max_children = 1 (/tmp/fpmx/fpm.conf:8), listen.backlog default -1 (default), accept queue 4096 with net.core.somaxconn 4096; a static pool logs nothing when every child is busy');
-    expect(facts.sizing).toContain('its 1 child(ren) use about 10 MB each and 1024 MB is available, room for about 81 more: pm.max_children = 82 at most');
+    expect(facts.sizing).toContain('its 1 child(ren) use up to 10 MB each and 1024 MB is available: room for 81 more (1024 MB × 0.8 / 10 MB), so pm.max_children = 82 at most');
     expect(facts.slowAdvice).toContain('sleep() /tmp/fpmx/slow.php:1 in /tmp/fpmx/slow.php ×1');
     expect(facts.backlogAdvice).toBe('listen.backlog = 511 in [www] (/tmp/fpmx/fpm.conf:5) (net.core.somaxconn 4096 allows it)');
   });
 
+  it('sizes a pool by its own children, not by every child of its master', async () => {
+    const twoPools = filesHost(
+      {
+        '/tmp/fpmx/fpm.conf': `${fixture('terminate-timeout.conf')}[other]\nlisten = /tmp/fpmx/other.sock\npm = static\npm.max_children = 2\n`,
+        '/proc/16747/status': 'VmRSS:\t   10240 kB\n',
+        '/proc/16801/status': 'VmRSS:\t  204800 kB\n',
+        '/proc/16802/status': 'VmRSS:\t  204800 kB\n',
+        '/proc/meminfo': 'MemAvailable:    1048576 kB\n',
+      },
+      {},
+      ['/tmp/fpmx/www.sock'],
+    );
+    const { facts } = await run(twoPools, [master, child, row(16801, 16557, 'php-fpm: pool other'), row(16802, 16557, 'php-fpm: pool other')]);
+    expect(facts.sizing).toContain('[www] pm.max_children = 1 (/tmp/fpmx/fpm.conf:8); its 1 child(ren) use up to 10 MB each');
+    expect(facts.sizing).toContain('pm.max_children = 82 at most');
+  });
+
   it('without child memory, says how to measure it instead of a number', async () => {
     const { facts } = await run(filesHost({ '/tmp/fpmx/fpm.conf': fixture('terminate-timeout.conf') }, {}, ['/tmp/fpmx/www.sock']), [master]);
-    expect(facts.sizing).toContain('ps -o rss= --ppid 16557');
+    expect(facts.sizing).toContain("ps -o rss=,args= --ppid 16557 | grep 'pool www$'");
     expect(facts.sizing).not.toMatch(/unknown|undefined|null/);
     // php-fpm's own log could not be read: said, not taken for a quiet log.
     expect(facts.queueFullText).toContain("php-fpm's log could not be read");
