@@ -216,7 +216,8 @@ const pool = z.object({
   terminateAt: z.string().describe('file:line of request_terminate_timeout, or "default"'),
   slowlogTimeoutSec: z.number().describe('request_slowlog_timeout in seconds (0: off)'),
   slowlog: z.string().nullable().describe('slowlog file'),
-  errorLog: z.string().describe("The master's error_log"),
+  errorLog: z.string().describe("The master's error_log file, or \"syslog\" when php-fpm logs to syslog"),
+  syslogIdent: z.string().describe('syslog.ident: the tag of its syslog lines (journalctl -t IDENT); php-fpm by default'),
   backend: z.string().nullable().describe('The fastcgi_pass address nginx reaches this pool at; null when no nginx backend matches'),
   events: events.nullable().describe("What php-fpm's log says about this pool in the window; null when the log could not be read"),
   slowCalls: z.array(z.string()).describe('Where slow requests were, from the slowlog: innermost call and script, most frequent first'),
@@ -359,6 +360,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
         slowlogTimeoutSec: p.slowlogTimeoutSec.value,
         slowlog: p.slowlog?.value ?? null,
         errorLog: c.errorLog.value,
+        syslogIdent: c.syslogIdent.value,
         backend,
         events: events ? { maxChildrenReached: mine?.maxChildrenReached ?? 0, timedOut: mine?.timedOut ?? 0, slow: mine?.slow ?? 0, signals: mine?.signals ?? {}, requests: mine?.requests ?? [], kills: mine?.kills ?? [] } : null,
         slowCalls: slowlog,
@@ -378,6 +380,8 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
       if (read && 'error' in read) note(read.error.includes(file) ? read.error : `${file}: ${read.error}`);
     }
     c.notes.forEach(note);
+    if (c.errorLog.value === 'syslog')
+      note(`${c.config}: php-fpm logs to syslog (error_log = syslog at ${where(c.errorLog)}), which is not read here: \`journalctl -t ${c.syslogIdent.value} --since '-${Math.round(context.options.sinceMs / 60_000)} min'\` shows it (ident from syslog.ident, ${where(c.syslogIdent)})`);
     for (const path of [c.errorLog.value, ...c.pools.map((p) => p.slowlog?.value)]) {
       const read = path ? got.logs[path] : undefined;
       if (read && !read.ok) note(read.error.message.includes(path!) ? read.error.message : `${path}: ${read.error.message}`);
@@ -401,7 +405,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
     const p = poolAt(address);
     if (!p) return { address, pool: null, text: `${address}: ${lines} connect() (11: Resource temporarily unavailable), its accept queue full; no php-fpm pool found listening there${got.masters.length ? '' : ' (no php-fpm master running)'}` };
     const queue = p.effectiveBacklog === null ? `listen.backlog ${p.backlog} (${p.backlogAt})` : `listen.backlog ${p.backlog === -1 ? 'default -1' : p.backlog} (${p.backlogAt}), accept queue ${p.effectiveBacklog}${somaxconn !== null ? ` with net.core.somaxconn ${somaxconn}${p.backlogCapped ? ', which caps it' : ''}` : ''}`;
-    const reached = p.events === null ? "php-fpm's log could not be read" : p.pm === 'static' ? 'a static pool logs nothing when every child is busy' : `"server reached pm.max_children setting" ×${p.events.maxChildrenReached} in php-fpm's log`;
+    const reached = p.events === null ? (p.errorLog === 'syslog' ? `php-fpm logs to syslog, not read here (\`journalctl -t ${p.syslogIdent} -g 'max_children'\`)` : "php-fpm's log could not be read") : p.pm === 'static' ? 'a static pool logs nothing when every child is busy' : `"server reached pm.max_children setting" ×${p.events.maxChildrenReached} in php-fpm's log`;
     return {
       address,
       pool: p.name,
@@ -483,7 +487,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
         pool: p.name,
         terminateTimeoutSec: p.terminateTimeoutSec,
         readTimeoutSec: Math.max(...reads.map((r) => r.sec)),
-        text: `${p.label}: request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) is shorter than fastcgi_read_timeout ${reads.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}, and nginx logged ${cut} reset(s)/premature close(s) for ${p.backend}; ${p.errorLog === 'syslog' ? "php-fpm logs to syslog, which is not read here: `journalctl -g 'execution timed out'` confirms the kills" : `php-fpm's log ${p.errorLog} could not be read to confirm the kills: \`grep -E 'execution timed out|exited on signal' ${p.errorLog}\` as root`}`,
+        text: `${p.label}: request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) is shorter than fastcgi_read_timeout ${reads.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}, and nginx logged ${cut} reset(s)/premature close(s) for ${p.backend}; ${p.errorLog === 'syslog' ? `php-fpm logs to syslog, which is not read here: \`journalctl -t ${p.syslogIdent} -g 'execution timed out|exited on signal'\` confirms the kills` : `php-fpm's log ${p.errorLog} could not be read to confirm the kills: \`grep -E 'execution timed out|exited on signal' ${p.errorLog}\` as root`}`,
       },
     ];
   });

@@ -222,4 +222,12 @@ describe('php-fpm-pools on kills nginx had or had not given up on (orphan-kill/)
     expect(unread.terminateSuspected.map((t) => t.pool)).toEqual(['fine']);
     expect(unread.terminateSuspectedText).toContain('nginx logged 2 reset(s)/premature close(s) for localhost:19072');
   });
+
+  it('with error_log = syslog, says php-fpm logs to syslog and how to read it, not a file under /var', async () => {
+    const conf = orphan('fpm.conf').replace('error_log = /tmp/fpmrec/fpm.log', 'error_log = syslog\nsyslog.ident = myfpm');
+    const facts = await runOrphan({ '/tmp/fpmrec/fpm.conf': conf });
+    expect(facts.notes.join()).not.toMatch(/resolved against/);
+    expect(facts.notes).toContain("/tmp/fpmrec/fpm.conf: php-fpm logs to syslog (error_log = syslog at /tmp/fpmrec/fpm.conf:2), which is not read here: `journalctl -t myfpm --since '-5 min'` shows it (ident from syslog.ident, /tmp/fpmrec/fpm.conf:3)");
+    expect(facts.terminateSuspectedText).toContain("`journalctl -t myfpm -g 'execution timed out|exited on signal'`");
+  });
 });
