@@ -254,6 +254,7 @@ const factsSchema = z.object({
     terminateSuspectedCount: z.number().int().describe('How many'),
     terminateSuspectedText: z.string().describe('Each, with both settings, the resets and how to confirm'),
     terminateContext: z.array(z.string()).describe('Kills that do not explain nginx errors: nginx had already given up (its timeout shorter), or logged no reset at the kill time, or which location served the request cannot be told'),
+    terminateContextCount: z.number().int().describe('How many such kills'),
     terminateContextText: z.string().describe('Those kills in words, or "none"'),
     terminateAdvice: z.string().describe('The request_terminate_timeout to set (at least fastcgi_read_timeout) per pool, with file:line'),
     down: z.array(finding).describe('Down FastCGI backends (backend-listeners) with the pool configured to listen there'),
@@ -302,7 +303,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const backends = fastcgiBackends(context);
   const empty: Facts = {
     fastcgiBackends: backends.length, masters: [], configFiles: [], pools: [], backends: [], queueFull: [], queueFullCount: 0, queueFullText: 'none',
-    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateContext: [], terminateContextText: 'none', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', down: [], downCount: 0, downText: 'none', downUnit: '', downTest: '', notes: [],
+    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateContext: [], terminateContextCount: 0, terminateContextText: 'none', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', down: [], downCount: 0, downText: 'none', downUnit: '', downTest: '', notes: [],
   };
   if (!got) return empty;
   const somaxconn = (context.deps['somaxconn'] as z.infer<typeof somaxconnProbe.facts> | undefined)?.somaxconn ?? null;
@@ -529,6 +530,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
     terminatedText: terminated.map((t) => t.text).join('; ') || 'none',
     terminateAdvice,
     terminateContext: context_,
+    terminateContextCount: context_.length,
     terminateContextText: context_.join('; ') || 'none',
     terminateSuspected,
     terminateSuspectedCount: terminateSuspected.length,

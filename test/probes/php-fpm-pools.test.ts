@@ -209,6 +209,7 @@ describe('php-fpm-pools on kills nginx had or had not given up on (orphan-kill/)
     expect(facts.terminateContextText).toContain('php-fpm pool app (127.0.0.1:19071');
     expect(facts.terminateContextText).toContain('"GET /slow.php" killed at 01-Dec-2026 15:04:00 after 5.182332 s, served by location = /slow.php (fastcgi_read_timeout 2 s, /tmp/fpmx/nginx.conf:');
     expect(facts.terminateContextText).toContain('killed after nginx had given up on it');
+    expect(facts.terminateContextCount).toBe(1);
     expect(facts.terminateAdvice).not.toContain('[app]');
   });
 
