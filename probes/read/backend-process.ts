@@ -172,7 +172,8 @@ export const backendProcessProbe = defineProbe({
       const recycles = workerRecycling(detected.kind, owner.args, detected.configFile, config && 'text' in config ? config.text : null);
       // Only children running the server's own program are its workers; a helper child per request is not.
       const transient = new Set(gathered.transient ?? []);
-      const workers = processes.filter((p) => p.ppid === owner.pid && sameProgram(owner.args, p.args) && !transient.has(p.pid)).map((p) => ({ pid: p.pid, elapsedSec: p.elapsedSec, startedAtMs: p.startedAtMs }));
+      const children = processes.filter((p) => p.ppid === owner.pid && sameProgram(owner.args, p.args) && !transient.has(p.pid));
+      const workers = workersOfSocket(children, found.pids).map((p) => ({ pid: p.pid, elapsedSec: p.elapsedSec, startedAtMs: p.startedAtMs }));
       return {
         ...base,
         listening: true,
@@ -242,6 +243,20 @@ function unixListenerPath(backend: ConfigFacts['backends'][number], deps: Record
   const checked = deps['backend-listeners'] as { backends: Array<{ address: string; upstream: string | null; listenerPath: string | null }> } | undefined;
   const found = checked?.backends.find((b) => b.address === backend.address && b.upstream === backend.upstream);
   return found ? found.listenerPath : backend.path;
+}
+
+/**
+ * The children that serve this socket. One master may run several pools, each child holding only its own pool's
+ * socket (php-fpm: ss shows the master and "php-fpm: pool app" children on app's port, "pool fine" on fine's): when
+ * children hold the socket, the workers are those, and their siblings of the same title (a child forked after ss
+ * looked). When none is seen holding it (gunicorn workers inherit it the same way, but a hidden owner shows none), all
+ * of the master's children are kept, as before.
+ */
+export function workersOfSocket<P extends { pid: number; args: string }>(children: readonly P[], holders: readonly number[]): P[] {
+  const holding = children.filter((c) => holders.includes(c.pid));
+  if (holding.length === 0) return [...children];
+  const titles = new Set(holding.map((c) => c.args));
+  return children.filter((c) => holders.includes(c.pid) || titles.has(c.args));
 }
 
 function findListener(backend: ConfigFacts['backends'][number], unixPath: string | null, gathered: Gathered, sockets: SocketFacts): { listening: boolean; pids: number[]; acceptQueue: number | null } {

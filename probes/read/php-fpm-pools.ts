@@ -10,6 +10,10 @@ import type { processesProbe } from './processes.js';
 import { FAMILIES, type errorLogProbe } from './error-log.js';
 import type { somaxconnProbe } from './somaxconn.js';
 import type { backendListenersProbe } from './backend-listeners.js';
+import { backendOfPeer } from '../parse/peers.js';
+import { atKill } from '../parse/killTiming.js';
+import { nginxLocationFor, uriPath } from '../parse/locationMatch.js';
+import { parseTime } from '../../src/errorlog/line.js';
 
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
 type ProcessFacts = z.infer<typeof processesProbe.facts>;
@@ -27,6 +31,9 @@ type ListenerFacts = z.infer<typeof backendListenersProbe.facts>;
 const MASTER = /^php-fpm[\d.]*: master process \((.+)\)\s*$/;
 const DEFAULT_CONFIGS = ['/etc/php-fpm.conf', '/usr/local/etc/php-fpm.conf'];
 const LOG_TAIL_BYTES = 1 << 20;
+/** A pool child's title (fpm_children.c: "pool %s"). */
+const POOL_CHILD = /^php-fpm[\d.]*: pool (\S+)\s*$/;
+const rssKey = (master: number, pool: string) => `${master}/${pool}`;
 
 interface Gathered {
   masters: Array<{ pid: number; config: string }>;
@@ -37,7 +44,7 @@ interface Gathered {
   /** stat -L of unix backends and pool sockets. */
   stats: Record<string, StatResult>;
   logs: Record<string, FileReadResult>;
-  /** VmRSS of each master's children, kB, and MemAvailable, kB. */
+  /** VmRSS of each pool's children, kB, by "masterPid/pool", and MemAvailable, kB. */
   childRssKb: Record<string, number[]>;
   memAvailableKb: number | null;
 }
@@ -139,14 +146,16 @@ async function gather(host: Host, context: ProbeContext): Promise<Gathered | nul
   }
   for (const path of logs) got.logs[path] = await host.readFile(path, { tailBytes: LOG_TAIL_BYTES });
   const processes = context.deps['processes'] as ProcessFacts;
+  // Children retitle themselves "php-fpm: pool NAME": memory is gathered per pool, since pools of one master run
+  // different code and sizes.
   for (const master of masters) {
-    const rss: number[] = [];
     for (const child of processes.processes.filter((p) => p.ppid === master.pid).slice(0, 64)) {
+      const pool = POOL_CHILD.exec(child.args)?.[1];
+      if (!pool) continue;
       const status = await host.readFile(`/proc/${child.pid}/status`);
       const m = status.ok ? /^VmRSS:\s+(\d+) kB/m.exec(status.content) : null;
-      if (m) rss.push(Number(m[1]));
+      if (m) (got.childRssKb[rssKey(master.pid, pool)] ??= []).push(Number(m[1]));
     }
-    got.childRssKb[String(master.pid)] = rss;
   }
   const meminfo = await host.readFile('/proc/meminfo');
   const available = meminfo.ok ? /^MemAvailable:\s+(\d+) kB/m.exec(meminfo.content) : null;
@@ -175,6 +184,17 @@ const events = z.object({
   slow: z.number().int().describe('Requests logged as slow ("executing too slow")'),
   signals: z.record(z.string(), z.number().int()).describe('Children that exited on a signal, by signal name'),
   requests: z.array(z.string()).describe('Requests timed out or slow, most frequent first'),
+  kills: z
+    .array(
+      z.object({
+        atMs: z.number().describe('When php-fpm logged the kill, epoch ms'),
+        at: z.string().describe('The time as php-fpm wrote it'),
+        request: z.string().describe('The request line php-fpm names: "GET /slow.php"'),
+        script: z.string().describe('The script it ran'),
+        sec: z.number().describe('How long it had run, seconds'),
+      }),
+    )
+    .describe('Each request_terminate_timeout kill in the window (the latest 50)'),
 });
 
 const pool = z.object({
@@ -196,7 +216,8 @@ const pool = z.object({
   terminateAt: z.string().describe('file:line of request_terminate_timeout, or "default"'),
   slowlogTimeoutSec: z.number().describe('request_slowlog_timeout in seconds (0: off)'),
   slowlog: z.string().nullable().describe('slowlog file'),
-  errorLog: z.string().describe("The master's error_log"),
+  errorLog: z.string().describe("The master's error_log file, or \"syslog\" when php-fpm logs to syslog"),
+  syslogIdent: z.string().describe('syslog.ident: the tag of its syslog lines (journalctl -t IDENT); php-fpm by default'),
   backend: z.string().nullable().describe('The fastcgi_pass address nginx reaches this pool at; null when no nginx backend matches'),
   events: events.nullable().describe("What php-fpm's log says about this pool in the window; null when the log could not be read"),
   slowCalls: z.array(z.string()).describe('Where slow requests were, from the slowlog: innermost call and script, most frequent first'),
@@ -211,7 +232,7 @@ const finding = z.object({
 
 const killing = finding.extend({
   terminateTimeoutSec: z.number().describe("The pool's request_terminate_timeout in seconds"),
-  readTimeoutSec: z.number().describe('The longest fastcgi_read_timeout of the locations passing to it, in seconds'),
+  readTimeoutSec: z.number().describe('terminated: the longest fastcgi_read_timeout of the locations that served the killed requests; terminateSuspected: the longest of the locations passing to it; seconds'),
 });
 
 const factsSchema = z.object({
@@ -226,12 +247,15 @@ const factsSchema = z.object({
     sizing: z.string().describe('pm.max_children sized from memory (child RSS against MemAvailable), or how to measure it'),
     backlogAdvice: z.string().describe('listen.backlog (and somaxconn when it caps it) to set for the saturated pools'),
     slowAdvice: z.string().describe('The slow requests the slowlog or the log names, or how to turn the slowlog on'),
-    terminated: z.array(killing).describe('Pools whose children request_terminate_timeout killed in the window while nginx would have waited longer'),
+    terminated: z.array(killing).describe('Pools whose children request_terminate_timeout killed in the window while the location serving the request would have waited longer, with a reset or premature close logged by nginx for that peer at the kill'),
     terminatedCount: z.number().int().describe('How many'),
     terminatedText: z.string().describe('Each: request_terminate_timeout and its file:line against fastcgi_read_timeout and its file:line, the requests killed'),
     terminateSuspected: z.array(killing).describe("Pools with request_terminate_timeout below fastcgi_read_timeout and resets for their socket, whose log could not be read to confirm the kills"),
     terminateSuspectedCount: z.number().int().describe('How many'),
     terminateSuspectedText: z.string().describe('Each, with both settings, the resets and how to confirm'),
+    terminateContext: z.array(z.string()).describe('Kills that do not explain nginx errors: nginx had already given up (its timeout shorter), or logged no reset at the kill time, or which location served the request cannot be told'),
+    terminateContextCount: z.number().int().describe('How many such kills'),
+    terminateContextText: z.string().describe('Those kills in words, or "none"'),
     terminateAdvice: z.string().describe('The request_terminate_timeout to set (at least fastcgi_read_timeout) per pool, with file:line'),
     down: z.array(finding).describe('Down FastCGI backends (backend-listeners) with the pool configured to listen there'),
     downCount: z.number().int().describe('How many down FastCGI backends have a pool configured there'),
@@ -279,7 +303,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const backends = fastcgiBackends(context);
   const empty: Facts = {
     fastcgiBackends: backends.length, masters: [], configFiles: [], pools: [], backends: [], queueFull: [], queueFullCount: 0, queueFullText: 'none',
-    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', down: [], downCount: 0, downText: 'none', downUnit: '', downTest: '', notes: [],
+    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateContext: [], terminateContextCount: 0, terminateContextText: 'none', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', down: [], downCount: 0, downText: 'none', downUnit: '', downTest: '', notes: [],
   };
   if (!got) return empty;
   const somaxconn = (context.deps['somaxconn'] as z.infer<typeof somaxconnProbe.facts> | undefined)?.somaxconn ?? null;
@@ -337,8 +361,9 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
         slowlogTimeoutSec: p.slowlogTimeoutSec.value,
         slowlog: p.slowlog?.value ?? null,
         errorLog: c.errorLog.value,
+        syslogIdent: c.syslogIdent.value,
         backend,
-        events: events ? { maxChildrenReached: mine?.maxChildrenReached ?? 0, timedOut: mine?.timedOut ?? 0, slow: mine?.slow ?? 0, signals: mine?.signals ?? {}, requests: mine?.requests ?? [] } : null,
+        events: events ? { maxChildrenReached: mine?.maxChildrenReached ?? 0, timedOut: mine?.timedOut ?? 0, slow: mine?.slow ?? 0, signals: mine?.signals ?? {}, requests: mine?.requests ?? [], kills: mine?.kills ?? [] } : null,
         slowCalls: slowlog,
         label: `php-fpm pool ${p.name} (${p.address ?? 'listen unresolved'}, ${p.file}:${p.line})`,
       };
@@ -356,6 +381,8 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
       if (read && 'error' in read) note(read.error.includes(file) ? read.error : `${file}: ${read.error}`);
     }
     c.notes.forEach(note);
+    if (c.errorLog.value === 'syslog')
+      note(`${c.config}: php-fpm logs to syslog (error_log = syslog at ${where(c.errorLog)}), which is not read here: \`journalctl -t ${c.syslogIdent.value} --since '-${Math.round(context.options.sinceMs / 60_000)} min'\` shows it (ident from syslog.ident, ${where(c.syslogIdent)})`);
     for (const path of [c.errorLog.value, ...c.pools.map((p) => p.slowlog?.value)]) {
       const read = path ? got.logs[path] : undefined;
       if (read && !read.ok) note(read.error.message.includes(path!) ? read.error.message : `${path}: ${read.error.message}`);
@@ -367,7 +394,10 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   // Only FastCGI backends: a full gunicorn or Node socket is the plain listen-queue finding's.
   const fastcgi = new Set(backends.map((b) => b.address));
   // Per peer from the signature's own tally (groups keep only the top 50).
-  const perPeer = (ids: readonly string[], peer: string) => (errorLog?.signatures ?? []).filter((x) => ids.includes(x.id)).reduce((n, x) => n + (x.upstreams[peer] ?? 0), 0);
+  // nginx logs the address it connected to (127.0.0.1:9000) where the config may say localhost:9000: matched through backend-listeners' resolved peers.
+  const isPeerOf = (peer: string, address: string) => peer === address || backendOfPeer(peer, listeners?.backends ?? [])?.address === address;
+  const perPeer = (ids: readonly string[], address: string) =>
+    (errorLog?.signatures ?? []).filter((x) => ids.includes(x.id)).reduce((n, x) => n + Object.entries(x.upstreams).reduce((m, [peer, count]) => m + (isPeerOf(peer, address) ? count : 0), 0), 0);
   for (const peer of fastcgi) {
     const lines = perPeer(['unix-backlog-full'], peer);
     if (lines > 0) eagain.set(peer, lines);
@@ -376,7 +406,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
     const p = poolAt(address);
     if (!p) return { address, pool: null, text: `${address}: ${lines} connect() (11: Resource temporarily unavailable), its accept queue full; no php-fpm pool found listening there${got.masters.length ? '' : ' (no php-fpm master running)'}` };
     const queue = p.effectiveBacklog === null ? `listen.backlog ${p.backlog} (${p.backlogAt})` : `listen.backlog ${p.backlog === -1 ? 'default -1' : p.backlog} (${p.backlogAt}), accept queue ${p.effectiveBacklog}${somaxconn !== null ? ` with net.core.somaxconn ${somaxconn}${p.backlogCapped ? ', which caps it' : ''}` : ''}`;
-    const reached = p.events === null ? "php-fpm's log could not be read" : p.pm === 'static' ? 'a static pool logs nothing when every child is busy' : `"server reached pm.max_children setting" ×${p.events.maxChildrenReached} in php-fpm's log`;
+    const reached = p.events === null ? (p.errorLog === 'syslog' ? `php-fpm logs to syslog, not read here (\`journalctl -t ${p.syslogIdent} -g 'max_children'\`)` : "php-fpm's log could not be read") : p.pm === 'static' ? 'a static pool logs nothing when every child is busy' : `"server reached pm.max_children setting" ×${p.events.maxChildrenReached} in php-fpm's log`;
     return {
       address,
       pool: p.name,
@@ -385,7 +415,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   });
 
   const saturated = queueFull.map((q) => poolAt(q.address)).filter((p): p is PoolFact => !!p);
-  const sizing = saturated.map((p) => sizeChildren(p, got)).join('; ');
+  const sizing = saturated.map((p) => sizeChildren(p, got, saturated.length)).join('; ');
   const backlogAdvice = saturated
     .map((p) => {
       const want = Math.max(511, (p.maxChildren ?? 1) * 16);
@@ -408,19 +438,41 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const orElse = (text: string, generic: string) => (orphans.length ? [text, findPool + generic].filter(Boolean).join('; ') : text);
 
   // request_terminate_timeout shorter than nginx's wait: php-fpm kills the child, nginx sees a reset or premature close.
+  // A kill explains nginx's errors only when nginx logged one for that peer at the kill (killTiming.ts's window) and
+  // the location that served the killed request would still have waited: a request nginx had already timed out
+  // (a 504 at its own, shorter fastcgi_read_timeout) is killed unseen, and that is context, not the crash.
+  const resetGroups = (errorLog?.groups ?? []).filter((g) => (FAMILIES.resets as readonly string[]).includes(g.signature) || (FAMILIES.bodyResets as readonly string[]).includes(g.signature));
+  const context_: string[] = [];
   const terminated = pools.flatMap((p) => {
-    if (!p.backend || !p.events || p.events.timedOut === 0 || p.terminateTimeoutSec === 0) return [];
-    const reads = readTimeouts(context, p.backend).filter((r) => r.sec > p.terminateTimeoutSec);
-    if (reads.length === 0) return [];
-    const resets = perPeer(FAMILIES.resets, p.backend);
+    if (!p.backend || !p.events || p.events.kills.length === 0 || p.terminateTimeoutSec === 0) return [];
+    const backend = p.backend;
+    const mine = resetGroups.filter((g) => isPeerOf(g.peer, backend));
+    const confirmed: Array<{ kill: (typeof p.events.kills)[number]; served: Served; resets: number }> = [];
+    for (const kill of p.events.kills) {
+      const served = servingLocations(context, backend, kill.request);
+      // Lines of a group at its first or last time are certain; a group only spanning the kill is not proof.
+      const resets = resetsAt(mine, [kill.atMs]);
+      const shortest = Math.min(...served.locations.map((r) => r.sec));
+      const where_ = `"${kill.request}" killed at ${kill.at} after ${kill.sec} s`;
+      const by = served.locations.length ? `${served.decided ? 'served by' : `${served.why}; it may be served by`} ${served.locations.map((r) => `location ${r.location} (fastcgi_read_timeout ${r.sec} s, ${r.at})`).join(' or ')}` : 'no location passing to it was found';
+      if (resets > 0 && served.locations.length > 0 && shortest > p.terminateTimeoutSec) confirmed.push({ kill, served, resets });
+      else if (resets === 0) {
+        const gaveUp = served.locations.length > 0 && served.locations.every((r) => r.sec <= p.terminateTimeoutSec);
+        context_.push(`${p.label}: ${where_}, ${by}; ${gaveUp ? "killed after nginx had given up on it: nginx's timeout is shorter than request_terminate_timeout " + p.terminateTimeoutSec + ' s, so nginx answered it itself (a 504) and did not see the kill' : 'nginx logged no reset or premature close for ' + backend + ' at that time'}: not what nginx's errors are`);
+      } else context_.push(`${p.label}: ${where_}, ${by}; nginx logged ${resets} reset(s)/premature close(s) for ${backend} then, but ${served.locations.length === 0 ? 'which location served it is unknown' : served.locations.every((r) => r.sec <= p.terminateTimeoutSec) ? `nginx would have given up first (request_terminate_timeout ${p.terminateTimeoutSec} s)` : 'which location served it, and so whether nginx still waited, cannot be told'}: not confirmed as the kill`);
+    }
+    if (confirmed.length === 0) return [];
+    const resets = perPeer(FAMILIES.resets, backend);
     const killed = p.events.signals['SIGTERM'] ? `, ${p.events.signals['SIGTERM']} child(ren) exited on SIGTERM` : '';
+    const locations = [...new Map(confirmed.flatMap((c) => c.served.locations).map((r) => [`${r.location} ${r.at}`, r])).values()];
+    const requests = [...new Set(confirmed.map((c) => `"${c.kill.request}" at ${c.kill.at}`))];
     return [
       {
-        address: p.backend,
+        address: backend,
         pool: p.name,
         terminateTimeoutSec: p.terminateTimeoutSec,
-        readTimeoutSec: Math.max(...reads.map((r) => r.sec)),
-        text: `${p.label}: ${p.events.timedOut} request(s) killed by php-fpm for running past request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) while nginx waits fastcgi_read_timeout ${reads.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}${killed}; killed: ${p.events.requests.slice(0, 3).join(', ')}; nginx logged ${resets} reset(s)/premature close(s) for ${p.backend}`,
+        readTimeoutSec: Math.max(...locations.map((r) => r.sec)),
+        text: `${p.label}: ${confirmed.length} request(s) killed by php-fpm for running past request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) while nginx waits fastcgi_read_timeout ${locations.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}, the location serving the killed request(s)${killed}; killed: ${requests.slice(0, 3).join(', ')}; nginx logged at least ${resetsAt(mine, confirmed.map((c) => c.kill.atMs))} reset(s)/premature close(s) for ${backend} at those kills (${resets} in the window)`,
       },
     ];
   });
@@ -436,14 +488,14 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
         pool: p.name,
         terminateTimeoutSec: p.terminateTimeoutSec,
         readTimeoutSec: Math.max(...reads.map((r) => r.sec)),
-        text: `${p.label}: request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) is shorter than fastcgi_read_timeout ${reads.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}, and nginx logged ${cut} reset(s)/premature close(s) for ${p.backend}; ${p.errorLog === 'syslog' ? "php-fpm logs to syslog, which is not read here: `journalctl -g 'execution timed out'` confirms the kills" : `php-fpm's log ${p.errorLog} could not be read to confirm the kills: \`grep -E 'execution timed out|exited on signal' ${p.errorLog}\` as root`}`,
+        text: `${p.label}: request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) is shorter than fastcgi_read_timeout ${reads.map((r) => `${r.sec} s in location ${r.location} (${r.at})`).join(', ')}, and nginx logged ${cut} reset(s)/premature close(s) for ${p.backend}; ${p.errorLog === 'syslog' ? `php-fpm logs to syslog, which is not read here: \`journalctl -t ${p.syslogIdent} -g 'execution timed out|exited on signal'\` confirms the kills` : `php-fpm's log ${p.errorLog} could not be read to confirm the kills: \`grep -E 'execution timed out|exited on signal' ${p.errorLog}\` as root`}`,
       },
     ];
   });
   const terminateAdvice = [...terminated, ...terminateSuspected]
     .map((t) => {
       const p = pools.find((x) => x.name === t.pool && x.backend === t.address)!;
-      const longest = Math.max(...readTimeouts(context, t.address).map((r) => r.sec));
+      const longest = t.readTimeoutSec;
       return `request_terminate_timeout = ${longest}s in [${p.name}] (${p.terminateAt === 'default' ? p.at : p.terminateAt}) — no shorter than fastcgi_read_timeout ${longest} s, so php-fpm does not kill a request nginx still waits for; or make ${p.events?.requests[0] ?? 'the slow script'} faster`;
     })
     .join('; ');
@@ -477,6 +529,9 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
     terminatedCount: terminated.length,
     terminatedText: terminated.map((t) => t.text).join('; ') || 'none',
     terminateAdvice,
+    terminateContext: context_,
+    terminateContextCount: context_.length,
+    terminateContextText: context_.join('; ') || 'none',
     terminateSuspected,
     terminateSuspectedCount: terminateSuspected.length,
     terminateSuspectedText: terminateSuspected.map((t) => t.text).join('; ') || 'none',
@@ -489,7 +544,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
 }
 
 /** fastcgi_read_timeout of every FastCGI location that passes to this backend, with where it is set. */
-function readTimeouts(context: ProbeContext, address: string): Array<{ sec: number; location: string; at: string }> {
+function readTimeouts(context: ProbeContext, address: string): Array<{ sec: number; location: string; at: string; file: string; line: number }> {
   const config = context.deps['nginx-config'] as ConfigFacts;
   const backend = config.backends.find((b) => b.address === address);
   return config.locations.flatMap((l) => {
@@ -499,21 +554,68 @@ function readTimeouts(context: ProbeContext, address: string): Array<{ sec: numb
     const reaches = backend?.upstream ? l.upstream === backend.upstream : target === address || `unix:${target}` === address || target === address.replace(/^unix:/, '');
     if (!reaches) return [];
     const origin = handler.origins['readTimeoutSec'];
-    return [{ sec: handler.readTimeoutSec, location: l.match, at: !origin || origin === 'default' ? 'default' : `${origin.file}:${origin.line}` }];
+    return [{ sec: handler.readTimeoutSec, location: l.match, at: !origin || origin === 'default' ? 'default' : `${origin.file}:${origin.line}`, file: l.file, line: l.line }];
   });
 }
 
-/** pm.max_children from memory: the children's average RSS against MemAvailable; else how to measure it. */
-function sizeChildren(p: PoolFact, got: Gathered): string {
-  const rss = p.master !== null ? got.childRssKb[String(p.master)] ?? [] : [];
-  const measure = `measure a child's memory with: ps -o rss= --ppid ${p.master ?? '$(pgrep -o php-fpm)'} (kB per child), and compare with MemAvailable in /proc/meminfo`;
+/**
+ * Reset lines nginx logged at these kills, as far as the error-log groups (first and last time, count) tell: a group
+ * counts whole when both its ends are at a kill, as the one line known to be there when one end is, else not at all.
+ */
+function resetsAt(groups: ReadonlyArray<{ firstSeen: string; lastSeen: string; count: number }>, kills: readonly number[]): number {
+  return groups.reduce((n, g) => {
+    const first = atKill(parseTime(g.firstSeen), kills);
+    const last = atKill(parseTime(g.lastSeen), kills);
+    return n + (first && last ? g.count : first || last ? 1 : 0);
+  }, 0);
+}
+
+type Served = { decided: boolean; why: string; locations: Array<{ sec: number; location: string; at: string }> };
+
+/**
+ * The location(s) that serve a killed request: its path matched as nginx does (locationMatch.ts) against every
+ * location of each server that passes to this backend. When nginx's pick does not pass to this backend (an internal
+ * redirect, try_files, a rewrite), or cannot be made, every location of those servers passing to it may have served
+ * it: undecided, and callers take the shortest timeout so an undecided pick never confirms a kill.
+ */
+function servingLocations(context: ProbeContext, address: string, request: string): Served {
+  const config = context.deps['nginx-config'] as ConfigFacts;
+  const reaching = readTimeouts(context, address);
+  const serverKey = (l: ConfigFacts['locations'][number]) => `${l.server.file}:${l.server.line}`;
+  const servers = new Set(config.locations.filter((l) => reaching.some((r) => r.file === l.file && r.line === l.line)).map(serverKey));
+  const path = uriPath(request);
+  const picked: typeof reaching = [];
+  let why = '';
+  for (const server of servers) {
+    const own = config.locations.filter((l) => serverKey(l) === server);
+    const pick = nginxLocationFor(path, own);
+    const hit = 'location' in pick && pick.location ? reaching.find((r) => r.file === pick.location!.file && r.line === pick.location!.line) : undefined;
+    if (hit) picked.push(hit);
+    else {
+      why ||= 'undecided' in pick ? pick.undecided : `nginx's location for ${path} does not pass to ${address} (an internal redirect or rewrite may)`;
+      picked.push(...reaching.filter((r) => own.some((l) => l.file === r.file && l.line === r.line)));
+    }
+  }
+  const unique = [...new Map(picked.map((r) => [`${r.file}:${r.line}`, r])).values()];
+  if (unique.length > 1 && !why) why = `${path} is served by a different location in each server passing to ${address}`;
+  return { decided: unique.length === 1 && !why, why: why || '', locations: unique.map(({ sec, location, at }) => ({ sec, location, at })) };
+}
+
+/**
+ * pm.max_children from memory: the pool's own children (by their "php-fpm: pool NAME" title), its largest child
+ * against MemAvailable, of which a fifth is left to the rest of the machine and the room is shared by the pools
+ * being sized (they grow at once); else how to measure it.
+ */
+function sizeChildren(p: PoolFact, got: Gathered, sharing: number): string {
+  const rss = p.master !== null ? got.childRssKb[rssKey(p.master, p.name)] ?? [] : [];
+  const measure = `measure its children's memory with: ps -o rss=,args= --ppid ${p.master ?? '$(pgrep -o php-fpm)'} | grep 'pool ${p.name}$' (kB per child), and compare with MemAvailable in /proc/meminfo`;
   if (rss.length === 0 || got.memAvailableKb === null) return `[${p.name}] pm.max_children = ${p.maxChildren ?? 'not set'} (${p.maxChildrenAt}): ${measure}; each extra child costs about that much`;
-  const avgMb = Math.max(1, Math.round(rss.reduce((a, b) => a + b, 0) / rss.length / 1024));
+  const largestMb = Math.max(1, Math.round(Math.max(...rss) / 1024));
   const availableMb = Math.round(got.memAvailableKb / 1024);
-  // Leave a fifth of what is available for everything else on the machine.
-  const more = Math.floor((availableMb * 0.8) / avgMb);
+  const more = Math.floor((availableMb * 0.8) / sharing / largestMb);
   const current = p.maxChildren ?? rss.length;
-  return `[${p.name}] pm.max_children = ${current} (${p.maxChildrenAt}); its ${rss.length} child(ren) use about ${avgMb} MB each and ${availableMb} MB is available, room for about ${more} more: pm.max_children = ${current + more} at most; children grow under load, so ${measure} again at peak`;
+  const share = sharing > 1 ? ` / ${sharing} pools sized together` : '';
+  return `[${p.name}] pm.max_children = ${current} (${p.maxChildrenAt}); its ${rss.length} child(ren) use up to ${largestMb} MB each and ${availableMb} MB is available: room for ${more} more (${availableMb} MB × 0.8${share} / ${largestMb} MB), so pm.max_children = ${current + more} at most; an idle child is smaller than a busy one (up to PHP's memory_limit), so ${measure} again at peak and size by that`;
 }
 
 /**

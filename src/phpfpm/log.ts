@@ -21,10 +21,25 @@ export interface PoolLogEvents {
   signals: Record<string, number>;
   /** The requests timed out or slow, most frequent first: 'GET /slow.php' (script '/x/slow.php') ×2. */
   requests: string[];
+  /** Each request_terminate_timeout kill (up to MAX_KILLS, the latest kept), to match against nginx's errors at that time and the location that served it. */
+  kills: FpmKill[];
   first: string | null;
   last: string | null;
 }
 
+export interface FpmKill {
+  /** The log line's time, epoch ms (local, whole seconds). */
+  atMs: number;
+  /** The time as php-fpm wrote it. */
+  at: string;
+  /** The request line php-fpm names: 'GET /slow.php' (method, SCRIPT_NAME or PATH_INFO, ?query). */
+  request: string;
+  script: string;
+  /** How long it had run when killed, seconds. */
+  sec: number;
+}
+
+const MAX_KILLS = 50;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const LINE = /^\[(\d\d)-(\w{3})-(\d{4}) (\d\d):(\d\d):(\d\d)(?:\.\d+)?\] (\w+): (?:\[pool ([^\]]+)\] )?(.*)$/;
 const REACHED = /^server reached (?:pm\.)?max_children setting \((\d+)\), consider raising it/;
@@ -50,7 +65,7 @@ export function analyzeFpmLog(text: string, fromMs: number, toMs: number): PoolL
     const name = m[8];
     let pool = pools.get(name);
     if (!pool) {
-      pool = { pool: name, maxChildrenReached: 0, maxChildrenSetting: null, timedOut: 0, slow: 0, signals: {}, requests: [], first: null, last: null, counts: new Map() };
+      pool = { pool: name, maxChildrenReached: 0, maxChildrenSetting: null, timedOut: 0, slow: 0, signals: {}, requests: [], kills: [], first: null, last: null, counts: new Map() };
       pools.set(name, pool);
     }
     const message = m[9]!;
@@ -63,8 +78,11 @@ export function analyzeFpmLog(text: string, fromMs: number, toMs: number): PoolL
       pool.maxChildrenReached++;
       pool.maxChildrenSetting = Number(reached[1]);
     } else if (request) {
-      if (request[3] === 'execution timed out') pool.timedOut++;
-      else pool.slow++;
+      if (request[3] === 'execution timed out') {
+        pool.timedOut++;
+        pool.kills.push({ atMs: at, at: stamp, request: request[2]!, script: request[1]!, sec: Number(request[4]) });
+        if (pool.kills.length > MAX_KILLS) pool.kills.shift();
+      } else pool.slow++;
       const key = `"${request[2]}" (script ${request[1]})`;
       pool.counts.set(key, (pool.counts.get(key) ?? 0) + 1);
     } else if (exited) {

@@ -36,7 +36,10 @@ export interface FpmPool {
 
 export interface FpmConfig {
   config: string;
+  /** The error_log file, or "syslog" when php-fpm logs to syslog. */
   errorLog: Setting<string>;
+  /** syslog.ident: the tag php-fpm's syslog lines carry (journalctl -t IDENT); php-fpm's default "php-fpm". */
+  syslogIdent: Setting<string>;
   pools: FpmPool[];
   /** Files read, in order. */
   files: string[];
@@ -66,6 +69,8 @@ export function resolveFpmConfig(config: string, read: ReadConfig, glob: Glob, p
   const files: string[] = [];
   const pools = new Map<string, FpmPool>();
   let errorLog: Setting<string> = { value: absolute('log/php-fpm.log', prefix ?? DEFAULT_LOG_PREFIX), file: null, line: null };
+  let syslogIdent: Setting<string> = { value: 'php-fpm', file: null, line: null };
+  let errorLogRelative = true;
   const visit = (path: string, depth: number) => {
     if (depth > 8 || files.includes(path)) return;
     const parsed = read(path);
@@ -103,7 +108,14 @@ export function resolveFpmConfig(config: string, read: ReadConfig, glob: Glob, p
           continue;
         }
         if (global) {
-          if (entry.key === 'error_log') errorLog = { value: entry.value === 'syslog' ? 'syslog' : absolute(entry.value, prefix ?? DEFAULT_LOG_PREFIX), ...at };
+          // fpm_stdio_open_error_log: only "syslog" (any case) is syslog. "syslog:local0" is not nginx's syntax here:
+          // php-fpm 8.2 creates a file of that name under its prefix (checked with php-fpm8.2 -t).
+          if (entry.key === 'error_log') {
+            const syslog = entry.value.toLowerCase() === 'syslog';
+            errorLogRelative = !syslog && !isAbsolute(entry.value);
+            errorLog = { value: syslog ? 'syslog' : absolute(entry.value, prefix ?? DEFAULT_LOG_PREFIX), ...at };
+          }
+          if (entry.key === 'syslog.ident') syslogIdent = { value: entry.value, ...at };
           continue;
         }
         const p = pool!;
@@ -155,8 +167,10 @@ export function resolveFpmConfig(config: string, read: ReadConfig, glob: Glob, p
     }
     if (pool.slowlog) pool.slowlog = { ...pool.slowlog, value: absolute(expand(pool.slowlog.value), prefix ?? DEFAULT_PREFIX) };
   }
-  if (prefix === null && (errorLog.file === null || !isAbsolute(errorLog.value))) notes.push(`error_log resolved against ${DEFAULT_LOG_PREFIX}, php-fpm's prefix without -p`);
-  return { config, errorLog, pools: [...pools.values()], files, notes };
+  // The master retitles itself ("php-fpm: master process (CONFIG)", /proc/PID/cmdline too), so a -p it was started
+  // with cannot be seen: a relative error_log is resolved as without -p, and said so.
+  if (prefix === null && errorLog.value !== 'syslog' && errorLogRelative) notes.push(`error_log resolved against ${DEFAULT_LOG_PREFIX}, php-fpm's prefix without -p (a -p PREFIX the master was started with does not show in its title)`);
+  return { config, errorLog, syslogIdent, pools: [...pools.values()], files, notes };
 }
 
 /**

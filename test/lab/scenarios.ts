@@ -587,6 +587,27 @@ require('http').createServer((q, r) => {
     fixMentions: { 'backend-crash': ['request_terminate_timeout = 60s in [www]'] },
   },
   {
+    // nginx gives up on /slow.php at its own 1 s (a 504) and php-fpm kills the orphaned request at 3 s: no reset, so the
+    // kill is not the crash, and the 60 s of the other PHP location is not what served it.
+    name: 'php-fpm-killed-after-504',
+    needs: ['php-fpm'],
+    async setup(lab) {
+      const fpm = await startPhpFpm(lab, { pool: ['pm = static', 'pm.max_children = 1', 'request_terminate_timeout = 3s'], scripts: { 'slow.php': '<?php sleep(5); echo "late";' } });
+      const exact = phpLocation(fpm.socket, lab.dir, '  fastcgi_read_timeout 1s;\n').replace('location ~ \\.php$', 'location = /slow.php');
+      const { conf, port } = await lab.startNginx({ server: `${exact}\n${phpLocation(fpm.socket, lab.dir, '  fastcgi_read_timeout 60s;\n')}` });
+      return { conf, port, mentions: [] };
+    },
+    async traffic(port) {
+      // The replacement child must start well after its master (timeline's slack), or the report varies run to run.
+      await delay(2000);
+      if ((await request(port, '/slow.php')) !== 504) throw new Error('nginx did not time out /slow.php itself');
+      // php-fpm kills it at 3 s, 2 s after nginx's 504 (whole-second times keep their order): wait for that line.
+      await delay(3000);
+    },
+    confirmed: ['upstream-timeout'],
+    absent: ['request_terminate_timeout = 60s'],
+  },
+  {
     // A PHP app sending a 6 KB Set-Cookie: larger than fastcgi_buffer_size (one page, 4k); the fix must name fastcgi_, not proxy_.
     name: 'php-fpm-header-too-big',
     needs: ['php-fpm'],

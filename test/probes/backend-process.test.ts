@@ -120,3 +120,20 @@ describe('server kinds and their idle timeouts', () => {
     expect(readPumaConfig('workers 2\npersistent_timeout 65\n')).toBe(65);
   });
 });
+
+describe('workers of one pool of a php-fpm master (ps and ss -ltnp recorded here: pools app and fine on one master)', () => {
+  it("takes only the children holding the backend's socket, and their siblings of the same title", async () => {
+    const { workersOfSocket } = await import('../../probes/read/backend-process.js');
+    const { parseTcpListeners } = await import('../../probes/parse/ssOutput.js');
+    const rows = parsePs(readFileSync(fixturePath('php-fpm', 'orphan-kill', 'ps-two-pools.txt'), 'utf8'), Date.now());
+    const listeners = parseTcpListeners(readFileSync(fixturePath('php-fpm', 'orphan-kill', 'ss-ltnp.txt'), 'utf8'));
+    const children = rows.filter((r) => r.ppid === 9037);
+    const holders = (port: number) => listeners.find((l) => l.port === port)!.processes.map((p) => p.pid);
+    expect(workersOfSocket(children, holders(19072)).map((w) => w.pid)).toEqual([9040]);
+    expect(workersOfSocket(children, holders(19071)).map((w) => w.pid)).toEqual([9038, 9039]);
+    // A child of the pool forked after ss looked is still that pool's.
+    expect(workersOfSocket([...children, { ...children[2]!, pid: 9100 }], holders(19072)).map((w) => w.pid)).toEqual([9040, 9100]);
+    // No child seen holding it: every child, as before.
+    expect(workersOfSocket(children, [9037])).toHaveLength(3);
+  });
+});

@@ -33,10 +33,10 @@ function configFacts(text: string) {
   return nginxConfigProbe.parse(commandResults(['dump'], [{ stdout: `# configuration file /tmp/fpmx/nginx.conf:\n${text}\n`, stderr: '', exitCode: 0 }]), context({ deps: { 'nginx-version': version } }));
 }
 
-function errorFacts(config: ReturnType<typeof configFacts>) {
+function errorFacts(config: ReturnType<typeof configFacts>, log = 'nginx-error.log', window = { from: '2026/12/01 13:55:00', to: '2026/12/01 14:00:00' }) {
   const aggregator = new ErrorLogAggregator();
-  for (const line of fixture('nginx-error.log').split('\n').filter(Boolean)) aggregator.addRaw(line);
-  const report = { ...aggregator.summary({ from: '2026/12/01 13:55:00', to: '2026/12/01 14:00:00' }), files: [{ path: '/tmp/fpmx/error.log', mode: 'backward' as const, bytesRead: 0, size: 0, reachedStart: true }], problems: [] };
+  for (const line of fixture(log).split('\n').filter(Boolean)) aggregator.addRaw(line);
+  const report = { ...aggregator.summary(window), files: [{ path: '/tmp/fpmx/error.log', mode: 'backward' as const, bytesRead: 0, size: 0, reachedStart: true }], problems: [] };
   return errorLogProbe.parse(new SourceResults([], 0, report), context({ deps: { 'nginx-config': config } }));
 }
 
@@ -105,14 +105,31 @@ describe('php-fpm-pools on the recorded pool behind nginx', () => {
     const { facts } = await run(host, [master, child]);
     expect(facts.queueFull).toEqual([{ address: 'unix:/tmp/fpmx/www.sock', pool: 'www', text: expect.stringContaining('6 connect() (11: Resource temporarily unavailable)') }]);
     expect(facts.queueFullText).toContain('pm = static (/tmp/fpmx/fpm.conf:7), pm.max_children = 1 (/tmp/fpmx/fpm.conf:8), listen.backlog default -1 (default), accept queue 4096 with net.core.somaxconn 4096; a static pool logs nothing when every child is busy');
-    expect(facts.sizing).toContain('its 1 child(ren) use about 10 MB each and 1024 MB is available, room for about 81 more: pm.max_children = 82 at most');
+    expect(facts.sizing).toContain('its 1 child(ren) use up to 10 MB each and 1024 MB is available: room for 81 more (1024 MB × 0.8 / 10 MB), so pm.max_children = 82 at most');
     expect(facts.slowAdvice).toContain('sleep() /tmp/fpmx/slow.php:1 in /tmp/fpmx/slow.php ×1');
     expect(facts.backlogAdvice).toBe('listen.backlog = 511 in [www] (/tmp/fpmx/fpm.conf:5) (net.core.somaxconn 4096 allows it)');
   });
 
+  it('sizes a pool by its own children, not by every child of its master', async () => {
+    const twoPools = filesHost(
+      {
+        '/tmp/fpmx/fpm.conf': `${fixture('terminate-timeout.conf')}[other]\nlisten = /tmp/fpmx/other.sock\npm = static\npm.max_children = 2\n`,
+        '/proc/16747/status': 'VmRSS:\t   10240 kB\n',
+        '/proc/16801/status': 'VmRSS:\t  204800 kB\n',
+        '/proc/16802/status': 'VmRSS:\t  204800 kB\n',
+        '/proc/meminfo': 'MemAvailable:    1048576 kB\n',
+      },
+      {},
+      ['/tmp/fpmx/www.sock'],
+    );
+    const { facts } = await run(twoPools, [master, child, row(16801, 16557, 'php-fpm: pool other'), row(16802, 16557, 'php-fpm: pool other')]);
+    expect(facts.sizing).toContain('[www] pm.max_children = 1 (/tmp/fpmx/fpm.conf:8); its 1 child(ren) use up to 10 MB each');
+    expect(facts.sizing).toContain('pm.max_children = 82 at most');
+  });
+
   it('without child memory, says how to measure it instead of a number', async () => {
     const { facts } = await run(filesHost({ '/tmp/fpmx/fpm.conf': fixture('terminate-timeout.conf') }, {}, ['/tmp/fpmx/www.sock']), [master]);
-    expect(facts.sizing).toContain('ps -o rss= --ppid 16557');
+    expect(facts.sizing).toContain("ps -o rss=,args= --ppid 16557 | grep 'pool www$'");
     expect(facts.sizing).not.toMatch(/unknown|undefined|null/);
     // php-fpm's own log could not be read: said, not taken for a quiet log.
     expect(facts.queueFullText).toContain("php-fpm's log could not be read");
@@ -155,5 +172,63 @@ describe('php-fpm-pools with no master running', () => {
     const ctx = context({ deps: { 'nginx-config': config, processes: { processes: [], count: 0 } } });
     expect(await phpFpmPoolsProbe.gather!(host, ctx)).toBeNull();
     expect(phpFpmPoolsProbe.summarize(phpFpmPoolsProbe.parse(new SourceResults([], 0, null), ctx))).toBe('no FastCGI backend in the nginx config');
+  });
+});
+
+/**
+ * Recorded here (orphan-kill/): one master, pool app on 127.0.0.1:19071 (request_terminate_timeout 5s) behind
+ * `location = /slow.php` (fastcgi_read_timeout 2s) and `location ~ \.php$` (60s); pool fine on 127.0.0.1:19072
+ * (1s) behind `fastcgi_pass localhost:19072` (60s). GET /slow.php (sleeps 8 s) got nginx's 504 at 2 s, php-fpm
+ * killed the orphan at 5 s, no reset; GET /slow3.php twice (3 s) on fine: killed at 1 s, two resets.
+ */
+describe('php-fpm-pools on kills nginx had or had not given up on (orphan-kill/)', () => {
+  const master = row(4933, 1, 'php-fpm: master process (/tmp/fpmrec/fpm.conf)');
+  const orphan = (name: string) => fixture(`orphan-kill/${name}`);
+  const PEERS = [
+    { address: '127.0.0.1:19071', peers: [{ ip: '127.0.0.1', port: 19071 }] },
+    { address: 'localhost:19072', peers: [{ ip: '127.0.0.1', port: 19072 }] },
+  ];
+  async function runOrphan(files: Record<string, string>) {
+    const config = configFacts(orphan('nginx.conf'));
+    const deps = {
+      'nginx-config': config,
+      processes: { processes: [master], count: 1 },
+      'error-log': errorFacts(config, 'orphan-kill/nginx-error.log', { from: '2026/12/01 15:00:00', to: '2026/12/01 15:05:00' }),
+      somaxconn: { somaxconn: 4096 },
+      'backend-listeners': { down: [], backends: PEERS },
+    };
+    const ctx = context({ deps, windowEndMs: new Date(2026, 11, 1, 15, 5, 0).getTime(), options: { nginxBin: 'nginx', errorLogs: [], sinceMs: 300_000 } });
+    const facts = phpFpmPoolsProbe.parse(new SourceResults([], 0, await phpFpmPoolsProbe.gather!(filesHost({ '/tmp/fpmrec/fpm.conf': orphan('fpm.conf'), ...files }), ctx)), ctx);
+    return facts;
+  }
+
+  it('does not confirm a kill of a request nginx had already timed out (504 at 2 s): context, against location = /slow.php', async () => {
+    const facts = await runOrphan({ '/tmp/fpmrec/fpm.log': orphan('fpm.log') });
+    expect(facts.terminated.map((t) => t.pool)).toEqual(['fine']);
+    expect(facts.terminatedText).not.toContain('pool app');
+    expect(facts.terminateContextText).toContain('php-fpm pool app (127.0.0.1:19071');
+    expect(facts.terminateContextText).toContain('"GET /slow.php" killed at 01-Dec-2026 15:04:00 after 5.182332 s, served by location = /slow.php (fastcgi_read_timeout 2 s, /tmp/fpmx/nginx.conf:');
+    expect(facts.terminateContextText).toContain('killed after nginx had given up on it');
+    expect(facts.terminateContextCount).toBe(1);
+    expect(facts.terminateAdvice).not.toContain('[app]');
+  });
+
+  it('matches nginx\'s resolved peer 127.0.0.1:19072 to fastcgi_pass localhost:19072', async () => {
+    const facts = await runOrphan({ '/tmp/fpmrec/fpm.log': orphan('fpm.log') });
+    const fine = facts.terminated.find((t) => t.pool === 'fine')!;
+    expect(fine).toMatchObject({ address: 'localhost:19072', terminateTimeoutSec: 1, readTimeoutSec: 60 });
+    expect(fine.text).toContain('nginx logged at least 2 reset(s)/premature close(s) for localhost:19072 at those kills (2 in the window)');
+    // php-fpm's log unread: the resets for the resolved peer still raise the suspicion.
+    const unread = await runOrphan({});
+    expect(unread.terminateSuspected.map((t) => t.pool)).toEqual(['fine']);
+    expect(unread.terminateSuspectedText).toContain('nginx logged 2 reset(s)/premature close(s) for localhost:19072');
+  });
+
+  it('with error_log = syslog, says php-fpm logs to syslog and how to read it, not a file under /var', async () => {
+    const conf = orphan('fpm.conf').replace('error_log = /tmp/fpmrec/fpm.log', 'error_log = syslog\nsyslog.ident = myfpm');
+    const facts = await runOrphan({ '/tmp/fpmrec/fpm.conf': conf });
+    expect(facts.notes.join()).not.toMatch(/resolved against/);
+    expect(facts.notes).toContain("/tmp/fpmrec/fpm.conf: php-fpm logs to syslog (error_log = syslog at /tmp/fpmrec/fpm.conf:2), which is not read here: `journalctl -t myfpm --since '-5 min'` shows it (ident from syslog.ident, /tmp/fpmrec/fpm.conf:3)");
+    expect(facts.terminateSuspectedText).toContain("`journalctl -t myfpm -g 'execution timed out|exited on signal'`");
   });
 });

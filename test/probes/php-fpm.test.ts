@@ -68,6 +68,21 @@ describe('php-fpm config (the Debian package files)', () => {
     expect(config.pools[0]!.address).toBeNull();
     expect(config.notes.join()).toMatch(/listen = \$\{FPM_SOCKET\} names an environment variable/);
   });
+
+  // Checked with php-fpm8.2 -t -p DIR: "SysLog" opens no file; "syslog:local0" creates DIR/syslog:local0.
+  it('takes error_log = syslog (any case) as syslog, with its ident, never as a file under the prefix', () => {
+    const config = resolveFpmConfig('/c.conf', fromMap({ '/c.conf': '[global]\nerror_log = SysLog\nsyslog.ident = myfpm\n[www]\nlisten = 9000\n' }), () => []);
+    expect(config.errorLog).toEqual({ value: 'syslog', file: '/c.conf', line: 2 });
+    expect(config.syslogIdent).toEqual({ value: 'myfpm', file: '/c.conf', line: 3 });
+    expect(config.notes.join()).not.toMatch(/resolved against/);
+    expect(resolveFpmConfig('/c.conf', fromMap({ '/c.conf': '[global]\nerror_log = syslog\n' }), () => []).syslogIdent.value).toBe('php-fpm');
+  });
+
+  it('takes error_log = syslog:local0 as the file php-fpm makes of it, under the prefix, and says the prefix is assumed', () => {
+    const config = resolveFpmConfig('/c.conf', fromMap({ '/c.conf': '[global]\nerror_log = syslog:local0\n' }), () => []);
+    expect(config.errorLog.value).toBe('/var/syslog:local0');
+    expect(config.notes.join()).toMatch(/error_log resolved against \/var/);
+  });
 });
 
 describe('php-fpm INI syntax', () => {
@@ -153,6 +168,7 @@ describe("php-fpm's own log (recorded from php-fpm 8.2)", () => {
         slow: 1,
         signals: { SIGTERM: 1 },
         requests: ['"GET /slow.php" (script /tmp/fpmx/slow.php) ×2'],
+        kills: [{ atMs: new Date(2026, 11, 1, 13, 59, 28).getTime(), at: '01-Dec-2026 13:59:28', request: 'GET /slow.php', script: '/tmp/fpmx/slow.php', sec: 1.337719 }],
         first: '01-Dec-2026 13:59:28',
         last: '01-Dec-2026 13:59:28',
       },
