@@ -96,6 +96,26 @@ async function nodeServer(children: ChildProcess[], port: number, keepAliveTimeo
 const cleanUpstream = (name: string, port: number, extra = '') => `upstream ${name} {\n  server 127.0.0.1:${port};\n  keepalive 8;\n  keepalive_timeout 4s;\n${extra}}`;
 const keepaliveLocation = (path: string, upstream: string, extra = '') => `location ${path} {\n  proxy_pass http://${upstream};\n  proxy_http_version 1.1;\n  proxy_set_header Connection "";\n${extra}}`;
 
+/** A resetting backend's 502s, diagnosed with --error-log pointed at a file of the lab dir that does not hold nginx's error lines. */
+function errorLogElsewhere(name: string, file: string): Scenario {
+  return {
+    name,
+    async setup(lab, children) {
+      const port = await freePort();
+      await backend(children, 'reset-after-request', port);
+      if (file !== 'access.log') await writeFile(join(lab.dir, file), '');
+      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
+      return { conf, port: nginxPort, mentions: [] };
+    },
+    async traffic(port) {
+      for (let i = 0; i < 3; i++) if ((await request(port, '/checkout', 'POST', '{}')) !== 502) throw new Error('the resetting backend did not give a 502');
+    },
+    args: (running) => ['--error-log', join(dirname(running.conf), file)],
+    confirmed: [],
+    unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
+  };
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'backend-down-tcp',
@@ -624,39 +644,10 @@ require('http').createServer((q, r) => {
     fixMentions: { 'buffer-too-small': ['fastcgi_buffer_size', 'fastcgi_buffers'] },
     absent: ['proxy_buffer'],
   },
-  {
-    // The access log given as the error log: none of its lines is an nginx error line, so its silence must not rule anything out.
-    name: 'wrong-error-log',
-    async setup(lab, children) {
-      const port = await freePort();
-      await backend(children, 'reset-after-request', port);
-      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
-      return { conf, port: nginxPort, mentions: [] };
-    },
-    async traffic(port) {
-      for (let i = 0; i < 3; i++) if ((await request(port, '/checkout', 'POST', '{}')) !== 502) throw new Error('the resetting backend did not give a 502');
-    },
-    args: (running) => ['--error-log', join(dirname(running.conf), 'access.log')],
-    confirmed: [],
-    unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
-  },
-  {
-    // An nginx error log that holds nothing about the 502s the access log counts: nginx writes its errors elsewhere.
-    name: 'errors-elsewhere',
-    async setup(lab, children) {
-      const port = await freePort();
-      await backend(children, 'reset-after-request', port);
-      await writeFile(join(lab.dir, 'other-error.log'), '');
-      const { conf, port: nginxPort } = await lab.startNginx({ http: `upstream api {\n  server 127.0.0.1:${port};\n}`, server: 'location / {\n  proxy_pass http://api;\n}' });
-      return { conf, port: nginxPort, mentions: [] };
-    },
-    async traffic(port) {
-      for (let i = 0; i < 3; i++) if ((await request(port, '/checkout', 'POST', '{}')) !== 502) throw new Error('the resetting backend did not give a 502');
-    },
-    args: (running) => ['--error-log', join(dirname(running.conf), 'other-error.log')],
-    confirmed: [],
-    unknown: ['backend-reset', 'upstream-timeout', 'unexamined-errors'],
-  },
+  // The access log given as the error log: none of its lines is an nginx error line, so its silence must not rule anything out.
+  errorLogElsewhere('wrong-error-log', 'access.log'),
+  // An nginx error log that holds nothing about the 502s the access log counts: nginx writes its errors elsewhere.
+  errorLogElsewhere('errors-elsewhere', 'other-error.log'),
   {
     // The config on disk broken after nginx started: nginx -T refuses it, the running nginx serves the old one,
     // and the diagnosis goes on from the files — here to the backend that is down.
