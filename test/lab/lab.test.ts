@@ -97,7 +97,7 @@ function normalize(text: string, running: Running, lab: string): string {
     // php-fpm children's memory against MemAvailable: the machine's, not the scenario's.
     .replace(/use up to \d+ MB each and \d+ MB is available: room for \d+ more \(\d+ MB × 0\.8((?: \/ \d+ pools sized together)?) \/ \d+ MB\), so pm\.max_children = \d+/g, 'use up to <n> MB each and <n> MB is available: room for <n> more (<n> MB × 0.8$1 / <n> MB), so pm.max_children = <n>')
     // When php-fpm logged each kill.
-    .replace(/" at \d\d-\w{3}-(?:<n>|\d{4}) \d\d:\d\d:\d\d/g, '" at <fpm time>')
+    .replace(/\bat \d\d-\w{3}-(?:<n>|\d{4}) \d\d:\d\d:\d\d/g, 'at <fpm time>')
     .replace(/--ppid \d+/g, '--ppid <pid>')
     // Start times are whole seconds from ps: events within a second or two may swap, so the section is compared as a set.
     .replace(/(What changed[^\n]*\n)((?:  .*\n)+)/, (_all, head: string, body: string) => head + body.split('\n').filter(Boolean).sort().join('\n') + '\n');
