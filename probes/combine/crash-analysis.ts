@@ -9,7 +9,7 @@ import { formatClock } from '../parse/clock.js';
 import type { backendListenersProbe } from '../read/backend-listeners.js';
 import { backendOfPeer } from '../parse/peers.js';
 import type { phpFpmPoolsProbe } from '../read/php-fpm-pools.js';
-import { START_SLACK_MS, spanReaches } from '../parse/killTiming.js';
+import { START_SLACK_MS, endsReach } from '../parse/killTiming.js';
 
 type ProcessFacts = z.infer<typeof backendProcessProbe.facts>;
 type RestartFacts = z.infer<typeof backendRestartsProbe.facts>;
@@ -121,8 +121,10 @@ export const crashAnalysisProbe = defineProbe({
         const crashLines = restart?.crashLines ?? [];
         const peerGroups = (errors?.groups ?? []).filter((g) => peerOf(g.peer, b.address));
         // A server that recycles workers replaces them as a matter of course; a replacement counts only where
-        // nginx was cut off mid-request at its start (the worker before it died with requests in flight).
-        const cutAt = (ms: number) => peerGroups.some((g) => MID_REQUEST.includes(g.signature) && spanReaches(parseTime(g.firstSeen), parseTime(g.lastSeen), ms));
+        // nginx was cut off mid-request at its start (the worker before it died with requests in flight). A group
+        // proves errors only at its first and last times: a recycle between two resets of an app that resets while
+        // staying up cut nothing.
+        const cutAt = (ms: number) => peerGroups.some((g) => MID_REQUEST.includes(g.signature) && endsReach(parseTime(g.firstSeen), parseTime(g.lastSeen), ms));
         const recycledAtCuts = (restart?.recycledWorkerStartsMs ?? []).filter(cutAt).length;
         const restartCount = (restart?.nRestartsInWindow ?? 0) + (restart?.workersRestarted ?? 0) + recycledAtCuts;
         const earliest = (groups: typeof peerGroups) => groups.reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity);

@@ -17,7 +17,11 @@ export function atKill(timeMs: number, kills: readonly number[]): boolean {
  */
 export const START_SLACK_MS = 3000;
 
-/** Errors logged from firstMs to lastMs reach the moment atMs, give or take START_SLACK_MS. */
-export function spanReaches(firstMs: number, lastMs: number, atMs: number): boolean {
-  return Number.isFinite(firstMs) && Number.isFinite(lastMs) && firstMs <= atMs + START_SLACK_MS && lastMs >= atMs - START_SLACK_MS;
+/**
+ * A group of errors (first and last time, count) proves errors only at its two ends: the moment atMs is near one of
+ * them, give or take START_SLACK_MS. Lines between could be anywhere from firstMs to lastMs, or nowhere near atMs.
+ */
+export function endsReach(firstMs: number, lastMs: number, atMs: number): boolean {
+  const near = (t: number) => Number.isFinite(t) && Math.abs(t - atMs) <= START_SLACK_MS;
+  return near(firstMs) || near(lastMs);
 }

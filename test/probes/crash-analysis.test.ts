@@ -109,3 +109,37 @@ describe('crash analysis: when the current process came up', () => {
     expect(facts.backends[0]).toMatchObject({ restartSuspected: true, replacedAtMs: startedAtMs });
   });
 });
+
+describe('crash analysis: a worker recycled as configured', () => {
+  const time = (ms: number) => {
+    const d = new Date(ms);
+    const p = (n: number) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  };
+  const t = Math.floor((now - 120_000) / 1000) * 1000;
+  const gunicorn = { ...base, address: '127.0.0.1:8000', listening: true, pid: 700, kind: 'gunicorn', startedAtMs: now - 86_400_000 };
+  const recycledAt = (ms: number, errors: Record<string, unknown> | undefined) =>
+    crashAnalysisProbe.parse({} as never, {
+      deps: {
+        'backend-process': { backends: [gunicorn] },
+        'backend-restarts': { backends: [{ address: '127.0.0.1:8000', nRestartsInWindow: 0, workersRestarted: 0, crashLines: [], recycles: '--max-requests 50', recycledWorkerStartsMs: [ms], newestWorkerAtMs: ms }] },
+        ...(errors ? { 'error-log': errors } : {}),
+      },
+      options: { sinceMs: 600_000 },
+      windowEndMs: now,
+      host: { uid: 0 },
+    } as never);
+  // An app that resets /reset while staying up: one reset at t, one at t+16 s; the worker recycled at t+8 s.
+  const groups = [{ signature: 'reset-reading-header', peer: '127.0.0.1:8000', firstSeen: time(t), lastSeen: time(t + 16_000), count: 2 }];
+
+  it('a recycle between the two ends of a reset group cut nothing: not a crash', () => {
+    const facts = recycledAt(t + 8_000, { groups });
+    expect(facts.backends[0]).toMatchObject({ crashed: false, restarts: 0 });
+    expect(facts.backends[0]!.summary).toContain('1 worker(s) recycled as configured (--max-requests 50), none at an error nginx logged: not counted');
+  });
+
+  it('a recycle at the last reset of a group counts as cutting requests', () => {
+    const facts = recycledAt(t + 16_000, { groups });
+    expect(facts.backends[0]).toMatchObject({ crashed: true, restarts: 1 });
+  });
+});
