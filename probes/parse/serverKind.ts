@@ -175,12 +175,14 @@ export function detectKind(comm: string, args: string): KindReading {
   return read('unknown', { note: 'not a server reset-doctor recognizes: measure its idle timeout' });
 }
 
-/** Settings from a gunicorn config file (Python): keepalive = N, worker_class = "gthread", max_requests = N. */
-export function readGunicornConfig(text: string): { keepalive: number | null; workerClass: string | null; maxRequests: number | null } {
+/** Settings from a gunicorn config file (Python): keepalive = N, worker_class = "gthread", max_requests = N, errorlog = "PATH". */
+export function readGunicornConfig(text: string): { keepalive: number | null; workerClass: string | null; maxRequests: number | null; errorLog: string | null } {
   const keepalive = /^\s*keepalive\s*=\s*(\d+(?:\.\d+)?)/m.exec(text);
   const workerClass = /^\s*worker_class\s*=\s*["']([\w.]+)["']/m.exec(text);
   const maxRequests = /^\s*max_requests\s*=\s*(\d+)/m.exec(text);
-  return { keepalive: keepalive ? Number(keepalive[1]) : null, workerClass: workerClass ? workerClass[1]! : null, maxRequests: maxRequests ? Number(maxRequests[1]) : null };
+  // A literal string only: a path computed in Python cannot be read here.
+  const errorLog = /^\s*errorlog\s*=\s*["']([^"']+)["']\s*(?:#.*)?$/m.exec(text);
+  return { keepalive: keepalive ? Number(keepalive[1]) : null, workerClass: workerClass ? workerClass[1]! : null, maxRequests: maxRequests ? Number(maxRequests[1]) : null, errorLog: errorLog ? errorLog[1]! : null };
 }
 
 /**

@@ -85,6 +85,7 @@ const backendFact = z.object({
   inferred: z.boolean().describe('The timeout is a documented default, not read from this process’s settings'),
   note: z.string().describe('One line on how the kind and timeout were established'),
   recycles: z.string().nullable().describe('Why the server replaces its workers as a matter of course (php-fpm pools; gunicorn max_requests, uWSGI max-requests / reload-on-rss / max-worker-lifetime, on its command line or in its config file), or null: a young worker there is no sign of a death'),
+  configLogFile: z.string().nullable().describe('The log file its config file names (gunicorn errorlog = PATH), or null: the command line\'s --error-logfile overrides it'),
 });
 
 export const backendProcessProbe = defineProbe({
@@ -158,7 +159,7 @@ export const backendProcessProbe = defineProbe({
     const backends = localBackends(context).map((backend) => {
       const state = checked?.backends.find((b) => b.address === backend.address && b.upstream === backend.upstream)?.state;
       const local = state ? !['remote', 'unresolved'].includes(state) : backend.kind === 'unix' || isLocalHost(backend.host ?? '');
-      const base = { address: backend.address, upstream: backend.upstream, local, workers: [], kind: null, workerClass: null, idleTimeoutSec: null, inferred: false, recycles: null };
+      const base = { address: backend.address, upstream: backend.upstream, local, workers: [], kind: null, workerClass: null, idleTimeoutSec: null, inferred: false, recycles: null, configLogFile: null };
       if (!local) return { ...base, listening: null, via: null, acceptQueue: null, pid: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, idleTimeoutSource: 'unknown' as const, note: 'remote backend: its processes cannot be seen from here' };
       const found = findListener(backend, unixListenerPath(backend, context.deps), gathered, sockets);
       if (!found.listening) return { ...base, listening: false, via: gathered.via, acceptQueue: null, pid: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, idleTimeoutSource: 'unknown' as const, note: 'nothing listens there' };
@@ -192,6 +193,7 @@ export const backendProcessProbe = defineProbe({
         inferred: reading.source === 'default',
         note: reading.note,
         recycles,
+        configLogFile: detected.kind === 'gunicorn' && config && 'text' in config ? readGunicornConfig(config.text).errorLog : null,
       };
     });
     return { backends, via: gathered.via, notes: gathered.notes };

@@ -84,7 +84,8 @@ async function gatherBackend(host: Host, backend: ProcessFacts['backends'][numbe
     journal = await host.run({ file: 'journalctl', args: ['-u', unit, '--since', `@${Math.floor(sinceMs / 1000)}`, '-o', 'short-iso', '--no-pager', '-q'], timeoutMs: 15_000 });
   }
   const argv = backend.args.split(/\s+/);
-  const logPath = flag(argv, '--error-logfile') ?? flag(argv, '--log-file');
+  // The command line overrides the config file's errorlog, as gunicorn does.
+  const logPath = flag(argv, '--error-logfile') ?? flag(argv, '--log-file') ?? backend.configLogFile ?? null;
   let logFile: BackendGathered['logFile'] = null;
   if (logPath && logPath !== '-' && logPath.startsWith('/')) {
     const read = await host.readFile(logPath, { tailBytes: 1024 * 1024 });

@@ -115,8 +115,8 @@ describe('server kinds and their idle timeouts', () => {
     expect(sameProgram(parent, child)).toBe(worker);
   });
   it('reads keep-alive from gunicorn and puma config files', () => {
-    expect(readGunicornConfig('bind = "127.0.0.1:8000"\nworker_class = "gthread"\nkeepalive = 75\n')).toEqual({ keepalive: 75, workerClass: 'gthread', maxRequests: null });
-    expect(readGunicornConfig('# nothing here\n')).toEqual({ keepalive: null, workerClass: null, maxRequests: null });
+    expect(readGunicornConfig('bind = "127.0.0.1:8000"\nworker_class = "gthread"\nkeepalive = 75\n')).toEqual({ keepalive: 75, workerClass: 'gthread', maxRequests: null, errorLog: null });
+    expect(readGunicornConfig('# nothing here\n')).toEqual({ keepalive: null, workerClass: null, maxRequests: null, errorLog: null });
     expect(readPumaConfig('workers 2\npersistent_timeout 65\n')).toBe(65);
   });
 });

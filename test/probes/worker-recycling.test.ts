@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readUwsgiRecycling, workerRecycling, detectKind } from '../../probes/parse/serverKind.js';
+import { readGunicornConfig, readUwsgiRecycling, workerRecycling, detectKind } from '../../probes/parse/serverKind.js';
+import { RealHost } from '../../src/host/realHost.js';
 import { parsePs } from '../../probes/read/processes.js';
 import { backendRestartsProbe } from '../../probes/read/backend-restarts.js';
 import { crashAnalysisProbe } from '../../probes/combine/crash-analysis.js';
@@ -89,6 +90,23 @@ describe('workers recycled by max_requests are not crashes', () => {
     const { crash } = analyze(backendOf(3817, config), groups);
     expect(crash.crashedCount).toBe(1);
     expect(crash.backends[0]!.restarts).toBe(2);
+  });
+});
+
+describe("gunicorn's errorlog in its -c config file", () => {
+  it('is read: its "Autorestarting worker" line proves a planned recycle, not a crash', async () => {
+    // max_requests set elsewhere (GUNICORN_CMD_ARGS): only the log, named by errorlog in the config, says it recycles.
+    const configText = `bind = "127.0.0.1:18311"\nworkers = 2\nerrorlog = "${fixturePath('gunicorn', 'max-requests.log')}"  # written by gunicorn here\n`;
+    expect(readGunicornConfig(configText).errorLog).toBe(fixturePath('gunicorn', 'max-requests.log'));
+    expect(readGunicornConfig('errorlog = "-"\n').errorLog).toBe('-');
+    expect(readGunicornConfig('errorlog = os.path.join(d, "e.log")\n').errorLog).toBeNull();
+    const backend = { ...backendOf(3817, configText), configLogFile: readGunicornConfig(configText).errorLog, pid: 2 ** 22 + 1 };
+    const context = { deps: { 'backend-process': { backends: [backend] } }, options: { sinceMs: 600_000 }, windowEndMs, host: { uid: 0 } };
+    const gathered = await backendRestartsProbe.gather!(new RealHost(), context as never);
+    const restarts = backendRestartsProbe.parse({ gathered } as never, context as never);
+    expect(restarts.backends[0]!.recycles).toMatch(/Autorestarting worker/);
+    const crash = crashAnalysisProbe.parse({} as never, { ...context, deps: { ...context.deps, 'backend-restarts': restarts, 'error-log': { groups: [] } } } as never);
+    expect(crash.crashedCount).toBe(0);
   });
 });
 
