@@ -215,6 +215,9 @@ export const errorLogProbe = defineProbe({
       if (denied && host.uid !== 0) throw new ProbeStatusError('denied', `needs root: ${report.problems.join('; ')}`, 'sudo reset-doctor');
       throw new ProbeStatusError(denied ? 'denied' : 'error', report.problems.join('; ') || 'no error log could be read');
     }
+    // Read in another time zone than nginx wrote it: the window's lines were not found, and what was counted is of
+    // another time. Nothing it holds can be told.
+    if (report.clockSkew?.length) throw new ProbeStatusError('unavailable', report.clockSkew.join('; '));
     const counts: Record<string, number> = Object.fromEntries(SIGNATURE_IDS.map((id) => [id, 0]));
     for (const s of report.signatures) counts[s.id] = s.count;
     const sum = (...ids: string[]) => ids.reduce((n, id) => n + (counts[id] ?? 0), 0);

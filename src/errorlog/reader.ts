@@ -9,7 +9,8 @@ import { SCAN_BLOCK_BYTES } from './rangeScan.js';
 import { scanWorkerScript, type ScanWorkerScript } from './scanWorkerScript.js';
 
 /** gaps: the parts of the window that were not read (also in problems): a signature not found may be there. */
-export type ErrorLogReport = ErrorLogSummary & { files: FileRead[]; problems: string[]; gaps: string[] };
+/** clockSkew: logs written in another time zone than this tool's (see clockSkew.ts): their window was not found. */
+export type ErrorLogReport = ErrorLogSummary & { files: FileRead[]; problems: string[]; gaps: string[]; clockSkew?: string[] };
 export { formatLocal };
 
 /** Below this a full scan is quicker on one thread than the cost of starting workers. */
@@ -27,6 +28,7 @@ export async function analyzeErrorLogs(host: Host, paths: string[], options: Rea
   const files: FileRead[] = [];
   const problems: string[] = [];
   const gaps: string[] = [];
+  const clockSkew: string[] = [];
   let coveredFromMs: number | null = null;
   const worker = scanWorkerScript();
   for (const path of paths) {
@@ -47,12 +49,13 @@ export async function analyzeErrorLogs(host: Host, paths: string[], options: Rea
     files.push(...read.files);
     problems.push(...read.problems);
     gaps.push(...read.gaps);
+    clockSkew.push(...read.clockSkew);
     if (read.coveredFromMs !== null) coveredFromMs = Math.max(coveredFromMs ?? read.coveredFromMs, read.coveredFromMs);
   }
   const format = (ms: number | null) => (ms === null ? null : formatLocal(ms));
   // "No resets since X" must be true of what was read: X is where the oldest log found begins, when that is later.
   const from = options.fromMs === null ? null : Math.max(options.fromMs, coveredFromMs ?? options.fromMs);
-  return { ...aggregator.summary({ from: format(from), to: format(options.toMs) }), files, problems, gaps };
+  return { ...aggregator.summary({ from: format(from), to: format(options.toMs) }), files, problems, gaps, clockSkew };
 }
 
 async function scanInWorkers(script: ScanWorkerScript, path: string, size: number, blockBytes: number): Promise<{ snapshots: AggregatorSnapshot[]; bytesRead: number; counter: 'wasm' | 'js' } | { problem: string }> {

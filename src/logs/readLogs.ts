@@ -1,5 +1,6 @@
 import { createGunzip } from 'node:zlib';
 import type { Host } from '../host/types.js';
+import { clockSkew, FUTURE_SLACK_MS } from './clockSkew.js';
 
 /** Where read lines go: the reader needs each line's time (NaN when it has none) to know where a window starts. */
 export interface LineSink {
@@ -25,6 +26,8 @@ export interface FileRead {
   reachedStart: boolean;
   /** Time of the file's first line, when the read reached it (backward and gzip reads). */
   firstLineMs?: number;
+  /** Time of the file's newest timed line (backward reads). */
+  lastLineMs?: number;
   /** A full scan split across worker threads: how many, and what counted the lines (WebAssembly, or JS when it was not built). */
   threads?: { workers: number; counter: 'wasm' | 'js' };
 }
@@ -44,8 +47,10 @@ export interface ReadOptions {
  * `.2.gz`, `.3.gz`, …). Without a window, each file is streamed once with
  * bounded memory.
  */
-export async function readLogs(host: Host, paths: string[], options: ReadOptions, sink: LineSink): Promise<{ files: FileRead[]; problems: string[]; gaps: string[]; coveredFromMs: number | null }> {
+export async function readLogs(host: Host, paths: string[], options: ReadOptions, sink: LineSink): Promise<{ files: FileRead[]; problems: string[]; gaps: string[]; coveredFromMs: number | null; clockSkew: string[] }> {
   const files: FileRead[] = [];
+  // Logs whose times are in another zone than this tool's (also in problems and gaps): their window was not found.
+  const clockSkewed: string[] = [];
   const problems: string[] = [];
   // Parts of the window that were not read (also in problems): what was not found may be there.
   const gaps: string[] = [];
@@ -89,6 +94,15 @@ export async function readLogs(host: Host, paths: string[], options: ReadOptions
       }
       files.push(read);
       last = read;
+      if (i === 0 && read.lastLineMs !== undefined) {
+        const stat = await host.stat(candidate);
+        const skew = clockSkew(candidate, read.lastLineMs, options.toMs, stat.ok ? stat.mtimeMs : null);
+        if (skew) {
+          clockSkewed.push(skew);
+          gap = skew;
+          break;
+        }
+      }
       if (read.firstLineMs !== undefined && !(read.firstLineMs >= (oldestMs ?? Infinity))) {
         oldestMs = read.firstLineMs;
         oldestIn = read.path;
@@ -105,7 +119,7 @@ export async function readLogs(host: Host, paths: string[], options: ReadOptions
       coveredFromMs = Math.max(coveredFromMs ?? oldestMs, oldestMs);
     }
   }
-  return { files, problems, gaps, coveredFromMs };
+  return { files, problems, gaps, coveredFromMs, clockSkew: clockSkewed };
 }
 
 /** Rotated files compressed in a format read here as no text at all: reading them as lines would count garbage. */
@@ -150,6 +164,7 @@ async function readBackward(host: Host, path: string, sink: LineSink, fromMs: nu
   let bytesRead = first.content.length;
   const stopBefore = fromMs - DISORDER_SLACK_MS;
   let earliestMs: number | undefined;
+  let lastLineMs: number | undefined;
   for (;;) {
     const text = block + carry;
     // The first line of a block may be cut: keep it for the next (earlier) block unless this is the file's start.
@@ -162,7 +177,12 @@ async function readBackward(host: Host, path: string, sink: LineSink, fromMs: nu
       const start = body.lastIndexOf('\n', end - 1) + 1;
       const line = body.slice(start, end);
       const at = sink.timeOf(line);
-      if (!Number.isNaN(at) && at < stopBefore) return { path, mode: 'backward', bytesRead, size, reachedStart: false };
+      if (!Number.isNaN(at) && lastLineMs === undefined) {
+        lastLineMs = at;
+        // Lines later than now were written in another time zone: the caller tells why, reading on finds no window.
+        if (at > toMs + FUTURE_SLACK_MS) return { path, mode: 'backward', bytesRead, size, reachedStart: false, lastLineMs };
+      }
+      if (!Number.isNaN(at) && at < stopBefore) return { path, mode: 'backward', bytesRead, size, reachedStart: false, ...(lastLineMs !== undefined ? { lastLineMs } : {}) };
       if (!Number.isNaN(at)) earliestMs = at;
       if (Number.isNaN(at) || (at >= fromMs && at <= toMs + DISORDER_SLACK_MS)) sink.add(line);
       end = start > 0 ? start - 1 : 0;
@@ -176,7 +196,7 @@ async function readBackward(host: Host, path: string, sink: LineSink, fromMs: nu
     block = next.content;
     bytesRead += next.content.length;
   }
-  return { path, mode: 'backward', bytesRead, size, reachedStart: true, ...(earliestMs !== undefined ? { firstLineMs: earliestMs } : {}) };
+  return { path, mode: 'backward', bytesRead, size, reachedStart: true, ...(earliestMs !== undefined ? { firstLineMs: earliestMs } : {}), ...(lastLineMs !== undefined ? { lastLineMs } : {}) };
 }
 
 async function readForward(host: Host, path: string, sink: LineSink, fromMs: number | null, blockBytes = BLOCK_BYTES): Promise<ReadResult> {

@@ -109,6 +109,22 @@ describeWithTools('diagnose against a real nginx on loopback', missing, () => {
     expect(run.code).toBe(0);
   });
 
+  it('run in another time zone than nginx: its error log is "could not tell", never "no resets"', async () => {
+    // nginx wrote the refused line above in its own local time (this machine's); the tool reads it 9 h off.
+    const utcOffset = -new Date().getTimezoneOffset();
+    const tz = utcOffset === 540 ? 'America/New_York' : 'Asia/Tokyo';
+    const run = await runCli(['diagnose', '--json', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', conf], { env: { TZ: tz } });
+    expect(run.stderr).not.toMatch(/internal error/);
+    const report = JSON.parse(run.stdout) as JsonReport;
+    const errorLog = report.probes.find((p) => p.id === 'error-log')!;
+    expect(errorLog).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/its newest line, .* is \d+(\.\d+)? h (ahead of|behind) .*nginx writes its log in the local time of its own time zone.*run reset-doctor with TZ set as nginx runs/) });
+    expect(errorLog.reason).toContain(utcOffset === 0 ? 'TZ=UTC' : 'TZ=');
+    expect(report.findings.find((f) => f.id === 'backend-reset')).toMatchObject({ status: 'unknown' });
+    // In nginx's own zone the same log is read.
+    const same = await runCli(['probe', '--json', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', conf, 'error-log']);
+    expect((JSON.parse(same.stdout) as { probes: Array<{ status: string }> }).probes[0]).toMatchObject({ status: 'ok' });
+  }, 30_000);
+
   it('a binary file given as the error log is "could not tell", not "no upstream errors"', async () => {
     // Bytes 0..255 over and over: 257 "lines" (256 newlines), none an nginx error line (no timestamp, so all of it is read).
     const binary = join(lab.dir, 'binary.log');
