@@ -38,6 +38,7 @@ const backend = z.object({
   recovered: z.boolean().describe('nginx was refused (or found no socket) before its current process started, and nothing recorded a death: it was down, and is up now'),
   connectFailures: z.number().int().describe('connect() refused or socket missing, logged for it in the window'),
   replacedAtMs: z.number().nullable().describe('The latest (re)start known in the window, epoch ms: its current main process started in the window, its unit last (re)started, or its newest counted replacement worker; null when none or no time is known. Resets logged clearly after it were made by the process running now'),
+  recyclesUntold: z.boolean().describe("It recycled workers in the window and nginx's error log could not be read: whether a recycle cut requests off is unknown"),
   restartSuspected: z
     .boolean()
     .describe('Not seen dying, but its main process started after nginx had already logged errors for it: the process before it went away unrecorded'),
@@ -68,6 +69,8 @@ export const crashAnalysisProbe = defineProbe({
     crashedBesideFpm: z.array(backend).describe("Crashed backends other than the php-fpm pools whose requests request_terminate_timeout kills (confirmed or suspected): a crash the php-fpm finding does not already name"),
     crashedBesideFpmCount: z.number().int().describe('How many'),
     restartSuspected: z.array(backend).describe('Backends replaced in the window without a recorded death or restart'),
+    recyclesUntold: z.array(backend).describe("Backends that recycled workers in the window while nginx's error log could not be read: whether a recycle cut requests is unknown"),
+    recyclesUntoldCount: z.number().int().describe('How many'),
     restartSuspectedCount: z.number().int().describe('How many'),
     recovered: z.array(backend).describe('Backends that were down (refused) in the window and are up now, with no recorded death'),
     recoveredCount: z.number().int().describe('How many'),
@@ -126,6 +129,8 @@ export const crashAnalysisProbe = defineProbe({
         // staying up cut nothing.
         const cutAt = (ms: number) => peerGroups.some((g) => MID_REQUEST.includes(g.signature) && endsReach(parseTime(g.firstSeen), parseTime(g.lastSeen), ms));
         const recycledAtCuts = (restart?.recycledWorkerStartsMs ?? []).filter(cutAt).length;
+        // Without the error log no recycle can be held clear of cutting requests.
+        const recyclesUntold = !errors && (restart?.recycledWorkerStartsMs ?? []).length > 0;
         const restartCount = (restart?.nRestartsInWindow ?? 0) + (restart?.workersRestarted ?? 0) + recycledAtCuts;
         const earliest = (groups: typeof peerGroups) => groups.reduce((t, g) => Math.min(t, parseTime(g.firstSeen)), Infinity);
         const midRequestErrors = peerGroups.filter((g) => MID_REQUEST.includes(g.signature)).reduce((n, g) => n + g.count, 0);
@@ -157,9 +162,11 @@ export const crashAnalysisProbe = defineProbe({
           crashLines.length ? describeCrashLines(crashLines.map((c) => c.kind), timeoutSec) : null,
           restartCount ? `${restartCount} restart(s) or replaced worker(s)` : null,
           restart?.restartsContext ?? null,
-          restart?.recycles && (restart.recycledWorkerStartsMs ?? []).length > recycledAtCuts
-            ? `${restart.recycledWorkerStartsMs.length - recycledAtCuts} worker(s) recycled as configured (${restart.recycles}), none at an error nginx logged: not counted`
-            : null,
+          recyclesUntold
+            ? `${restart!.recycledWorkerStartsMs.length} worker(s) recycled as configured (${restart!.recycles}); whether one cut requests off is unknown: nginx's error log could not be read`
+            : restart?.recycles && (restart.recycledWorkerStartsMs ?? []).length > recycledAtCuts
+              ? `${restart.recycledWorkerStartsMs.length - recycledAtCuts} worker(s) recycled as configured (${restart.recycles}), none at an error nginx logged: not counted`
+              : null,
           recovered
             ? `down until its current process started at ${formatClock(b.startedAtMs!)}: nginx could not connect from ${firstErrorSeen} (${connectFailures} refused or missing socket)${lastErrorMs + START_SLACK_MS <= b.startedAtMs! ? ', and has logged no error for it since' : `; errors went on after the start, the last at ${formatClock(lastErrorMs)}`}`
             : restartSuspected
@@ -169,7 +176,7 @@ export const crashAnalysisProbe = defineProbe({
                 : b.startedAtMs !== null
                   ? `up since ${formatClock(b.startedAtMs)}, before the window`
                   : null,
-          !crashed && victims.length === 0 && !restartSuspected && !recovered ? 'no restarts, crash lines or replaced workers' : null,
+          !crashed && victims.length === 0 && !restartSuspected && !recovered && !recyclesUntold ? 'no restarts, crash lines or replaced workers' : null,
           midRequestErrors ? `nginx logged ${midRequestErrors} reset(s)/premature close(s) for it` : null,
         ].filter(Boolean);
         return {
@@ -188,6 +195,7 @@ export const crashAnalysisProbe = defineProbe({
           replacedAtMs,
           crashed,
           restartSuspected,
+          recyclesUntold,
           recovered,
           connectFailures,
           summary: `${b.address}${describeProcess(b.kind, b.pid)}: ${parts.join('; ')}`,
@@ -213,6 +221,8 @@ export const crashAnalysisProbe = defineProbe({
       crashedBesideFpmCount: crashedBesideFpm.length,
       restartSuspected: suspected,
       restartSuspectedCount: suspected.length,
+      recyclesUntold: backends.filter((b) => b.recyclesUntold && !b.crashed),
+      recyclesUntoldCount: backends.filter((b) => b.recyclesUntold && !b.crashed).length,
       recovered,
       recoveredCount: recovered.length,
       stableWithResets,

@@ -138,6 +138,15 @@ describe('crash analysis: a worker recycled as configured', () => {
     expect(facts.backends[0]!.summary).toContain('1 worker(s) recycled as configured (--max-requests 50), none at an error nginx logged: not counted');
   });
 
+  it("with nginx's error log unread, a recycle is not held clear of cutting requests: could not tell", () => {
+    const facts = recycledAt(t + 8_000, undefined);
+    expect(facts.backends[0]!.summary).toContain("1 worker(s) recycled as configured (--max-requests 50); whether one cut requests off is unknown: nginx's error log could not be read");
+    expect(facts.backends[0]!.summary).not.toContain('not counted');
+    expect(facts.recyclesUntoldCount).toBe(1);
+    expect(decideNode('crashed', { 'crash-analysis': okOutcome('crash-analysis', facts) })).toBe('crash-recycles-untold');
+    expect(decideNode('crashed', { 'crash-analysis': okOutcome('crash-analysis', recycledAt(t + 8_000, { groups })) })).toBe('crash-ruled-out');
+  });
+
   it('a recycle at the last reset of a group counts as cutting requests', () => {
     const facts = recycledAt(t + 16_000, { groups });
     expect(facts.backends[0]).toMatchObject({ crashed: true, restarts: 1 });
