@@ -91,6 +91,8 @@ export const nginxConfigProbe = defineProbe({
     adviceCounts: z.record(z.string(), z.number().int()).describe('Remarks per advice id'),
     adviceText: z.record(z.string(), z.string()).describe('The remarks of each advice id, joined ("" when none): what a finding about one kind quotes'),
     upstreamStatusLogged: z.boolean().describe('At least one access log records $upstream_status'),
+    upstreamLogging: z.string().describe('The access logs written and their formats, in words ("access log(s) /var/log/nginx/access.log use format(s) combined"), or that none is written (access_log off)'),
+    upstreamLoggingWhere: z.string().describe('The access log paths without $upstream_status, or "none is written (access_log off)"'),
     multiServerUpstreamCount: z.number().int().describe('upstream{} blocks with more than one server: only those can have a server taken out by max_fails'),
     warnLogged: z.boolean().describe('An error_log records warn (or more): "upstream server temporarily disabled" is a warn line'),
     dynamicTargets: z.array(location.extend({ target: z.string().describe('The target as written') })).describe('*_pass targets built from variables, only known per request'),
@@ -161,6 +163,7 @@ export const nginxConfigProbe = defineProbe({
       adviceCounts: Object.fromEntries(ADVICE_IDS.map((id) => [id, advice.filter((a) => a.id === id).length])),
       adviceText: Object.fromEntries(ADVICE_IDS.map((id) => [id, advice.filter((a) => a.id === id).map((a) => a.message).join('; ')])),
       upstreamStatusLogged: model.accessLogs.some((l) => l.hasUpstreamStatus),
+      ...upstreamLogging(model.accessLogs.map((l) => ({ path: absolute(l.path), format: l.format }))),
       multiServerUpstreamCount: model.upstreams.filter((u) => u.servers.length > 1).length,
       warnLogged: model.errorLogs.some((l) => ['debug', 'info', 'notice', 'warn'].includes(l.level)),
       dynamicTargets: sites.filter((s) => s.kind === 'variable').map((s) => ({ directive: s.directive, file: s.file, line: s.line, target: s.target })),
@@ -179,4 +182,16 @@ export const nginxConfigProbe = defineProbe({
 /** What a model missing some included files cannot rule out: the backends and logs those files hold. */
 export function unparsedGap(unparsed: readonly string[]): string | undefined {
   return unparsed.length ? `${unparsed.join('; ')}: the file did not parse, so its upstreams, locations and logs are not among those checked` : undefined;
+}
+
+/**
+ * The access logs in words, for the finding that nothing records $upstream_status. With access_log off there is no
+ * log at all: said so, never an empty list.
+ */
+function upstreamLogging(logs: Array<{ path: string; format: string }>): { upstreamLogging: string; upstreamLoggingWhere: string } {
+  if (logs.length === 0) {
+    return { upstreamLogging: 'no access log is written (access_log off): 502s per route cannot be counted, and nothing records $upstream_status', upstreamLoggingWhere: 'none is written (access_log off)' };
+  }
+  const paths = [...new Set(logs.map((l) => l.path))].join(', ');
+  return { upstreamLogging: `access log(s) ${paths} use format(s) ${[...new Set(logs.map((l) => l.format))].join(', ')} without $upstream_status`, upstreamLoggingWhere: paths };
 }
