@@ -99,7 +99,17 @@ export const crashAnalysisProbe = defineProbe({
     const windowStart = windowEndMs - options.sinceMs;
     // Only a backend whose process is known can be examined: a listener whose owner ss would not show a user, or a
     // backend on another machine, is counted apart, so its silence is never read as "did not crash".
-    const killed = (address: string) => (ooms?.victims ?? []).some((v) => v.backend === address);
+    const fpm = deps['php-fpm-pools'] as z.infer<typeof phpFpmPoolsProbe.facts> | undefined;
+    // A php-fpm child that died on a signal php-fpm did not send (SIGSEGV, SIGABRT, kill -9) is a crash of that
+    // pool's backend, told by php-fpm's log alone: the master stays up. A SIGKILL the OOM killer sent is its OOM kill.
+    const oomPids = new Set((ooms?.victims ?? []).map((v) => v.pid));
+    const fpmCrashLines = (address: string) =>
+      (fpm?.childCrashes ?? [])
+        .filter((c) => c.address === address)
+        .flatMap((c) => c.lines.map((text, i) => ({ pid: c.pids[i], kind: `php-fpm child ${c.signal}`, source: "php-fpm's log", text })))
+        .filter((c) => c.pid === undefined || !oomPids.has(c.pid))
+        .map(({ kind, source, text }) => ({ kind, source, text }));
+    const killed = (address: string) => (ooms?.victims ?? []).some((v) => v.backend === address) || fpmCrashLines(address).length > 0;
     // A forwarder's own uptime says nothing of the app behind it (a container restarting behind docker-proxy).
     const seen = (b: (typeof processes.backends)[number]) => b.pid !== null && !PORT_FORWARDERS.has(b.comm ?? '');
     const unexamined = processes.backends
@@ -121,7 +131,7 @@ export const crashAnalysisProbe = defineProbe({
       .map((b) => {
         const victims = (ooms?.victims ?? []).filter((v) => v.backend === b.address);
         const restart = restarts?.backends.find((r) => r.address === b.address);
-        const crashLines = restart?.crashLines ?? [];
+        const crashLines = [...(restart?.crashLines ?? []), ...fpmCrashLines(b.address)];
         const peerGroups = (errors?.groups ?? []).filter((g) => peerOf(g.peer, b.address));
         // A server that recycles workers replaces them as a matter of course; a replacement counts only where
         // nginx was cut off mid-request at its start (the worker before it died with requests in flight). A group
@@ -203,10 +213,10 @@ export const crashAnalysisProbe = defineProbe({
       });
     const oomBackends = backends.filter((b) => b.oomKills > 0);
     const crashed = backends.filter((b) => b.crashed);
-    // The flow names php-fpm killing requests first; any other backend that crashed must still be named beside it.
-    const fpm = deps['php-fpm-pools'] as z.infer<typeof phpFpmPoolsProbe.facts> | undefined;
+    // The flow names php-fpm killing requests first; any other backend that crashed must still be named beside it,
+    // and so must a killing pool whose children also crashed (the kill finding does not name that crash).
     const fpmKilling = new Set([...(fpm?.terminated ?? []), ...(fpm?.terminateSuspected ?? [])].map((t) => t.address));
-    const crashedBesideFpm = crashed.filter((b) => !fpmKilling.has(b.address));
+    const crashedBesideFpm = crashed.filter((b) => !fpmKilling.has(b.address) || b.crashKinds.some((k) => k.startsWith('php-fpm child ')));
     const suspected = backends.filter((b) => b.restartSuspected);
     const myVictims = (ooms?.victims ?? []).filter((v) => v.backend !== null && backends.some((b) => b.address === v.backend));
     const recovered = backends.filter((b) => b.recovered);
@@ -273,7 +283,9 @@ function describeCrashLines(kinds: string[], timeoutSec: number | null): string 
   for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   return [...counts]
     .map(([kind, n]) =>
-      kind === 'worker-timeout'
+      kind.startsWith('php-fpm child ')
+        ? `${n} php-fpm child(ren) exited on ${kind.slice('php-fpm child '.length)} (php-fpm's log), a signal php-fpm did not send: a crash`
+        : kind === 'worker-timeout'
         ? `${n} worker(s) killed by gunicorn for running past --timeout${timeoutSec !== null ? ` ${timeoutSec} s${timeoutSec === 30 ? ' (the default)' : ' (default 30)'}` : ''} (WORKER TIMEOUT)`
         : `${n} ${kind} line(s)`,
     )

@@ -14,6 +14,7 @@ import { backendOfPeer } from '../parse/peers.js';
 import { atKill } from '../parse/killTiming.js';
 import { nginxLocationFor, uriPath } from '../parse/locationMatch.js';
 import { parseTime } from '../../src/errorlog/line.js';
+import { routePrefix } from '../../src/errorlog/route.js';
 
 type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;
 type ProcessFacts = z.infer<typeof processesProbe.facts>;
@@ -195,6 +196,17 @@ const events = z.object({
       }),
     )
     .describe('Each request_terminate_timeout kill in the window (the latest 50)'),
+  crashes: z
+    .array(
+      z.object({
+        atMs: z.number().describe('When php-fpm logged the death, epoch ms'),
+        at: z.string().describe('The time as php-fpm wrote it'),
+        pid: z.number().int().describe('The child that died'),
+        signal: z.string().describe('SIGSEGV, SIGABRT, SIGKILL, …'),
+        line: z.string().describe("php-fpm's log line"),
+      }),
+    )
+    .describe('Children that died on a signal php-fpm did not send (not SIGTERM/SIGQUIT, not a request_terminate_timeout kill): segfaults, aborts, kill -9, OOM kills (the latest 50)'),
 });
 
 const pool = z.object({
@@ -250,13 +262,29 @@ const factsSchema = z.object({
     terminated: z.array(killing).describe('Pools whose children request_terminate_timeout killed in the window while the location serving the request would have waited longer, with a reset or premature close logged by nginx for that peer at the kill'),
     terminatedCount: z.number().int().describe('How many'),
     terminatedText: z.string().describe('Each: request_terminate_timeout and its file:line against fastcgi_read_timeout and its file:line, the requests killed'),
-    terminateSuspected: z.array(killing).describe("Pools with request_terminate_timeout below fastcgi_read_timeout and resets for their socket, whose log could not be read to confirm the kills"),
+    terminateSuspected: z.array(killing).describe("Pools with request_terminate_timeout below fastcgi_read_timeout and resets for their socket, whose log could not be read to confirm the kills; or whose log shows kills at the time of resets nginx logged for their socket that cannot be tied to the killed request (another route was reset, php-fpm's SCRIPT_NAME is not nginx's URI, or the location pick contradicts the reset)"),
     terminateSuspectedCount: z.number().int().describe('How many'),
     terminateSuspectedText: z.string().describe('Each, with both settings, the resets and how to confirm'),
     terminateContext: z.array(z.string()).describe('Kills that do not explain nginx errors: nginx had already given up (its timeout shorter), or logged no reset at the kill time, or which location served the request cannot be told'),
     terminateContextCount: z.number().int().describe('How many such kills'),
     terminateContextText: z.string().describe('Those kills in words, or "none"'),
     terminateAdvice: z.string().describe('The request_terminate_timeout to set (at least fastcgi_read_timeout) per pool, with file:line'),
+    childCrashes: z
+      .array(
+        z.object({
+          pool: z.string().describe('Pool name'),
+          address: z.string().describe('The nginx backend (fastcgi_pass address) the pool listens at'),
+          signal: z.string().describe('SIGSEGV, SIGABRT, SIGKILL, …'),
+          at: z.string().describe('The second php-fpm logged them, as it wrote it'),
+          atMs: z.number().describe('That second, epoch ms'),
+          count: z.number().int().describe('Children of this pool that died on this signal in that second'),
+          pids: z.array(z.number().int()).describe('Their pids'),
+          lines: z.array(z.string()).describe("php-fpm's log lines"),
+        }),
+      )
+      .describe("Children of the pools behind nginx's FastCGI backends that died on a signal php-fpm did not send (a crash, not a request_terminate_timeout kill), per pool, signal and second"),
+    childCrashCount: z.number().int().describe('How many children died so'),
+    childCrashText: z.string().describe('Those deaths in words, or "none"'),
     down: z.array(finding).describe('Down FastCGI backends (backend-listeners) with the pool configured to listen there'),
     downCount: z.number().int().describe('How many down FastCGI backends have a pool configured there'),
     downText: z.string().describe('Each down FastCGI backend and its pool'),
@@ -303,7 +331,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const backends = fastcgiBackends(context);
   const empty: Facts = {
     fastcgiBackends: backends.length, masters: [], configFiles: [], pools: [], backends: [], queueFull: [], queueFullCount: 0, queueFullText: 'none',
-    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateContext: [], terminateContextCount: 0, terminateContextText: 'none', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', down: [], downCount: 0, downText: 'none', downUnit: '', downTest: '', notes: [],
+    sizing: '', backlogAdvice: '', slowAdvice: '', terminated: [], terminatedCount: 0, terminatedText: 'none', terminateAdvice: '', terminateContext: [], terminateContextCount: 0, terminateContextText: 'none', terminateSuspected: [], terminateSuspectedCount: 0, terminateSuspectedText: 'none', childCrashes: [], childCrashCount: 0, childCrashText: 'none', down: [], downCount: 0, downText: 'none', downUnit: '', downTest: '', notes: [],
   };
   if (!got) return empty;
   const somaxconn = (context.deps['somaxconn'] as z.infer<typeof somaxconnProbe.facts> | undefined)?.somaxconn ?? null;
@@ -363,7 +391,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
         errorLog: c.errorLog.value,
         syslogIdent: c.syslogIdent.value,
         backend,
-        events: events ? { maxChildrenReached: mine?.maxChildrenReached ?? 0, timedOut: mine?.timedOut ?? 0, slow: mine?.slow ?? 0, signals: mine?.signals ?? {}, requests: mine?.requests ?? [], kills: mine?.kills ?? [] } : null,
+        events: events ? { maxChildrenReached: mine?.maxChildrenReached ?? 0, timedOut: mine?.timedOut ?? 0, slow: mine?.slow ?? 0, signals: mine?.signals ?? {}, requests: mine?.requests ?? [], kills: mine?.kills ?? [], crashes: mine?.crashes ?? [] } : null,
         slowCalls: slowlog,
         label: `php-fpm pool ${p.name} (${p.address ?? 'listen unresolved'}, ${p.file}:${p.line})`,
       };
@@ -443,24 +471,43 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   // (a 504 at its own, shorter fastcgi_read_timeout) is killed unseen, and that is context, not the crash.
   const resetGroups = (errorLog?.groups ?? []).filter((g) => (FAMILIES.resets as readonly string[]).includes(g.signature) || (FAMILIES.bodyResets as readonly string[]).includes(g.signature));
   const context_: string[] = [];
+  // Kills at a reset nginx logged for that peer that cannot be tied to it: suspected, never context (see below).
+  const untied: Array<{ p: PoolFact; backend: string; details: string[] }> = [];
   const terminated = pools.flatMap((p) => {
     if (!p.backend || !p.events || p.events.kills.length === 0 || p.terminateTimeoutSec === 0) return [];
     const backend = p.backend;
     const mine = resetGroups.filter((g) => isPeerOf(g.peer, backend));
     const confirmed: Array<{ kill: (typeof p.events.kills)[number]; served: Served; resets: number }> = [];
+    const suspectedHere: string[] = [];
     for (const kill of p.events.kills) {
       const served = servingLocations(context, backend, kill.request);
       // Lines of a group at its first or last time are certain; a group only spanning the kill is not proof.
       const resets = resetsAt(mine, [kill.atMs]);
+      // A reset at the kill is this kill's only when nginx logged it for the killed request's route: another request
+      // of the same pool (a crash, another kill) may have been cut at that second.
+      const route = requestRoute(kill.request);
+      const atKill_ = mine.filter((g) => resetsAt([g], [kill.atMs]) > 0);
+      const ours = route ? resetsAt(atKill_.filter((g) => g.method === route.method && g.route === route.route), [kill.atMs]) : 0;
       const shortest = Math.min(...served.locations.map((r) => r.sec));
       const where_ = `"${kill.request}" killed at ${kill.at} after ${kill.sec} s`;
       const by = served.locations.length ? `${served.decided ? 'served by' : `${served.why}; it may be served by`} ${served.locations.map((r) => `location ${r.location} (fastcgi_read_timeout ${r.sec} s, ${r.at})`).join(' or ')}` : 'no location passing to it was found';
-      if (resets > 0 && served.locations.length > 0 && shortest > p.terminateTimeoutSec) confirmed.push({ kill, served, resets });
+      const waited = served.locations.length > 0 && shortest > p.terminateTimeoutSec;
+      if (ours > 0 && waited) confirmed.push({ kill, served, resets: ours });
       else if (resets === 0) {
         const gaveUp = served.locations.length > 0 && served.locations.every((r) => r.sec <= p.terminateTimeoutSec);
         context_.push(`${p.label}: ${where_}, ${by}; ${gaveUp ? "killed after nginx had given up on it: nginx's timeout is shorter than request_terminate_timeout " + p.terminateTimeoutSec + ' s, so nginx answered it itself (a 504) and did not see the kill' : 'nginx logged no reset or premature close for ' + backend + ' at that time'}: not what nginx's errors are`);
-      } else context_.push(`${p.label}: ${where_}, ${by}; nginx logged ${resets} reset(s)/premature close(s) for ${backend} then, but ${served.locations.length === 0 ? 'which location served it is unknown' : served.locations.every((r) => r.sec <= p.terminateTimeoutSec) ? `nginx would have given up first (request_terminate_timeout ${p.terminateTimeoutSec} s)` : 'which location served it, and so whether nginx still waited, cannot be told'}: not confirmed as the kill`);
+      } else {
+        // nginx logged a reset for this peer at the kill: it was still waiting for something there, so "nginx had
+        // given up first" cannot rule the kill out; nor can the reset be pinned on it.
+        const routes = [...new Set(atKill_.map((g) => `${g.method} ${g.route}`))].join(', ');
+        const why =
+          ours === 0
+            ? `nginx logged ${resets} reset(s)/premature close(s) for ${backend} then, for ${routes}, not for ${route ? `${route.method} ${route.route}` : 'its path'}: another request may have been cut, or php-fpm names the script (SCRIPT_NAME) where nginx logs the URI`
+            : `nginx logged ${ours} reset(s)/premature close(s) for ${backend} on ${route!.method} ${route!.route} then, so it was still waiting, yet ${served.locations.length === 0 ? 'no location passing to it was found' : served.locations.every((r) => r.sec <= p.terminateTimeoutSec) ? `the location picked would have given up first (request_terminate_timeout ${p.terminateTimeoutSec} s): nested locations or a rewrite may route it elsewhere` : 'which location served it cannot be told'}`;
+        suspectedHere.push(`${where_}, ${by}; ${why}`);
+      }
     }
+    if (suspectedHere.length) untied.push({ p, backend, details: suspectedHere });
     if (confirmed.length === 0) return [];
     const resets = perPeer(FAMILIES.resets, backend);
     const killed = p.events.signals['SIGTERM'] ? `, ${p.events.signals['SIGTERM']} child(ren) exited on SIGTERM` : '';
@@ -476,6 +523,19 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
       },
     ];
   });
+  // Kills at the time of a reset that could not be tied to it: the kill may be the cause, and may not.
+  const untiedSuspected = untied
+    .filter((u) => !terminated.some((t) => t.address === u.backend && t.pool === u.p.name))
+    .map(({ p, backend, details }) => {
+      const reads = readTimeouts(context, backend);
+      return {
+        address: backend,
+        pool: p.name,
+        terminateTimeoutSec: p.terminateTimeoutSec,
+        readTimeoutSec: reads.length ? Math.max(...reads.map((r) => r.sec)) : p.terminateTimeoutSec,
+        text: `${p.label}: ${details.length} request(s) killed by php-fpm at request_terminate_timeout ${p.terminateTimeoutSec} s (${p.terminateAt}) at the time of resets nginx logged for ${backend}, which cannot be tied to them: ${details.slice(0, 3).join('; ')}; could not tell whether the kills are what nginx saw: compare nginx's access log ($request_time, $status 502) with php-fpm's log at those seconds`,
+      };
+    });
   // The same settings and resets for that socket, but php-fpm's log could not be read (often root-only): it may be the kill.
   const terminateSuspected = pools.flatMap((p) => {
     if (!p.backend || p.events !== null || p.terminateTimeoutSec === 0) return [];
@@ -492,6 +552,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
       },
     ];
   });
+  terminateSuspected.push(...untiedSuspected);
   const terminateAdvice = [...terminated, ...terminateSuspected]
     .map((t) => {
       const p = pools.find((x) => x.name === t.pool && x.backend === t.address)!;
@@ -499,6 +560,22 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
       return `request_terminate_timeout = ${longest}s in [${p.name}] (${p.terminateAt === 'default' ? p.at : p.terminateAt}) — no shorter than fastcgi_read_timeout ${longest} s, so php-fpm does not kill a request nginx still waits for; or make ${p.events?.requests[0] ?? 'the slow script'} faster`;
     })
     .join('; ');
+
+  // Children that crashed (a signal php-fpm did not send): the pool stays up, so only its log shows the death.
+  const childCrashes = pools.flatMap((p) => {
+    if (!p.backend || !p.events) return [];
+    const groups = new Map<string, { pool: string; address: string; signal: string; at: string; atMs: number; count: number; pids: number[]; lines: string[] }>();
+    for (const c of p.events.crashes) {
+      const key = `${c.signal} ${c.at}`;
+      const g = groups.get(key) ?? { pool: p.name, address: p.backend, signal: c.signal, at: c.at, atMs: c.atMs, count: 0, pids: [], lines: [] };
+      g.count++;
+      g.pids.push(c.pid);
+      g.lines.push(c.line);
+      groups.set(key, g);
+    }
+    return [...groups.values()];
+  });
+  const childCrashText = childCrashes.map((c) => `[pool ${c.pool}] (${c.address}) ${c.count} child(ren) exited on ${c.signal} at ${c.at} (pid ${c.pids.join(', ')})`).join('; ') || 'none';
 
   const downAddresses = new Set((listeners?.down ?? []).map((d) => d.address));
   const down = backends
@@ -535,6 +612,9 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
     terminateSuspected,
     terminateSuspectedCount: terminateSuspected.length,
     terminateSuspectedText: terminateSuspected.map((t) => t.text).join('; ') || 'none',
+    childCrashes,
+    childCrashCount: childCrashes.reduce((n, c) => n + c.count, 0),
+    childCrashText,
     down,
     downCount: down.length,
     downText: down.map((d) => d.text).join('; ') || 'none',
@@ -556,6 +636,13 @@ function readTimeouts(context: ProbeContext, address: string): Array<{ sec: numb
     const origin = handler.origins['readTimeoutSec'];
     return [{ sec: handler.readTimeoutSec, location: l.match, at: !origin || origin === 'default' ? 'default' : `${origin.file}:${origin.line}`, file: l.file, line: l.line }];
   });
+}
+
+/** A request line's method and error-log route (routePrefix, as nginx's lines are grouped), or null when it has no path. */
+function requestRoute(request: string): { method: string; route: string } | null {
+  const parts = request.trim().split(/\s+/);
+  const target = parts.find((part) => part.startsWith('/'));
+  return target && parts[0] && !parts[0].startsWith('/') ? { method: parts[0], route: routePrefix(target) } : null;
 }
 
 /**

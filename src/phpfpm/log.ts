@@ -23,6 +23,8 @@ export interface PoolLogEvents {
   requests: string[];
   /** Each request_terminate_timeout kill (up to MAX_KILLS, the latest kept), to match against nginx's errors at that time and the location that served it. */
   kills: FpmKill[];
+  /** Children that died on a signal php-fpm did not send them (up to MAX_KILLS, the latest kept): segfaults, aborts, kill -9, OOM kills. */
+  crashes: FpmCrash[];
   first: string | null;
   last: string | null;
 }
@@ -39,12 +41,31 @@ export interface FpmKill {
   sec: number;
 }
 
+/**
+ * A child that exited on a signal that was not php-fpm's own doing: not SIGTERM or SIGQUIT (what the master sends
+ * to stop or reload children), and not any signal of a child php-fpm had just logged "execution timed out" for
+ * (request_terminate_timeout's kill, SIGKILL included when the SIGTERM did not work).
+ */
+export interface FpmCrash {
+  atMs: number;
+  at: string;
+  pid: number;
+  /** SIGSEGV, SIGABRT, SIGKILL, … */
+  signal: string;
+  /** The log line as php-fpm wrote it. */
+  line: string;
+}
+
+/** Signals the master itself sends its children to stop them (fpm_process_ctl.c, fpm_request.c). */
+const OWN_SIGNALS = new Set(['SIGTERM', 'SIGQUIT']);
+
 const MAX_KILLS = 50;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const LINE = /^\[(\d\d)-(\w{3})-(\d{4}) (\d\d):(\d\d):(\d\d)(?:\.\d+)?\] (\w+): (?:\[pool ([^\]]+)\] )?(.*)$/;
 const REACHED = /^server reached (?:pm\.)?max_children setting \((\d+)\), consider raising it/;
-const REQUEST = /^child \d+, script '(.*)' \(request: "(.*)"\) (execution timed out|executing too slow) \(([\d.]+) sec\), (?:terminating|logging)$/;
-const EXITED = /^child \d+ exited on signal (\d+) \((\w+)\)/;
+const REQUEST = /^child (\d+), script '(.*)' \(request: "(.*)"\) (execution timed out|executing too slow) \(([\d.]+) sec\), (?:terminating|logging)$/;
+// fpm_children.c: "child %d exited on signal %d (%s%s) after %ld.%06d seconds from start", the second %s " - core dumped" or "".
+const EXITED = /^child (\d+) exited on signal (\d+) \((\w+)(?: - core dumped)?\)/;
 
 /** Local time of a php-fpm log line, epoch ms; null when the line has no time. */
 export function fpmLineTime(line: string): number | null {
@@ -57,6 +78,8 @@ export function fpmLineTime(line: string): number | null {
 
 export function analyzeFpmLog(text: string, fromMs: number, toMs: number): PoolLogEvents[] {
   const pools = new Map<string, PoolLogEvents & { counts: Map<string, number> }>();
+  // Children php-fpm logged a request_terminate_timeout kill for: their exit, on whatever signal, is that kill.
+  const timedOutPids = new Set<string>();
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
     if (!m || !m[8]) continue;
@@ -65,7 +88,7 @@ export function analyzeFpmLog(text: string, fromMs: number, toMs: number): PoolL
     const name = m[8];
     let pool = pools.get(name);
     if (!pool) {
-      pool = { pool: name, maxChildrenReached: 0, maxChildrenSetting: null, timedOut: 0, slow: 0, signals: {}, requests: [], kills: [], first: null, last: null, counts: new Map() };
+      pool = { pool: name, maxChildrenReached: 0, maxChildrenSetting: null, timedOut: 0, slow: 0, signals: {}, requests: [], kills: [], crashes: [], first: null, last: null, counts: new Map() };
       pools.set(name, pool);
     }
     const message = m[9]!;
@@ -78,15 +101,21 @@ export function analyzeFpmLog(text: string, fromMs: number, toMs: number): PoolL
       pool.maxChildrenReached++;
       pool.maxChildrenSetting = Number(reached[1]);
     } else if (request) {
-      if (request[3] === 'execution timed out') {
+      if (request[4] === 'execution timed out') {
         pool.timedOut++;
-        pool.kills.push({ atMs: at, at: stamp, request: request[2]!, script: request[1]!, sec: Number(request[4]) });
+        timedOutPids.add(`${name}/${request[1]}`);
+        pool.kills.push({ atMs: at, at: stamp, request: request[3]!, script: request[2]!, sec: Number(request[5]) });
         if (pool.kills.length > MAX_KILLS) pool.kills.shift();
       } else pool.slow++;
-      const key = `"${request[2]}" (script ${request[1]})`;
+      const key = `"${request[3]}" (script ${request[2]})`;
       pool.counts.set(key, (pool.counts.get(key) ?? 0) + 1);
     } else if (exited) {
-      pool.signals[exited[2]!] = (pool.signals[exited[2]!] ?? 0) + 1;
+      const signal = exited[3]!;
+      pool.signals[signal] = (pool.signals[signal] ?? 0) + 1;
+      if (!OWN_SIGNALS.has(signal) && !timedOutPids.has(`${name}/${exited[1]}`)) {
+        pool.crashes.push({ atMs: at, at: stamp, pid: Number(exited[1]), signal, line });
+        if (pool.crashes.length > MAX_KILLS) pool.crashes.shift();
+      }
     } else known = false;
     if (known) {
       pool.first ??= stamp;

@@ -152,3 +152,34 @@ describe('crash analysis: a worker recycled as configured', () => {
     expect(facts.backends[0]).toMatchObject({ crashed: true, restarts: 1 });
   });
 });
+
+describe("crash analysis: php-fpm children that crashed, from php-fpm's log (test/fixtures/php-fpm/script-name)", () => {
+  const fpm = { address: '127.0.0.1:19081', listening: true, pid: 26861, kind: 'php-fpm', startedAtMs: now - 86_400_000 };
+  const segv = ['[01-Dec-2026 15:46:23] WARNING: [pool app] child 26871 exited on signal 11 (SIGSEGV) after 6.764429 seconds from start', '[01-Dec-2026 15:46:23] WARNING: [pool app] child 26869 exited on signal 11 (SIGSEGV) after 10.771493 seconds from start'];
+  const crashes = [{ pool: 'app', address: '127.0.0.1:19081', signal: 'SIGSEGV', at: '01-Dec-2026 15:46:23', atMs: 0, count: 2, pids: [26871, 26869], lines: segv }];
+  const analyzeWith = (fpmFacts: Record<string, unknown>, victims: Array<Record<string, unknown>> = []) =>
+    crashAnalysisProbe.parse({} as never, {
+      deps: { 'backend-process': { backends: [{ ...base, ...fpm }] }, 'php-fpm-pools': { terminated: [], terminateSuspected: [], childCrashes: crashes, ...fpmFacts }, 'oom-kills': { victims } },
+      options: { sinceMs: 600_000 },
+      windowEndMs: now,
+      host: { uid: 0 },
+    } as never);
+
+  it("counts the pool's SIGSEGV deaths as crash lines of its backend, with php-fpm's line", () => {
+    const facts = analyzeWith({});
+    expect(facts.crashedCount).toBe(1);
+    expect(facts.crashed[0]).toMatchObject({ address: '127.0.0.1:19081', crashLines: 2, crashKinds: ['php-fpm child SIGSEGV'], firstCrashLine: segv[0] });
+    expect(facts.crashed[0]!.summary).toContain("2 php-fpm child(ren) exited on SIGSEGV (php-fpm's log), a signal php-fpm did not send: a crash");
+    expect(decideNode('crashed', { 'crash-analysis': okOutcome('crash-analysis', facts) })).toBe('backend-crash');
+  });
+
+  it('names the crash beside kills of the same pool that are only suspected', () => {
+    const facts = analyzeWith({ terminateSuspected: [{ address: '127.0.0.1:19081' }] });
+    expect(facts.crashedBesideFpm.map((b) => b.address)).toEqual(['127.0.0.1:19081']);
+  });
+
+  it("does not count a child the OOM killer killed twice: that is its OOM kill", () => {
+    const facts = analyzeWith({}, [{ pid: 26871, backend: '127.0.0.1:19081', comm: 'php-fpm8.2', anonRssMb: 100, constraint: 'global', memcg: null, time: 'x' }]);
+    expect(facts.backends[0]).toMatchObject({ crashLines: 1, oomKills: 1 });
+  });
+});

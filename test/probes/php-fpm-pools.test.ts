@@ -232,3 +232,51 @@ describe('php-fpm-pools on kills nginx had or had not given up on (orphan-kill/)
     expect(facts.terminateSuspectedText).toContain("`journalctl -t myfpm -g 'execution timed out|exited on signal'`");
   });
 });
+
+describe('php-fpm-pools when php-fpm names SCRIPT_NAME, children crash, and another request resets at a kill (script-name/)', () => {
+  const master = row(26861, 1, 'php-fpm: master process (/tmp/fpmrec2/fpm.conf)');
+  const rec = (name: string) => fixture(`script-name/${name}`);
+  const PEERS = [{ address: '127.0.0.1:19081', peers: [{ ip: '127.0.0.1', port: 19081 }] }];
+  async function runRec(nginx = rec('nginx.conf')) {
+    const config = configFacts(nginx);
+    const deps = {
+      'nginx-config': config,
+      processes: { processes: [master], count: 1 },
+      'error-log': errorFacts(config, 'script-name/nginx-error.log', { from: '2026/12/01 15:45:00', to: '2026/12/01 15:50:00' }),
+      somaxconn: { somaxconn: 4096 },
+      'backend-listeners': { down: [], backends: PEERS },
+    };
+    const ctx = context({ deps, windowEndMs: new Date(2026, 11, 1, 15, 50, 0).getTime(), options: { nginxBin: 'nginx', errorLogs: [], sinceMs: 300_000 } });
+    const files = { '/tmp/fpmrec2/fpm.conf': rec('fpm.conf'), '/tmp/fpmrec2/fpm.log': rec('fpm.log') };
+    return phpFpmPoolsProbe.parse(new SourceResults([], 0, await phpFpmPoolsProbe.gather!(filesHost(files), ctx)), ctx);
+  }
+
+  it('a kill with a reset at its second is suspected, not context, when the location pick says nginx had given up (SCRIPT_NAME /app.php for /api/slow)', async () => {
+    const facts = await runRec();
+    expect(facts.terminatedCount).toBe(0);
+    expect(facts.terminateSuspected.map((t) => t.pool)).toEqual(['app']);
+    expect(facts.terminateSuspectedText).toContain('"GET /app.php?x=1" killed at 01-Dec-2026 15:46:17');
+    expect(facts.terminateSuspectedText).toContain('GET /api/slow, not for GET /app.php');
+    expect(facts.terminateSuspectedText).toContain('could not tell whether the kills are what nginx saw');
+    expect(facts.terminateContextText).not.toContain('15:46:17');
+    expect(facts.terminateContextText).not.toContain('15:46:22');
+  });
+
+  it("does not confirm a kill whose second's reset is another request's (/crash.php), even where the picked location waits longer", async () => {
+    // Every .php location waiting 60 s: the location pick alone would confirm both kills.
+    const facts = await runRec(rec('nginx.conf').replace('fastcgi_read_timeout 2s', 'fastcgi_read_timeout 60s'));
+    expect(facts.terminatedCount).toBe(0);
+    expect(facts.terminateSuspectedCount).toBe(1);
+    expect(facts.terminateSuspectedText).toContain('"GET /app.php" killed at 01-Dec-2026 15:46:22');
+    expect(facts.terminateSuspectedText).toContain('for GET /crash.php, not for GET /app.php');
+  });
+
+  it('lists children that died on SIGSEGV and SIGKILL, per signal and second, and not the SIGTERMs of request_terminate_timeout', async () => {
+    const facts = await runRec();
+    expect(facts.childCrashes).toEqual([
+      { pool: 'app', address: '127.0.0.1:19081', signal: 'SIGKILL', at: '01-Dec-2026 15:46:22', atMs: new Date(2026, 11, 1, 15, 46, 22).getTime(), count: 1, pids: [26868], lines: ['[01-Dec-2026 15:46:22] WARNING: [pool app] child 26868 exited on signal 9 (SIGKILL) after 9.054886 seconds from start'] },
+      { pool: 'app', address: '127.0.0.1:19081', signal: 'SIGSEGV', at: '01-Dec-2026 15:46:23', atMs: new Date(2026, 11, 1, 15, 46, 23).getTime(), count: 2, pids: [26871, 26869], lines: expect.any(Array) },
+    ]);
+    expect(facts.childCrashCount).toBe(3);
+  });
+});

@@ -169,6 +169,8 @@ describe("php-fpm's own log (recorded from php-fpm 8.2)", () => {
         signals: { SIGTERM: 1 },
         requests: ['"GET /slow.php" (script /tmp/fpmx/slow.php) ×2'],
         kills: [{ atMs: new Date(2026, 11, 1, 13, 59, 28).getTime(), at: '01-Dec-2026 13:59:28', request: 'GET /slow.php', script: '/tmp/fpmx/slow.php', sec: 1.337719 }],
+        // The SIGTERM of request_terminate_timeout's kill is not a crash.
+        crashes: [],
         first: '01-Dec-2026 13:59:28',
         last: '01-Dec-2026 13:59:28',
       },
@@ -180,8 +182,21 @@ describe("php-fpm's own log (recorded from php-fpm 8.2)", () => {
     expect(www).toMatchObject({ maxChildrenReached: 1, maxChildrenSetting: 1, timedOut: 0 });
   });
 
-  it('counts a child killed with SIGKILL', () => {
-    expect(analyzeFpmLog(read('child-sigkill.fpm.log'), ...ALL_TIME)[0]!.signals).toEqual({ SIGKILL: 1 });
+  it('counts a child killed with SIGKILL, a crash: php-fpm did not send it', () => {
+    const [www] = analyzeFpmLog(read('child-sigkill.fpm.log'), ...ALL_TIME);
+    expect(www!.signals).toEqual({ SIGKILL: 1 });
+    expect(www!.crashes).toEqual([{ atMs: new Date(2026, 11, 1, 14, 6, 28).getTime(), at: '01-Dec-2026 14:06:28', pid: 31730, signal: 'SIGKILL', line: '[01-Dec-2026 14:06:28] WARNING: [pool www] child 31730 exited on signal 9 (SIGKILL) after 0.999940 seconds from start' }]);
+  });
+
+  it('reads "(SIGSEGV - core dumped)" (fpm_children.c\'s second %s), and takes any signal after a child\'s timeout line as the kill', () => {
+    const log = [
+      '[01-Dec-2026 15:46:23] WARNING: [pool app] child 26871 exited on signal 11 (SIGSEGV - core dumped) after 6.764429 seconds from start',
+      '[01-Dec-2026 15:46:24] WARNING: [pool app] child 26872, script \'/x/app.php\' (request: "GET /app.php") execution timed out (3.0 sec), terminating',
+      '[01-Dec-2026 15:46:25] WARNING: [pool app] child 26872 exited on signal 9 (SIGKILL) after 9.0 seconds from start',
+    ].join('\n');
+    const [app] = analyzeFpmLog(log, ...ALL_TIME);
+    expect(app!.signals).toEqual({ SIGSEGV: 1, SIGKILL: 1 });
+    expect(app!.crashes.map((c) => `${c.pid} ${c.signal}`)).toEqual(['26871 SIGSEGV']);
   });
 
   it('keeps only lines inside the window', () => {
