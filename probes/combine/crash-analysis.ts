@@ -7,7 +7,7 @@ import type { errorLogProbe } from '../read/error-log.js';
 import { parseTime } from '../../src/errorlog/line.js';
 import { formatClock } from '../parse/clock.js';
 import type { backendListenersProbe } from '../read/backend-listeners.js';
-import { backendOfPeer } from '../parse/peers.js';
+import { isPeerOf } from '../parse/peers.js';
 import type { phpFpmPoolsProbe } from '../read/php-fpm-pools.js';
 import { START_SLACK_MS, endsReach } from '../parse/killTiming.js';
 
@@ -95,7 +95,7 @@ export const crashAnalysisProbe = defineProbe({
     const errors = deps['error-log'] as ErrorFacts | undefined;
     const listeners = deps['backend-listeners'] as ListenerFacts | undefined;
     // nginx logs the address it connected to (127.0.0.1:8000); the config may say localhost:8000 or a host name.
-    const peerOf = (peer: string, address: string) => peer === address || backendOfPeer(peer, listeners?.backends ?? [])?.address === address;
+    const peerOf = (peer: string, address: string) => isPeerOf(peer, address, listeners?.backends ?? []);
     const windowStart = windowEndMs - options.sinceMs;
     // Only a backend whose process is known can be examined: a listener whose owner ss would not show a user, or a
     // backend on another machine, is counted apart, so its silence is never read as "did not crash".

@@ -30,3 +30,8 @@ export function backendOfPeer<B extends Pick<CheckedBackend, 'address' | 'peers'
   if ('path' in parts) return backends.find((b) => b.address === `unix:${parts.path}` || (b.listenerPath ?? null) === parts.path) ?? null;
   return backends.find((b) => b.peers.some((p) => p.port === parts.port && unmapped(p.ip) === parts.ip)) ?? null;
 }
+
+/** Whether a logged peer is this config backend: the same address, or one of the addresses its name resolved to. */
+export function isPeerOf(peer: string, address: string, backends: ReadonlyArray<Pick<CheckedBackend, 'address' | 'peers'> & { listenerPath?: string | null }>): boolean {
+  return peer === address || backendOfPeer(peer, backends)?.address === address;
+}

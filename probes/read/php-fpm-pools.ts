@@ -10,7 +10,7 @@ import type { processesProbe } from './processes.js';
 import { FAMILIES, type errorLogProbe } from './error-log.js';
 import type { somaxconnProbe } from './somaxconn.js';
 import type { backendListenersProbe } from './backend-listeners.js';
-import { backendOfPeer } from '../parse/peers.js';
+import { isPeerOf } from '../parse/peers.js';
 import { atKill } from '../parse/killTiming.js';
 import { nginxLocationFor, uriPath } from '../parse/locationMatch.js';
 import { parseTime } from '../../src/errorlog/line.js';
@@ -423,9 +423,9 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const fastcgi = new Set(backends.map((b) => b.address));
   // Per peer from the signature's own tally (groups keep only the top 50).
   // nginx logs the address it connected to (127.0.0.1:9000) where the config may say localhost:9000: matched through backend-listeners' resolved peers.
-  const isPeerOf = (peer: string, address: string) => peer === address || backendOfPeer(peer, listeners?.backends ?? [])?.address === address;
+  const peerOf = (peer: string, address: string) => isPeerOf(peer, address, listeners?.backends ?? []);
   const perPeer = (ids: readonly string[], address: string) =>
-    (errorLog?.signatures ?? []).filter((x) => ids.includes(x.id)).reduce((n, x) => n + Object.entries(x.upstreams).reduce((m, [peer, count]) => m + (isPeerOf(peer, address) ? count : 0), 0), 0);
+    (errorLog?.signatures ?? []).filter((x) => ids.includes(x.id)).reduce((n, x) => n + Object.entries(x.upstreams).reduce((m, [peer, count]) => m + (peerOf(peer, address) ? count : 0), 0), 0);
   for (const peer of fastcgi) {
     const lines = perPeer(['unix-backlog-full'], peer);
     if (lines > 0) eagain.set(peer, lines);
@@ -476,7 +476,7 @@ function analyze(got: Gathered | null, context: ProbeContext): Facts {
   const terminated = pools.flatMap((p) => {
     if (!p.backend || !p.events || p.events.kills.length === 0 || p.terminateTimeoutSec === 0) return [];
     const backend = p.backend;
-    const mine = resetGroups.filter((g) => isPeerOf(g.peer, backend));
+    const mine = resetGroups.filter((g) => peerOf(g.peer, backend));
     const confirmed: Array<{ kill: (typeof p.events.kills)[number]; served: Served; resets: number }> = [];
     const suspectedHere: string[] = [];
     for (const kill of p.events.kills) {
