@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crashAnalysisProbe } from '../../probes/combine/crash-analysis.js';
 import { decideNode, okOutcome } from '../support/flowDecide.js';
+import { formatLocal } from '../../src/logs/readLogs.js';
 
 const base = { kind: null, comm: null, args: null, startedAtMs: null, elapsedSec: null, workers: [], acceptQueue: null, via: null, idleTimeoutSource: 'unknown', note: null };
 const now = Date.now();
@@ -94,12 +95,7 @@ describe('crash analysis beside php-fpm killing requests', () => {
 describe('crash analysis: when the current process came up', () => {
   it('a node restarted mid-window after cutting requests: replacedAtMs is its start, for reset-attribution to split the resets', () => {
     const startedAtMs = Math.floor((now - 120_000) / 1000) * 1000;
-    const time = (ms: number) => {
-      const d = new Date(ms);
-      const p = (n: number) => String(n).padStart(2, '0');
-      return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-    };
-    const groups = [{ signature: 'reset-reading-header', peer: '127.0.0.1:3000', firstSeen: time(startedAtMs - 60_000), lastSeen: time(startedAtMs + 60_000), count: 8 }];
+    const groups = [{ signature: 'reset-reading-header', peer: '127.0.0.1:3000', firstSeen: formatLocal(startedAtMs - 60_000), lastSeen: formatLocal(startedAtMs + 60_000), count: 8 }];
     const facts = crashAnalysisProbe.parse({} as never, {
       deps: { 'backend-process': { backends: [{ ...base, address: '127.0.0.1:3000', listening: true, pid: 4242, kind: 'node', startedAtMs }] }, 'error-log': { groups } },
       options: { sinceMs: 600_000 },
@@ -111,11 +107,6 @@ describe('crash analysis: when the current process came up', () => {
 });
 
 describe('crash analysis: a worker recycled as configured', () => {
-  const time = (ms: number) => {
-    const d = new Date(ms);
-    const p = (n: number) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-  };
   const t = Math.floor((now - 120_000) / 1000) * 1000;
   const gunicorn = { ...base, address: '127.0.0.1:8000', listening: true, pid: 700, kind: 'gunicorn', startedAtMs: now - 86_400_000 };
   const recycledAt = (ms: number, errors: Record<string, unknown> | undefined) =>
@@ -130,7 +121,7 @@ describe('crash analysis: a worker recycled as configured', () => {
       host: { uid: 0 },
     } as never);
   // An app that resets /reset while staying up: one reset at t, one at t+16 s; the worker recycled at t+8 s.
-  const groups = [{ signature: 'reset-reading-header', peer: '127.0.0.1:8000', firstSeen: time(t), lastSeen: time(t + 16_000), count: 2 }];
+  const groups = [{ signature: 'reset-reading-header', peer: '127.0.0.1:8000', firstSeen: formatLocal(t), lastSeen: formatLocal(t + 16_000), count: 2 }];
 
   it('a recycle between the two ends of a reset group cut nothing: not a crash', () => {
     const facts = recycledAt(t + 8_000, { groups });

@@ -3,19 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { parseDmesgIso } from '../../probes/read/kernelLog.js';
 import { oomKillsProbe } from '../../probes/read/oom-kills.js';
 import { fixturePath } from '../support/fixtures.js';
+import { formatLocal } from '../../src/logs/readLogs.js';
 
 // Recorded here: a real memcg OOM kill of python3 pid 3491 at 2026-11-21T09:52:10.494Z.
 const lines = parseDmesgIso(readFileSync(fixturePath('kernel', 'dmesg-oom-memcg.txt'), 'utf8'));
 const kill = Date.parse('2026-11-21T09:52:10.494Z');
 
 /** nginx's error-log time, local: "2026/11/21 09:52:10". */
-const nginxTime = (ms: number) => {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-};
 const down = (address: string) => ({ address, listening: false, pid: null, comm: null, startedAtMs: null, workers: [] });
-const group = (peer: string, firstMs: number) => ({ signature: 'premature-close-header', peer, firstSeen: nginxTime(firstMs), lastSeen: nginxTime(firstMs + 5000), count: 3 });
+const group = (peer: string, firstMs: number) => ({ signature: 'premature-close-header', peer, firstSeen: formatLocal(firstMs), lastSeen: formatLocal(firstMs + 5000), count: 3 });
 
 function match(backends: Array<ReturnType<typeof down>>, groups: Array<ReturnType<typeof group>>) {
   const deps = { 'backend-process': { backends }, 'error-log': { groups }, 'backend-listeners': { backends: [] } };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resetAttributionProbe } from '../../probes/combine/reset-attribution.js';
+import { formatLocal } from '../../src/logs/readLogs.js';
 
 const backend = (address: string, flags: Record<string, unknown> = {}) => ({ address, oomKills: 0, crashed: false, restartSuspected: false, recovered: false, summary: `${address} (node pid 1): up`, ...flags });
 const resets = (upstreams: Record<string, number>) => ({ signatures: [{ id: 'reset-reading-header', upstreams }, { id: 'timeout-read', upstreams: { '127.0.0.1:9': 5 } }], groups: [] });
@@ -38,18 +39,13 @@ describe('reset attribution: each peer by its own cause', () => {
 });
 
 /** nginx's error-log time, local: "2026/12/01 14:02:06". */
-const nginxTime = (ms: number) => {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-};
 
 describe('reset attribution: an OOM kill explains resets at its time; logged peers are matched through resolved addresses', () => {
   const kill = Date.parse('2026-12-01T13:30:00Z');
   const run = (firstMs: number, lastMs: number) => {
     const peer = '127.0.0.1:8001';
     const deps = {
-      'error-log': { signatures: [{ id: 'reset-reading-header', upstreams: { [peer]: 6 } }], groups: [{ signature: 'reset-reading-header', peer, firstSeen: nginxTime(firstMs), lastSeen: nginxTime(lastMs), count: 6 }] },
+      'error-log': { signatures: [{ id: 'reset-reading-header', upstreams: { [peer]: 6 } }], groups: [{ signature: 'reset-reading-header', peer, firstSeen: formatLocal(firstMs), lastSeen: formatLocal(lastMs), count: 6 }] },
       'crash-analysis': { backends: [backend(peer, { oomKills: 1 })] },
       'keepalive-analysis': { mismatches: [] },
       'oom-kills': { victims: [{ timeMs: kill, backend: peer }] },
@@ -95,7 +91,7 @@ describe('reset attribution: a restart explains only the resets before it; a sus
   const peer = '127.0.0.1:3000';
   const run = (firstMs: number, lastMs: number, flags: Record<string, unknown>, fpm?: unknown) => {
     const deps = {
-      'error-log': { signatures: [{ id: 'reset-reading-header', upstreams: { [peer]: 8 } }], groups: [{ signature: 'reset-reading-header', peer, firstSeen: nginxTime(firstMs), lastSeen: nginxTime(lastMs), count: 8 }] },
+      'error-log': { signatures: [{ id: 'reset-reading-header', upstreams: { [peer]: 8 } }], groups: [{ signature: 'reset-reading-header', peer, firstSeen: formatLocal(firstMs), lastSeen: formatLocal(lastMs), count: 8 }] },
       'crash-analysis': { backends: [backend(peer, { replacedAtMs: T, ...flags })] },
       'keepalive-analysis': { mismatches: [] },
       ...(fpm ? { 'php-fpm-pools': fpm } : {}),

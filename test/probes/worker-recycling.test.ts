@@ -6,6 +6,7 @@ import { parsePs } from '../../probes/read/processes.js';
 import { backendRestartsProbe } from '../../probes/read/backend-restarts.js';
 import { crashAnalysisProbe } from '../../probes/combine/crash-analysis.js';
 import { fixturePath } from '../support/fixtures.js';
+import { formatLocal } from '../../src/logs/readLogs.js';
 
 /**
  * Recorded here: /usr/bin/gunicorn -c gunicorn.conf.py app:app (bind, workers = 2, max_requests = 2) and
@@ -34,11 +35,6 @@ function backendOf(pid: number, configText: string | null) {
 }
 
 /** nginx's error-log time, local: "2026/12/01 15:03:23". */
-const nginxTime = (ms: number) => {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-};
 
 function analyze(backend: ReturnType<typeof backendOf>, groups: unknown[] = [], logText: string | null = null) {
   const context = { deps: { 'backend-process': { backends: [backend] } }, options: { sinceMs: 600_000 }, windowEndMs, host: { uid: 0 } };
@@ -85,7 +81,7 @@ describe('workers recycled by max_requests are not crashes', () => {
   });
 
   it('a recycled worker still counts where nginx was cut off mid-request at its start', () => {
-    const at = nginxTime(rows.find((r) => r.pid === 3941)!.startedAtMs);
+    const at = formatLocal(rows.find((r) => r.pid === 3941)!.startedAtMs);
     const groups = [{ signature: 'reset-reading-header', peer: '127.0.0.1:18311', firstSeen: at, lastSeen: at, count: 1 }];
     const { crash } = analyze(backendOf(3817, config), groups);
     expect(crash.crashedCount).toBe(1);
@@ -113,7 +109,7 @@ describe("gunicorn's errorlog in its -c config file", () => {
 describe('php-fpm children', () => {
   it('are started on demand: never held against a reset at their start, and not told as recycled workers', () => {
     const pool = { ...backendOf(3817, null), kind: 'php-fpm' as const, args: 'php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)', recycles: null };
-    const at = nginxTime(rows.find((r) => r.pid === 3941)!.startedAtMs);
+    const at = formatLocal(rows.find((r) => r.pid === 3941)!.startedAtMs);
     const { restarts, crash } = analyze(pool, [{ signature: 'reset-reading-header', peer: '127.0.0.1:18311', firstSeen: at, lastSeen: at, count: 1 }]);
     expect(restarts.backends[0]).toMatchObject({ workersRestarted: 0, recycledWorkerStartsMs: [] });
     expect(crash.crashedCount).toBe(0);
