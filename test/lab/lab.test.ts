@@ -60,7 +60,7 @@ function normalize(text: string, running: Running, lab: string): string {
     .replace(/(sample|over) [\d.]+ s\b/g, '$1 <n> s')
     .replace(/\d+\.\d+ s\b/g, '<s> s')
     .replace(/ListenOverflows [\d.]+\/s/g, 'ListenOverflows <n>/s')
-    .replace(/during a (?:<s>|[\d.]+) s sample/g, 'during a <n> s sample')
+    .replace(/during (a|the) (?:<s>|[\d.]+) s sample/g, 'during $1 <n> s sample')
     .replace(/\d+ OOM kill\(s\) on the machine, read from \w+/g, '<n> OOM kill(s) on the machine, read from <kernel log>')
     .replace(/oom-kills (count|source) = .*$/gm, 'oom-kills $1 = <machine>')
     // The kernel log is machine-wide: the OOM scenario's kill shows in every scenario that runs beside it.
