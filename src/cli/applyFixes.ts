@@ -1,0 +1,171 @@
+import { createInterface } from 'node:readline/promises';
+import type { Prepared } from '../session.js';
+import { Session } from '../session.js';
+import type { EngineState } from '../engine/state.js';
+import { selectFindings, selectFixes } from '../engine/selectors.js';
+import { loadConfigFiles, type ConfigSet } from '../nginx/load.js';
+import { NginxSyntaxError } from '../nginx/syntaxError.js';
+import { applyChange, type ApplicablePlan, type ApplyOutcome } from '../apply/applyChange.js';
+import { masterTitle, parseMasterTitle, type NginxTarget } from '../apply/nginxControl.js';
+import { resolveStateDir, type StateDir } from '../apply/stateDir.js';
+import type { ChangeStep } from '../apply/journal.js';
+import type { FixPlan, VerifyResult } from '../apply/types.js';
+import { planFix } from '../fixes/plan.js';
+import { verifyChange } from '../apply/verify.js';
+import { pickVerifyTarget } from '../apply/traffic.js';
+import { FINDING_SIGNATURES } from '../apply/findingSignatures.js';
+import { runHeadless } from './headless.js';
+import { summary } from './changesCommand.js';
+import type { ApplyArgs } from './args.js';
+
+/** What became of one requested fix. */
+export interface FixChange {
+  fix: string;
+  status: 'applied' | 'rolled-back' | 'refused' | 'failed' | 'unfinished';
+  reason: string | null;
+  change: ReturnType<typeof summary> | null;
+}
+
+export interface ApplyRun {
+  changes: FixChange[];
+  /** 0 all kept and verified fixed; 1 kept but not verified fixed; 3 not applied or rolled back; 4 not restored. */
+  exit: 0 | 1 | 3 | 4;
+  manual: string[];
+}
+
+type ConfigFacts = {
+  configFile: string | null;
+  fileHashes: Record<string, string>;
+  errorLogs: Array<{ path: string }>;
+  accessLogs: Array<{ path: string; formatText: string; format: string }>;
+};
+
+const okFacts = (state: EngineState, id: string): unknown => (state.probes[id]?.status === 'ok' ? state.probes[id]!.facts : undefined);
+
+/** The nginx this diagnosis looked at, as its running master was started: binary, -c, -p. */
+export async function nginxTarget(prepared: Prepared, state: EngineState, nginxBinGiven: boolean): Promise<NginxTarget | string> {
+  const runtime = okFacts(state, 'nginx-runtime') as { masterPid: number | null } | undefined;
+  if (!runtime) return 'the running nginx could not be examined (nginx-runtime did not run): nothing can be reloaded safely';
+  if (runtime.masterPid === null) return 'nginx is not running (no master process for this config): a change could not be loaded or verified. Start nginx first, then diagnose again';
+  const title = await masterTitle(prepared.host, runtime.masterPid);
+  if (!title) return `nginx master ${runtime.masterPid} is gone since the diagnosis: nginx is not running`;
+  const parsed = parseMasterTitle(title);
+  return {
+    bin: nginxBinGiven ? prepared.options.nginxBin : (parsed?.bin ?? prepared.options.nginxBin),
+    conf: parsed?.conf ?? prepared.options.nginxConf ?? null,
+    prefix: parsed?.prefix ?? (prepared.options.nginxPrefix ? prepared.options.nginxPrefix.replace(/\/$/, '') : null),
+    masterPid: runtime.masterPid,
+  };
+}
+
+/** Plans every requested fix on the config as it is on disk now. */
+export async function planRequested(prepared: Prepared, state: EngineState, fixes: readonly string[]): Promise<{ plans: FixPlan[]; config: ConfigSet | null; problem: string | null }> {
+  const configFacts = okFacts(state, 'nginx-config') as ConfigFacts | undefined;
+  const version = (okFacts(state, 'nginx-version') as { version: string } | undefined)?.version ?? null;
+  if (!configFacts?.configFile) return { plans: [], config: null, problem: 'the nginx config could not be read in this run, so no edit can be planned' };
+  let config: ConfigSet;
+  try {
+    config = await loadConfigFiles(prepared.host, configFacts.configFile);
+  } catch (error) {
+    if (error instanceof NginxSyntaxError) return { plans: [], config: null, problem: `the config on disk does not parse: ${error.message}` };
+    throw error;
+  }
+  const offered = selectFixes(state);
+  const findings = selectFindings(state);
+  const plans = fixes.map((id): FixPlan => {
+    const fix = offered.find((f) => f.id === id);
+    if (!fix) return { fix: id, applicable: false, reason: `this diagnosis did not suggest ${id}${offered.length ? ` (it suggested: ${[...new Set(offered.map((f) => f.id))].join(', ')})` : ' (it suggested no fix)'}` };
+    return planFix({ fix, finding: findings.find((f) => f.id === fix.finding), facts: (probe) => okFacts(state, probe), config, version });
+  });
+  return { plans, config, problem: null };
+}
+
+async function confirm(plans: readonly ApplicablePlan[], diffs: string[]): Promise<boolean> {
+  process.stdout.write('\nThe change:\n');
+  for (const plan of plans) for (const line of plan.describe) process.stdout.write(`  ${line}\n`);
+  for (const diff of diffs) process.stdout.write(`\n${diff}`);
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const answer = await rl.question('\nApply it now (backup, write, nginx -t, reload, verify)? [y/N] ');
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+/**
+ * --apply after a headless diagnosis: the requested fixes as one change.
+ * A fix the diagnosis did not suggest, or cannot plan, is refused with the
+ * reason; nothing is applied unless every requested fix can be.
+ */
+export async function applyRequested(prepared: Prepared, state: EngineState, request: ApplyArgs, answers: ReadonlyMap<string, string>, nginxBinGiven: boolean, onStep?: (step: ChangeStep) => void): Promise<ApplyRun> {
+  const refuseAll = (reason: string): ApplyRun => ({ changes: request.fixes.map((fix) => ({ fix, status: 'refused', reason, change: null })), exit: 3, manual: [] });
+  if (prepared.demo) return refuseAll('a demo replays a recording: nothing on this machine is changed');
+  const planned = await planRequested(prepared, state, request.fixes);
+  if (planned.problem || !planned.config) return refuseAll(planned.problem ?? 'no config');
+  const notApplicable = planned.plans.filter((p): p is Extract<FixPlan, { applicable: false }> => !p.applicable);
+  if (notApplicable.length > 0) {
+    // One change or none: applying half of what was asked is not what was asked.
+    return {
+      changes: planned.plans.map((p) => ({ fix: p.fix, status: 'refused', reason: p.applicable ? `not applied: ${notApplicable.map((n) => n.fix).join(', ')} cannot be, and the fixes asked for together are one change` : p.reason, change: null })),
+      exit: 3,
+      manual: [],
+    };
+  }
+  const plans = planned.plans as ApplicablePlan[];
+  const target = await nginxTarget(prepared, state, nginxBinGiven);
+  if (typeof target === 'string') return refuseAll(target);
+  const configFacts = okFacts(state, 'nginx-config') as ConfigFacts;
+  const errorLogs = [...new Set(configFacts.errorLogs.map((l) => l.path).filter((p) => p.startsWith('/')))];
+  const stateDir: StateDir = resolveStateDir(request.stateDir);
+  if (!request.yes) {
+    const { editedTexts } = await import('../apply/applyChange.js');
+    const { createTwoFilesPatch } = await import('diff');
+    const diffs = [...editedTexts(planned.config, plans)].map(([path, t]) => createTwoFilesPatch(path, path, t.before, t.after, 'before', 'after'));
+    if (!(await confirm(plans, diffs))) return refuseAll('not confirmed: nothing was changed');
+  }
+  const fixFindings = plans.map((p) => selectFixes(state).find((f) => f.id === p.fix)?.finding).filter((f): f is string => Boolean(f));
+  const verify = async (reloadAtMs: number): Promise<VerifyResult> => {
+    const traffic = request.verifyTraffic > 0 ? pickVerifyTarget(okFacts(state, 'nginx-config'), state, fixFindings) : null;
+    return verifyChange({
+      host: prepared.host,
+      errorLogs,
+      accessLogs: configFacts.accessLogs.map((l) => ({ path: l.path, format: l.formatText })),
+      signatures: [...new Set(fixFindings.flatMap((f) => FINDING_SIGNATURES[f] ?? []))],
+      reloadAtMs,
+      seconds: request.verifySeconds ?? 30,
+      ...(traffic && request.verifyTraffic > 0 ? { traffic: { count: request.verifyTraffic, target: traffic } } : {}),
+      redetect: () => redetect(prepared, answers, reloadAtMs, fixFindings),
+    });
+  };
+  const outcome: ApplyOutcome = await applyChange({
+    host: prepared.host,
+    state: stateDir,
+    plans,
+    config: planned.config,
+    readHashes: configFacts.fileHashes,
+    nginx: target,
+    errorLogs,
+    sudoCommand: ['reset-doctor', ...process.argv.slice(2)].join(' '),
+    verify,
+    ...(onStep ? { onStep: (step: ChangeStep) => onStep(step) } : {}),
+  });
+  const change = summary(outcome.record);
+  const status = outcome.record.status;
+  const verdict = outcome.record.verify?.verdict;
+  const exit: ApplyRun['exit'] = outcome.exit === 4 ? 4 : outcome.exit === 3 ? 3 : verdict === 'fixed' ? 0 : 1;
+  return { changes: plans.map((p) => ({ fix: p.fix, status, reason: outcome.record.reason, change })), exit, manual: outcome.manual };
+}
+
+/**
+ * The diagnosis again over the time since the reload, with the same answers:
+ * the status of the findings the change was for (the worst of them), or null
+ * when the flow did not reach them.
+ */
+async function redetect(prepared: Prepared, answers: ReadonlyMap<string, string>, reloadAtMs: number, findings: readonly string[]): Promise<string | null> {
+  const { PROBES } = await import('../../probes/index.js');
+  const sinceMs = Math.max(1000, prepared.host.now() - reloadAtMs);
+  const session = new Session({ flow: prepared.flow, host: prepared.host, options: { ...prepared.options, sinceMs }, registry: PROBES });
+  const state = await runHeadless(session, prepared.flow, answers);
+  await session.settle();
+  const statuses = selectFindings(state).filter((f) => findings.includes(f.id)).map((f) => f.status);
+  for (const status of ['confirmed', 'suspected', 'unknown', 'ruled-out']) if (statuses.includes(status as never)) return status;
+  return null;
+}

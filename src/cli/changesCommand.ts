@@ -1,0 +1,51 @@
+import { RealHost } from '../host/realHost.js';
+import { listRecords, type ChangeRecord } from '../apply/journal.js';
+import { resolveStateDir } from '../apply/stateDir.js';
+import { UserError } from '../util/userError.js';
+import type { CliArgs } from './args.js';
+import { warnUnfinished } from './unfinished.js';
+
+/** `reset-doctor changes [--json]`: what this tool changed, newest first. */
+export async function changesCommand(args: CliArgs): Promise<number> {
+  if (args.positionals.length > 0) throw new UserError(`changes takes no arguments (got "${args.positionals[0]}")`);
+  const host = new RealHost();
+  const state = resolveStateDir(args.apply.stateDir);
+  const records = await listRecords(host, state);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ stateDir: state.path, changes: records.map(summary) }, null, 2)}\n`);
+    return 0;
+  }
+  await warnUnfinished(host, state);
+  if (records.length === 0) {
+    process.stdout.write(`No changes recorded in ${state.path}.\n`);
+    return 0;
+  }
+  process.stdout.write(`Changes made by reset-doctor (${state.path}), newest first:\n`);
+  for (const r of records) {
+    process.stdout.write(`\n${r.id}  ${r.status}${r.verify ? ` (verdict ${r.verify.verdict})` : ''}  ${r.startedAt}\n`);
+    process.stdout.write(`  fixes: ${r.fixes.join(', ')}\n`);
+    for (const line of r.describe) process.stdout.write(`  ${line}\n`);
+    for (const f of r.files) process.stdout.write(`  file ${f.path}${f.real !== f.path ? ` (→ ${f.real})` : ''}, backup ${f.backup}\n`);
+    if (r.reason) process.stdout.write(`  ${r.reason}\n`);
+    if (r.rollback) process.stdout.write(`  rolled back ${r.rollback.at}: ${r.rollback.detail}\n`);
+  }
+  return 0;
+}
+
+/** The JSON shape of a change, as in the report's fixes[].change. */
+export function summary(r: ChangeRecord) {
+  return {
+    id: r.id,
+    status: r.status,
+    reason: r.reason,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    fixes: r.fixes,
+    files: r.files.map((f) => ({ path: f.path, real: f.real, backup: f.backup, diff: f.diff })),
+    steps: r.steps,
+    test: r.test,
+    reload: r.reload ? { method: r.reload.method, oldWorkers: r.reload.oldWorkers, newWorkers: r.reload.newWorkers } : null,
+    verify: r.verify,
+    rollback: r.rollback,
+  };
+}

@@ -1,0 +1,82 @@
+import { createInterface } from 'node:readline/promises';
+import { RealHost } from '../host/realHost.js';
+import { listRecords, loadRecord, saveRecord, type ChangeStep } from '../apply/journal.js';
+import { rollBack } from '../apply/applyChange.js';
+import { takeLock } from '../apply/lock.js';
+import { resolveStateDir } from '../apply/stateDir.js';
+import { includePatterns, loadConfigFiles } from '../nginx/load.js';
+import { UserError } from '../util/userError.js';
+import type { CliArgs } from './args.js';
+import { summary } from './changesCommand.js';
+
+/**
+ * `reset-doctor rollback [ID|--last] [--yes] [--json]`: the files back byte
+ * for byte, nginx -t, reload, confirm. Everything it needs (the nginx binary,
+ * -c, -p, the master) comes from the change's record, so no other flag.
+ */
+export async function rollbackCommand(args: CliArgs): Promise<number> {
+  const [given, extra] = args.positionals;
+  if (extra !== undefined) throw new UserError(`rollback takes one change id (got "${extra}")`);
+  if (given && args.apply.last) throw new UserError('give a change id or --last, not both');
+  if (!given && !args.apply.last) throw new UserError('which change? give its id (see reset-doctor changes) or --last');
+  const host = new RealHost();
+  const state = resolveStateDir(args.apply.stateDir);
+  const record = given ? await loadRecord(host, state, given) : ((await listRecords(host, state)).find((r) => r.status === 'applied' || r.status === 'unfinished') ?? null);
+  if (!record) throw new UserError(given ? `no change ${given} in ${state.path}` : `no applied or unfinished change in ${state.path} to roll back`);
+  if (record.status === 'rolled-back') throw new UserError(`change ${record.id} was already rolled back at ${record.rollback?.at ?? record.finishedAt}`);
+  if (record.status === 'refused') throw new UserError(`change ${record.id} was refused: it changed nothing`);
+  if (host.info().uid !== 0) {
+    process.stderr.write(`reset-doctor: rolling back needs root: sudo ${['reset-doctor', ...process.argv.slice(2)].join(' ')}\n`);
+    return 3;
+  }
+  const say = (text: string) => (args.json ? process.stderr : process.stdout).write(text);
+  say(`Change ${record.id} (${record.status}, ${record.startedAt}): ${record.fixes.join(', ')}\n`);
+  for (const f of record.files) say(`  restore ${f.path}${f.real !== f.path ? ` (→ ${f.real})` : ''} from ${f.backup}\n`);
+  if (!args.apply.yes) {
+    if (!process.stdin.isTTY) throw new UserError('rollback without a terminal needs --yes');
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question('Roll it back now? [y/N] ');
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      say('Nothing was changed.\n');
+      return 3;
+    }
+  }
+  const writes = host.writes;
+  const lock = await takeLock(host, writes, state, record.id);
+  if (!lock.ok) {
+    say(`reset-doctor: ${lock.reason}\n`);
+    return 3;
+  }
+  try {
+    const step = (name: string, ok: boolean, detail: string, command?: string): ChangeStep => {
+      const entry: ChangeStep = { step: `rollback-${name}`, ok, at: new Date().toISOString(), detail, ...(command ? { command } : {}) };
+      record.steps.push(entry);
+      say(`  ${ok ? '✔' : '✖'} ${name}: ${detail}${command ? ` (${command})` : ''}\n`);
+      return entry;
+    };
+    let patterns: string[] = [];
+    if (record.nginx.conf) {
+      try {
+        patterns = includePatterns(await loadConfigFiles(host, record.nginx.conf));
+      } catch {
+        // The temp files are dot files in any case; the patterns are a second guard.
+      }
+    }
+    const outcome = await rollBack(host, writes, state, record, patterns, true, step);
+    if (outcome.exit !== 4) {
+      record.status = 'rolled-back';
+      record.reason = `rolled back by reset-doctor rollback: ${outcome.detail}`;
+    }
+    await saveRecord(writes, state, record);
+    if (args.json) process.stdout.write(`${JSON.stringify(summary(record), null, 2)}\n`);
+    if (outcome.exit === 4) {
+      say(`reset-doctor: could not restore every file. By hand:\n${outcome.manual.map((m) => `  ${m}`).join('\n')}\n`);
+      return 4;
+    }
+    say(`Rolled back ${record.id}.\n`);
+    return 0;
+  } finally {
+    await lock.release();
+  }
+}
