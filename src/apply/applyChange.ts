@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { join } from 'node:path';
 import type { Host, HostWrites } from '../host/types.js';
-import { applyEdit, type PlannedEdit } from '../nginx/edit.js';
-import { parseConfig } from '../nginx/parse.js';
+import { applyEdits, type PlannedEdit } from '../nginx/edit.js';
 import { includePatterns, type ConfigSet } from '../nginx/load.js';
 import { faultAsked, faultAt } from './faults.js';
 import { FileError, fileState, readBytes, sha256, writeAtomically, writeBackup, type FileState } from './files.js';
@@ -47,7 +46,7 @@ export interface ApplyOutcome {
 
 class Refusal extends Error {}
 
-/** The new text of each file, all edits of all plans applied in one pass per file (bottom up, so line refs stay valid). */
+/** The new text of each file: all edits of all plans to one file applied in one pass, against the text as read. */
 export function editedTexts(config: ConfigSet, plans: readonly ApplicablePlan[]): Map<string, { before: string; after: string }> {
   const byFile = new Map<string, PlannedEdit[]>();
   for (const plan of plans) for (const edit of plan.edits) byFile.set(edit.file, [...(byFile.get(edit.file) ?? []), edit]);
@@ -55,10 +54,8 @@ export function editedTexts(config: ConfigSet, plans: readonly ApplicablePlan[])
   for (const [path, edits] of byFile) {
     const file = config.files.find((f) => f.path === path);
     if (!file) throw new Refusal(`${path} is not among the files nginx loads`);
-    const line = (e: PlannedEdit) => (e.kind === 'insert' ? (e.block?.line ?? 0) : e.target.line);
-    let text = file.text;
-    for (const edit of [...edits].sort((a, b) => line(b) - line(a))) text = applyEdit(parseConfig(text, path), edit).after;
-    if (text !== file.text) out.set(path, { before: file.text, after: text });
+    const result = applyEdits(file, edits);
+    if (result.changed) out.set(path, { before: file.text, after: result.after });
   }
   return out;
 }

@@ -4,9 +4,11 @@
  * that step's journal entry is on disk, as a dropped link or the OOM killer
  * would. `stop-before-preflight` stops it (SIGSTOP) before the files are
  * compared with what the diagnosis read, so a test can change one then.
+ * `break-edit` adds a directive nginx does not know to the edited text, as a
+ * wrong plan would: nginx -t must catch it and the files must come back.
  */
-export const FAULT_STEPS = ['after-backup', 'after-write', 'after-test', 'after-reload', 'stop-before-preflight'] as const;
-export type FaultStep = (typeof FAULT_STEPS)[number];
+export const KILL_STEPS = ['after-backup', 'after-write', 'after-test', 'after-reload'] as const;
+export type FaultStep = (typeof KILL_STEPS)[number] | 'stop-before-preflight' | 'break-edit';
 
 export const faultAsked = (step: FaultStep, env: NodeJS.ProcessEnv = process.env) => env.RESET_DOCTOR_FAULT === step;
 

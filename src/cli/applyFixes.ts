@@ -12,7 +12,7 @@ import type { ChangeStep } from '../apply/journal.js';
 import type { FixPlan, VerifyResult } from '../apply/types.js';
 import { planFix } from '../fixes/plan.js';
 import { verifyChange } from '../apply/verify.js';
-import { pickVerifyTarget } from '../apply/traffic.js';
+import { pickVerifyTarget, type ConfigFactsForTarget, type VerifyTarget, type TargetScope } from '../apply/traffic.js';
 import { FINDING_SIGNATURES } from '../apply/findingSignatures.js';
 import { runHeadless } from './headless.js';
 import { summary } from './changesCommand.js';
@@ -98,6 +98,9 @@ async function confirm(plans: readonly ApplicablePlan[], diffs: string[]): Promi
 export async function applyRequested(prepared: Prepared, state: EngineState, request: ApplyArgs, answers: ReadonlyMap<string, string>, nginxBinGiven: boolean, onStep?: (step: ChangeStep) => void): Promise<ApplyRun> {
   const refuseAll = (reason: string): ApplyRun => ({ changes: request.fixes.map((fix) => ({ fix, status: 'refused', reason, change: null })), exit: 3, manual: [] });
   if (prepared.demo) return refuseAll('a demo replays a recording: nothing on this machine is changed');
+  // First: without a running nginx no change can be loaded or verified, whatever the diagnosis found.
+  const target = await nginxTarget(prepared, state, nginxBinGiven);
+  if (typeof target === 'string') return refuseAll(target);
   const planned = await planRequested(prepared, state, request.fixes);
   if (planned.problem || !planned.config) return refuseAll(planned.problem ?? 'no config');
   const notApplicable = planned.plans.filter((p): p is Extract<FixPlan, { applicable: false }> => !p.applicable);
@@ -110,8 +113,6 @@ export async function applyRequested(prepared: Prepared, state: EngineState, req
     };
   }
   const plans = planned.plans as ApplicablePlan[];
-  const target = await nginxTarget(prepared, state, nginxBinGiven);
-  if (typeof target === 'string') return refuseAll(target);
   const configFacts = okFacts(state, 'nginx-config') as ConfigFacts;
   const errorLogs = [...new Set(configFacts.errorLogs.map((l) => l.path).filter((p) => p.startsWith('/')))];
   const stateDir: StateDir = resolveStateDir(request.stateDir);
@@ -122,19 +123,26 @@ export async function applyRequested(prepared: Prepared, state: EngineState, req
     if (!(await confirm(plans, diffs))) return refuseAll('not confirmed: nothing was changed');
   }
   const fixFindings = plans.map((p) => selectFixes(state).find((f) => f.id === p.fix)?.finding).filter((f): f is string => Boolean(f));
-  const verify = async (reloadAtMs: number): Promise<VerifyResult> => {
-    const traffic = request.verifyTraffic > 0 ? pickVerifyTarget(okFacts(state, 'nginx-config'), state, fixFindings) : null;
-    return verifyChange({
+  const signatures = [...new Set(fixFindings.flatMap((f) => FINDING_SIGNATURES[f] ?? []))];
+  const scope = verifyScope(state, signatures);
+  let trafficTarget: VerifyTarget | null = null;
+  if (request.verifyTraffic > 0) {
+    const picked = pickVerifyTarget(okFacts(state, 'nginx-config') as ConfigFactsForTarget, scope);
+    if ('reason' in picked) onStep?.({ step: 'verify-traffic', ok: false, at: new Date(prepared.host.now()).toISOString(), detail: `no verification GETs: ${picked.reason}` });
+    else trafficTarget = picked;
+  }
+  const verify = async (reloadAtMs: number): Promise<VerifyResult> =>
+    verifyChange({
       host: prepared.host,
       errorLogs,
-      accessLogs: configFacts.accessLogs.map((l) => ({ path: l.path, format: l.formatText })),
-      signatures: [...new Set(fixFindings.flatMap((f) => FINDING_SIGNATURES[f] ?? []))],
+      accessLogs: configFacts.accessLogs.map((l) => ({ path: l.path, formatText: l.formatText })),
+      signatures,
+      peers: scope.peers.length > 0 && signatures.length > 0 ? [...scope.peers] : [],
       reloadAtMs,
       seconds: request.verifySeconds ?? 30,
-      ...(traffic && request.verifyTraffic > 0 ? { traffic: { count: request.verifyTraffic, target: traffic } } : {}),
+      ...(trafficTarget ? { traffic: { count: request.verifyTraffic, target: trafficTarget } } : {}),
       redetect: () => redetect(prepared, answers, reloadAtMs, fixFindings),
     });
-  };
   const outcome: ApplyOutcome = await applyChange({
     host: prepared.host,
     state: stateDir,
@@ -168,4 +176,19 @@ async function redetect(prepared: Prepared, answers: ReadonlyMap<string, string>
   const statuses = selectFindings(state).filter((f) => findings.includes(f.id)).map((f) => f.status);
   for (const status of ['confirmed', 'suspected', 'unknown', 'ruled-out']) if (statuses.includes(status as never)) return status;
   return null;
+}
+
+type ErrorLogFacts = { groups: Array<{ signature: string; peer: string; examplePath: string; count: number }> };
+
+/**
+ * Which peers and routes a change is about: the error-log groups of its
+ * findings' signatures, most lines first. A finding with no signature (the
+ * access log's format) is about every backend.
+ */
+function verifyScope(state: EngineState, signatures: readonly string[]): TargetScope {
+  const errors = okFacts(state, 'error-log') as ErrorLogFacts | undefined;
+  const groups = (errors?.groups ?? []).filter((g) => signatures.includes(g.signature)).sort((a, b) => b.count - a.count);
+  if (groups.length > 0) return { peers: [...new Set(groups.map((g) => g.peer))], paths: [...new Set(groups.map((g) => g.examplePath))] };
+  const config = okFacts(state, 'nginx-config') as { backends: Array<{ address: string; markedDown: boolean }> } | undefined;
+  return { peers: (config?.backends ?? []).filter((b) => !b.markedDown).map((b) => b.address) };
 }

@@ -86,7 +86,7 @@ const needs = SCENARIOS.find((s) => s.name === 'keepalive-race')!;
 const missing = nginx ? missingFor(needs) : ['nginx'];
 const root = process.getuid?.() === 0;
 
-describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real files)', () => {
+describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real files)', { timeout: 180_000 }, () => {
   it('lowers the upstream keepalive_timeout: the keep-alive race POST pattern gets no 502, and rollback restores the file', async () => {
     const c = await bring('keepalive-race');
     const before = readFileSync(c.running.conf);
@@ -243,13 +243,22 @@ describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real
     }
 
     it('two applies at once: the second is refused while the first holds the lock', async () => {
+      // The second stops itself after its diagnosis, before its preflight; it goes on while the first holds the lock.
+      const second = spawn(process.execPath, [CLI, 'diagnose', '--json', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', c.running.conf, '--state-dir', c.state, '--apply', 'raise-proxy-buffer-size', '--yes', '--verify', '0'], {
+        env: { ...process.env, RESET_DOCTOR_FAULT: 'stop-before-preflight' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      second.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      const secondExit = new Promise<number | null>((resolve) => second.once('close', resolve));
+      for (let i = 0; i < 600 && !/^\d+ \(.*\) T/.test(readFileSafe(`/proc/${second.pid}/stat`)); i++) await delay(100);
       const first = diagnoseApply(c, 'raise-proxy-buffer-size', ['--verify', '6']);
       const lock = join(c.state, 'apply.lock');
       for (let i = 0; i < 600 && !existsSync(lock); i++) await delay(50);
       expect(existsSync(lock)).toBe(true);
-      const second = await diagnoseApply(c, 'raise-proxy-buffer-size', ['--verify', '0']);
-      expect(second.code, second.stderr).toBe(3);
-      expect(changeOf(second.report, 'raise-proxy-buffer-size')?.reason).toMatch(/another apply or rollback is in progress/);
+      second.kill('SIGCONT');
+      expect(await secondExit).toBe(3);
+      expect(changeOf(JSON.parse(stdout) as JsonReport, 'raise-proxy-buffer-size')?.reason).toMatch(/another apply or rollback is in progress/);
       const done = await first;
       expect(changeOf(done.report, 'raise-proxy-buffer-size')?.status, done.stderr).toBe('applied');
       const back = await rollbackLast(c);
