@@ -10,6 +10,7 @@ import { changeDir, newChangeId, saveRecord, type ChangeRecord, type ChangedFile
 import { takeLock } from './lock.js';
 import { masterTitle, parseMasterTitle, reloadAndConfirm, testConfig, type NginxTarget } from './nginxControl.js';
 import { restoreFiles } from './restore.js';
+import { applySystemCommands, revertSystemCommands } from './systemCommands.js';
 import type { StateDir } from './stateDir.js';
 import type { FixPlan, VerifyResult } from './types.js';
 
@@ -129,7 +130,8 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
   } catch (error) {
     return refuse((error as Error).message);
   }
-  if (texts.size === 0) return refuse('the config already has these settings: nothing to change');
+  const commands = request.plans.flatMap((p) => p.commands);
+  if (texts.size === 0 && commands.length === 0) return refuse('the config already has these settings: nothing to change');
   if (faultAsked('break-edit')) {
     const [path, text] = [...texts][0]!;
     texts.set(path, { ...text, after: `${text.after}\nreset_doctor_injected_fault on;\n` });
@@ -190,10 +192,16 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
     step('write', false, (error as Error).message);
     return finish(request, writes, record, step, 'write', (error as Error).message, patterns, false);
   }
-  step('write', true, record.files.map((f) => (f.real === f.path ? f.path : `${f.path} (→ ${f.real})`)).join('; '));
+  if (record.files.length > 0) step('write', true, record.files.map((f) => (f.real === f.path ? f.path : `${f.path} (→ ${f.real})`)).join('; '));
   await saveRecord(writes, state, record);
+  if (commands.length > 0) {
+    const failed = await applySystemCommands(host, writes, state, record, commands, step);
+    if (failed) return finish(request, writes, record, step, 'command', failed, patterns, false);
+  }
   faultAt('after-write');
   if (request.stopRequested?.()) return finish(request, writes, record, step, 'stopped', 'stopped by the operator before nginx -t', patterns, false);
+
+  if (texts.size === 0) return verifyAndKeep(request, writes, record, step, patterns, host.now());
 
   // nginx -t on the whole config.
   const after = await testConfig(host, nginx);
@@ -211,21 +219,26 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
   await saveRecord(writes, state, record);
   if (!reload.ok) return finish(request, writes, record, step, 'reload', reload.problem ?? 'the reload was not taken', patterns, true);
   faultAt('after-reload');
+  return verifyAndKeep(request, writes, record, step, patterns, reload.at);
+}
 
-  // Verify.
+/** Verify, then keep the change, or roll it back when things got worse. */
+async function verifyAndKeep(request: ApplyRequest, writes: HostWrites, record: ChangeRecord, step: StepFn, patterns: string[], changedAt: number): Promise<ApplyOutcome> {
+  const { host, state } = request;
+  const reloaded = record.reload !== null;
   if (request.verify) {
     let verdict: VerifyResult;
     try {
-      verdict = await request.verify(reload.at);
+      verdict = await request.verify(changedAt);
     } catch (error) {
       step('verify', false, `verification failed: ${(error as Error).message}`);
-      return finish(request, writes, record, step, 'verify', `verification could not run: ${(error as Error).message}`, patterns, true);
+      return finish(request, writes, record, step, 'verify', `verification could not run: ${(error as Error).message}`, patterns, reloaded);
     }
     record.verify = verdict;
     step('verify', verdict.verdict !== 'worse', `${verdict.verdict}: ${verdict.reason}`);
     await saveRecord(writes, state, record);
-    if (verdict.verdict === 'worse') return finish(request, writes, record, step, 'worse', `things got worse after the change: ${verdict.reason}`, patterns, true);
-    if (request.stopRequested?.()) return finish(request, writes, record, step, 'stopped', 'rolled back at the operator’s request', patterns, true);
+    if (verdict.verdict === 'worse') return finish(request, writes, record, step, 'worse', `things got worse after the change: ${verdict.reason}`, patterns, reloaded);
+    if (request.stopRequested?.()) return finish(request, writes, record, step, 'stopped', 'rolled back at the operator’s request', patterns, reloaded);
   }
   record.status = 'applied';
   record.reason = record.verify ? `verdict ${record.verify.verdict}` : 'applied and reloaded (not verified)';
@@ -251,7 +264,12 @@ async function finish(request: ApplyRequest, writes: HostWrites, record: ChangeR
  * rollback command.
  */
 export async function rollBack(host: Host, writes: HostWrites, state: StateDir, record: ChangeRecord, patterns: string[], reload: boolean, step: StepFn): Promise<{ exit: 0 | 3 | 4; manual: string[]; detail: string }> {
+  const reverted = await revertSystemCommands(host, record, step);
   const restored = await restoreFiles(host, writes, record, patterns);
+  if (reverted.length > 0) {
+    restored.ok = false;
+    restored.manual.push(...reverted);
+  }
   step('restore', restored.ok, [...restored.lines, ...restored.manual].join('; '));
   if (!restored.ok) {
     record.rollback = { at: iso(host.now()), ok: false, detail: restored.manual.join('; ') };

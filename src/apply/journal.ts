@@ -11,6 +11,8 @@ export interface ChangedFile extends FileState {
   /** sha256 of the new content. */
   after: string;
   diff: string;
+  /** The file did not exist before (a new /etc/sysctl.d file): rolling back removes it. */
+  created?: boolean;
 }
 
 export interface ChangeStep {

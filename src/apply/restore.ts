@@ -19,7 +19,26 @@ export interface RestoreResult {
 export async function restoreFiles(host: Host, writes: HostWrites, record: ChangeRecord, includePatterns: readonly string[]): Promise<RestoreResult> {
   const result: RestoreResult = { ok: true, lines: [], manual: [] };
   for (const file of [...record.files].reverse()) {
-    const byHand = `cp -p ${file.backup} ${file.real}`;
+    const byHand = file.created ? `rm ${file.real}` : `cp -p ${file.backup} ${file.real}`;
+    if (file.created) {
+      const stat = await host.stat(file.real);
+      if (!stat.ok) {
+        result.lines.push(`${file.real}: not there, as before`);
+        continue;
+      }
+      if (sha256(await readBytes(host, file.real)) !== file.after) {
+        result.ok = false;
+        result.manual.push(`${file.real} was created by this change and edited since: not removed. Remove it by hand if right: ${byHand}`);
+        continue;
+      }
+      const removed = await writes.remove(file.real);
+      if (removed.ok) result.lines.push(`${file.real}: removed (this change created it)`);
+      else {
+        result.ok = false;
+        result.manual.push(`${file.real}: ${removed.error.message}; ${byHand}`);
+      }
+      continue;
+    }
     let current: Buffer;
     try {
       current = await readBytes(host, file.real);

@@ -43,11 +43,21 @@ export async function diagnose(prepared: Prepared, args: Pick<CliArgs, 'answers'
     const report = buildJsonReport(state, info);
     process.stdout.write(JSON.stringify(withChanges(report, run), null, 2) + '\n');
   } else {
-    process.stdout.write(buildTextReport(state, prepared.flow, info) + changesText(run));
+    // The diagnosis' own exit line no longer holds once a change was made: the run's exit comes last.
+    process.stdout.write(buildTextReport(state, prepared.flow, info).replace(/^Exit \d+: .*\n?/m, '') + changesText(run, finalExit(run, state)));
   }
   for (const line of run.manual) process.stderr.write(`reset-doctor: by hand: ${line}\n`);
-  return run.exit === 1 ? Math.max(1, exitCodeFor(state)) : run.exit;
+  return finalExit(run, state);
 }
+
+const finalExit = (run: ApplyRun, state: EngineState): number => (run.exit === 1 ? Math.max(1, exitCodeFor(state)) : run.exit);
+
+const EXIT_WORDS: Record<number, string> = {
+  0: 'every requested change applied, and verified fixed',
+  1: 'the change is kept, but not verified fixed: see the verdict (roll it back with the command above if wanted)',
+  3: 'a requested change was not applied, or was rolled back: nginx is as it was',
+  4: 'files could not be restored: do by hand what is said above',
+};
 
 /** Each requested fix gains its change; one the diagnosis did not suggest is listed with why it was refused. */
 export function withChanges(report: JsonReport, run: ApplyRun): JsonReport {
@@ -61,7 +71,7 @@ export function withChanges(report: JsonReport, run: ApplyRun): JsonReport {
   return redactStrings({ ...report, fixes });
 }
 
-function changesText(run: ApplyRun): string {
+function changesText(run: ApplyRun, exit: number): string {
   const lines = ['', 'Changes'];
   const seen = new Set<string>();
   for (const c of run.changes) {
@@ -75,7 +85,9 @@ function changesText(run: ApplyRun): string {
       if (c.change.reload) lines.push(`    reload: ${c.change.reload.method}, workers ${c.change.reload.oldWorkers.join(',')} → ${c.change.reload.newWorkers.join(',')}`);
       if (c.change.verify) lines.push(`    verify: ${c.change.verify.verdict} — ${c.change.verify.reason}`);
       if (c.status === 'applied') lines.push(`    undo: reset-doctor rollback ${c.change.id} --yes`);
+      for (const f of c.change.files) lines.push('', ...f.diff.trimEnd().split('\n').map((l) => `    ${l}`));
     }
   }
+  lines.push('', `Exit ${exit}: ${EXIT_WORDS[exit] ?? ''}`);
   return redactText(lines.join("\n") + "\n").text;
 }
