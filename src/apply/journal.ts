@@ -25,7 +25,7 @@ export interface ChangeStep {
 }
 
 /**
- * The record of one change, kept in <state>/changes/<id>/change.json. It is
+ * The record of one change, kept in <state>/changes/<id>/record.json. It is
  * rewritten (temp file, fsync, rename) before each step starts, so whatever
  * kills the process, the next run finds what was done and what is left: a
  * record whose status is still "unfinished" is a change to finish or roll back.
@@ -52,7 +52,7 @@ export interface ChangeRecord {
 }
 
 export const changeDir = (state: StateDir, id: string) => join(changesDir(state), id);
-const recordPath = (state: StateDir, id: string) => join(changeDir(state, id), 'change.json');
+const recordPath = (state: StateDir, id: string) => join(changeDir(state, id), 'record.json');
 
 export function newChangeId(nowMs: number, random: string): string {
   const iso = new Date(nowMs).toISOString();
@@ -65,7 +65,7 @@ export async function saveRecord(writes: HostWrites, state: StateDir, record: Ch
   const dir = changeDir(state, record.id);
   const made = await writes.mkdir(dir, 0o700);
   if (!made.ok) throw new JournalError(`cannot create ${dir}: ${made.error.message}`);
-  const temp = join(dir, '.change.json.tmp');
+  const temp = join(dir, '.record.json.tmp');
   const written = await writes.writeFile(temp, Buffer.from(`${JSON.stringify(record, null, 2)}\n`), { mode: 0o600 });
   if (!written.ok) throw new JournalError(`cannot write the journal ${temp}: ${written.error.message}`);
   const renamed = await writes.rename(temp, recordPath(state, record.id));
