@@ -189,6 +189,6 @@ export function setProxyHeaders(b: PlanBuilder, config: ConfigSet, placed: Place
   const from = originText(location.effective.origins['headers'] as Origin | undefined);
   for (const [name, value] of Object.entries(location.effective.headers)) {
     if (setting.has(name.toLowerCase())) continue;
-    insertDirective(b, block, label, line('proxy_set_header', name, value), `inherited, ${from}: repeated, since a proxy_set_header written here drops the inherited ones`);
+    insertDirective(b, block, label, line('proxy_set_header', name, value), `inherited ${from}; repeated here, since a proxy_set_header written here drops the inherited ones`);
   }
 }

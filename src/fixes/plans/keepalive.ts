@@ -132,6 +132,6 @@ function dropNeverUsed(b: PlanBuilder, config: ConfigSet, upstream: ConfigFacts[
   }
   const block = upstreamBlock(config, upstream.name, upstream.file, upstream.line).directive;
   for (const d of own(config, block, 'keepalive')) {
-    b.edit({ kind: 'remove', file: d.file, target: refOf(d) }, `${where(`upstream ${upstream.name}`, d.file, d.line)}: remove keepalive ${d.args[0]?.value ?? ''} (only ${names} use it, and they never reuse a connection)`);
+    b.edit({ kind: 'remove', file: d.file, target: refOf(d) }, `${where(`upstream ${upstream.name}`, d.file, d.line)}: remove keepalive ${d.args[0]?.value ?? ''} (only ${names} ${never.length === 1 ? 'uses' : 'use'} it, and ${never[0]!.family}_pass never reuses a connection)`);
   }
 }
