@@ -94,14 +94,14 @@ describeWithTools('fix plans against a real nginx', nginx ? [] : ['nginx'], () =
     await waitForListen({ port: listenPort });
   }
 
-  const get = (path: string, method = 'GET') =>
+  const get = (path: string, method = 'GET', body = '') =>
     new Promise<number>((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
+      const req = http.request({ host: '127.0.0.1', port, path, method, agent: false, headers: body ? { 'Content-Length': Buffer.byteLength(body) } : {} }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
       });
       req.on('error', () => resolve(0));
-      req.end();
+      req.end(body);
     });
 
   beforeAll(async () => {
@@ -128,6 +128,7 @@ describeWithTools('fix plans against a real nginx', nginx ? [] : ['nginx'], () =
         'location /app/ {\n  proxy_pass http://app;\n  proxy_http_version 1.1;\n  proxy_set_header Connection "";\n}',
         'location /big/ {\n  proxy_pass http://big;\n}',
         'location /mid/ {\n  proxy_pass http://mid;\n}',
+        'location /upload/ {\n  proxy_pass http://pool;\n  client_max_body_size 1k;\n}',
       ].join('\n'),
     }));
     for (let i = 0; i < 6; i++) await get('/pool/');
@@ -135,6 +136,7 @@ describeWithTools('fix plans against a real nginx', nginx ? [] : ['nginx'], () =
     expect(await get('/big/x')).toBe(502);
     expect(await get('/mid/x')).toBe(502);
     await get('/app/');
+    expect(await get('/upload/file', 'POST', 'x'.repeat(3000))).toBe(413);
     facts = await probe(['nginx-version', 'nginx-config', 'error-log', 'backend-listeners', 'backend-process', 'keepalive-measure', 'keepalive-analysis', 'header-size'], {
       nginxBin: nginx!,
       nginxConf: conf,
@@ -214,6 +216,16 @@ describeWithTools('fix plans against a real nginx', nginx ? [] : ['nginx'], () =
   it('retry-non-idempotent: the same conditions minus non_idempotent', async () => {
     const p = plan('retry-non-idempotent', facts, config);
     expect(await check(p)).toEqual({ removed: ['proxy_next_upstream error timeout non_idempotent;'], added: ['proxy_next_upstream error timeout;'] });
+  });
+
+  it('raise-client-max-body-size: the refused sizes are not in the facts → not applicable, naming the location and a command that finds the largest', async () => {
+    const p = plan('raise-client-max-body-size', facts, config);
+    if (p.applicable) throw new Error('applicable');
+    const uploadLine = text.split('\n').findIndex((l) => l.includes('location /upload/')) + 1;
+    expect(p.reason).toContain(`POST /upload/file → location /upload/ (${conf}:${uploadLine}, client_max_body_size 1k)`);
+    // The command it gives really answers, on the log nginx wrote.
+    const command = /`(grep [^`]+)`/.exec(p.reason)![1]!;
+    expect(execFileSync('sh', ['-c', command], { encoding: 'utf8' }).trim()).toBe('3000');
   });
 
   it('chosen together, the plans are one edit of the file that nginx -t accepts', async () => {
@@ -435,4 +447,40 @@ it('backend-side fixes stay suggestions, with the reason', () => {
       reason: expect.stringContaining("backend setting — change it in the backend's config; reset-doctor never restarts an application"),
     });
   }
+});
+
+describeWithTools('kernel and SELinux plans from this machine', nginx ? [] : ['nginx'], () => {
+  const config: ConfigSet = { main: '/etc/nginx/nginx.conf', files: [], includes: new Map(), problems: [], source: 'files' };
+  const options: ProbeOptions = { nginxBin: nginx ?? 'nginx', errorLogs: [], sinceMs: 60_000, passive: true };
+
+  it('conntrack-capacity: nf_conntrack_max doubled, live and persisted in reset-doctor\'s own sysctl.d file', async () => {
+    const facts = await probe(['firewall'], options);
+    const max = Number(await readFile('/proc/sys/net/netfilter/nf_conntrack_max', 'utf8').catch(() => 'NaN'));
+    const p = plan('conntrack-capacity', facts, config);
+    if (Number.isNaN(max) || facts['firewall']?.status !== 'ok') {
+      expect(p.applicable).toBe(false);
+      return;
+    }
+    expect(applicable(p).commands).toEqual([{ kind: 'sysctl', key: 'net.netfilter.nf_conntrack_max', value: String(2 * max), persistFile: '/etc/sysctl.d/90-reset-doctor.conf' }]);
+    expect(applicable(p).edits).toEqual([]);
+  });
+
+  it('raise-listen-backlog: no queue capped by somaxconn → not applicable; the backend backlog stays a backend setting', async () => {
+    const facts = await probe(['listen-queue'], options);
+    const p = plan('raise-listen-backlog', facts, config);
+    expect(p).toMatchObject({ applicable: false, reason: expect.stringContaining("backend setting — change it in the backend's config; reset-doctor never restarts an application") });
+    // A full queue capped by somaxconn (the facts listen-queue reports then): the sysctl, with the backend part as a note.
+    const lq = facts['listen-queue']!;
+    if (lq.status !== 'ok') return;
+    const somaxconn = lq.facts!['somaxconn'] as number;
+    const capped = { ...lq, facts: { ...lq.facts, cappedQueues: ['127.0.0.1:8000'], suggestedSomaxconn: somaxconn * 2 } };
+    const raised = applicable(plan('raise-listen-backlog', { 'listen-queue': capped }, config));
+    expect(raised.commands).toEqual([{ kind: 'sysctl', key: 'net.core.somaxconn', value: String(somaxconn * 2), persistFile: '/etc/sysctl.d/90-reset-doctor.conf' }]);
+    expect(raised.notes[0]).toContain('gunicorn --backlog');
+  });
+
+  it('selinux-allow-port: nothing denied (or no SELinux) → not applicable', async () => {
+    const facts = await probe(['selinux'], options);
+    expect(plan('selinux-allow-port', facts, config).applicable).toBe(false);
+  });
 });
