@@ -77,12 +77,12 @@ export function planKeepaliveOldNginx(input: PlanInput): FixPlan {
     const upstream = upstreamFacts(config, m.name);
     const block = upstreamBlock(input.config, upstream.name, upstream.file, upstream.line).directive;
     const lines = own(input.config, block, 'keepalive');
-    if (lines.length === 0) b.notes.push(`upstream ${upstream.name} has no keepalive line to remove`);
+    if (lines.length === 0) b.refuse(`upstream ${upstream.name} has no keepalive line to remove`);
     for (const d of lines) {
       b.edit({ kind: 'remove', file: d.file, target: refOf(d) }, `${where(`upstream ${upstream.name}`, d.file, d.line)}: remove keepalive ${d.args[0]?.value ?? ''} (each request opens its own connection: one handshake more, never a connection the backend is closing)`);
     }
   }
-  b.notes.push('lasting fix: nginx 1.15.3 or later, then keepalive back with a keepalive_timeout a second below the backend idle timeout');
+  if (b.edits.length) b.notes.push('lasting fix: nginx 1.15.3 or later, then keepalive back with a keepalive_timeout a second below the backend idle timeout');
   return b.result('no keepalive line to remove');
 }
 
@@ -127,7 +127,7 @@ function dropNeverUsed(b: PlanBuilder, config: ConfigSet, upstream: ConfigFacts[
   const names = never.map((l) => `${locationLabel(l)} (${l.file}:${l.line}, ${l.family}_pass)`).join(', ');
   const others = using.filter((l) => REUSING.has(l.family!));
   if (others.length) {
-    b.notes.push(`${names}: ${never[0]!.family}_pass never reuses an upstream connection, but upstream ${upstream.name} also serves ${others.map((l) => `${locationLabel(l)} (${l.file}:${l.line}, ${l.family}_pass)`).join(', ')}, so its keepalive stays`);
+    b.refuse(`${names}: ${never[0]!.family}_pass never reuses an upstream connection, but upstream ${upstream.name} also serves ${others.map((l) => `${locationLabel(l)} (${l.file}:${l.line}, ${l.family}_pass)`).join(', ')}, so its keepalive stays`);
     return;
   }
   const block = upstreamBlock(config, upstream.name, upstream.file, upstream.line).directive;
