@@ -483,4 +483,17 @@ describeWithTools('kernel and SELinux plans from this machine', nginx ? [] : ['n
     const facts = await probe(['selinux'], options);
     expect(plan('selinux-allow-port', facts, config).applicable).toBe(false);
   });
+
+  it('selinux-allow-port: a denied TCP port with the boolean off → setsebool, the narrower port label as a note (facts as the selinux probe documents them: SELinux cannot run here)', () => {
+    const selinux = {
+      mode: 'enforcing', disabledReason: null, httpdCanNetworkConnect: false, denials: [],
+      blocking: [{ time: '2026-12-01 10:00:00', permission: 'name_connect', dest: 8081, path: null, tclass: 'tcp_socket' }],
+      otherSummary: 'none', denialsSince: 'today', denialSource: 'ausearch', auditLogGap: null, denialSummary: 'name_connect tcp 8081 ×3',
+      unixDenials: [], booleanText: 'off', labelCommands: ['semanage port -a -t http_port_t -p tcp 8081'], portLabels: [{ port: 8081, label: null }],
+    };
+    const outcome: ProbeOutcome = { id: 'selinux', status: 'ok', facts: selinux, summary: '', commands: [], startedAt: 0, durationMs: 0 };
+    const p = applicable(plan('selinux-allow-port', { selinux: outcome }, config));
+    expect(p.commands).toEqual([{ kind: 'setsebool', name: 'httpd_can_network_connect', value: 'on' }]);
+    expect(p.notes).toEqual(['narrower, by hand: label only the denied port(s) for nginx — semanage port -a -t http_port_t -p tcp 8081']);
+  });
 });

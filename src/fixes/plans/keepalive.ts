@@ -63,6 +63,10 @@ export function planLowerKeepaliveTimeout(input: PlanInput): FixPlan {
     const block = upstreamBlock(input.config, upstream.name, upstream.file, upstream.line).directive;
     const was = m.keepaliveTimeoutSec === null ? 'none' : `${m.keepaliveTimeoutSec}s (default)`;
     setDirective(b, input.config, block, `upstream ${upstream.name}`, 'keepalive_timeout', [m.lowerTimeout!.timeout], was);
+    // A documented default stands in for a measurement: lowering is safe either way, but a backend set lower still races.
+    for (const s of m.servers.filter((x) => x.mismatch && x.source === 'default')) {
+      b.notes.push(`${s.address}: ${s.backendIdleSec} s is ${s.kind ?? 'the backend'}'s documented default idle timeout, not measured; if something sets it lower the race stays — \`reset-doctor probe keepalive-measure\` measures it`);
+    }
   }
   return b.result('keepalive_timeout is already set to the measured value');
 }
