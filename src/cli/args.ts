@@ -4,7 +4,7 @@ import { UserError } from '../util/userError.js';
 import { parseSince } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
-export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'help'] as const;
+export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'help', 'watch'] as const;
 export type CommandName = (typeof COMMANDS)[number] | 'wizard';
 
 export interface CliArgs {
@@ -23,6 +23,8 @@ export interface CliArgs {
   sinceGiven: boolean;
   answers: Map<string, string>;
   probeOptions: ProbeOptions;
+  /** --state-dir: where changes are recorded (src/apply/stateDir.ts resolves the default). */
+  stateDir: string | undefined;
 }
 
 const OPTIONS = {
@@ -40,6 +42,7 @@ const OPTIONS = {
   replay: { type: 'string' },
   record: { type: 'string' },
   passive: { type: 'boolean' },
+  'state-dir': { type: 'string' },
 } as const;
 
 export function parseCli(argv: string[]): CliArgs {
@@ -87,6 +90,7 @@ export function parseCli(argv: string[]): CliArgs {
     sinceGiven: values.since !== undefined,
     answers,
     probeOptions,
+    stateDir: values['state-dir'],
   };
 }
 
@@ -100,6 +104,8 @@ Usage
   reset-doctor inspect errors [--json]   error-log signatures per peer, method and route (--since for a window)
   reset-doctor probe [ID...] [--json]    run probes directly and print their facts (all probes by default)
   reset-doctor lint [FILE...]            check flow files (default: the shipped flows/)
+  reset-doctor watch [--since 10m] [--json]  live upstream errors per peer and signature per 10 s,
+                                         with reloads, backend restarts, OOM kills, changes applied
 
 Options
   --flow ID|PATH         flow to run (default reset-by-peer)
@@ -114,13 +120,16 @@ Options
   --replay FILE          replay a session recorded with --record (offline analysis)
   --record FILE          write every command and its output to FILE for replay (0600, secrets masked)
   --passive              never open connections to backends (active probes are skipped)
-  --json                 print JSON (diagnose, inspect, probe)
+  --state-dir DIR        where applied changes are recorded (default $RESET_DOCTOR_STATE_DIR,
+                         else /var/lib/reset-doctor)
+  --json                 print JSON (diagnose, inspect, probe; watch: one line per 10 s)
   -V, --version          print the version
   -h, --help             print this help
 
 Keys in the wizard
   ↑/↓ Enter choose   b back   r re-run probes   s skip   o override a decision
   n note   ? help   q quit (asks first)   Ctrl-C quit (asks first)
+  watch: q or Ctrl-C quits (exit 0)
 
 Exit codes
   0 nothing found   1 findings (confirmed, suspected or unknown)   2 usage or internal error

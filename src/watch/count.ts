@@ -160,9 +160,16 @@ export interface CountOptions {
  */
 export async function countLogs(host: Host, options: CountOptions): Promise<BucketCounts & { problems: string[] }> {
   const counter = new TrafficCounter({ bucketMs: options.bucketMs ?? BUCKET_MS, peers: options.peers ?? [], fromMs: options.fromMs, toMs: options.toMs });
+  const problems = await readInto(host, counter, options);
+  return { ...counter.counts({ fromMs: options.fromMs, toMs: options.toMs }), problems };
+}
+
+/** Reads the window's lines of every log into `counter` (which may hold others already); returns what could not be read. */
+export async function readInto(host: Host, counter: TrafficCounter, options: Pick<CountOptions, 'errorLogs' | 'accessLogs' | 'fromMs' | 'toMs'>): Promise<string[]> {
   const window = { fromMs: options.fromMs, toMs: options.toMs };
+  const inWindow = (at: number) => at >= options.fromMs && at <= options.toMs;
   const problems: string[] = [];
-  const errors = await readLogs(host, options.errorLogs, window, { timeOf: (line) => parseTime(line, 0), add: (line) => void counter.addErrorLine(line) });
+  const errors = await readLogs(host, options.errorLogs, window, { timeOf: (line) => parseTime(line, 0), add: (line) => void (inWindow(parseTime(line, 0)) && counter.addErrorLine(line)) });
   problems.push(...errors.problems);
   for (const log of options.accessLogs) {
     const format = compileFormat(log.formatText);
@@ -170,8 +177,8 @@ export async function countLogs(host: Host, options: CountOptions): Promise<Buck
       problems.push(`${log.path}: its log_format records no $status, so requests and 5xx are not counted from it`);
       continue;
     }
-    const read = await readLogs(host, [log.path], window, { timeOf: (line) => format.timeOf(line), add: (line) => void counter.addAccessLine(format, line) });
+    const read = await readLogs(host, [log.path], window, { timeOf: (line) => format.timeOf(line), add: (line) => void (inWindow(format.timeOf(line)) && counter.addAccessLine(format, line)) });
     problems.push(...read.problems);
   }
-  return { ...counter.counts({ fromMs: options.fromMs, toMs: options.toMs }), problems };
+  return problems;
 }
