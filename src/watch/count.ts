@@ -131,6 +131,29 @@ function copyBucket(b: Bucket): Bucket {
   return { startMs: b.startMs, signatures: { ...b.signatures }, requests: b.requests, errors5xx: b.errors5xx, peers: Object.fromEntries(Object.entries(b.peers).map(([p, s]) => [p, { ...s }])) };
 }
 
+/**
+ * One series from several (the verification's before and after): buckets
+ * with the same start are added up, so the view shows one timeline across the
+ * reload.
+ */
+export function mergeCounts(...parts: TrafficCounts[]): BucketCounts {
+  const merged = new Map<number, Bucket>();
+  for (const part of parts) {
+    for (const b of part.buckets as Array<TrafficCounts['buckets'][number] & { peers?: Bucket['peers'] }>) {
+      let into = merged.get(b.startMs);
+      if (!into) merged.set(b.startMs, (into = { startMs: b.startMs, signatures: {}, requests: 0, errors5xx: 0, peers: {} }));
+      for (const [id, n] of Object.entries(b.signatures)) into.signatures[id] = (into.signatures[id] ?? 0) + n;
+      for (const [peer, sigs] of Object.entries(b.peers ?? {})) {
+        const target = (into.peers[peer] ??= {});
+        for (const [id, n] of Object.entries(sigs)) target[id] = (target[id] ?? 0) + n;
+      }
+      into.requests += b.requests;
+      into.errors5xx += b.errors5xx;
+    }
+  }
+  return { buckets: [...merged.values()].sort((a, b) => a.startMs - b.startMs) };
+}
+
 /** Sums of buckets: lines per signature, requests, 5xx. */
 export function totals(counts: TrafficCounts): { signatures: Record<string, number>; requests: number; errors5xx: number } {
   const signatures: Record<string, number> = {};

@@ -57,3 +57,16 @@ describe('the watch screen', () => {
     expect(lines.some((l) => /^… \d+ more peer\/signature rows/.test(l))).toBe(true);
   });
 });
+
+describe('mergeCounts', () => {
+  it('adds up the buckets of before and after that share a start, peers too', async () => {
+    const { mergeCounts } = await import('../../src/watch/count.js');
+    const before = { buckets: [bucket(2, { a: { refused: 2 } }, 4, 2), bucket(1, { a: { refused: 1 } }, 2, 1)] };
+    const after = { buckets: [bucket(1, { a: { refused: 1 }, b: { 'timeout-read': 1 } }, 3, 2), bucket(0, {}, 1, 0)] };
+    expect(mergeCounts(before, after).buckets).toEqual([
+      bucket(2, { a: { refused: 2 } }, 4, 2),
+      bucket(1, { a: { refused: 2 }, b: { 'timeout-read': 1 } }, 5, 3),
+      bucket(0, {}, 1, 0),
+    ]);
+  });
+});
