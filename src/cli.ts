@@ -26,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       return runDiagnose(args, args.demo ?? null);
     case 'demo':
       return runDemo(args);
+    case 'watch':
+      return (await import('./watch/command.js')).watchCommand(args);
     case 'wizard':
       return runWizardOrHeadless(args, args.demo ?? null);
     case 'changes':

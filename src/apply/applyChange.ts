@@ -158,8 +158,8 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
   step('preflight-test', test.ok, test.ok ? 'the current config passes nginx -t' : `nginx -t fails on the current config before any change: ${test.error}`, test.command);
   if (!test.ok) return refuse(`nginx -t fails on the current config, before any change: ${test.error}. Never stack a change on a broken config: fix that first`);
   const need = states.reduce((sum, s) => sum + s.size, 0) * 2 + (1 << 20);
-  const free = await writes.freeBytes(state.path);
-  if (free !== null && free < need) return refuse(`no room for the backup in ${state.path}: ${free} bytes free, ${need} needed`);
+  const free = await writes.freeBytes(state.dir);
+  if (free !== null && free < need) return refuse(`no room for the backup in ${state.dir}: ${free} bytes free, ${need} needed`);
   step('preflight', true, `root; lock taken; ${states.length} file(s) as this run read them; nginx -t passes; master ${nginx.masterPid} running`);
 
   // Backup.

@@ -51,18 +51,20 @@ export interface ChangeRecord {
   rollback: { at: string; ok: boolean; detail: string } | null;
 }
 
-export const changeDir = (state: StateDir, id: string) => join(changesDir(state), id);
-const recordPath = (state: StateDir, id: string) => join(changeDir(state, id), 'record.json');
+const changeDirOf = (state: StateDir, id: string) => join(changesDir(state), id);
+const recordPath = (state: StateDir, id: string) => join(changeDirOf(state, id), 'record.json');
 
 export function newChangeId(nowMs: number, random: string): string {
   const iso = new Date(nowMs).toISOString();
   return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${random}`;
 }
 
+export { changeDirOf as changeDir };
+
 export class JournalError extends Error {}
 
 export async function saveRecord(writes: HostWrites, state: StateDir, record: ChangeRecord): Promise<void> {
-  const dir = changeDir(state, record.id);
+  const dir = changeDirOf(state, record.id);
   const made = await writes.mkdir(dir, 0o700);
   if (!made.ok) throw new JournalError(`cannot create ${dir}: ${made.error.message}`);
   const temp = join(dir, '.record.json.tmp');

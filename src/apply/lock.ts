@@ -18,8 +18,8 @@ export type LockResult = { ok: true; release: () => Promise<void> } | { ok: fals
  */
 export async function takeLock(host: Host, writes: HostWrites, state: StateDir, change: string): Promise<LockResult> {
   const path = lockPath(state);
-  const made = await writes.mkdir(state.path, 0o700);
-  if (!made.ok) return { ok: false, reason: `cannot create the state dir ${state.path}: ${made.error.message}` };
+  const made = await writes.mkdir(state.dir, 0o700);
+  if (!made.ok) return { ok: false, reason: `cannot create the state dir ${state.dir}: ${made.error.message}` };
   const mine: LockHolder = { pid: process.pid, change, at: new Date(host.now()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     const written = await writes.writeFile(path, Buffer.from(JSON.stringify(mine)), { mode: 0o600, exclusive: true });

@@ -74,9 +74,9 @@ async function persist(host: Host, writes: HostWrites, state: StateDir, record: 
   }
   const next = persistLine(current, command.key, command.value);
   if (!existing) {
-    const backup = join(state.path, 'changes', record.id, 'backup', `sysctl-${path.replace(/\//g, '_')}`);
+    const backup = join(state.dir, 'changes', record.id, 'backup', `sysctl-${path.replace(/\//g, '_')}`);
     if (stat.ok) {
-      const made = await writes.mkdir(join(state.path, 'changes', record.id, 'backup'), 0o700);
+      const made = await writes.mkdir(join(state.dir, 'changes', record.id, 'backup'), 0o700);
       const written = made.ok ? await writes.writeFile(backup, Buffer.from(current, 'latin1'), { mode: fileNow.mode, exclusive: true }) : made;
       if (!written.ok) return `backup of ${path}: ${written.error.message}`;
     }

@@ -53,6 +53,20 @@ export interface TargetScope {
   upstreams?: readonly string[];
 }
 
+/**
+ * The peers and request paths a finding's signatures were logged for, from
+ * the error-log probe's groups (most frequent first): what verifyChange
+ * counts and pickVerifyTarget aims at. GET groups' paths come first (a GET
+ * there repeats what failed); a path with a query keeps only its path.
+ */
+export function scopeFromErrorLog(errorLog: { groups: ReadonlyArray<{ signature: string; peer: string; method: string; examplePath: string; count: number }> }, signatures: readonly string[]): { peers: string[]; paths: string[] } {
+  const groups = errorLog.groups.filter((g) => signatures.includes(g.signature)).sort((a, b) => b.count - a.count);
+  const peers = [...new Set(groups.map((g) => g.peer).filter((p) => p !== '-'))];
+  const ordered = [...groups.filter((g) => g.method === 'GET'), ...groups.filter((g) => g.method !== 'GET')];
+  const paths = [...new Set(ordered.map((g) => g.examplePath.split(/[?#]/)[0]!).filter((p) => p.startsWith('/')))];
+  return { peers, paths };
+}
+
 export function isLoopback(address: string): boolean {
   const a = address.replace(/^\[|\]$/g, '').toLowerCase();
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) || a === '::1' || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);

@@ -7,7 +7,7 @@ import { loadConfigFiles, type ConfigSet } from '../nginx/load.js';
 import { NginxSyntaxError } from '../nginx/syntaxError.js';
 import { applyChange, type ApplicablePlan, type ApplyOutcome } from '../apply/applyChange.js';
 import { masterTitle, parseMasterTitle, type NginxTarget } from '../apply/nginxControl.js';
-import { resolveStateDir, type StateDir } from '../apply/stateDir.js';
+import { stateDir, type StateDir } from '../apply/stateDir.js';
 import type { ChangeStep } from '../apply/journal.js';
 import type { FixPlan, VerifyResult } from '../apply/types.js';
 import { planFix } from '../fixes/plan.js';
@@ -115,7 +115,7 @@ export async function applyRequested(prepared: Prepared, state: EngineState, req
   const plans = planned.plans as ApplicablePlan[];
   const configFacts = okFacts(state, 'nginx-config') as ConfigFacts;
   const errorLogs = [...new Set(configFacts.errorLogs.map((l) => l.path).filter((p) => p.startsWith('/')))];
-  const stateDir: StateDir = resolveStateDir(request.stateDir);
+  const store: StateDir = stateDir({ stateDir: request.stateDir });
   if (!request.yes) {
     const { editedTexts } = await import('../apply/applyChange.js');
     const { createTwoFilesPatch } = await import('diff');
@@ -145,7 +145,7 @@ export async function applyRequested(prepared: Prepared, state: EngineState, req
     });
   const outcome: ApplyOutcome = await applyChange({
     host: prepared.host,
-    state: stateDir,
+    state: store,
     plans,
     config: planned.config,
     readHashes: configFacts.fileHashes,

@@ -4,7 +4,7 @@ import { UserError } from '../util/userError.js';
 import { parseSince } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
-export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'changes', 'rollback', 'help'] as const;
+export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'changes', 'rollback', 'watch', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number] | 'wizard';
 
 export interface CliArgs {
@@ -24,6 +24,8 @@ export interface CliArgs {
   answers: Map<string, string>;
   probeOptions: ProbeOptions;
   apply: ApplyArgs;
+  /** --state-dir: where changes and transcripts are kept (src/util/stateDir.ts resolves the default). */
+  stateDir: string | undefined;
 }
 
 /** The change half: --apply and the options of apply, verify and rollback. */
@@ -133,6 +135,7 @@ export function parseCli(argv: string[], interactive = Boolean(process.stdin.isT
     answers,
     probeOptions,
     apply: applyArgs(values, command, interactive),
+    stateDir: values['state-dir'],
   };
 }
 
@@ -178,6 +181,7 @@ Options
 Keys in the wizard
   ↑/↓ Enter choose   b back   r re-run probes   s skip   o override a decision
   n note   ? help   q quit (asks first)   Ctrl-C quit (asks first)
+  watch: q or Ctrl-C quits (exit 0)
 
 Exit codes
   0 nothing found (or every requested change applied and verified fixed)

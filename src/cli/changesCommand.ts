@@ -1,6 +1,6 @@
 import { RealHost } from '../host/realHost.js';
 import { listRecords, type ChangeRecord } from '../apply/journal.js';
-import { resolveStateDir } from '../apply/stateDir.js';
+import { stateDir } from '../apply/stateDir.js';
 import { UserError } from '../util/userError.js';
 import type { CliArgs } from './args.js';
 import { warnUnfinished } from './unfinished.js';
@@ -9,18 +9,18 @@ import { warnUnfinished } from './unfinished.js';
 export async function changesCommand(args: CliArgs): Promise<number> {
   if (args.positionals.length > 0) throw new UserError(`changes takes no arguments (got "${args.positionals[0]}")`);
   const host = new RealHost();
-  const state = resolveStateDir(args.apply.stateDir);
+  const state = stateDir({ stateDir: args.apply.stateDir });
   const records = await listRecords(host, state);
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ stateDir: state.path, changes: records.map(summary) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ stateDir: state.dir, changes: records.map(summary) }, null, 2)}\n`);
     return 0;
   }
   await warnUnfinished(host, state);
   if (records.length === 0) {
-    process.stdout.write(`No changes recorded in ${state.path}.\n`);
+    process.stdout.write(`No changes recorded in ${state.dir}.\n`);
     return 0;
   }
-  process.stdout.write(`Changes made by reset-doctor (${state.path}), newest first:\n`);
+  process.stdout.write(`Changes made by reset-doctor (${state.dir}), newest first:\n`);
   for (const r of records) {
     process.stdout.write(`\n${r.id}  ${r.status}${r.verify ? ` (verdict ${r.verify.verdict})` : ''}  ${r.startedAt}\n`);
     process.stdout.write(`  fixes: ${r.fixes.join(', ')}\n`);

@@ -3,7 +3,7 @@ import { RealHost } from '../host/realHost.js';
 import { listRecords, loadRecord, saveRecord, type ChangeStep } from '../apply/journal.js';
 import { rollBack } from '../apply/applyChange.js';
 import { takeLock } from '../apply/lock.js';
-import { resolveStateDir } from '../apply/stateDir.js';
+import { stateDir } from '../apply/stateDir.js';
 import { includePatterns, loadConfigFiles } from '../nginx/load.js';
 import { UserError } from '../util/userError.js';
 import type { CliArgs } from './args.js';
@@ -20,9 +20,9 @@ export async function rollbackCommand(args: CliArgs): Promise<number> {
   if (given && args.apply.last) throw new UserError('give a change id or --last, not both');
   if (!given && !args.apply.last) throw new UserError('which change? give its id (see reset-doctor changes) or --last');
   const host = new RealHost();
-  const state = resolveStateDir(args.apply.stateDir);
+  const state = stateDir({ stateDir: args.apply.stateDir });
   const record = given ? await loadRecord(host, state, given) : ((await listRecords(host, state)).find((r) => r.status === 'applied' || r.status === 'unfinished') ?? null);
-  if (!record) throw new UserError(given ? `no change ${given} in ${state.path}` : `no applied or unfinished change in ${state.path} to roll back`);
+  if (!record) throw new UserError(given ? `no change ${given} in ${state.dir}` : `no applied or unfinished change in ${state.dir} to roll back`);
   if (record.status === 'rolled-back') throw new UserError(`change ${record.id} was already rolled back at ${record.rollback?.at ?? record.finishedAt}`);
   if (record.status === 'refused') throw new UserError(`change ${record.id} was refused: it changed nothing`);
   if (host.info().uid !== 0) {

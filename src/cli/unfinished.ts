@@ -12,7 +12,7 @@ export async function warnUnfinished(host: Host, state: StateDir): Promise<strin
     const last = r.steps.at(-1);
     process.stderr.write(
       `reset-doctor: unfinished change ${r.id} (started ${r.startedAt}, last step: ${last ? `${last.step} at ${last.at}` : 'none'}; files ${r.files.map((f) => f.path).join(', ') || 'not yet touched'}). ` +
-        `Roll it back with: reset-doctor rollback ${r.id} --yes${state.source === '--state-dir' ? ` --state-dir ${state.path}` : ''}\n`,
+        `Roll it back with: reset-doctor rollback ${r.id} --yes${state.from === '--state-dir' ? ` --state-dir ${state.dir}` : ''}\n`,
     );
   }
   return left.map((r) => r.id);

@@ -118,14 +118,13 @@ function splice(file: ConfigFile, edit: PlannedEdit): Splice {
     const indentOf = (d: Directive | undefined) => (d ? lineIndent(text, d.start) : block ? `${lineIndent(text, block.start)}    ` : '');
     if (edit.at === 'start') {
       const first = siblings[0];
-      const indent = indentOf(first);
-      const line = render(parsed, indent);
       if (first) {
         const lineStart = text.lastIndexOf('\n', first.start - 1) + 1;
-        // Alone at the start of its line: the new line goes above it; else (`events { worker_connections 1; }`) right after the brace.
-        if (/^[ \t]*$/.test(text.slice(lineStart, first.start)) && (!block || lineStart > block.start)) return { start: lineStart, end: lineStart, text: `${line}\n`, what };
+        // Alone at the start of its line: the new line goes above it; else (`events { worker_connections 1; }`) on a line of its own after the brace.
+        if (/^[ \t]*$/.test(text.slice(lineStart, first.start)) && (!block || lineStart > block.start)) return { start: lineStart, end: lineStart, text: `${render(parsed, indentOf(first))}\n`, what };
+        const indent = indentOf(undefined);
         const open = text.indexOf('{', block!.args.at(-1)?.end ?? block!.start) + 1;
-        return { start: open, end: open, text: `\n${line}\n${indent}`, what };
+        return { start: open, end: open, text: `\n${render(parsed, indent)}\n${indent}`, what };
       }
     }
     const last = siblings.at(-1);

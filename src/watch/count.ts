@@ -131,6 +131,29 @@ function copyBucket(b: Bucket): Bucket {
   return { startMs: b.startMs, signatures: { ...b.signatures }, requests: b.requests, errors5xx: b.errors5xx, peers: Object.fromEntries(Object.entries(b.peers).map(([p, s]) => [p, { ...s }])) };
 }
 
+/**
+ * One series from several (the verification's before and after): buckets
+ * with the same start are added up, so the view shows one timeline across the
+ * reload.
+ */
+export function mergeCounts(...parts: TrafficCounts[]): BucketCounts {
+  const merged = new Map<number, Bucket>();
+  for (const part of parts) {
+    for (const b of part.buckets as Array<TrafficCounts['buckets'][number] & { peers?: Bucket['peers'] }>) {
+      let into = merged.get(b.startMs);
+      if (!into) merged.set(b.startMs, (into = { startMs: b.startMs, signatures: {}, requests: 0, errors5xx: 0, peers: {} }));
+      for (const [id, n] of Object.entries(b.signatures)) into.signatures[id] = (into.signatures[id] ?? 0) + n;
+      for (const [peer, sigs] of Object.entries(b.peers ?? {})) {
+        const target = (into.peers[peer] ??= {});
+        for (const [id, n] of Object.entries(sigs)) target[id] = (target[id] ?? 0) + n;
+      }
+      into.requests += b.requests;
+      into.errors5xx += b.errors5xx;
+    }
+  }
+  return { buckets: [...merged.values()].sort((a, b) => a.startMs - b.startMs) };
+}
+
 /** Sums of buckets: lines per signature, requests, 5xx. */
 export function totals(counts: TrafficCounts): { signatures: Record<string, number>; requests: number; errors5xx: number } {
   const signatures: Record<string, number> = {};
@@ -160,9 +183,16 @@ export interface CountOptions {
  */
 export async function countLogs(host: Host, options: CountOptions): Promise<BucketCounts & { problems: string[] }> {
   const counter = new TrafficCounter({ bucketMs: options.bucketMs ?? BUCKET_MS, peers: options.peers ?? [], fromMs: options.fromMs, toMs: options.toMs });
+  const problems = await readInto(host, counter, options);
+  return { ...counter.counts({ fromMs: options.fromMs, toMs: options.toMs }), problems };
+}
+
+/** Reads the window's lines of every log into `counter` (which may hold others already); returns what could not be read. */
+export async function readInto(host: Host, counter: TrafficCounter, options: Pick<CountOptions, 'errorLogs' | 'accessLogs' | 'fromMs' | 'toMs'>): Promise<string[]> {
   const window = { fromMs: options.fromMs, toMs: options.toMs };
+  const inWindow = (at: number) => at >= options.fromMs && at <= options.toMs;
   const problems: string[] = [];
-  const errors = await readLogs(host, options.errorLogs, window, { timeOf: (line) => parseTime(line, 0), add: (line) => void counter.addErrorLine(line) });
+  const errors = await readLogs(host, options.errorLogs, window, { timeOf: (line) => parseTime(line, 0), add: (line) => void (inWindow(parseTime(line, 0)) && counter.addErrorLine(line)) });
   problems.push(...errors.problems);
   for (const log of options.accessLogs) {
     const format = compileFormat(log.formatText);
@@ -170,8 +200,8 @@ export async function countLogs(host: Host, options: CountOptions): Promise<Buck
       problems.push(`${log.path}: its log_format records no $status, so requests and 5xx are not counted from it`);
       continue;
     }
-    const read = await readLogs(host, [log.path], window, { timeOf: (line) => format.timeOf(line), add: (line) => void counter.addAccessLine(format, line) });
+    const read = await readLogs(host, [log.path], window, { timeOf: (line) => format.timeOf(line), add: (line) => void (inWindow(format.timeOf(line)) && counter.addAccessLine(format, line)) });
     problems.push(...read.problems);
   }
-  return { ...counter.counts({ fromMs: options.fromMs, toMs: options.toMs }), problems };
+  return problems;
 }

@@ -8,6 +8,7 @@
  */
 import type { Host } from '../host/types.js';
 import { compileFormat, type CompiledFormat } from '../accesslog/format.js';
+import { parseTime } from '../errorlog/line.js';
 import type { AccessLogSpec, TrafficCounter } from './count.js';
 
 /** Per poll and file at most this much is read; the rest comes on the next polls. */
@@ -24,14 +25,18 @@ interface Followed {
   started: boolean;
   /** The first read began inside the file: its first line may be cut. */
   skipPartial: boolean;
+  /** Reading what came before following began: lines before fromMs are left out (a window read before counts them). */
+  catchingUp: boolean;
   problem: string | null;
 }
 
 export interface FollowerOptions {
   /**
    * Count lines from this time on, reading the file's last bytes on the
-   * first poll (the lines since a reload that came before following began).
-   * Without it, following starts at each file's current end.
+   * first poll (the lines since a reload that came before following began);
+   * older lines in those bytes are left out, so a window read up to fromMs
+   * and this follower never count a line twice. Without it, following
+   * starts at each file's current end.
    */
   fromMs?: number;
 }
@@ -48,7 +53,7 @@ export class LogFollower {
     private readonly counter: TrafficCounter,
     private readonly options: FollowerOptions = {},
   ) {
-    const base = { fileId: null, offset: 0, carry: '', started: false, skipPartial: false, problem: null };
+    const base = { fileId: null, offset: 0, carry: '', started: false, skipPartial: false, catchingUp: false, problem: null };
     this.files = [
       ...errorLogs.map((path) => ({ ...base, path, format: null })),
       ...accessLogs.filter((a) => /\$status\b/.test(a.formatText)).map((a) => ({ ...base, path: a.path, format: compileFormat(a.formatText) })),
@@ -86,6 +91,7 @@ export class LogFollower {
       if (this.options.fromMs !== undefined) {
         file.offset = Math.max(0, stat.size - CATCH_UP_BYTES);
         file.skipPartial = file.offset > 0;
+        file.catchingUp = true;
       } else file.offset = stat.size;
     } else if (fileId !== file.fileId || stat.size < file.offset) {
       this.events.push(`${file.path} was ${fileId !== file.fileId ? 'rotated (a new file under its name)' : 'truncated'}: reading it from its start`);
@@ -105,6 +111,7 @@ export class LogFollower {
       file.offset += read.content.length;
       this.feed(file, read.content);
     }
+    file.catchingUp = false;
   }
 
   private feed(file: Followed, chunk: string): void {
@@ -115,9 +122,11 @@ export class LogFollower {
       start = 1;
       file.skipPartial = false;
     }
+    const fromMs = file.catchingUp ? this.options.fromMs! : null;
     for (let i = start; i < lines.length; i++) {
       const line = lines[i]!;
       if (line.length === 0) continue;
+      if (fromMs !== null && !((file.format ? file.format.timeOf(line) : parseTime(line, 0)) >= fromMs)) continue;
       if (file.format) this.counter.addAccessLine(file.format, line);
       else this.counter.addErrorLine(line);
     }

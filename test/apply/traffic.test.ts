@@ -176,3 +176,15 @@ describeWithTools('verification GETs through a real nginx', nginx ? [] : ['nginx
     expect(await sendGets(new RealHost(), { address: '127.0.0.1', port: closed, host: 'localhost', path: '/' }, 2)).toEqual({ sent: 2, statuses: { 'no-connection': 2 } });
   });
 });
+
+describe('scopeFromErrorLog', () => {
+  it("takes the finding's peers and its GET paths first, without queries", async () => {
+    const { scopeFromErrorLog } = await import('../../src/apply/traffic.js');
+    const groups = [
+      { signature: 'refused', peer: '127.0.0.1:8081', method: 'POST', examplePath: '/checkout', count: 9 },
+      { signature: 'refused', peer: '127.0.0.1:8082', method: 'GET', examplePath: '/items/4?q=1', count: 3 },
+      { signature: 'timeout-read', peer: '127.0.0.1:8083', method: 'GET', examplePath: '/slow', count: 20 },
+    ];
+    expect(scopeFromErrorLog({ groups }, ['refused'])).toEqual({ peers: ['127.0.0.1:8081', '127.0.0.1:8082'], paths: ['/items/4', '/checkout'] });
+  });
+});

@@ -26,7 +26,7 @@ const step = (name: string, ok: boolean, detail: string, command?: string) => {
 const live = () => readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim();
 const file = '/etc/sysctl.d/90-reset-doctor.conf';
 const before = live();
-const error = await applySystemCommands(host, host.writes, { path: stateDir!, source: '--state-dir' }, record, [{ kind: 'sysctl', key: 'net.core.somaxconn', value: value!, persistFile: file }], step);
+const error = await applySystemCommands(host, host.writes, { dir: stateDir!, from: '--state-dir' }, record, [{ kind: 'sysctl', key: 'net.core.somaxconn', value: value!, persistFile: file }], step);
 const applied = { live: live(), persisted: existsSync(file) ? readFileSync(file, 'utf8') : null };
 const manual = await revertSystemCommands(host, record, step);
 const restored = await restoreFiles(host, host.writes, record, []);

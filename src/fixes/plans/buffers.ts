@@ -70,11 +70,9 @@ export function planRaiseBufferSize(input: PlanInput): FixPlan {
   const tooBig = header.checks.filter((c) => c.fits === false && c.headerBytes !== null);
   const unmeasured = header.checks.filter((c) => c.headerBytes === null);
   const measureText = (c: Check) => `${c.peer} ${c.path}: ${c.measure ?? 'header not measured'}`;
-  for (const c of unmeasured) b.notes.push(`not measured, so no size is set for it: ${measureText(c)}`);
-  for (const s of header.skipped) b.notes.push(`not checked: ${s}`);
-  if (tooBig.length === 0) {
-    return notApplicable(b.fix, unmeasured.length || header.skipped.length ? b.notes.join('; ') : 'every measured response header fits its buffer_size: nothing to raise');
-  }
+  for (const c of unmeasured) b.refuse(`not measured, so no size is set for it: ${measureText(c)}`);
+  for (const s of header.skipped) b.refuse(`not checked: ${s}`);
+  if (tooBig.length === 0) return b.result('every measured response header fits its buffer_size: nothing to raise');
   const done = new Set<string>();
   for (const check of tooBig) {
     const size = bufferFor(check.headerBytes!);

@@ -34,6 +34,7 @@ export class PlanBuilder {
   readonly edits: PlannedEdit[] = [];
   readonly commands: SystemCommand[] = [];
   readonly notes: string[] = [];
+  readonly refusals: string[] = [];
   /** Locations (file:line) whose inherited proxy_set_header lines were already repeated in this plan. */
   readonly repeatedHeaders = new Set<string>();
 
@@ -44,9 +45,15 @@ export class PlanBuilder {
     this.describe.push(line);
   }
 
-  /** Applicable when anything is changed; else not, with why (the notes, or the reason given). */
+  /** A part of the fix this plan cannot make, and why: a note beside the other parts, the reason when there are none. */
+  refuse(why: string): void {
+    this.refusals.push(why);
+    this.notes.push(why);
+  }
+
+  /** Applicable when anything is changed; else not, with why (the parts refused, or the reason given). */
   result(nothing: string): FixPlan {
-    if (this.edits.length === 0 && this.commands.length === 0) return notApplicable(this.fix, [...this.notes, ...(this.notes.length ? [] : [nothing])].join('; '));
+    if (this.edits.length === 0 && this.commands.length === 0) return notApplicable(this.fix, this.refusals.length ? this.refusals.join('; ') : nothing);
     return { fix: this.fix, applicable: true, describe: this.describe, edits: this.edits, commands: this.commands, notes: this.notes };
   }
 }
@@ -189,6 +196,6 @@ export function setProxyHeaders(b: PlanBuilder, config: ConfigSet, placed: Place
   const from = originText(location.effective.origins['headers'] as Origin | undefined);
   for (const [name, value] of Object.entries(location.effective.headers)) {
     if (setting.has(name.toLowerCase())) continue;
-    insertDirective(b, block, label, line('proxy_set_header', name, value), `inherited, ${from}: repeated, since a proxy_set_header written here drops the inherited ones`);
+    insertDirective(b, block, label, line('proxy_set_header', name, value), `inherited ${from}; repeated here, since a proxy_set_header written here drops the inherited ones`);
   }
 }

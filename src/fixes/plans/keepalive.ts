@@ -63,6 +63,10 @@ export function planLowerKeepaliveTimeout(input: PlanInput): FixPlan {
     const block = upstreamBlock(input.config, upstream.name, upstream.file, upstream.line).directive;
     const was = m.keepaliveTimeoutSec === null ? 'none' : `${m.keepaliveTimeoutSec}s (default)`;
     setDirective(b, input.config, block, `upstream ${upstream.name}`, 'keepalive_timeout', [m.lowerTimeout!.timeout], was);
+    // A documented default stands in for a measurement: lowering is safe either way, but a backend set lower still races.
+    for (const s of m.servers.filter((x) => x.mismatch && x.source === 'default')) {
+      b.notes.push(`${s.address}: ${s.backendIdleSec} s is ${s.kind ?? 'the backend'}'s documented default idle timeout, not measured; if something sets it lower the race stays — \`reset-doctor probe keepalive-measure\` measures it`);
+    }
   }
   return b.result('keepalive_timeout is already set to the measured value');
 }
@@ -77,12 +81,12 @@ export function planKeepaliveOldNginx(input: PlanInput): FixPlan {
     const upstream = upstreamFacts(config, m.name);
     const block = upstreamBlock(input.config, upstream.name, upstream.file, upstream.line).directive;
     const lines = own(input.config, block, 'keepalive');
-    if (lines.length === 0) b.notes.push(`upstream ${upstream.name} has no keepalive line to remove`);
+    if (lines.length === 0) b.refuse(`upstream ${upstream.name} has no keepalive line to remove`);
     for (const d of lines) {
       b.edit({ kind: 'remove', file: d.file, target: refOf(d) }, `${where(`upstream ${upstream.name}`, d.file, d.line)}: remove keepalive ${d.args[0]?.value ?? ''} (each request opens its own connection: one handshake more, never a connection the backend is closing)`);
     }
   }
-  b.notes.push('lasting fix: nginx 1.15.3 or later, then keepalive back with a keepalive_timeout a second below the backend idle timeout');
+  if (b.edits.length) b.notes.push('lasting fix: nginx 1.15.3 or later, then keepalive back with a keepalive_timeout a second below the backend idle timeout');
   return b.result('no keepalive line to remove');
 }
 
@@ -127,11 +131,11 @@ function dropNeverUsed(b: PlanBuilder, config: ConfigSet, upstream: ConfigFacts[
   const names = never.map((l) => `${locationLabel(l)} (${l.file}:${l.line}, ${l.family}_pass)`).join(', ');
   const others = using.filter((l) => REUSING.has(l.family!));
   if (others.length) {
-    b.notes.push(`${names}: ${never[0]!.family}_pass never reuses an upstream connection, but upstream ${upstream.name} also serves ${others.map((l) => `${locationLabel(l)} (${l.file}:${l.line}, ${l.family}_pass)`).join(', ')}, so its keepalive stays`);
+    b.refuse(`${names}: ${never[0]!.family}_pass never reuses an upstream connection, but upstream ${upstream.name} also serves ${others.map((l) => `${locationLabel(l)} (${l.file}:${l.line}, ${l.family}_pass)`).join(', ')}, so its keepalive stays`);
     return;
   }
   const block = upstreamBlock(config, upstream.name, upstream.file, upstream.line).directive;
   for (const d of own(config, block, 'keepalive')) {
-    b.edit({ kind: 'remove', file: d.file, target: refOf(d) }, `${where(`upstream ${upstream.name}`, d.file, d.line)}: remove keepalive ${d.args[0]?.value ?? ''} (only ${names} use it, and they never reuse a connection)`);
+    b.edit({ kind: 'remove', file: d.file, target: refOf(d) }, `${where(`upstream ${upstream.name}`, d.file, d.line)}: remove keepalive ${d.args[0]?.value ?? ''} (only ${names} ${never.length === 1 ? 'uses' : 'use'} it, and ${never[0]!.family}_pass never reuses a connection)`);
   }
 }

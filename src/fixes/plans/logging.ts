@@ -48,7 +48,7 @@ export function planLogUpstreamStatus(input: PlanInput): FixPlan {
       // The compiled-in default: no directive to change, so one with the same path goes at http level — the
       // path nginx -V names, never a guess.
       if (!factsOf<{ accessLogPath: string | null }>(input, 'nginx-version')?.accessLogPath) {
-        b.notes.push(`nginx writes its compiled-in access log, and nginx -V did not name it (--http-log-path) in this run: add \`access_log PATH ${name};\` at http level by hand, with the path nginx writes to`);
+        b.refuse(`nginx writes its compiled-in access log, and nginx -V did not name it (--http-log-path) in this run: add \`access_log PATH ${name};\` at http level by hand, with the path nginx writes to`);
         continue;
       }
       const directive = line('access_log', log.path, name);

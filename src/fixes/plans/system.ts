@@ -46,13 +46,14 @@ export function planSelinuxAllowPort(input: PlanInput): FixPlan {
   const selinux = factsOf<z.infer<typeof selinuxProbe.facts>>(input, 'selinux');
   if (!selinux) return notApplicable(b.fix, 'SELinux was not read in this run (the selinux probe did not end ok): `getenforce` and `getsebool httpd_can_network_connect` show it');
   const ports = selinux.blocking.filter((d) => d.permission === 'name_connect');
+  const portList = [...new Set(ports.flatMap((d) => (d.dest === null ? [] : [d.dest])))].join(', ') || '(not named in the audit lines)';
   if (selinux.unixDenials.length) {
     b.notes.push(`denied unix socket(s) ${selinux.unixDenials.join(', ')}: no boolean or port label allows those; build a local module from the denials by hand (audit2allow), after reading what it allows`);
   }
   if (ports.length === 0) return notApplicable(b.fix, b.notes[0] ?? 'no TCP connection of nginx was denied in this run: the boolean would change nothing');
-  if (selinux.httpdCanNetworkConnect !== false) return notApplicable(b.fix, `httpd_can_network_connect is ${selinux.booleanText} already, yet TCP port(s) ${[...new Set(ports.map((d) => d.dest))].join(', ')} were denied: label them instead (${selinux.labelCommands.join('; ') || 'semanage port -a -t http_port_t -p tcp PORT'})`);
+  if (selinux.httpdCanNetworkConnect !== false) return notApplicable(b.fix, `httpd_can_network_connect is ${selinux.booleanText} already, yet TCP port(s) ${portList} were denied: label them instead (${selinux.labelCommands.join('; ') || 'semanage port -a -t http_port_t -p tcp PORT'})`);
   b.commands.push({ kind: 'setsebool', name: 'httpd_can_network_connect', value: 'on' });
-  b.describe.push(`SELinux boolean httpd_can_network_connect off → on (setsebool -P: persists across reboots): nginx may connect to any TCP port, which the denials of port(s) ${[...new Set(ports.map((d) => d.dest))].join(', ')} need`);
+  b.describe.push(`SELinux boolean httpd_can_network_connect off → on (setsebool -P: persists across reboots): nginx may connect to any TCP port, which the denials of port(s) ${portList} need`);
   if (selinux.labelCommands.length) b.notes.push(`narrower, by hand: label only the denied port(s) for nginx — ${selinux.labelCommands.join('; ')}`);
   return b.result('');
 }

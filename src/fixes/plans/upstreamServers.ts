@@ -39,7 +39,7 @@ export function planMaxFails(input: PlanInput): FixPlan {
     const named = upstream.servers.filter((s) => emptied.has(upstream.name) || disabled.some((peer) => isPeerOf(peer, s.address, listeners)));
     if (named.length === 0) continue;
     if (upstream.servers.length < 2) {
-      b.notes.push(`upstream ${upstream.name} has one server, which nginx never takes out: max_fails changes nothing there`);
+      b.refuse(`upstream ${upstream.name} has one server, which nginx never takes out: max_fails changes nothing there`);
       continue;
     }
     for (const server of named) {
@@ -67,12 +67,11 @@ export function planMarkServerDown(input: PlanInput): FixPlan {
   const listeners = factsOf<ListenerFacts>(input, 'backend-listeners');
   if (!listeners) throw new NotApplicableError('whether the backend is down was not checked in this run (backend-listeners did not end ok): run `reset-doctor probe backend-listeners`');
   const config = configFacts(input);
-  const refusals: string[] = [];
   // Servers this plan marks down, per upstream: the last one still in service is checked against all of them.
   const marking = new Map<string, Set<string>>();
   for (const down of listeners.down) {
     if (down.upstream === null) {
-      refusals.push(`${down.address} is named directly by its *_pass, not in an upstream{} block: there is no server line to mark down`);
+      b.refuse(`${down.address} is named directly by its *_pass, not in an upstream{} block: there is no server line to mark down`);
       continue;
     }
     const upstream = config.upstreams.find((u) => u.name === down.upstream);
@@ -82,7 +81,7 @@ export function planMarkServerDown(input: PlanInput): FixPlan {
     const marked = marking.get(upstream.name) ?? new Set<string>();
     const inService = upstream.servers.filter((s) => !s.params.includes('down') && !marked.has(s.address) && s.address !== down.address);
     if (inService.length === 0) {
-      refusals.push(`${down.address} is the only server of upstream ${upstream.name} (${upstream.file}:${upstream.line}) not marked down: with it down every request to ${upstream.name} gets a "no live upstreams" 502. Start the backend, or add a backup server or a maintenance page first`);
+      b.refuse(`${down.address} is the only server of upstream ${upstream.name} (${upstream.file}:${upstream.line}) not marked down: with it down every request to ${upstream.name} gets a "no live upstreams" 502. Start the backend, or add a backup server or a maintenance page first`);
       continue;
     }
     marked.add(down.address);
@@ -93,7 +92,6 @@ export function planMarkServerDown(input: PlanInput): FixPlan {
       b.edit({ kind: 'replace', file: directive.file, target: refOf(directive), directive: `server ${text}` }, `${where(`upstream ${upstream.name}`, directive.file, directive.line)}: server ${words(directive)} → server ${text} (nginx stops sending it requests; ${inService.map((s) => s.address).join(', ')} still serve${inService.length === 1 ? 's' : ''})`);
     }
   }
-  b.notes.push(...refusals);
   if (b.edits.length) b.notes.push('remove `down` again once the backend listens, or it stays out of rotation');
   return b.result('no stopped backend in this run has a server line to mark down');
 }

@@ -33,7 +33,7 @@ export function planWebsocketHeaders(input: PlanInput): FixPlan {
   for (const location of locations) {
     const placed = locationBlock(input.config, location);
     const e = location.effective;
-    setDirective(b, input.config, placed.directive, locationLabel(location), 'proxy_http_version', ['1.1'], `${e.proxyHttpVersion} (${originText(e.origins['proxyHttpVersion'] as Origin | undefined)})`);
+    if (e.proxyHttpVersion !== '1.1') setDirective(b, input.config, placed.directive, locationLabel(location), 'proxy_http_version', ['1.1'], `${e.proxyHttpVersion} (${originText(e.origins['proxyHttpVersion'] as Origin | undefined)})`);
     setProxyHeaders(b, input.config, placed, location, [
       ['Upgrade', '$http_upgrade'],
       ['Connection', '$connection_upgrade'],
