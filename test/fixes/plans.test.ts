@@ -410,6 +410,12 @@ server {
     expect(changes.get(site)).toEqual({ removed: ['keepalive 16;'], added: [] });
   });
 
+  it('files as nginx -T dumped them: the plan stands', async () => {
+    const { dump, outcome } = configFacts('1.22.1');
+    const config = await loadConfigFiles(new RealHost(), main);
+    expect(plan('websocket-headers', { 'nginx-config': outcome }, config, '1.22.1', loadConfigDump(dump)).applicable).toBe(true);
+  });
+
   it('refuses a file changed since nginx -T dumped it, and a location that moved', async () => {
     const { dump, outcome } = configFacts('1.22.1');
     const dumped = loadConfigDump(dump);
