@@ -3,6 +3,7 @@ import { listRecords, type ChangeRecord } from '../apply/journal.js';
 import { stateDir } from '../apply/stateDir.js';
 import { UserError } from '../util/userError.js';
 import type { CliArgs } from './args.js';
+import { changeSummary } from '../apply/summary.js';
 import { warnUnfinished } from './unfinished.js';
 
 /** `reset-doctor changes [--json]`: what this tool changed, newest first. */
@@ -12,7 +13,7 @@ export async function changesCommand(args: CliArgs): Promise<number> {
   const state = stateDir({ stateDir: args.apply.stateDir });
   const records = await listRecords(host, state);
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ stateDir: state.dir, changes: records.map(summary) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ stateDir: state.dir, changes: records.map(changeSummary) }, null, 2)}\n`);
     return 0;
   }
   await warnUnfinished(host, state);
@@ -30,22 +31,4 @@ export async function changesCommand(args: CliArgs): Promise<number> {
     if (r.rollback) process.stdout.write(`  rolled back ${r.rollback.at}: ${r.rollback.detail}\n`);
   }
   return 0;
-}
-
-/** The JSON shape of a change, as in the report's fixes[].change. */
-export function summary(r: ChangeRecord) {
-  return {
-    id: r.id,
-    status: r.status,
-    reason: r.reason,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-    fixes: r.fixes,
-    files: r.files.map((f) => ({ path: f.path, real: f.real, backup: f.backup, diff: f.diff })),
-    steps: r.steps,
-    test: r.test,
-    reload: r.reload ? { method: r.reload.method, oldWorkers: r.reload.oldWorkers, newWorkers: r.reload.newWorkers } : null,
-    verify: r.verify,
-    rollback: r.rollback,
-  };
 }

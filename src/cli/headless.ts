@@ -1,27 +1,15 @@
 import type { Prepared } from '../session.js';
-import type { Session } from '../session.js';
-import type { Flow } from '../flow/schema.js';
 import { buildJsonReport, type JsonReport } from '../report/jsonReport.js';
 import { redactStrings, redactText } from '../masking/redact.js';
 import type { CliArgs } from './args.js';
-import type { ApplyRun } from './applyFixes.js';
+import type { ApplyRun, PlannedChange } from '../apply/fromDiagnosis.js';
+import type { ChangeStep } from '../apply/journal.js';
 import { buildTextReport } from '../report/textReport.js';
 import { exitCodeFor } from '../report/exitCode.js';
 import type { EngineState } from '../engine/state.js';
 
-/** Walks the flow without a person: questions take --answer or their headless default. */
-export async function runHeadless(session: Session, flow: Flow, answers: ReadonlyMap<string, string>): Promise<EngineState> {
-  session.send({ type: 'start' });
-  for (;;) {
-    const state = await session.waitForStop();
-    if (state.status !== 'asking') return state;
-    const node = state.path[state.path.length - 1]!.node;
-    const ask = flow.nodes[node];
-    if (ask?.kind !== 'ask') return state;
-    const answer = answers.get(node);
-    session.send(answer ? { type: 'choose', choice: answer, source: 'answer' } : { type: 'choose', choice: ask.headless, source: 'headless-default' });
-  }
-}
+export { runHeadless } from '../walk.js';
+import { runHeadless } from '../walk.js';
 
 export async function diagnose(prepared: Prepared, args: Pick<CliArgs, 'answers' | 'json' | 'apply' | 'nginxBinGiven'>): Promise<number> {
   const { answers, json } = args;
@@ -33,11 +21,7 @@ export async function diagnose(prepared: Prepared, args: Pick<CliArgs, 'answers'
     return exitCodeFor(state);
   }
   await prepared.session.settle();
-  const { applyRequested } = await import('./applyFixes.js');
-  // Steps go to stderr as they happen: stdout stays the report (JSON for scripts).
-  const run = await applyRequested(prepared, state, args.apply, answers, args.nginxBinGiven, (step) =>
-    process.stderr.write(`reset-doctor: ${step.ok ? '✔' : '✖'} ${step.step}: ${step.detail}${step.command ? ` (${step.command})` : ''}\n`),
-  );
+  const run = await applyHeadless(prepared, state, args);
   await prepared.finish();
   if (json) {
     const report = buildJsonReport(state, info);
@@ -90,4 +74,44 @@ function changesText(run: ApplyRun, exit: number): string {
   }
   lines.push('', `Exit ${exit}: ${EXIT_WORDS[exit] ?? ''}`);
   return redactText(lines.join("\n") + "\n").text;
+}
+
+/** --apply after a headless diagnosis: plan, show and ask on a terminal unless --yes, then run. */
+async function applyHeadless(prepared: Prepared, state: EngineState, args: Pick<CliArgs, 'answers' | 'apply' | 'nginxBinGiven'>): Promise<ApplyRun> {
+  const { planChange, runChange } = await import('../apply/fromDiagnosis.js');
+  const planned = await planChange(prepared, state, args.apply.fixes, args.nginxBinGiven);
+  if (!planned.ok) return { changes: planned.changes, exit: 3, manual: [] };
+  if (!args.apply.yes && !(await confirmOnTerminal(planned.change))) {
+    return { changes: args.apply.fixes.map((fix) => ({ fix, status: 'refused', reason: 'not confirmed: nothing was changed', change: null })), exit: 3, manual: [] };
+  }
+  // Steps go to stderr as they happen: stdout stays the report (JSON for scripts).
+  const onStep = (step: ChangeStep) => process.stderr.write(`reset-doctor: ${step.ok ? '✔' : '✖'} ${step.step}: ${step.detail}${step.command ? ` (${step.command})` : ''}\n`);
+  // Ctrl-C, kill or a dropped link while applying: roll the change back at the next step instead of leaving it half done.
+  let stop = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    stop = true;
+    process.stderr.write(`reset-doctor: ${signal}: rolling the change back at the next step…\n`);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+  try {
+    return await runChange(prepared, state, planned.change, args.apply, { answers: args.answers, onStep, stopRequested: () => stop }, HEADLESS_VERIFY_SECONDS);
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal);
+  }
+}
+
+/** Headless runs watch the traffic this long after a reload unless --verify says otherwise. */
+const HEADLESS_VERIFY_SECONDS = 30;
+
+async function confirmOnTerminal(change: PlannedChange): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const out = process.stderr;
+  out.write('\nThe change:\n');
+  for (const plan of change.plans) for (const line of plan.describe) out.write(`  ${line}\n`);
+  for (const { diff } of change.diffs) out.write(`\n${redactText(diff).text}`);
+  const rl = createInterface({ input: process.stdin, output: out });
+  const answer = await rl.question('\nApply it now (backup, write, nginx -t, reload, verify)? [y/N] ');
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
 }

@@ -1,13 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import { RealHost } from '../host/realHost.js';
-import { listRecords, loadRecord, saveRecord, type ChangeStep } from '../apply/journal.js';
-import { rollBack } from '../apply/applyChange.js';
-import { takeLock } from '../apply/lock.js';
+import { listRecords, loadRecord } from '../apply/journal.js';
+import { rollbackChange } from '../apply/rollbackChange.js';
 import { stateDir } from '../apply/stateDir.js';
-import { includePatterns, loadConfigFiles } from '../nginx/load.js';
 import { UserError } from '../util/userError.js';
 import type { CliArgs } from './args.js';
-import { summary } from './changesCommand.js';
+import { changeSummary } from '../apply/summary.js';
 
 /**
  * `reset-doctor rollback [ID|--last] [--yes] [--json]`: the files back byte
@@ -42,41 +40,16 @@ export async function rollbackCommand(args: CliArgs): Promise<number> {
       return 3;
     }
   }
-  const writes = host.writes;
-  const lock = await takeLock(host, writes, state, record.id);
-  if (!lock.ok) {
-    say(`reset-doctor: ${lock.reason}\n`);
+  const outcome = await rollbackChange(host, state, record, (step) => say(`  ${step.ok ? '✔' : '✖'} ${step.step.replace(/^rollback-/, '')}: ${step.detail}${step.command ? ` (${step.command})` : ''}\n`));
+  if (args.json) process.stdout.write(`${JSON.stringify(changeSummary(record), null, 2)}\n`);
+  if (outcome.exit === 4) {
+    say(`reset-doctor: could not restore every file. By hand:\n${outcome.manual.map((m) => `  ${m}`).join('\n')}\n`);
+    return 4;
+  }
+  if (outcome.exit === 3) {
+    say(`reset-doctor: ${outcome.detail}\n`);
     return 3;
   }
-  try {
-    const step = (name: string, ok: boolean, detail: string, command?: string): ChangeStep => {
-      const entry: ChangeStep = { step: `rollback-${name}`, ok, at: new Date().toISOString(), detail, ...(command ? { command } : {}) };
-      record.steps.push(entry);
-      say(`  ${ok ? '✔' : '✖'} ${name}: ${detail}${command ? ` (${command})` : ''}\n`);
-      return entry;
-    };
-    let patterns: string[] = [];
-    if (record.nginx.conf) {
-      try {
-        patterns = includePatterns(await loadConfigFiles(host, record.nginx.conf));
-      } catch {
-        // The temp files are dot files in any case; the patterns are a second guard.
-      }
-    }
-    const outcome = await rollBack(host, writes, state, record, patterns, true, step);
-    if (outcome.exit !== 4) {
-      record.status = 'rolled-back';
-      record.reason = `rolled back by reset-doctor rollback: ${outcome.detail}`;
-    }
-    await saveRecord(writes, state, record);
-    if (args.json) process.stdout.write(`${JSON.stringify(summary(record), null, 2)}\n`);
-    if (outcome.exit === 4) {
-      say(`reset-doctor: could not restore every file. By hand:\n${outcome.manual.map((m) => `  ${m}`).join('\n')}\n`);
-      return 4;
-    }
-    say(`Rolled back ${record.id}.\n`);
-    return 0;
-  } finally {
-    await lock.release();
-  }
+  say(`Rolled back ${record.id}.\n`);
+  return 0;
 }

@@ -1,29 +1,29 @@
-import { createInterface } from 'node:readline/promises';
 import type { Prepared } from '../session.js';
 import { Session } from '../session.js';
+import { runHeadless } from '../walk.js';
 import type { EngineState } from '../engine/state.js';
 import { selectFindings, selectFixes } from '../engine/selectors.js';
 import { loadConfigFiles, type ConfigSet } from '../nginx/load.js';
 import { NginxSyntaxError } from '../nginx/syntaxError.js';
-import { applyChange, type ApplicablePlan, type ApplyOutcome } from '../apply/applyChange.js';
-import { masterTitle, parseMasterTitle, type NginxTarget } from '../apply/nginxControl.js';
-import { stateDir, type StateDir } from '../apply/stateDir.js';
-import type { ChangeStep } from '../apply/journal.js';
-import type { FixPlan, VerifyResult } from '../apply/types.js';
+import { applyChange, editedTexts, type ApplicablePlan, type ApplyOutcome } from './applyChange.js';
+import { masterTitle, parseMasterTitle, type NginxTarget } from './nginxControl.js';
+import { stateDir, type StateDir } from './stateDir.js';
+import type { ChangeStep } from './journal.js';
+import type { FixPlan, VerifyResult } from './types.js';
 import { planFix } from '../fixes/plan.js';
-import { verifyChange } from '../apply/verify.js';
-import { pickVerifyTarget, type ConfigFactsForTarget, type VerifyTarget, type TargetScope } from '../apply/traffic.js';
-import { FINDING_SIGNATURES } from '../apply/findingSignatures.js';
-import { runHeadless } from './headless.js';
-import { summary } from './changesCommand.js';
-import type { ApplyArgs } from './args.js';
+import { verifyChange } from './verify.js';
+import { pickVerifyTarget, type ConfigFactsForTarget, type VerifyTarget, type TargetScope } from './traffic.js';
+import { FINDING_SIGNATURES } from './findingSignatures.js';
+import { changeSummary } from './summary.js';
+import { createTwoFilesPatch } from 'diff';
+import type { TrafficCounts } from './types.js';
 
 /** What became of one requested fix. */
 export interface FixChange {
   fix: string;
   status: 'applied' | 'rolled-back' | 'refused' | 'failed' | 'unfinished';
   reason: string | null;
-  change: ReturnType<typeof summary> | null;
+  change: ReturnType<typeof changeSummary> | null;
 }
 
 export interface ApplyRun {
@@ -80,57 +80,83 @@ export async function planRequested(prepared: Prepared, state: EngineState, fixe
   return { plans, config, problem: null };
 }
 
-async function confirm(plans: readonly ApplicablePlan[], diffs: string[]): Promise<boolean> {
-  process.stdout.write('\nThe change:\n');
-  for (const plan of plans) for (const line of plan.describe) process.stdout.write(`  ${line}\n`);
-  for (const diff of diffs) process.stdout.write(`\n${diff}`);
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  const answer = await rl.question('\nApply it now (backup, write, nginx -t, reload, verify)? [y/N] ');
-  rl.close();
-  return /^y(es)?$/i.test(answer.trim());
+/** What the operator is shown before confirming: the plans, each file's diff, and where nginx is. */
+export interface PlannedChange {
+  fixes: string[];
+  plans: ApplicablePlan[];
+  config: ConfigSet;
+  target: NginxTarget;
+  diffs: Array<{ path: string; diff: string }>;
 }
 
+/** What the change half needs from the command line. */
+export interface ChangeOptions {
+  yes: boolean;
+  verifySeconds: number | null;
+  verifyTraffic: number;
+  stateDir: string | undefined;
+}
+
+export type ChangePlanning = { ok: true; change: PlannedChange } | { ok: false; changes: FixChange[] };
+
 /**
- * --apply after a headless diagnosis: the requested fixes as one change.
+ * The requested fixes as one change, planned on the files as they are now.
  * A fix the diagnosis did not suggest, or cannot plan, is refused with the
  * reason; nothing is applied unless every requested fix can be.
  */
-export async function applyRequested(prepared: Prepared, state: EngineState, request: ApplyArgs, answers: ReadonlyMap<string, string>, nginxBinGiven: boolean, onStep?: (step: ChangeStep) => void): Promise<ApplyRun> {
-  const refuseAll = (reason: string): ApplyRun => ({ changes: request.fixes.map((fix) => ({ fix, status: 'refused', reason, change: null })), exit: 3, manual: [] });
+export async function planChange(prepared: Prepared, state: EngineState, fixes: readonly string[], nginxBinGiven: boolean): Promise<ChangePlanning> {
+  const refuseAll = (reason: string): ChangePlanning => ({ ok: false, changes: fixes.map((fix) => ({ fix, status: 'refused', reason, change: null })) });
   if (prepared.demo) return refuseAll('a demo replays a recording: nothing on this machine is changed');
+  if (!prepared.host.writes) return refuseAll('this session replays a recording: nothing on this machine can be changed from it');
   // First: without a running nginx no change can be loaded or verified, whatever the diagnosis found.
   const target = await nginxTarget(prepared, state, nginxBinGiven);
   if (typeof target === 'string') return refuseAll(target);
-  const planned = await planRequested(prepared, state, request.fixes);
+  const planned = await planRequested(prepared, state, fixes);
   if (planned.problem || !planned.config) return refuseAll(planned.problem ?? 'no config');
   const notApplicable = planned.plans.filter((p): p is Extract<FixPlan, { applicable: false }> => !p.applicable);
   if (notApplicable.length > 0) {
     // One change or none: applying half of what was asked is not what was asked.
     return {
+      ok: false,
       changes: planned.plans.map((p) => ({ fix: p.fix, status: 'refused', reason: p.applicable ? `not applied: ${notApplicable.map((n) => n.fix).join(', ')} cannot be, and the fixes asked for together are one change` : p.reason, change: null })),
-      exit: 3,
-      manual: [],
     };
   }
   const plans = planned.plans as ApplicablePlan[];
+  let texts: Map<string, { before: string; after: string }>;
+  try {
+    texts = editedTexts(planned.config, plans);
+  } catch (error) {
+    return refuseAll((error as Error).message);
+  }
+  const diffs = [...texts].map(([path, t]) => ({ path, diff: createTwoFilesPatch(path, path, t.before, t.after, 'before', 'after') }));
+  return { ok: true, change: { fixes: [...fixes], plans, config: planned.config, target, diffs } };
+}
+
+export interface RunHooks {
+  answers: ReadonlyMap<string, string>;
+  onStep?: (step: ChangeStep) => void;
+  /** The before/after counts while verifying, for a live view. */
+  onVerifyTick?: (live: { before: TrafficCounts; after: TrafficCounts; reloadAtMs: number; untilMs: number }) => void;
+  stopRequested?: () => boolean;
+}
+
+/** Applies a planned change: backup, write, nginx -t, reload, confirm, verify (src/apply/applyChange.ts). */
+export async function runChange(prepared: Prepared, state: EngineState, change: PlannedChange, options: ChangeOptions, hooks: RunHooks, defaultVerifySeconds: number): Promise<ApplyRun> {
+  const { plans, target } = change;
+  const { onStep } = hooks;
   const configFacts = okFacts(state, 'nginx-config') as ConfigFacts;
   const errorLogs = [...new Set(configFacts.errorLogs.map((l) => l.path).filter((p) => p.startsWith('/')))];
-  const store: StateDir = stateDir({ stateDir: request.stateDir });
-  if (!request.yes) {
-    const { editedTexts } = await import('../apply/applyChange.js');
-    const { createTwoFilesPatch } = await import('diff');
-    const diffs = [...editedTexts(planned.config, plans)].map(([path, t]) => createTwoFilesPatch(path, path, t.before, t.after, 'before', 'after'));
-    if (!(await confirm(plans, diffs))) return refuseAll('not confirmed: nothing was changed');
-  }
+  const store: StateDir = stateDir({ stateDir: options.stateDir });
   const fixFindings = plans.map((p) => selectFixes(state).find((f) => f.id === p.fix)?.finding).filter((f): f is string => Boolean(f));
   const signatures = [...new Set(fixFindings.flatMap((f) => FINDING_SIGNATURES[f] ?? []))];
   const scope = verifyScope(state, signatures);
   let trafficTarget: VerifyTarget | null = null;
-  if (request.verifyTraffic > 0) {
+  if (options.verifyTraffic > 0) {
     const picked = pickVerifyTarget(okFacts(state, 'nginx-config') as ConfigFactsForTarget, scope);
     if ('reason' in picked) onStep?.({ step: 'verify-traffic', ok: false, at: new Date(prepared.host.now()).toISOString(), detail: `no verification GETs: ${picked.reason}` });
     else trafficTarget = picked;
   }
+  const seconds = options.verifySeconds ?? defaultVerifySeconds;
   const verify = async (reloadAtMs: number): Promise<VerifyResult> =>
     verifyChange({
       host: prepared.host,
@@ -139,27 +165,29 @@ export async function applyRequested(prepared: Prepared, state: EngineState, req
       signatures,
       peers: scope.peers.length > 0 && signatures.length > 0 ? [...scope.peers] : [],
       reloadAtMs,
-      seconds: request.verifySeconds ?? 30,
-      ...(trafficTarget ? { traffic: { count: request.verifyTraffic, target: trafficTarget } } : {}),
-      redetect: () => redetect(prepared, answers, reloadAtMs, fixFindings),
+      seconds,
+      ...(trafficTarget ? { traffic: { count: options.verifyTraffic, target: trafficTarget } } : {}),
+      redetect: () => redetect(prepared, hooks.answers, reloadAtMs, fixFindings),
+      ...(hooks.onVerifyTick ? { onTick: (live: { before: TrafficCounts; after: TrafficCounts }) => hooks.onVerifyTick!({ ...live, reloadAtMs, untilMs: reloadAtMs + seconds * 1000 }) } : {}),
     });
   const outcome: ApplyOutcome = await applyChange({
     host: prepared.host,
     state: store,
     plans,
-    config: planned.config,
+    config: change.config,
     readHashes: configFacts.fileHashes,
     nginx: target,
     errorLogs,
     sudoCommand: ['reset-doctor', ...process.argv.slice(2)].join(' '),
     verify,
     ...(onStep ? { onStep: (step: ChangeStep) => onStep(step) } : {}),
+    ...(hooks.stopRequested ? { stopRequested: hooks.stopRequested } : {}),
   });
-  const change = summary(outcome.record);
+  const summary = changeSummary(outcome.record);
   const status = outcome.record.status;
   const verdict = outcome.record.verify?.verdict;
   const exit: ApplyRun['exit'] = outcome.exit === 4 ? 4 : outcome.exit === 3 ? 3 : verdict === 'fixed' ? 0 : 1;
-  return { changes: plans.map((p) => ({ fix: p.fix, status, reason: outcome.record.reason, change })), exit, manual: outcome.manual };
+  return { changes: plans.map((p) => ({ fix: p.fix, status, reason: outcome.record.reason, change: summary })), exit, manual: outcome.manual };
 }
 
 /**
