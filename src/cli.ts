@@ -38,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runDiagnose(args: CliArgs, demo: string | null): Promise<number> {
+  // A change a killed run left half done is said first (a demo replays a recording and has no changes).
+  if (!demo && !args.replay) await warnUnfinishedChanges(args);
   const { prepare } = await import('./cli/setup.js');
   const { diagnose } = await import('./cli/headless.js');
   return diagnose(await prepare(args, demo), args);
@@ -60,10 +62,22 @@ async function runWizardOrHeadless(args: CliArgs, demo: string | null): Promise<
     process.stderr.write('reset-doctor: no terminal on stdin/stdout, so no wizard; running headless (as `reset-doctor diagnose`).\n');
     return runDiagnose(args, demo);
   }
+  if (!demo && !args.replay) {
+    const { offerUnfinished } = await import('./cli/unfinishedPrompt.js');
+    const { stateDir } = await import('./apply/stateDir.js');
+    await offerUnfinished(stateDir({ stateDir: args.apply.stateDir }));
+  }
   const { prepare } = await import('./cli/setup.js');
   const prepared = await prepare(args, demo);
   const { runWizard } = await import('./ui/runWizard.js');
   return runWizard(prepared);
+}
+
+async function warnUnfinishedChanges(args: CliArgs): Promise<void> {
+  const { warnUnfinished } = await import('./cli/unfinished.js');
+  const { RealHost } = await import('./host/realHost.js');
+  const { stateDir } = await import('./apply/stateDir.js');
+  await warnUnfinished(new RealHost(), stateDir({ stateDir: args.apply.stateDir }));
 }
 
 main(process.argv.slice(2)).then(
