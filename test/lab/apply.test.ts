@@ -209,19 +209,11 @@ describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real
     });
 
     it('a file changed between the diagnosis and the apply: refused, the other edit kept', async () => {
-      const child = spawn(process.execPath, [CLI, 'diagnose', '--json', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', c.running.conf, '--state-dir', c.state, '--apply', 'raise-proxy-buffer-size', '--yes', '--verify', '0'], {
-        env: { ...process.env, RESET_DOCTOR_FAULT: 'stop-before-preflight' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-      // Wait until it stopped itself before its preflight.
-      for (let i = 0; i < 600 && !/^\d+ \(.*\) T/.test(readFileSafe(`/proc/${child.pid}/stat`)); i++) await delay(100);
+      const stopped = await applyStoppedBeforePreflight(c);
       const edited = `${site.toString('utf8')}# edited by someone else\n`;
       await writeFile(c.running.conf, edited);
-      child.kill('SIGCONT');
-      expect(await exited).toBe(3);
+      const { code, stdout } = await stopped.resume();
+      expect(code).toBe(3);
       expect(changeOf(JSON.parse(stdout) as JsonReport, 'raise-proxy-buffer-size')?.reason).toMatch(/changed since this run read it/);
       expect(readFileSync(c.running.conf, 'utf8')).toBe(edited);
       await writeFile(c.running.conf, site);
@@ -244,20 +236,13 @@ describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real
 
     it('two applies at once: the second is refused while the first holds the lock', async () => {
       // The second stops itself after its diagnosis, before its preflight; it goes on while the first holds the lock.
-      const second = spawn(process.execPath, [CLI, 'diagnose', '--json', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', c.running.conf, '--state-dir', c.state, '--apply', 'raise-proxy-buffer-size', '--yes', '--verify', '0'], {
-        env: { ...process.env, RESET_DOCTOR_FAULT: 'stop-before-preflight' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      second.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-      const secondExit = new Promise<number | null>((resolve) => second.once('close', resolve));
-      for (let i = 0; i < 600 && !/^\d+ \(.*\) T/.test(readFileSafe(`/proc/${second.pid}/stat`)); i++) await delay(100);
+      const second = await applyStoppedBeforePreflight(c);
       const first = diagnoseApply(c, 'raise-proxy-buffer-size', ['--verify', '6']);
       const lock = join(c.state, 'apply.lock');
       for (let i = 0; i < 600 && !existsSync(lock); i++) await delay(50);
       expect(existsSync(lock)).toBe(true);
-      second.kill('SIGCONT');
-      expect(await secondExit).toBe(3);
+      const { code, stdout } = await second.resume();
+      expect(code).toBe(3);
       expect(changeOf(JSON.parse(stdout) as JsonReport, 'raise-proxy-buffer-size')?.reason).toMatch(/another apply or rollback is in progress/);
       const done = await first;
       expect(changeOf(done.report, 'raise-proxy-buffer-size')?.status, done.stderr).toBe('applied');
@@ -276,6 +261,24 @@ describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real
     });
   });
 });
+
+/** An apply of the buffer fix that stops itself (SIGSTOP) after its diagnosis, before its preflight, until resumed. */
+async function applyStoppedBeforePreflight(c: Case): Promise<{ resume: () => Promise<{ code: number | null; stdout: string }> }> {
+  const child = spawn(process.execPath, [CLI, 'diagnose', '--json', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', c.running.conf, '--state-dir', c.state, '--apply', 'raise-proxy-buffer-size', '--yes', '--verify', '0'], {
+    env: { ...process.env, RESET_DOCTOR_FAULT: 'stop-before-preflight' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  for (let i = 0; i < 600 && !/^\d+ \(.*\) T/.test(readFileSafe(`/proc/${child.pid}/stat`)); i++) await delay(100);
+  return {
+    resume: async () => {
+      child.kill('SIGCONT');
+      return { code: await exited, stdout };
+    },
+  };
+}
 
 function readFileSafe(path: string): string {
   try {
