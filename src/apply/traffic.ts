@@ -7,6 +7,7 @@
 import type { Host } from '../host/types.js';
 import { splitPassTarget, parseServerAddress } from '../nginx/address.js';
 import { nginxLocationFor } from '../../probes/parse/locationMatch.js';
+import { isPeerOf } from '../../probes/parse/peers.js';
 import { normalizePeer } from '../watch/count.js';
 
 export interface VerifyTarget {
@@ -51,6 +52,11 @@ export interface TargetScope {
   paths?: readonly string[];
   /** upstream{} names the finding is about, when known. */
   upstreams?: readonly string[];
+  /**
+   * backend-listeners' checked backends (address and the addresses its name resolved to), when at hand:
+   * a logged 127.0.0.1:8000 is then matched to `proxy_pass http://localhost:8000` (isPeerOf).
+   */
+  resolved?: ReadonlyArray<{ address: string; peers: ReadonlyArray<{ ip: string; port: number }>; listenerPath?: string | null }>;
 }
 
 /**
@@ -107,13 +113,15 @@ function prefixPath(match: string): string | null {
 function reaches(location: Location, scope: TargetScope, facts: ConfigFactsForTarget): boolean {
   if (!location.handler || !location.proxyPass) return false;
   if (location.upstream && scope.upstreams?.includes(location.upstream)) return true;
-  const wanted = new Set(scope.peers.map(normalizePeer));
-  if (location.upstream && wanted.has(location.upstream)) return true;
-  const groups = new Set(facts.backends.filter((b) => wanted.has(normalizePeer(b.address)) && b.upstream).map((b) => b.upstream!));
+  const peers = scope.peers.map(normalizePeer);
+  // A config address is the logged peer itself, or one of the addresses its name resolved to.
+  const isWanted = (address: string) => peers.some((p) => isPeerOf(p, normalizePeer(address), scope.resolved ?? []));
+  if (location.upstream && peers.includes(location.upstream)) return true;
+  const groups = new Set(facts.backends.filter((b) => b.upstream && isWanted(b.address)).map((b) => b.upstream!));
   if (location.upstream) return groups.has(location.upstream);
   const { hostPart, defaultPort } = splitPassTarget(location.proxyPass);
   const address = parseServerAddress(hostPart, defaultPort)?.address;
-  return address !== undefined && wanted.has(normalizePeer(address));
+  return address !== undefined && isWanted(address);
 }
 
 const sameServer = (a: Server, b: Server) => a.file === b.file && a.line === b.line;
