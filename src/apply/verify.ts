@@ -44,7 +44,7 @@ export interface VerifyOptions {
   /** How long to watch after the reload. */
   seconds: number;
   /** --verify-traffic: GETs through nginx's own listener while watching. */
-  traffic?: { count: number; target: VerifyTarget };
+  traffic?: { count: number; target: VerifyTarget; /** Pause between GETs (sendGets gapMs). */ gapMs?: number };
   /** The finding's status after re-running its probes (the caller runs them); null when they could not run. */
   redetect: () => Promise<string | null>;
   onTick?: (live: { before: TrafficCounts; after: TrafficCounts }) => void;
@@ -84,7 +84,7 @@ export async function verifyChange(options: VerifyOptions): Promise<VerifyReport
   await follower.poll();
   tick();
   if (options.traffic && options.traffic.count > 0) {
-    gets = sendGets(host, options.traffic.target, options.traffic.count).then((r) => r.statuses);
+    gets = sendGets(host, options.traffic.target, options.traffic.count, { gapMs: options.traffic.gapMs ?? 0 }).then((r) => r.statuses);
   }
   await followUntil(host, follower, { untilMs, intervalMs: options.intervalMs ?? 1000, onTick: tick });
   const statuses = gets ? await gets : null;

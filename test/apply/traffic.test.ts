@@ -175,6 +175,12 @@ describeWithTools('verification GETs through a real nginx', nginx ? [] : ['nginx
     expect(lines.every((l) => l.includes('"GET /ok/verify HTTP/1.1" 200'))).toBe(true);
   });
 
+  it('spaces the GETs gapMs apart when asked', async () => {
+    const started = Date.now();
+    expect(await sendGets(new RealHost(), { address: '127.0.0.1', port, host: 'localhost', path: '/ok/gap' }, 3, { gapMs: 300 })).toEqual({ sent: 3, statuses: { '200': 3 } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+  });
+
   it('counts a refused connection as no-connection', async () => {
     const closed = await freePort();
     expect(await sendGets(new RealHost(), { address: '127.0.0.1', port: closed, host: 'localhost', path: '/' }, 2)).toEqual({ sent: 2, statuses: { 'no-connection': 2 } });
