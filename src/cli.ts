@@ -30,13 +30,17 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./watch/command.js')).watchCommand(args);
     case 'wizard':
       return runWizardOrHeadless(args, args.demo ?? null);
+    case 'changes':
+      return (await import('./cli/changesCommand.js')).changesCommand(args);
+    case 'rollback':
+      return (await import('./cli/rollbackCommand.js')).rollbackCommand(args);
   }
 }
 
 async function runDiagnose(args: CliArgs, demo: string | null): Promise<number> {
   const { prepare } = await import('./cli/setup.js');
   const { diagnose } = await import('./cli/headless.js');
-  return diagnose(await prepare(args, demo), args.answers, args.json);
+  return diagnose(await prepare(args, demo), args);
 }
 
 async function runDemo(args: CliArgs): Promise<number> {

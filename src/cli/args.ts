@@ -4,7 +4,7 @@ import { UserError } from '../util/userError.js';
 import { parseSince } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
-export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'help', 'watch'] as const;
+export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'changes', 'rollback', 'watch', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number] | 'wizard';
 
 export interface CliArgs {
@@ -23,8 +23,23 @@ export interface CliArgs {
   sinceGiven: boolean;
   answers: Map<string, string>;
   probeOptions: ProbeOptions;
-  /** --state-dir: where changes are recorded (src/apply/stateDir.ts resolves the default). */
+  apply: ApplyArgs;
+  /** --state-dir: where changes and transcripts are kept (src/util/stateDir.ts resolves the default). */
   stateDir: string | undefined;
+}
+
+/** The change half: --apply and the options of apply, verify and rollback. */
+export interface ApplyArgs {
+  /** Fix ids asked for with --apply (empty: suggest only). */
+  fixes: string[];
+  yes: boolean;
+  /** Seconds to watch the traffic after a reload; null: the default (60 in the wizard, 30 headless). */
+  verifySeconds: number | null;
+  /** GET requests to send through nginx while verifying. */
+  verifyTraffic: number;
+  stateDir: string | undefined;
+  /** rollback --last */
+  last: boolean;
 }
 
 const OPTIONS = {
@@ -42,10 +57,39 @@ const OPTIONS = {
   replay: { type: 'string' },
   record: { type: 'string' },
   passive: { type: 'boolean' },
+  apply: { type: 'string', multiple: true },
+  yes: { type: 'boolean', short: 'y' },
+  verify: { type: 'string' },
+  'verify-traffic': { type: 'string' },
   'state-dir': { type: 'string' },
+  last: { type: 'boolean' },
 } as const;
 
-export function parseCli(argv: string[]): CliArgs {
+/** At most this many verification requests: a check, not a load test. */
+export const MAX_VERIFY_TRAFFIC = 200;
+
+function applyArgs(values: { apply?: string[]; yes?: boolean; verify?: string; 'verify-traffic'?: string; 'state-dir'?: string; last?: boolean }, command: CommandName, interactive: boolean): ApplyArgs {
+  const fixes = (values.apply ?? []).flatMap((a) => a.split(',')).map((f) => f.trim()).filter(Boolean);
+  for (const fix of fixes) if (!/^[a-z0-9-]+$/.test(fix)) throw new UserError(`--apply "${fix}": expected fix ids, e.g. --apply lower-upstream-keepalive-timeout`);
+  if (fixes.length > 0 && command !== 'diagnose' && command !== 'wizard') throw new UserError('--apply goes with diagnose (or the wizard)');
+  // Checked before any probe runs: a cron job must not diagnose for a minute and then fail.
+  if (fixes.length > 0 && !values.yes && !interactive) throw new UserError('--apply without a terminal needs --yes: nothing can ask for confirmation (add --yes to apply without asking)');
+  const whole = (text: string | undefined, option: string, max: number): number | null => {
+    if (text === undefined) return null;
+    if (!/^\d+$/.test(text) || Number(text) > max) throw new UserError(`${option} "${text}": expected a whole number from 0 to ${max}`);
+    return Number(text);
+  };
+  return {
+    fixes,
+    yes: values.yes ?? false,
+    verifySeconds: whole(values.verify, '--verify', 3600),
+    verifyTraffic: whole(values['verify-traffic'], '--verify-traffic', MAX_VERIFY_TRAFFIC) ?? 0,
+    stateDir: values['state-dir'] !== undefined ? resolve(values['state-dir']) : undefined,
+    last: values.last ?? false,
+  };
+}
+
+export function parseCli(argv: string[], interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY)): CliArgs {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -90,6 +134,7 @@ export function parseCli(argv: string[]): CliArgs {
     sinceGiven: values.since !== undefined,
     answers,
     probeOptions,
+    apply: applyArgs(values, command, interactive),
     stateDir: values['state-dir'],
   };
 }
@@ -104,8 +149,11 @@ Usage
   reset-doctor inspect errors [--json]   error-log signatures per peer, method and route (--since for a window)
   reset-doctor probe [ID...] [--json]    run probes directly and print their facts (all probes by default)
   reset-doctor lint [FILE...]            check flow files (default: the shipped flows/)
-  reset-doctor watch [--since 10m] [--json]  live upstream errors per peer and signature per 10 s,
-                                         with reloads, backend restarts, OOM kills, changes applied
+  reset-doctor diagnose --apply FIX[,FIX…] --yes [--verify S] [--verify-traffic N]
+                                         diagnose, then apply those fixes as one change: backup, edit,
+                                         nginx -t, reload, confirm, verify; rolled back on any failure
+  reset-doctor changes [--json]          the changes reset-doctor made, newest first
+  reset-doctor rollback [ID|--last] [--yes]  put a change back: files byte-identical, nginx -t, reload
 
 Options
   --flow ID|PATH         flow to run (default reset-by-peer)
@@ -120,9 +168,13 @@ Options
   --replay FILE          replay a session recorded with --record (offline analysis)
   --record FILE          write every command and its output to FILE for replay (0600, secrets masked)
   --passive              never open connections to backends (active probes are skipped)
-  --state-dir DIR        where applied changes are recorded (default $RESET_DOCTOR_STATE_DIR,
-                         else /var/lib/reset-doctor)
-  --json                 print JSON (diagnose, inspect, probe; watch: one line per 10 s)
+  --apply FIX[,FIX…]     apply these fixes after the diagnosis (needs root; --yes without a terminal)
+  -y, --yes              apply or roll back without asking
+  --verify SECONDS       watch the error and access logs this long after a reload (default 30 headless)
+  --verify-traffic N     send N GET requests through nginx's own local listener while verifying (max 200)
+  --state-dir DIR        backups, change journal and lock (default /var/lib/reset-doctor as root;
+                         or RESET_DOCTOR_STATE_DIR)
+  --json                 print JSON (diagnose, inspect, probe)
   -V, --version          print the version
   -h, --help             print this help
 
@@ -132,6 +184,9 @@ Keys in the wizard
   watch: q or Ctrl-C quits (exit 0)
 
 Exit codes
-  0 nothing found   1 findings (confirmed, suspected or unknown)   2 usage or internal error
+  0 nothing found (or every requested change applied and verified fixed)
+  1 findings (confirmed, suspected or unknown)   2 usage or internal error
+  3 a requested change was not applied, or was rolled back: nginx is left as it was
+  4 files of a change could not be restored: the message says what to do by hand
   130 the wizard was quit before the end
 `;

@@ -20,6 +20,11 @@ export class RecordingHost implements Host {
   private readonly entries: RecordingEntry[] = [];
   private readonly startedAtMs: number;
 
+  /** Changes are not recorded: a replay never applies anything. */
+  get writes() {
+    return this.inner.writes;
+  }
+
   constructor(private readonly inner: Host) {
     this.startedAtMs = inner.now();
   }
