@@ -7,6 +7,7 @@
 import type { Host } from '../host/types.js';
 import { splitPassTarget, parseServerAddress } from '../nginx/address.js';
 import { nginxLocationFor } from '../../probes/parse/locationMatch.js';
+import { isPeerOf } from '../../probes/parse/peers.js';
 import { normalizePeer } from '../watch/count.js';
 
 export interface VerifyTarget {
@@ -26,6 +27,8 @@ const CONNECT_TIMEOUT_MS = 3000;
 /** A request with no answer at all after this long counts as "no-answer". */
 const ANSWER_TIMEOUT_MS = 10_000;
 export const USER_AGENT = 'reset-doctor-verify';
+/** The longest pause between two verification GETs: the whole run stays bounded. */
+export const MAX_GAP_MS = 10_000;
 
 /** What pickVerifyTarget needs of nginx-config's facts (by shape). */
 export interface ConfigFactsForTarget {
@@ -51,6 +54,11 @@ export interface TargetScope {
   paths?: readonly string[];
   /** upstream{} names the finding is about, when known. */
   upstreams?: readonly string[];
+  /**
+   * backend-listeners' checked backends (address and the addresses its name resolved to), when at hand:
+   * a logged 127.0.0.1:8000 is then matched to `proxy_pass http://localhost:8000` (isPeerOf).
+   */
+  resolved?: ReadonlyArray<{ address: string; peers: ReadonlyArray<{ ip: string; port: number }>; listenerPath?: string | null }>;
 }
 
 /**
@@ -107,13 +115,15 @@ function prefixPath(match: string): string | null {
 function reaches(location: Location, scope: TargetScope, facts: ConfigFactsForTarget): boolean {
   if (!location.handler || !location.proxyPass) return false;
   if (location.upstream && scope.upstreams?.includes(location.upstream)) return true;
-  const wanted = new Set(scope.peers.map(normalizePeer));
-  if (location.upstream && wanted.has(location.upstream)) return true;
-  const groups = new Set(facts.backends.filter((b) => wanted.has(normalizePeer(b.address)) && b.upstream).map((b) => b.upstream!));
+  const peers = scope.peers.map(normalizePeer);
+  // A config address is the logged peer itself, or one of the addresses its name resolved to.
+  const isWanted = (address: string) => peers.some((p) => isPeerOf(p, normalizePeer(address), scope.resolved ?? []));
+  if (location.upstream && peers.includes(location.upstream)) return true;
+  const groups = new Set(facts.backends.filter((b) => b.upstream && isWanted(b.address)).map((b) => b.upstream!));
   if (location.upstream) return groups.has(location.upstream);
   const { hostPart, defaultPort } = splitPassTarget(location.proxyPass);
   const address = parseServerAddress(hostPart, defaultPort)?.address;
-  return address !== undefined && wanted.has(normalizePeer(address));
+  return address !== undefined && isWanted(address);
 }
 
 const sameServer = (a: Server, b: Server) => a.file === b.file && a.line === b.line;
@@ -200,17 +210,21 @@ export function getRequest(target: VerifyTarget): string {
 }
 
 /**
- * Sends exactly `count` GET requests, one after another, to a loopback
+ * Sends exactly `count` GET requests, one after another (gapMs apart, at most
+ * MAX_GAP_MS), to a loopback
  * address (throws for any other, or for more than MAX_VERIFY_GETS); returns
  * how they were answered: status code → count, or no-connection / no-answer
  * / no-status (something that is not an HTTP response).
  */
-export async function sendGets(host: Host, target: VerifyTarget, count: number): Promise<{ sent: number; statuses: Record<string, number> }> {
+export async function sendGets(host: Host, target: VerifyTarget, count: number, options: { gapMs?: number } = {}): Promise<{ sent: number; statuses: Record<string, number> }> {
   if (!isLoopback(target.address)) throw new Error(`verification GETs go only to loopback addresses, not ${target.address}`);
   if (!Number.isInteger(count) || count < 0 || count > MAX_VERIFY_GETS) throw new Error(`verification GETs: ${count} is not a whole number from 0 to ${MAX_VERIFY_GETS}`);
+  const gapMs = Math.min(Math.max(0, options.gapMs ?? 0), MAX_GAP_MS);
   const request = getRequest(target);
   const statuses: Record<string, number> = {};
   for (let i = 0; i < count; i++) {
+    // A pause between requests lets nginx's cached upstream connections go idle, as real traffic does (the keep-alive race).
+    if (i > 0 && gapMs > 0) await host.sleep(gapMs);
     const result = await host.connect({ kind: 'tcp', host: target.address, port: target.port }, { timeoutMs: CONNECT_TIMEOUT_MS, send: request, idleMs: ANSWER_TIMEOUT_MS, answerMs: ANSWER_TIMEOUT_MS });
     const text = result.events.flatMap((e) => (e.kind === 'data' ? [e.text] : [])).join('');
     const status = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(text)?.[1];

@@ -44,7 +44,7 @@ export interface VerifyOptions {
   /** How long to watch after the reload. */
   seconds: number;
   /** --verify-traffic: GETs through nginx's own listener while watching. */
-  traffic?: { count: number; target: VerifyTarget };
+  traffic?: { count: number; target: VerifyTarget; /** Pause between GETs (sendGets gapMs). */ gapMs?: number };
   /** The finding's status after re-running its probes (the caller runs them); null when they could not run. */
   redetect: () => Promise<string | null>;
   onTick?: (live: { before: TrafficCounts; after: TrafficCounts }) => void;
@@ -84,7 +84,7 @@ export async function verifyChange(options: VerifyOptions): Promise<VerifyReport
   await follower.poll();
   tick();
   if (options.traffic && options.traffic.count > 0) {
-    gets = sendGets(host, options.traffic.target, options.traffic.count).then((r) => r.statuses);
+    gets = sendGets(host, options.traffic.target, options.traffic.count, { gapMs: options.traffic.gapMs ?? 0 }).then((r) => r.statuses);
   }
   await followUntil(host, follower, { untilMs, intervalMs: options.intervalMs ?? 1000, onTick: tick });
   const statuses = gets ? await gets : null;
@@ -108,7 +108,15 @@ export async function verifyChange(options: VerifyOptions): Promise<VerifyReport
   }
   const redetected = await options.redetect();
   const traffic = options.traffic && statuses ? { url: targetUrl(options.traffic.target), host: options.traffic.target.host, statuses } : null;
-  const judged = judgeVerify({ signatures: options.signatures, before: beforeWindow, after: afterWindow, redetected, traffic });
+  const errorLogProblems = (problems: string[]) => problems.filter((p) => options.errorLogs.some((log) => p.includes(log)) && !/window starts before the oldest line/.test(p));
+  const judged = judgeVerify({
+    signatures: options.signatures,
+    before: beforeWindow,
+    after: afterWindow,
+    redetected,
+    traffic,
+    unread: { before: errorLogProblems(before.problems), after: errorLogProblems(follower.problems()) },
+  });
   return {
     seconds: options.seconds,
     before: beforeWindow,
@@ -129,6 +137,8 @@ export interface JudgeInput {
   after: Pick<VerifyWindow, 'lines' | 'requests' | 'errors5xx' | 'seconds'>;
   redetected: string | null;
   traffic: { statuses: Record<string, number> } | null;
+  /** Error logs (or parts of their window) that could not be read, before and after: no line there is not "no error". */
+  unread?: { before: string[]; after: string[] };
 }
 
 /** A higher 5xx rate counts only with this many requests on each side and this many 5xx after. */
@@ -158,7 +168,8 @@ const listLines = (lines: Record<string, number>, ids: string[]) => ids.map((id)
  * - worse: a signature seen after that was not seen before, or a higher 5xx rate (rolls back);
  * - not-fixed: the finding is still confirmed on re-detection, or its signatures still appear after;
  * - fixed: not confirmed, no line of its signatures after, and traffic went through to judge by;
- * - no-traffic: not confirmed, nothing after, but nothing went through either.
+ * - no-traffic: not confirmed, nothing after, but nothing went through either — or the error log
+ *   could not be read after the reload, so "nothing after" is not known (the reason says so).
  */
 export function judgeVerify(input: JudgeInput): { verdict: Verdict; reason: string } {
   const { before, after, signatures } = input;
@@ -168,7 +179,10 @@ export function judgeVerify(input: JudgeInput): { verdict: Verdict; reason: stri
   const rose = higher5xxRate(before, after);
   if (newKinds.length > 0 || rose) {
     const parts: string[] = [];
-    if (newKinds.length > 0) parts.push(`new kinds of error after the change: ${listLines(after.lines, newKinds)} in ${after.seconds} s, none in the ${before.seconds} s before`);
+    if (newKinds.length > 0) {
+      const unreadBefore = input.unread?.before ?? [];
+      parts.push(`new kinds of error after the change: ${listLines(after.lines, newKinds)} in ${after.seconds} s, none in the ${before.seconds} s before${unreadBefore.length > 0 ? ` (as far as could be read: ${unreadBefore.join('; ')})` : ''}`);
+    }
     if (rose) parts.push(`${rose}`);
     return { verdict: 'worse', reason: parts.join('; ') };
   }
@@ -178,6 +192,11 @@ export function judgeVerify(input: JudgeInput): { verdict: Verdict; reason: stri
     if (input.redetected === 'confirmed') parts.push('its probes still confirm the finding');
     if (still.length > 0) parts.push(`its errors still appear: ${listLines(after.lines, still)} in ${after.seconds} s after (${listLines(before.lines, still)} in the ${before.seconds} s before)`);
     return { verdict: 'not-fixed', reason: parts.join('; ') };
+  }
+  // Nothing seen is not nothing there when the error log could not be read after the reload: never "fixed" then.
+  const unreadAfter = input.unread?.after ?? [];
+  if (unreadAfter.length > 0) {
+    return { verdict: 'no-traffic', reason: `could not tell whether it is fixed: ${unreadAfter.join('; ')}` };
   }
   const beforeLines = sumOf(Object.fromEntries(signatures.map((id) => [id, before.lines[id] ?? 0])));
   const redetect = input.redetected === null ? 'its probes could not run again' : `its probes now say ${input.redetected}`;

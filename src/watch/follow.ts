@@ -78,7 +78,7 @@ export class LogFollower {
   private async pollFile(file: Followed): Promise<void> {
     const stat = await this.host.stat(file.path, { follow: true });
     if (!stat.ok) {
-      file.problem = `${file.path}: ${stat.error.message}`;
+      file.problem = stat.error.message; // "PATH: why"
       // Gone (rotated away, not yet reopened): whatever appears under the name next is a new file.
       if (file.started) file.fileId = null;
       return;
@@ -103,7 +103,7 @@ export class LogFollower {
     while (file.offset < stat.size) {
       const read = await this.host.readFile(file.path, { position: file.offset, maxBytes: Math.min(READ_BYTES, stat.size - file.offset), encoding: 'latin1' });
       if (!read.ok) {
-        file.problem = `${file.path}: ${read.error.message}`;
+        file.problem = read.error.message;
         return;
       }
       // Replaced between stat and read: the next round starts over on the new file.

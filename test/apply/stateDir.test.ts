@@ -3,11 +3,11 @@ import { DEFAULT_STATE_DIR, stateDir } from '../../src/apply/stateDir.js';
 import { runCli } from '../support/cli.js';
 
 describe('the state dir', () => {
-  it('is --state-dir, else RESET_DOCTOR_STATE_DIR, else /var/lib/reset-doctor', () => {
+  it('is --state-dir, else RESET_DOCTOR_STATE_DIR, else /var/lib/reset-doctor as root', () => {
     expect(stateDir({ stateDir: '/tmp/a' }, { RESET_DOCTOR_STATE_DIR: '/tmp/b' })).toEqual({ dir: '/tmp/a', from: '--state-dir' });
     expect(stateDir({ stateDir: undefined }, { RESET_DOCTOR_STATE_DIR: '/tmp/b' })).toEqual({ dir: '/tmp/b', from: 'RESET_DOCTOR_STATE_DIR' });
-    expect(stateDir({}, {})).toEqual({ dir: DEFAULT_STATE_DIR, from: 'default' });
-    expect(stateDir({}, {}).dir).toBe('/var/lib/reset-doctor');
+    expect(stateDir({}, {}, 0)).toEqual({ dir: DEFAULT_STATE_DIR, from: 'default' });
+    expect(stateDir({}, {}, 0).dir).toBe('/var/lib/reset-doctor');
     // A relative path is made absolute here, where the operator typed it.
     expect(stateDir({ stateDir: 'state' }, {}).dir).toBe(`${process.cwd()}/state`);
   });

@@ -83,6 +83,7 @@ http {
     location /api/ { proxy_pass http://app; }
     location ~ ^/re/ { proxy_pass http://127.0.0.1:9004; }
     location = /exact { proxy_pass http://127.0.0.1:9005; }
+    location /named/ { proxy_pass http://localhost:9008; }
   }
   server {
     listen ${p2} ssl;
@@ -130,6 +131,9 @@ http {
     expect(pickVerifyTarget(facts, { peers: ['127.0.0.1:9001'] })).toMatchObject({ path: '/api/' });
     expect(pickVerifyTarget(facts, { peers: ['app'] })).toMatchObject({ path: '/api/' });
     expect(pickVerifyTarget(facts, { peers: ['127.0.0.1:9005'] })).toMatchObject({ port: ports[0], path: '/exact' });
+    // A name in the config is matched through the addresses it resolved to (backend-listeners' peers).
+    expect(pickVerifyTarget(facts, { peers: ['127.0.0.1:9008'] })).toEqual({ reason: 'no location in the config passes requests to 127.0.0.1:9008' });
+    expect(pickVerifyTarget(facts, { peers: ['127.0.0.1:9008'], resolved: [{ address: 'localhost:9008', peers: [{ ip: '127.0.0.1', port: 9008 }] }] })).toMatchObject({ path: '/named/' });
     // A route another location serves is not sent to this one.
     expect(pickVerifyTarget(facts, { peers: ['127.0.0.1:9005'], paths: ['/api/x'] })).toMatchObject({ path: '/exact' });
   });
@@ -169,6 +173,12 @@ describeWithTools('verification GETs through a real nginx', nginx ? [] : ['nginx
     const lines = (await readFile(join(lab.dir, 'access.log'), 'utf8')).split('\n').filter(Boolean);
     expect(lines.length).toBe(7);
     expect(lines.every((l) => l.includes('"GET /ok/verify HTTP/1.1" 200'))).toBe(true);
+  });
+
+  it('spaces the GETs gapMs apart when asked', async () => {
+    const started = Date.now();
+    expect(await sendGets(new RealHost(), { address: '127.0.0.1', port, host: 'localhost', path: '/ok/gap' }, 3, { gapMs: 300 })).toEqual({ sent: 3, statuses: { '200': 3 } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
   });
 
   it('counts a refused connection as no-connection', async () => {

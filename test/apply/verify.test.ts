@@ -63,6 +63,13 @@ describe('judgeVerify', () => {
     expect(judged.reason).toContain('5 of 5 verification GET(s) answered');
   });
 
+  it('never fixed when the error log could not be read after the reload: no-traffic, saying so', () => {
+    const judged = judgeVerify(input({ unread: { before: [], after: ['/var/log/nginx/error.log: permission denied'] } }));
+    expect(judged).toEqual({ verdict: 'no-traffic', reason: 'could not tell whether it is fixed: /var/log/nginx/error.log: permission denied' });
+    // What was seen still counts: errors after are not-fixed however much was unread.
+    expect(judgeVerify(input({ after: side({ refused: 1 }, 40, 1, 30), unread: { before: [], after: ['x'] } })).verdict).toBe('not-fixed');
+  });
+
   it('no-traffic: nothing went through to judge by', () => {
     expect(judgeVerify(input({ after: side({}, 0, 0, 30), redetected: null }))).toEqual({
       verdict: 'no-traffic',
@@ -156,6 +163,17 @@ describeWithTools('verifyChange on a real nginx', findNginx() ? [] : ['nginx'], 
     expect(result.verdict, result.reason).toBe('fixed');
     expect(result.after).toMatchObject({ lines: { refused: 0 }, requests: 5, errors5xx: 0 });
     expect(result.traffic?.statuses).toEqual({ '200': 5 });
+    await new Promise((r) => setTimeout(r, 1100));
+  });
+
+  it('an error log that cannot be read is never "fixed", though the GETs get 200', async () => {
+    const server = await serve('ok');
+    const missing = join(lab.dir, 'gone', 'error.log');
+    const result = await verifyChange({ host, ...logs(), errorLogs: [missing], signatures: ['refused'], peers: [], reloadAtMs: await reload(), seconds: 1, intervalMs: 250, traffic: { count: 2, target: { address: '127.0.0.1', port: nginxPort, host: 'localhost', path: '/app/verify' } }, redetect: async () => 'ruled-out' });
+    await stop(server);
+    expect(result.traffic?.statuses).toEqual({ '200': 2 });
+    expect(result.verdict).toBe('no-traffic');
+    expect(result.reason).toBe(`could not tell whether it is fixed: ${missing}: no such file or directory`);
     await new Promise((r) => setTimeout(r, 1100));
   });
 

@@ -77,6 +77,14 @@ describeWithTools('reset-doctor watch on a real nginx', missing, () => {
     await tty.waitFor('[exit 0]', 10_000);
   }, 90_000);
 
+  it('Ctrl-C quits with 0 too', async () => {
+    const tty = new TmuxSession([process.execPath, ...args()].join(' '));
+    sessions.push(tty);
+    await tty.waitFor('q quits', 20_000);
+    tty.keys('C-c');
+    await tty.waitFor('[exit 0]', 10_000);
+  }, 40_000);
+
   it('ends at once when its terminal goes away (SIGHUP), never hanging on it', async () => {
     const marker = `${state}/hangup`;
     const tty = new TmuxSession([process.execPath, ...argsIn(marker)].join(' '));

@@ -16,16 +16,17 @@ export interface WatchViewProps {
   reloadAtMs?: number | null;
   /** The newest bucket shown holds this time (default: now). */
   nowMs?: number;
-  width: number;
-  /** Lines the view may take. */
-  height: number;
+  /** Columns (default: the terminal's, else 80). */
+  width?: number;
+  /** Lines the view may take (default 16: room beside the wizard's own lines). */
+  height?: number;
   bucketMs?: number;
   title?: string;
   notes?: readonly string[];
 }
 
 export function WatchView(props: WatchViewProps) {
-  const lines = watchScreen({ ...props, nowMs: props.nowMs ?? Date.now() });
+  const lines = watchScreen({ ...props, nowMs: props.nowMs ?? Date.now(), width: props.width ?? (process.stdout.columns || 80), height: props.height ?? 16 });
   return (
     <Box flexDirection="column">
       {lines.map((line, i) => (
