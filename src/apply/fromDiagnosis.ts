@@ -12,7 +12,7 @@ import type { ChangeStep } from './journal.js';
 import type { FixPlan, VerifyResult } from './types.js';
 import { planFix } from '../fixes/plan.js';
 import { verifyChange } from './verify.js';
-import { pickVerifyTarget, type ConfigFactsForTarget, type VerifyTarget, type TargetScope } from './traffic.js';
+import { pickVerifyTarget, scopeFromErrorLog, type ConfigFactsForTarget, type VerifyTarget, type TargetScope } from './traffic.js';
 import { FINDING_SIGNATURES } from './findingSignatures.js';
 import { changeSummary } from './summary.js';
 import { createTwoFilesPatch } from 'diff';
@@ -206,7 +206,7 @@ async function redetect(prepared: Prepared, answers: ReadonlyMap<string, string>
   return null;
 }
 
-type ErrorLogFacts = { groups: Array<{ signature: string; peer: string; examplePath: string; count: number }> };
+type ErrorLogFacts = Parameters<typeof scopeFromErrorLog>[0];
 
 /**
  * Which peers and routes a change is about: the error-log groups of its
@@ -215,8 +215,10 @@ type ErrorLogFacts = { groups: Array<{ signature: string; peer: string; exampleP
  */
 function verifyScope(state: EngineState, signatures: readonly string[]): TargetScope {
   const errors = okFacts(state, 'error-log') as ErrorLogFacts | undefined;
-  const groups = (errors?.groups ?? []).filter((g) => signatures.includes(g.signature)).sort((a, b) => b.count - a.count);
-  if (groups.length > 0) return { peers: [...new Set(groups.map((g) => g.peer))], paths: [...new Set(groups.map((g) => g.examplePath))] };
+  const listeners = okFacts(state, 'backend-listeners') as { backends?: TargetScope['resolved'] } | undefined;
+  const resolved = listeners?.backends ? { resolved: listeners.backends } : {};
+  const fromLog = errors ? scopeFromErrorLog(errors, signatures) : { peers: [], paths: [] };
+  if (fromLog.peers.length > 0) return { ...fromLog, ...resolved };
   const config = okFacts(state, 'nginx-config') as { backends: Array<{ address: string; markedDown: boolean }> } | undefined;
-  return { peers: (config?.backends ?? []).filter((b) => !b.markedDown).map((b) => b.address) };
+  return { peers: (config?.backends ?? []).filter((b) => !b.markedDown).map((b) => b.address), ...resolved };
 }
