@@ -26,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       return runDiagnose(args, args.demo ?? null);
     case 'demo':
       return runDemo(args);
+    case 'fleet':
+      return (await import('./fleet/command.js')).fleetCommand(args.positionals, args.json);
     case 'wizard':
       return runWizardOrHeadless(args, args.demo ?? null);
   }

@@ -4,7 +4,7 @@ import { UserError } from '../util/userError.js';
 import { parseSince } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
-export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'help'] as const;
+export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'fleet', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number] | 'wizard';
 
 export interface CliArgs {
@@ -100,6 +100,8 @@ Usage
   reset-doctor inspect errors [--json]   error-log signatures per peer, method and route (--since for a window)
   reset-doctor probe [ID...] [--json]    run probes directly and print their facts (all probes by default)
   reset-doctor lint [FILE...]            check flow files (default: the shipped flows/)
+  reset-doctor fleet playbook            print the Ansible playbook that runs it on many hosts
+  reset-doctor fleet report DIR [--json] one view of the reports the playbook fetched into DIR
 
 Options
   --flow ID|PATH         flow to run (default reset-by-peer)
@@ -114,7 +116,7 @@ Options
   --replay FILE          replay a session recorded with --record (offline analysis)
   --record FILE          write every command and its output to FILE for replay (0600, secrets masked)
   --passive              never open connections to backends (active probes are skipped)
-  --json                 print JSON (diagnose, inspect, probe)
+  --json                 print JSON (diagnose, inspect, probe, fleet report)
   -V, --version          print the version
   -h, --help             print this help
 
