@@ -1,0 +1,129 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { FleetSummary } from '../../src/fleet/summary.js';
+import { runCli } from '../support/cli.js';
+import { buildDist } from '../support/dist.js';
+import { findNginx, hasCommand } from '../support/lab.js';
+import { describeWithTools } from '../support/tools.js';
+import { SCENARIOS } from '../lab/scenarios.js';
+import { runPlaybook, startFleet, type Fleet, type LabHost } from './ansible.js';
+
+/**
+ * The shipped playbook, run for real by ansible-playbook against five
+ * inventory hosts on this machine, with the standalone executable it copies:
+ * three lab hosts (healthy, backend down, keep-alive race), one whose run
+ * outlasts its timeout and one whose run fails. Then `fleet report` over the
+ * reports it fetched.
+ */
+const HOSTS: LabHost[] = [
+  { name: 'web1', scenario: 'healthy' },
+  { name: 'web2', scenario: 'backend-down-tcp' },
+  // The race is confirmed by measuring the backend's idle timeout: the active probes, as in the lab.
+  { name: 'web3', scenario: 'keepalive-race', vars: { reset_doctor_active: true } },
+  { name: 'web4', scenario: 'healthy', vars: { reset_doctor_timeout: 1 } },
+  { name: 'web5', scenario: null, vars: { reset_doctor_since: 'since lunch' } },
+];
+const LAB_HOSTS = HOSTS.filter((h) => h.scenario && !h.vars?.['reset_doctor_timeout']);
+
+const missing = [...(findNginx() ? [] : ['nginx']), ...(hasCommand('ansible-playbook') ? [] : ['ansible-playbook (ansible-core)'])];
+
+describeWithTools('fleet diagnosis through Ansible', missing, () => {
+  let fleet: Fleet;
+  let first: { code: number | null; output: string };
+  let summary: FleetSummary;
+  let text: string;
+  let reportCode: number | null;
+
+  beforeAll(async () => {
+    buildDist();
+    fleet = await startFleet(HOSTS);
+    first = await runPlaybook(fleet, []);
+    const json = await runCli(['fleet', 'report', fleet.reports, '--json']);
+    summary = JSON.parse(json.stdout) as FleetSummary;
+    reportCode = json.code;
+    text = (await runCli(['fleet', 'report', fleet.reports])).stdout;
+    if (process.env['FLEET_SHOW'] === '1') console.log(`${first.output}\n${text}`);
+  }, 170_000);
+
+  afterAll(async () => {
+    await fleet?.cleanup();
+    if (fleet) rmSync(fleet.dir, { recursive: true, force: true });
+  });
+
+  it('fetches one report per lab host, named by its inventory name, and the run fails for the two failed hosts only', () => {
+    const context = first.output;
+    expect(first.code, context).toBe(2);
+    for (const host of LAB_HOSTS) {
+      const report = JSON.parse(readFileSync(join(fleet.reports, `${host.name}.json`), 'utf8')) as { tool: string; status: string };
+      expect(report, context).toMatchObject({ tool: 'reset-doctor', status: 'finished' });
+    }
+    expect(existsSync(join(fleet.reports, 'web4.json')), context).toBe(false);
+    expect(existsSync(join(fleet.reports, 'web5.json')), context).toBe(false);
+    expect(context).toMatch(/web1 +: .* failed=0 /);
+    expect(context).toMatch(/web4 +: .* failed=1 /);
+    expect(context).toMatch(/web5 +: .* failed=1 /);
+  });
+
+  it('fleet report names the hosts of each finding, as each lab scenario expects', () => {
+    const context = text;
+    for (const status of ['confirmed', 'suspected'] as const) {
+      const expected = new Map<string, string[]>();
+      for (const host of LAB_HOSTS) {
+        const scenario = SCENARIOS.find((s) => s.name === host.scenario)!;
+        for (const id of scenario[status] ?? []) expected.set(id, [...(expected.get(id) ?? []), host.name]);
+      }
+      const found = new Map(summary.findings.filter((f) => f[status].length > 0).map((f) => [f.id, f[status]]));
+      expect(Object.fromEntries(found), `${status}\n${context}`).toEqual(Object.fromEntries(expected));
+    }
+    expect(summary.findings.find((f) => f.id === 'backend-down')?.confirmed).toEqual(['web2']);
+    expect(summary.findings.find((f) => f.id === 'keepalive-mismatch')?.confirmed).toEqual(['web3']);
+    expect(reportCode).toBe(1);
+  });
+
+  it('names the keep-alive race host for its peer resets', () => {
+    const port = /127\.0\.0\.1:\d+/.exec(fleet.running.get('web3')!.mentions[0]!)![0];
+    const peer = summary.peers.find((p) => p.peer === port);
+    expect(peer, text).toBeDefined();
+    expect(peer!.hosts.map((h) => [h.host, h.cause]), text).toEqual([['web3', 'keepalive-race']]);
+    expect(summary.peers.flatMap((p) => p.hosts.map((h) => h.host)).filter((h) => h !== 'web3'), text).toEqual([]);
+  });
+
+  it('flags the one host whose upstream keepalive_timeout differs as drift, and nothing that is the same everywhere', () => {
+    const drift = summary.drift.find((d) => d.what === 'upstream api keepalive_timeout');
+    expect(drift, text).toBeDefined();
+    // The lab's clean upstream sets 4 s; the keep-alive race scenario leaves nginx's default, 60 s.
+    expect(drift!.values['web3'], text).toBe('60s');
+    for (const [host, value] of Object.entries(drift!.values)) if (host !== 'web3') expect(value, text).toBe('4s');
+    expect(drift!.values['web1'], text).toBe('4s');
+    expect(summary.drift.map((d) => d.what), text).not.toContain('nginx version');
+  });
+
+  it('reports the host that timed out and the host whose run failed, and why', () => {
+    const hosts = Object.fromEntries(summary.hosts.map((h) => [h.host, h]));
+    for (const host of LAB_HOSTS) {
+      const scenario = SCENARIOS.find((s) => s.name === host.scenario)!;
+      // As in the lab: exit 0 only where the scenario expects nothing at all.
+      const exit = scenario.confirmed.length + (scenario.suspected ?? []).length + (scenario.unknown ?? []).length === 0 ? 0 : 1;
+      expect(hosts[host.name], text).toMatchObject({ ok: true, exit });
+    }
+    expect(hosts['web4'], text).toMatchObject({ ok: false, exit: 124, error: 'timed out after 1 s (reset_doctor_timeout)' });
+    expect(hosts['web5'], text).toMatchObject({ ok: false, exit: 2 });
+    expect(hosts['web5']!.error, text).toContain('--since "since lunch"');
+  });
+
+  it('the text form fits 80 columns and shows each part', () => {
+    for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(text).toMatch(/^  web4 +FAILED +exit 124 +timed out after 1 s/m);
+    expect(text).toMatch(/^  keepalive-mismatch: /m);
+    expect(text).toMatch(/^    confirmed +web3$/m);
+    expect(text).toMatch(/^  upstream api keepalive_timeout\n    4s +web1\b.*\n    60s +web3$/m);
+  });
+
+  it('a second run finds the same executable on the host and does not copy it again', async () => {
+    const again = await runPlaybook(fleet, ['-l', 'web5']);
+    expect(again.output).toMatch(/TASK \[copy the executable[^\n]*\n+skipping: \[web5\]/);
+    // Only the limited host's files were replaced.
+    expect(existsSync(join(fleet.reports, 'web1.json'))).toBe(true);
+  }, 60_000);
+});
