@@ -49,7 +49,7 @@ if (!applyEngine) {
 
     afterAll(async () => {
       await fleet?.cleanup();
-      if (fleet) rmSync(fleet.dir, { recursive: true, force: true });
+      if (fleet && process.env['FLEET_KEEP'] !== '1') rmSync(fleet.dir, { recursive: true, force: true });
     });
 
     it('fixes the first host, verified fixed', () => {

@@ -48,7 +48,7 @@ describeWithTools('fleet diagnosis through Ansible', missing, () => {
 
   afterAll(async () => {
     await fleet?.cleanup();
-    if (fleet) rmSync(fleet.dir, { recursive: true, force: true });
+    if (fleet && process.env['FLEET_KEEP'] !== '1') rmSync(fleet.dir, { recursive: true, force: true });
   });
 
   it('fetches one report per lab host, named by its inventory name, and the run fails for the two failed hosts only', () => {
