@@ -95,7 +95,7 @@ function loadHost(dir: string, host: string): HostRun {
 
 /** Every host with a report or a status file in dir, in natural order (web2 before web10). */
 export function loadFleet(dir: string): HostRun[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: no such folder (the playbook's reports folder, reset_doctor_reports)`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: ${existsSync(dir) ? 'not a folder' : 'no such folder'} (give the playbook's reports folder, reset_doctor_reports)`);
   const hosts = new Set<string>();
   for (const name of readdirSync(dir)) {
     if (name.endsWith(STATUS_SUFFIX)) hosts.add(name.slice(0, -STATUS_SUFFIX.length));

@@ -12,6 +12,8 @@ export interface FleetSummary {
   findings: Array<{ id: string; confirmed: string[]; suspected: string[]; unknown: string[] }>;
   /** Each upstream peer nginx logged resets for, with the hosts, their counts and the cause each host found. */
   peers: Array<{ peer: string; hosts: Array<{ host: string; resets: number; cause: string }> }>;
+  /** Hosts that reported but whose resets per peer were not read (reset-attribution did not run or failed): not "no resets". */
+  peersNotRead: string[];
   drift: Drift[];
   /** Fixes applied by `--apply` runs: what happened on each host. */
   changes: Array<{ host: string; fix: string; status: string; verdict: string | null }>;
@@ -23,6 +25,7 @@ export function summarize(runs: HostRun[]): FleetSummary {
   const findings = new Map<string, Record<(typeof STATUSES)[number], string[]>>();
   const peers = new Map<string, FleetSummary['peers'][number]['hosts']>();
   const changes: FleetSummary['changes'] = [];
+  const peersNotRead: string[] = [];
   for (const run of runs) {
     for (const finding of run.report?.findings ?? []) {
       const status = STATUSES.find((s) => s === finding.status);
@@ -31,7 +34,9 @@ export function summarize(runs: HostRun[]): FleetSummary {
       const hosts = findings.get(finding.id)![status];
       if (!hosts.includes(run.host)) hosts.push(run.host);
     }
-    for (const peer of factsOf(run.report, 'reset-attribution')?.peers ?? []) {
+    const attribution = factsOf(run.report, 'reset-attribution');
+    if (run.report && !attribution) peersNotRead.push(run.host);
+    for (const peer of attribution?.peers ?? []) {
       if (!peers.has(peer.peer)) peers.set(peer.peer, []);
       peers.get(peer.peer)!.push({ host: run.host, resets: peer.resets, cause: peer.cause });
     }
@@ -50,6 +55,7 @@ export function summarize(runs: HostRun[]): FleetSummary {
     peers: [...peers]
       .sort(([a, ha], [b, hb]) => total(hb) - total(ha) || a.localeCompare(b))
       .map(([peer, hosts]) => ({ peer, hosts: hosts.sort((x, y) => y.resets - x.resets) })),
+    peersNotRead,
     drift: driftOf(runs),
     changes,
   };

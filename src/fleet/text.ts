@@ -53,12 +53,13 @@ export function fleetText(summary: FleetSummary, dir: string): string {
   }
 
   out.push('', 'Upstream peers with resets (resets logged, and the cause each host found)');
-  if (summary.peers.length === 0) out.push('  none on any host that reported');
+  if (summary.peers.length === 0) out.push(summary.peersNotRead.length === 0 ? '  none on any host that reported' : '  none on the hosts where they were read');
   for (const p of summary.peers) {
     out.push(`  ${p.peer}`);
     const width = Math.min(24, Math.max(...p.hosts.map((h) => h.host.length)));
     for (const h of p.hosts) out.push(...row(4, h.host, width, `${h.resets} reset(s), cause: ${h.cause}`));
   }
+  if (summary.peersNotRead.length > 0) out.push(...fill('  not read (reset-attribution did not run) on: ', hostList(summary.peersNotRead), 4));
 
   out.push('', 'Drift (settings that differ between hosts)');
   if (summary.drift.length === 0) out.push('  none among the settings compared');

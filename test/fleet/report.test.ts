@@ -20,6 +20,9 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'lb-a.json'), down);
   writeFileSync(join(dir, 'lb-a.status.json'), JSON.stringify({ host: 'lb-a', exit: 1 }));
   writeFileSync(join(dir, 'lb-b.json'), down);
+  // A report of a build before the facts section: its findings count, its peers and settings were not read.
+  const { facts: _facts, ...older } = JSON.parse(down) as Record<string, unknown>;
+  writeFileSync(join(dir, 'lb-old.json'), JSON.stringify(older));
   writeFileSync(join(dir, 'lb-c.json'), healthy);
   writeFileSync(join(dir, 'lb-c.status.json'), JSON.stringify({ host: 'lb-c', exit: 0 }));
   writeFileSync(join(dir, 'lb-9.json'), '{"tool": "reset-doctor", "findings": [');
@@ -35,7 +38,7 @@ describe('fleet report', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(1);
     const summary = JSON.parse(run.stdout) as FleetSummary;
-    expect(summary.hosts.map((h) => h.host)).toEqual(['lb-9', 'lb-10', 'lb-a', 'lb-b', 'lb-c', 'lb-e']);
+    expect(summary.hosts.map((h) => h.host)).toEqual(['lb-9', 'lb-10', 'lb-a', 'lb-b', 'lb-c', 'lb-e', 'lb-old']);
     const hosts = Object.fromEntries(summary.hosts.map((h) => [h.host, h]));
     expect(hosts['lb-a']).toEqual({ host: 'lb-a', ok: true, exit: 1 });
     // No status file: the exit code the report implies.
@@ -46,7 +49,9 @@ describe('fleet report', () => {
     expect(hosts['lb-e']).toMatchObject({ ok: false, exit: null, error: expect.stringContaining('unreachable') });
     expect(hosts['lb-10']!.error).toMatch(/^lb-10\.json does not parse: not a reset-doctor report/);
     const down = summary.findings.find((f) => f.id === 'backend-down');
-    expect(down).toEqual({ id: 'backend-down', confirmed: ['lb-a', 'lb-b'], suspected: [], unknown: [] });
+    expect(down).toEqual({ id: 'backend-down', confirmed: ['lb-a', 'lb-b', 'lb-old'], suspected: [], unknown: [] });
+    expect(summary.peersNotRead).toEqual(['lb-old']);
+    for (const d of summary.drift) expect(Object.keys(d.values)).not.toContain('lb-old');
     // Both demos ran on one nginx build and the same kernel log: nothing drifts there.
     expect(summary.drift.map((d) => d.what)).not.toContain('nginx version');
   });
@@ -55,7 +60,8 @@ describe('fleet report', () => {
     const run = await runCli(['fleet', 'report', dir]);
     for (const line of run.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
     expect(run.stdout).toMatch(/^  backend-down: Nothing accepts connections/m);
-    expect(run.stdout).toMatch(/^    confirmed +lb-a, lb-b$/m);
+    expect(run.stdout).toMatch(/^    confirmed +lb-a, lb-b, lb-old$/m);
+    expect(run.stdout).toMatch(/^  not read \(reset-attribution did not run\) on: lb-old$/m);
   });
 
   it('refuses a folder that is not there or holds no reports, with exit 2 and no stack trace', async () => {
