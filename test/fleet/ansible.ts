@@ -108,6 +108,7 @@ export function runPlaybook(fleet: Fleet, extra: string[]): Promise<{ code: numb
     ANSIBLE_LOCAL_TEMP: join(fleet.dir, 'ansible-local'),
     ANSIBLE_REMOTE_TEMP: join(fleet.dir, 'ansible-remote'),
     ANSIBLE_DEPRECATION_WARNINGS: 'false',
+    ANSIBLE_HOST_KEY_CHECKING: 'false',
   };
   const args = ['-i', fleet.inventory, fleet.playbook, '-f', '5', '-e', `reset_doctor_executable=${fleet.executable}`, '-e', `reset_doctor_reports=${fleet.reports}`, ...extra];
   return new Promise((resolve, reject) => {
