@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FleetSummary } from '../../src/fleet/summary.js';
-import { runCli } from '../support/cli.js';
+import { CLI, runCli } from '../support/cli.js';
 import { buildDist } from '../support/dist.js';
 import { findNginx, hasCommand } from '../support/lab.js';
 import { describeWithTools } from '../support/tools.js';
@@ -27,6 +28,9 @@ const HOSTS: LabHost[] = [
   { name: 'web6', scenario: null, vars: { ansible_connection: 'ssh', ansible_host: '127.0.0.1', ansible_port: 1, ansible_ssh_common_args: '-o ConnectTimeout=5 -o StrictHostKeyChecking=no' } },
 ];
 const LAB_HOSTS = HOSTS.filter((h) => h.scenario && !h.vars?.['reset_doctor_timeout']);
+
+/** Session transcripts (issue 12) are fetched beside the reports: checked where the build writes them. */
+const transcripts = existsSync(CLI) && spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).stdout.includes('--transcript');
 
 const missing = [...(findNginx() ? [] : ['nginx']), ...(hasCommand('ansible-playbook') ? [] : ['ansible-playbook (ansible-core)'])];
 
@@ -123,6 +127,16 @@ describeWithTools('fleet diagnosis through Ansible', missing, () => {
     expect(text).toMatch(/^  keepalive-mismatch: /m);
     expect(text).toMatch(/^    confirmed +web3$/m);
     expect(text).toMatch(/^  upstream api keepalive_timeout\n    4s +web1\b.*\n    60s +web3$/m);
+  });
+
+  it.skipIf(!transcripts)('fetches the transcript of each run, the timed-out one too (needs a build that writes transcripts)', () => {
+    for (const host of [...LAB_HOSTS.map((h) => h.name), 'web4']) {
+      const file = join(fleet.reports, `${host}.transcript.jsonl`);
+      expect(existsSync(file), `${host}\n${first.output}`).toBe(true);
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines.length, host).toBeGreaterThan(1);
+      for (const line of lines) JSON.parse(line);
+    }
   });
 
   it('a second run finds the same executable on the host and does not copy it again', async () => {
