@@ -3,27 +3,44 @@ import type { FleetSummary } from './summary.js';
 
 /** The fleet view fits an 80-column terminal: long lists of hosts wrap under their label. */
 const WIDTH = 80;
+/** Continuation lines start at most this far in, so wrapped text keeps at least 40 columns. */
+const HANG_MAX = 40;
+/** Label columns (host names, values) are at most this wide; a longer label pushes only its own row. */
+const LABEL_MAX = 18;
 
-/** Words of text filled to WIDTH, the first line after `lead`, the rest indented to `hang`. */
+/**
+ * Words of text filled to WIDTH, the first line after `lead`, the rest indented
+ * to `hang`. A lead too long for anything after it (a long host name or value)
+ * is wrapped on its own, and the text starts on the next line.
+ */
 function fill(lead: string, text: string, hang: number): string[] {
   const lines: string[] = [];
   let line = lead;
+  if (lead.trimEnd().length > WIDTH - 12) {
+    const indent = /^ */.exec(lead)![0];
+    lines.push(...fill(indent, lead.trim(), indent.length + 2));
+    line = ' '.repeat(hang);
+  }
   let empty = true;
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (!empty && line.length + 1 + word.length > WIDTH) {
-      lines.push(line);
+  // A word longer than a line (a long path) is cut where the line ends.
+  const room = Math.max(20, WIDTH - hang);
+  const words = text.split(/\s+/).flatMap((w) => w.match(new RegExp(`.{1,${room}}`, 'g')) ?? []);
+  for (const word of words) {
+    if (line.length + (empty ? 0 : 1) + word.length > WIDTH && line.trim() !== '') {
+      lines.push(line.trimEnd());
       line = ' '.repeat(hang) + word;
     } else line += (empty ? '' : ' ') + word;
     empty = false;
   }
-  lines.push(line.trimEnd());
+  if (line.trim() !== '' || lines.length === 0) lines.push(line.trimEnd());
   return lines;
 }
 
 /** A label column then text: `  label      text…`, the text's continuation lines under its start. */
 function row(indent: number, label: string, width: number, text: string): string[] {
   const lead = `${' '.repeat(indent)}${label.padEnd(width)}  `;
-  return fill(lead, text, Math.min(lead.length, WIDTH - 20));
+  // Continuation lines under the column, not under one long label.
+  return fill(lead, text, Math.min(indent + width + 2, HANG_MAX));
 }
 
 const hostList = (hosts: string[]) => hosts.join(', ');
@@ -36,11 +53,11 @@ export function fleetText(summary: FleetSummary, dir: string): string {
   out.push(...fill('', `reset-doctor fleet report: ${summary.hosts.length - failed.length} of ${summary.hosts.length} hosts reported (${dir})`, 2), '');
 
   out.push('Hosts');
-  const hostWidth = Math.min(24, Math.max(...summary.hosts.map((h) => h.host.length)));
+  const hostWidth = Math.min(LABEL_MAX, Math.max(...summary.hosts.map((h) => h.host.length)));
   for (const h of summary.hosts) {
     const exit = h.exit === null ? 'no exit' : `exit ${h.exit}`;
     const lead = `  ${h.host.padEnd(hostWidth)}  ${(h.ok ? 'ok' : 'FAILED').padEnd(6)}  ${exit.padEnd(8)}  `;
-    out.push(...fill(lead, h.error ?? '', Math.min(lead.length, WIDTH - 30)));
+    out.push(...fill(lead, h.error ?? '', Math.min(2 + hostWidth + 20, HANG_MAX)));
   }
 
   out.push('', 'Findings (hosts where confirmed, suspected, could not tell)');
@@ -55,8 +72,8 @@ export function fleetText(summary: FleetSummary, dir: string): string {
   out.push('', 'Upstream peers with resets (resets logged, and the cause each host found)');
   if (summary.peers.length === 0) out.push(summary.peersNotRead.length === 0 ? '  none on any host that reported' : '  none on the hosts where they were read');
   for (const p of summary.peers) {
-    out.push(`  ${p.peer}`);
-    const width = Math.min(24, Math.max(...p.hosts.map((h) => h.host.length)));
+    out.push(...fill("  ", p.peer, 4));
+    const width = Math.min(LABEL_MAX, Math.max(...p.hosts.map((h) => h.host.length)));
     for (const h of p.hosts) out.push(...row(4, h.host, width, `${h.resets} reset(s), cause: ${h.cause}`));
   }
   if (summary.peersNotRead.length > 0) out.push(...fill('  not read (reset-attribution did not run) on: ', hostList(summary.peersNotRead), 4));
@@ -67,13 +84,13 @@ export function fleetText(summary: FleetSummary, dir: string): string {
     out.push(...fill('  ', d.what, 4));
     const byValue = new Map<string, string[]>();
     for (const [host, value] of Object.entries(d.values)) byValue.set(value, [...(byValue.get(value) ?? []), host]);
-    const width = Math.min(20, Math.max(...[...byValue.keys()].map((v) => v.length)));
+    const width = Math.min(LABEL_MAX, Math.max(...[...byValue.keys()].map((v) => v.length)));
     for (const [value, hosts] of byValue) out.push(...row(4, value, width, hostList(hosts)));
   }
 
   if (summary.changes.length > 0) {
     out.push('', 'Changes (--apply)');
-    const width = Math.min(24, Math.max(...summary.changes.map((c) => c.host.length)));
+    const width = Math.min(LABEL_MAX, Math.max(...summary.changes.map((c) => c.host.length)));
     for (const c of summary.changes) out.push(...row(2, c.host, width, `${c.fix}: ${c.status}, verify ${c.verdict ?? 'none'}`));
   }
   return out.join('\n') + '\n';
