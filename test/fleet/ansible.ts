@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
 import { createLab, findNginx, type Lab } from '../support/lab.js';
 import { SCENARIOS, type Running } from '../lab/scenarios.js';
@@ -71,7 +71,8 @@ export async function startFleet(hosts: LabHost[]): Promise<Fleet> {
             reset_doctor_state_dir: join(dir, 'hosts', host.name, 'state'),
             reset_doctor_since: '10m',
             reset_doctor_args: ['--nginx-bin', nginx],
-            ...(running.has(host.name) ? { reset_doctor_nginx_conf: running.get(host.name)!.conf } : {}),
+            // The lab's error log, named as an operator would (what its config names too).
+            ...(running.has(host.name) ? { reset_doctor_nginx_conf: running.get(host.name)!.conf, reset_doctor_error_log: join(dirname(running.get(host.name)!.conf), 'error.log') } : {}),
             ...host.vars,
           },
         ]),

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FleetSummary } from '../../src/fleet/summary.js';
 import { CLI, runCli } from '../support/cli.js';
@@ -62,8 +62,11 @@ describeWithTools('fleet diagnosis through Ansible', missing, () => {
     // 2: hosts failed; 4: hosts unreachable (which one ansible-playbook reports depends on the order).
     expect([2, 4], context).toContain(first.code);
     for (const host of LAB_HOSTS) {
-      const report = JSON.parse(readFileSync(join(fleet.reports, `${host.name}.json`), 'utf8')) as { tool: string; status: string };
+      const report = JSON.parse(readFileSync(join(fleet.reports, `${host.name}.json`), 'utf8')) as { tool: string; status: string; probes: Array<{ id: string; commands: string[] }> };
       expect(report, context).toMatchObject({ tool: 'reset-doctor', status: 'finished' });
+      // The per-host variables reached the run: its own error log and state dir.
+      const errorLog = join(dirname(fleet.running.get(host.name)!.conf), 'error.log');
+      expect(report.probes.find((p) => p.id === 'error-log')?.commands.join('\n'), context).toContain(`read ${errorLog} `);
     }
     expect(existsSync(join(fleet.reports, 'web4.json')), context).toBe(false);
     expect(existsSync(join(fleet.reports, 'web5.json')), context).toBe(false);
