@@ -30,7 +30,7 @@ const files = (dir, ext) =>
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .flatMap((entry) => (entry.isDirectory() ? files(`${dir}/${entry.name}`, ext) : entry.name.endsWith(ext) ? [`${dir}/${entry.name}`] : []));
 /** Package-relative names, read by src/assets.ts. */
-const ASSETS = ['dist/src/errorlog/scanner.wasm', 'src/fleet/reset-doctor.yml', ...files('flows', '.yaml'), ...files('src/demo/recordings', '.json')];
+const ASSETS = ['dist/src/errorlog/scanner.wasm', ...files('flows', '.yaml'), ...files('src/demo/recordings', '.json')];
 
 /** ink imports react-devtools-core (not a dependency) only when DEV=true: the bundle leaves it out. */
 const dropDevtools = {
@@ -102,6 +102,8 @@ function sha256sums(paths) {
 
 async function main() {
   if (Number(process.versions.node.split('.')[0]) < 20) throw new Error('dist: needs Node 20 or later');
+  // The fleet playbook, printed by `reset-doctor fleet playbook` (src/fleet/command.ts).
+  ASSETS.push('src/fleet/reset-doctor.yml');
   for (const name of ASSETS) statSync(join(ROOT, name)); // run `npm run build` first: the wasm comes from it
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });

@@ -96,12 +96,12 @@ Usage
   reset-doctor [options]                 the interactive wizard (headless when there is no terminal)
   reset-doctor diagnose [--json] [options]   run the flow without questions; report and exit code
   reset-doctor demo [NAME]               list the recorded demo scenarios, or walk one (no nginx needed)
+  reset-doctor fleet playbook            print the Ansible playbook that runs it on many hosts
+  reset-doctor fleet report DIR [--json] one view of the reports the playbook fetched into DIR
   reset-doctor inspect config [--json]   what nginx loads: upstreams, locations, effective settings, logs
   reset-doctor inspect errors [--json]   error-log signatures per peer, method and route (--since for a window)
   reset-doctor probe [ID...] [--json]    run probes directly and print their facts (all probes by default)
   reset-doctor lint [FILE...]            check flow files (default: the shipped flows/)
-  reset-doctor fleet playbook            print the Ansible playbook that runs it on many hosts
-  reset-doctor fleet report DIR [--json] one view of the reports the playbook fetched into DIR
 
 Options
   --flow ID|PATH         flow to run (default reset-by-peer)
@@ -116,7 +116,7 @@ Options
   --replay FILE          replay a session recorded with --record (offline analysis)
   --record FILE          write every command and its output to FILE for replay (0600, secrets masked)
   --passive              never open connections to backends (active probes are skipped)
-  --json                 print JSON (diagnose, inspect, probe, fleet report)
+  --json                 print JSON (diagnose, inspect, probe)
   -V, --version          print the version
   -h, --help             print this help
 
