@@ -4,7 +4,7 @@ import { UserError } from '../util/userError.js';
 import { parseSince } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
-export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'changes', 'rollback', 'watch', 'help'] as const;
+export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'fleet', 'changes', 'rollback', 'watch', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number] | 'wizard';
 
 export interface CliArgs {
@@ -145,6 +145,8 @@ Usage
   reset-doctor [options]                 the interactive wizard (headless when there is no terminal)
   reset-doctor diagnose [--json] [options]   run the flow without questions; report and exit code
   reset-doctor demo [NAME]               list the recorded demo scenarios, or walk one (no nginx needed)
+  reset-doctor fleet playbook            print the Ansible playbook that runs it on many hosts
+  reset-doctor fleet report DIR [--json] one view of the reports the playbook fetched into DIR
   reset-doctor inspect config [--json]   what nginx loads: upstreams, locations, effective settings, logs
   reset-doctor inspect errors [--json]   error-log signatures per peer, method and route (--since for a window)
   reset-doctor probe [ID...] [--json]    run probes directly and print their facts (all probes by default)

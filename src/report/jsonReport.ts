@@ -24,7 +24,12 @@ export interface JsonReport {
   overrides: Array<{ node: string; from: string; to: string; reason: string }>;
   notes: Array<{ node: string; text: string }>;
   failure?: string;
+  /** Whole facts of a few probes (CARRIED_FACTS) that ran: settings a fleet report compares between hosts. */
+  facts?: Record<string, Record<string, unknown>>;
 }
+
+/** Small probes whose facts are settings and causes, not log contents: `fleet report` reads them for drift and peers. */
+const CARRIED_FACTS = ['nginx-version', 'keepalive-analysis', 'backend-process', 'oom-kills', 'reset-attribution'];
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -59,6 +64,8 @@ export function buildJsonReport(state: EngineState, host: HostInfo): JsonReport 
     notes: state.notes.map(({ node, text }) => ({ node, text })),
   };
   if (state.failure) report.failure = state.failure;
+  const facts = selectProbes(state).filter((p) => p.facts && CARRIED_FACTS.includes(p.id));
+  if (facts.length > 0) report.facts = Object.fromEntries(facts.map((p) => [p.id, p.facts!]));
   // Scripts file these reports too: the same masking as the text report.
   return redactStrings(report);
 }
