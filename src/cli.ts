@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
 async function runDiagnose(args: CliArgs, demo: string | null): Promise<number> {
   const { prepare } = await import('./cli/setup.js');
   const { diagnose } = await import('./cli/headless.js');
-  return diagnose(await prepare(args, demo), args.answers, args.json);
+  return diagnose(await prepare(args, demo), args.answers, args.json, args.verbose);
 }
 
 async function runDemo(args: CliArgs): Promise<number> {

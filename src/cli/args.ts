@@ -13,6 +13,8 @@ export interface CliArgs {
   help: boolean;
   version: boolean;
   json: boolean;
+  /** --verbose: the text report shows every fix and piece of evidence, the path and each probe's commands. */
+  verbose: boolean;
   flow: string;
   demo: string | undefined;
   replay: string | undefined;
@@ -40,6 +42,7 @@ const OPTIONS = {
   replay: { type: 'string' },
   record: { type: 'string' },
   passive: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
 } as const;
 
 export function parseCli(argv: string[]): CliArgs {
@@ -79,6 +82,7 @@ export function parseCli(argv: string[]): CliArgs {
     help: values.help ?? false,
     version: values.version ?? false,
     json: values.json ?? false,
+    verbose: values.verbose ?? false,
     flow: values.flow ?? 'reset-by-peer',
     demo: values.demo,
     replay: values.replay,
@@ -115,6 +119,7 @@ Options
   --record FILE          write every command and its output to FILE for replay (0600, secrets masked)
   --passive              never open connections to backends (active probes are skipped)
   --json                 print JSON (diagnose, inspect, probe)
+  -v, --verbose          report: every fix and piece of evidence, the path, each probe's commands
   -V, --version          print the version
   -h, --help             print this help
 
@@ -123,6 +128,7 @@ Keys in the wizard
   n note   ? help   q quit (asks first)   Ctrl-C quit (asks first)
 
 Exit codes
-  0 nothing found   1 findings (confirmed, suspected or unknown)   2 usage or internal error
+  0 nothing found, or hygiene only   1 causes, risks, or checks that could not tell
+  2 usage or internal error
   130 the wizard was quit before the end
 `;

@@ -20,10 +20,11 @@ export async function runHeadless(session: Session, flow: Flow, answers: Readonl
   }
 }
 
-export async function diagnose(prepared: Prepared, answers: ReadonlyMap<string, string>, json: boolean): Promise<number> {
+export async function diagnose(prepared: Prepared, answers: ReadonlyMap<string, string>, json: boolean, verbose = false): Promise<number> {
   const state = await runHeadless(prepared.session, prepared.flow, answers);
   await prepared.finish();
   const info = prepared.host.info();
-  process.stdout.write(json ? JSON.stringify(buildJsonReport(state, info), null, 2) + '\n' : buildTextReport(state, prepared.flow, info));
+  const options = { nginx: prepared.options, sinceMs: prepared.options.sinceMs, verbose };
+  process.stdout.write(json ? JSON.stringify(buildJsonReport(state, info, options), null, 2) + '\n' : buildTextReport(state, prepared.flow, info, options));
   return exitCodeFor(state);
 }

@@ -11,7 +11,7 @@ import { createLab, findNginx, hasCommand, type Lab } from '../support/lab.js';
 import { TmuxSession } from '../support/tmux.js';
 import { describeWithTools } from '../support/tools.js';
 import { resolveFlow } from '../../src/flow/resolve.js';
-import { missingFor, SCENARIOS, type Scenario } from './scenarios.js';
+import { expectedExit, missingFor, SCENARIOS, type Scenario } from './scenarios.js';
 
 const nginx = findNginx();
 const labs: Lab[] = [];
@@ -135,7 +135,7 @@ describeWithTools('the wizard on a live lab case (tmux, 80×24)', missing, () =>
         expect(result.confirmed.sort()).toEqual([...scenario.confirmed].sort());
         expect(result.suspected.sort()).toEqual([...(scenario.suspected ?? [])].sort());
         for (const id of scenario.unknown ?? []) expect(result.unknown).toContain(id);
-        expect(result.exit).toBe(scenario.confirmed.length + (scenario.suspected ?? []).length + (scenario.unknown ?? []).length ? 1 : 0);
+        expect(result.exit).toBe(expectedExit(scenario));
       }, 180_000);
     }
   });
