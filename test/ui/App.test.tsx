@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { App, QUIT_EARLY } from '../../src/ui/App.js';
 import { Session } from '../../src/session.js';
 import { RecordedHost } from '../../src/host/recordedHost.js';
@@ -20,7 +20,8 @@ async function wizard(demo: string) {
   return { ui, session, exits };
 }
 
-describe('wizard', () => {
+// Each walks a recorded session in Ink: seconds on a loaded machine.
+describe('wizard', { timeout: 20_000 }, () => {
   it('walks the backend-down demo as a checklist of stages, to an end screen that opens findings and their fixes', async () => {
     const { ui, session, exits } = await wizard('backend-down');
     await ui.waitForText('Is this backend stopped on purpose');
@@ -50,10 +51,12 @@ describe('wizard', () => {
     expect(ui.frame()).toContain('  - address: 127.0.0.1:');
     expect(ui.frame()).toContain('Take the stopped server out of its upstream');
     await ui.press(KEYS.escape);
-    await ui.waitForText('Quit and print the report');
+    await ui.waitForText('❯ ✖ backend-down confirmed');
     // Up from the top is the last item: quit.
-    await ui.press(KEYS.up, KEYS.enter);
-    expect(exits).toEqual([1]);
+    await ui.press(KEYS.up);
+    await ui.waitForText('❯ Quit and print the report');
+    await ui.press(KEYS.enter);
+    await vi.waitFor(() => expect(exits).toEqual([1]));
     ui.unmount();
   }, 20_000);
 
@@ -69,7 +72,7 @@ describe('wizard', () => {
     await ui.press(KEYS.escape);
     await ui.waitForText('Is this backend stopped on purpose');
     ui.unmount();
-  });
+  }, 20_000);
 
   it('asks before quitting with q, and Esc keeps going', async () => {
     const { ui, exits } = await wizard('backend-down');
