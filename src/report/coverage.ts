@@ -34,5 +34,26 @@ export function coverage(state: EngineState): Coverage {
     else if (parts.length) notChecked.push({ probe: probe.id, text: `partly: ${parts.join('; ')}`, ...(probe.sudoHint ? { sudoHint: probe.sudoHint } : {}) });
   }
   const logStarts = [...starts].map(([time, files]) => `${[...files].join(' and ')} start${files.size > 1 ? '' : 's'} at ${time}`);
-  return { logStarts, notChecked };
+  return { logStarts, notChecked: foldDependents(notChecked) };
+}
+
+/**
+ * Probes that could not run because a probe they need did not ("needs
+ * error-log, which did not run: <its reason>") are one line after it, not
+ * its reason again and again.
+ */
+function foldDependents(list: Coverage['notChecked']): Coverage['notChecked'] {
+  const out: Coverage['notChecked'] = [];
+  const folded = new Map<string, string[]>();
+  for (const item of list) {
+    const needs = /^unavailable: needs ([\w-]+), which did not run\b/.exec(item.text)?.[1];
+    if (needs && list.some((other) => other.probe === needs)) {
+      if (!folded.has(needs)) {
+        folded.set(needs, []);
+        out.push({ probe: '', text: needs });
+      }
+      folded.get(needs)!.push(item.probe);
+    } else out.push(item);
+  }
+  return out.map((item) => (item.probe === '' ? { probe: folded.get(item.text)!.join(', '), text: `unavailable: need ${item.text} (above)` } : item));
 }

@@ -23,6 +23,7 @@ export function factLabel(fact: string): string {
 
 function words(name: string): string {
   return name
+    .replace(/PerSec$/, ' per second')
     .replace(/Sec$/, ' (s)')
     .replace(/Ms$/, ' (ms)')
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')

@@ -104,7 +104,7 @@ export function computeImpact(state: EngineState, sinceMs?: number): Impact {
         routes.set(r.route, row);
       }
     }
-    if (!errors) notes.push('the error log was not read: no upstream, first or last time for them');
+    if (!errors) notes.push('the error log could not be read, so no upstream or times for them: "Could not check" below says why and what to run');
     return {
       source: 'access-log',
       window,
@@ -197,7 +197,7 @@ export function impactLines(impact: Impact): string[] {
   lines.push(`Impact: ${what}`);
   if (impact.clientErrors > 0 || impact.upstreamErrors > 0) {
     const when = impact.firstSeen ? `since ${clock(impact.firstSeen, impact.window.to)}, last at ${clock(impact.lastSeen, impact.window.to)}` : 'times not known (no error log)';
-    const still = impact.stillHappening === null ? '' : impact.stillHappening ? `; still happening: ${impact.recent!.errors} in the last ${impact.recent!.minutes} min` : `; not in the last ${impact.recent!.minutes} min`;
+    const still = impact.stillHappening === null ? '' : impact.stillHappening ? `; still happening: ${impact.recent!.errors} upstream error line(s) in the last ${impact.recent!.minutes} min` : `; not in the last ${impact.recent!.minutes} min`;
     lines.push(`  ${when}${still}`);
     const routes = impact.routes.slice(0, 4).map((r) => `${r.route} ${[r.status502 ? `${r.status502}×502` : '', r.status504 ? `${r.status504}×504` : ''].filter(Boolean).join(' ')}`);
     if (routes.length) lines.push(`  routes: ${routes.join(', ')}${impact.routes.length > 4 ? `, +${impact.routes.length - 4} more` : ''}`);

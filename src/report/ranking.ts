@@ -33,7 +33,8 @@ export function rankFindings(state: EngineState, sinceMs?: number): Ranked {
   const ranked = selectFindings(state).map((finding, order) => {
     const explains = explainsFor(finding, state, impact);
     let kind = findingKind(finding.id);
-    if (kind === 'cause' && counted && explains.errors === 0 && (finding.status === 'confirmed' || finding.status === 'suspected') && !CAUSES_WITHOUT_ERRORS.has(finding.id)) kind = 'risk';
+    // Only a confirmed one: a suspected cause that explains nothing counted is still a possible cause, ranked below.
+    if (kind === 'cause' && counted && explains.errors === 0 && finding.status === 'confirmed' && !CAUSES_WITHOUT_ERRORS.has(finding.id)) kind = 'risk';
     return { finding, kind, explains, order };
   });
   const byImpact = (a: (typeof ranked)[number], b: (typeof ranked)[number]) =>

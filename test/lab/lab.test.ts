@@ -58,8 +58,9 @@ function normalize(text: string, running: Running, lab: string): string {
     .replace(/\b\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\b/g, '<time>')
     // The report's window and impact lines name minutes: "Window 2026/12/01 13:02 → 13:12", "since 13:05, last at 13:11".
     .replace(/\b\d{4}\/\d\d\/\d\d \d\d:\d\d\b/g, '<time>')
-    .replace(/\b(since|at|→) \d\d:\d\d\b/g, '$1 <hh:mm>')
+    .replace(/(\bsince|\bat|→) \d\d:\d\d\b/g, '$1 <hh:mm>')
     .replace(/backend idle \(s\) [\d.]+/g, 'backend idle (s) <n>')
+    .replace(/overflows per second: [\d.]+/g, 'overflows per second: <n>')
     .replace(/\b\d{4}-\d\d-\d\dT[\d:.]+Z\b/g, '<time>')
     .replace(/\(\d+ ms\)/g, '(<ms>)')
     .replace(/(sample|over) [\d.]+ s\b/g, '$1 <n> s')

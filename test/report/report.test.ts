@@ -149,6 +149,16 @@ describe('report helpers', () => {
     expect(coverage(state)).toEqual({ logStarts: ['error.log starts at 13:05'], notChecked: [{ probe: 'error-log', text: 'partly: error.log.2.xz: compressed as xz, not read' }] });
   });
 
+  it('probes that could not run for want of another are one line after it, not its reason again', () => {
+    const outcome = (id: string, reason: string) => ({ id, status: 'unavailable', reason, summary: '', commands: [], startedAt: 0, durationMs: 0 });
+    const why = 'error_log /x/error.log crit at /x/nginx.conf:6: nginx logs upstream failures at "error"';
+    const state = { ...initialState('f'), probes: { 'error-log': outcome('error-log', why), 'reset-attribution': outcome('reset-attribution', `needs error-log, which did not run: ${why}`), timeline: outcome('timeline', `needs error-log, which did not run: ${why}`) } } as unknown as EngineState;
+    expect(coverage(state).notChecked).toEqual([
+      { probe: 'error-log', text: `unavailable: ${why}` },
+      { probe: 'reset-attribution, timeline', text: 'unavailable: need error-log (above)' },
+    ]);
+  });
+
   it('evidence reads as words', () => {
     expect(evidenceLine({ probe: 'keepalive-analysis', fact: 'mismatches[*].servers', value: [[{ address: '127.0.0.1:8081', backendIdleSec: 1, source: 'measured', mismatch: true, atLeast: false, note: null }]] })).toBe('servers: 127.0.0.1:8081 — backend idle (s) 1, source measured, mismatch');
     expect(evidenceLine({ probe: 'keepalive-analysis', fact: 'mismatches[*].keepaliveTimeoutSec', value: [60] })).toBe('keepalive timeout (s): 60');

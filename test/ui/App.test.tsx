@@ -52,6 +52,8 @@ describe('wizard', { timeout: 20_000 }, () => {
     expect(ui.frame()).toContain('Take the stopped server out of its upstream');
     await ui.press(KEYS.escape);
     await ui.waitForText('❯ ✖ backend-down confirmed');
+    // Ink subscribes a remounted list to keys after it draws it: a key sent at once can be lost.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     // Up from the top is the last item: quit.
     await ui.press(KEYS.up);
     await ui.waitForText('❯ Quit and print the report');
