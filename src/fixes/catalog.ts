@@ -72,9 +72,10 @@ const FIX_LIST: readonly FixDefinition[] = [
     id: 'lower-upstream-keepalive-timeout',
     title: "Let nginx drop idle backend connections before the backend does",
     kind: 'config-edit',
-    params: ['upstream', 'where', 'timeout'],
+    // where: the upstream block's file; line: its line (added after where, which plans may read as a path).
+    params: ['upstream', 'where', 'line', 'timeout'],
     steps: [
-      'In upstream {{upstream}} ({{where}}) set `keepalive_timeout {{timeout}};` (the upstream directive, not the 75 s client one in server/http).',
+      'In upstream {{upstream}} ({{where}}:{{line}}) set `keepalive_timeout {{timeout}};` (the upstream directive, not the 75 s client one in server/http).',
       'Check and reload: `nginx -t && nginx -s reload`. Idle connections older than that are closed by nginx first, so none is reused while the backend closes it.',
       'Watch, over the next busy period: no new "reset by peer" / "prematurely closed" lines, and no `502, 200` in $upstream_status (nginx retries a GET that hit a closing connection, which hides it from the client; a POST or PATCH is not retried and reaches the client as a 502).',
     ],
