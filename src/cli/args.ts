@@ -13,6 +13,8 @@ export interface CliArgs {
   help: boolean;
   version: boolean;
   json: boolean;
+  /** --verbose: the text report shows every fix and piece of evidence, the path and each probe's commands. */
+  verbose: boolean;
   flow: string;
   demo: string | undefined;
   replay: string | undefined;
@@ -63,6 +65,7 @@ const OPTIONS = {
   'verify-traffic': { type: 'string' },
   'state-dir': { type: 'string' },
   last: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
 } as const;
 
 /** At most this many verification requests: a check, not a load test. */
@@ -126,6 +129,7 @@ export function parseCli(argv: string[], interactive = Boolean(process.stdin.isT
     help: values.help ?? false,
     version: values.version ?? false,
     json: values.json ?? false,
+    verbose: values.verbose ?? false,
     flow: values.flow ?? 'reset-by-peer',
     demo: values.demo,
     replay: values.replay,
@@ -177,6 +181,7 @@ Options
   --state-dir DIR        backups, change journal and lock (default /var/lib/reset-doctor as root;
                          or RESET_DOCTOR_STATE_DIR)
   --json                 print JSON (diagnose, inspect, probe)
+  -v, --verbose          report: every fix and piece of evidence, the path, each probe's commands
   -V, --version          print the version
   -h, --help             print this help
 
@@ -186,9 +191,10 @@ Keys in the wizard
   watch: q or Ctrl-C quits (exit 0)
 
 Exit codes
-  0 nothing found (or every requested change applied and verified fixed)
-  1 findings (confirmed, suspected or unknown)   2 usage or internal error
+  0 nothing found, or hygiene only (with --apply: every change kept and verified fixed)
+  1 causes, risks, or checks that could not tell   2 usage or internal error
   3 a requested change was not applied, or was rolled back: nginx is left as it was
   4 files of a change could not be restored: the message says what to do by hand
+  129 the terminal went away (SIGHUP)
   130 the wizard was quit before the end
 `;

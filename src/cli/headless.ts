@@ -11,24 +11,25 @@ import type { EngineState } from '../engine/state.js';
 export { runHeadless } from '../walk.js';
 import { runHeadless } from '../walk.js';
 
-export async function diagnose(prepared: Prepared, args: Pick<CliArgs, 'answers' | 'json' | 'apply' | 'nginxBinGiven'>): Promise<number> {
+export async function diagnose(prepared: Prepared, args: Pick<CliArgs, 'answers' | 'json' | 'apply' | 'nginxBinGiven' | 'verbose'>): Promise<number> {
   const { answers, json } = args;
   const state = await runHeadless(prepared.session, prepared.flow, answers);
   const info = prepared.host.info();
+  const options = { nginx: prepared.options, sinceMs: prepared.options.sinceMs, verbose: args.verbose };
   if (args.apply.fixes.length === 0) {
     await prepared.finish();
-    process.stdout.write(json ? JSON.stringify(buildJsonReport(state, info), null, 2) + '\n' : buildTextReport(state, prepared.flow, info));
+    process.stdout.write(json ? JSON.stringify(buildJsonReport(state, info, options), null, 2) + '\n' : buildTextReport(state, prepared.flow, info, options));
     return exitCodeFor(state);
   }
   await prepared.session.settle();
   const run = await applyHeadless(prepared, state, args);
   await prepared.finish();
   if (json) {
-    const report = buildJsonReport(state, info);
+    const report = buildJsonReport(state, info, options);
     process.stdout.write(JSON.stringify(withChanges(report, run), null, 2) + '\n');
   } else {
     // The diagnosis' own exit line no longer holds once a change was made: the run's exit comes last.
-    process.stdout.write(buildTextReport(state, prepared.flow, info).replace(/^Exit \d+: .*\n?/m, '') + changesText(run, finalExit(run, state)));
+    process.stdout.write(buildTextReport(state, prepared.flow, info, options).replace(/^Exit \d+: .*\n?/m, '') + changesText(run, finalExit(run, state)));
   }
   for (const line of run.manual) process.stderr.write(`reset-doctor: by hand: ${line}\n`);
   return finalExit(run, state);

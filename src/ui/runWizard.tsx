@@ -23,6 +23,6 @@ export async function runWizard(prepared: Prepared): Promise<number> {
   await instance.waitUntilExit();
   instance.cleanup();
   await prepared.finish();
-  process.stdout.write('\n' + buildTextReport(prepared.session.getState(), prepared.flow, info));
+  process.stdout.write('\n' + buildTextReport(prepared.session.getState(), prepared.flow, info, { nginx: prepared.options, sinceMs: prepared.options.sinceMs }));
   return code;
 }
