@@ -26,14 +26,9 @@ const HOSTS: LabHost[] = [
   { name: 'race3', scenario: 'keepalive-race', vars: { reset_doctor_active: true, reset_doctor_verify_traffic: 10 } },
 ];
 
-const help = existsSync(CLI) ? spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).stdout : '';
-const applyEngine = help.includes('--apply');
 const missing = [...(findNginx() ? [] : ['nginx']), ...(hasCommand('ansible-playbook') ? [] : ['ansible-playbook (ansible-core)'])];
 
-if (!applyEngine) {
-  console.warn('skipping "fleet apply, one host at a time": this build has no `diagnose --apply` (reset-doctor --help does not mention --apply)');
-  describe.skip('fleet apply, one host at a time', () => it('needs diagnose --apply', () => undefined));
-} else {
+{
   describeWithTools('fleet apply, one host at a time', missing, () => {
     let fleet: Fleet;
     let run: { code: number | null; output: string };
