@@ -29,9 +29,10 @@ class Settings {
 
 const seconds = (sec: number | null) => (sec === null ? 'none (nginx before 1.15.3 never closes idle upstream connections)' : `${sec}s`);
 
+/** Whether there were OOM kills and whether one was a backend's: counts differ with the window, the kind of host does not. */
 function oomValue(count: number, backendVictims: number): string {
   if (count === 0) return 'none';
-  return backendVictims > 0 ? `${count} (${backendVictims} of a backend)` : `${count} (none of a backend)`;
+  return backendVictims > 0 ? 'yes, of a backend' : 'yes, none of a backend';
 }
 
 export function driftOf(runs: HostRun[]): Drift[] {

@@ -50,7 +50,7 @@ const STATUS_WORDS = { confirmed: 'confirmed', suspected: 'suspected', unknown: 
 export function fleetText(summary: FleetSummary, dir: string): string {
   const out: string[] = [];
   const failed = summary.hosts.filter((h) => !h.ok);
-  out.push(...fill('', `reset-doctor fleet report: ${summary.hosts.length - failed.length} of ${summary.hosts.length} hosts reported (${dir})`, 2), '');
+  out.push(...fill('', `reset-doctor fleet report: ${summary.hosts.length} hosts, ${summary.hosts.length - failed.length} ok, ${failed.length} failed (${dir})`, 2), '');
 
   out.push('Hosts');
   const hostWidth = Math.min(LABEL_MAX, Math.max(...summary.hosts.map((h) => h.host.length)));
