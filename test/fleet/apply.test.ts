@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetSummary } from '../../src/fleet/summary.js';
-import { CLI, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
 import { buildDist } from '../support/dist.js';
 import { findNginx, hasCommand } from '../support/lab.js';
 import { describeWithTools } from '../support/tools.js';
@@ -14,9 +13,6 @@ import { runPlaybook, startFleet, type Fleet, type LabHost } from './ansible.js'
  * time. The first is fixed (verify traffic through its nginx); the second gets
  * no verify traffic, so its verdict cannot be `fixed` (no-traffic) and the run
  * must stop there; the third is never touched.
- *
- * It needs the apply engine (`diagnose --apply`, issue 11): skipped, with a
- * line saying so, in a build whose --help has no --apply.
  */
 const FIX = 'lower-upstream-keepalive-timeout';
 // Per host, not with -e: Ansible's extra vars would override race2's 0.
