@@ -72,7 +72,7 @@ async function runWizardOrHeadless(args: CliArgs, demo: string | null): Promise<
   const { prepare } = await import('./cli/setup.js');
   const prepared = await prepare(args, demo);
   const { runWizard } = await import('./ui/runWizard.js');
-  return runWizard(prepared);
+  return runWizard(prepared, { options: args.apply, nginxBinGiven: args.nginxBinGiven, answers: args.answers });
 }
 
 async function warnUnfinishedChanges(args: CliArgs): Promise<void> {

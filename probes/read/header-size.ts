@@ -1,3 +1,4 @@
+import { bufferFor } from '../../src/nginx/bufferSize.js';
 import { z } from 'zod';
 import type { ConnectResult, ConnectTarget } from '../../src/host/types.js';
 import { defineProbe, type ProbeContext } from '../../src/probe/contract.js';
@@ -115,7 +116,7 @@ export const headerSizeProbe = defineProbe({
           headerBytes: z.number().int().nullable().describe('Response header size in bytes; null when no complete header came'),
           proxyBufferSizeBytes: z.number().int().nullable().describe("<family>_buffer_size of the locations that use this backend (proxy_buffer_size, fastcgi_buffer_size, …; the field name is kept for compatibility)"),
           fits: z.boolean().nullable().describe('The header fits in that buffer; null when not measured'),
-          suggestedBufferSize: z.string().nullable().describe('A buffer size that fits, rounded up to 4k'),
+          suggestedBufferSize: z.string().nullable().describe('A buffer size that fits with room for headers that vary (src/nginx/bufferSize.ts), as the fix applies it'),
           locations: z.array(z.string()).describe('The locations passing requests to this backend in its family, with file:line'),
           family: z.enum(['proxy', 'fastcgi', 'uwsgi', 'scgi', 'grpc', 'memcached']).describe('Handler family of the locations using this backend'),
           bufferDirective: z.string().describe('The directive that sizes the header buffer there: proxy_buffer_size, fastcgi_buffer_size, …'),
@@ -161,7 +162,7 @@ export const headerSizeProbe = defineProbe({
           headerBytes: bytes,
           proxyBufferSizeBytes: r.bufferBytes,
           fits: bytes !== null && r.bufferBytes !== null ? bytes <= r.bufferBytes : null,
-          suggestedBufferSize: bytes !== null ? `${Math.ceil(bytes / 4096) * 4}k` : null,
+          suggestedBufferSize: bytes !== null ? `${bufferFor(bytes) / 1024}k` : null,
           locations: r.locations,
           family: r.family,
           bufferDirective,

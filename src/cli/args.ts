@@ -74,7 +74,7 @@ export const MAX_VERIFY_TRAFFIC = 200;
 function applyArgs(values: { apply?: string[]; yes?: boolean; verify?: string; 'verify-traffic'?: string; 'state-dir'?: string; last?: boolean }, command: CommandName, interactive: boolean): ApplyArgs {
   const fixes = (values.apply ?? []).flatMap((a) => a.split(',')).map((f) => f.trim()).filter(Boolean);
   for (const fix of fixes) if (!/^[a-z0-9-]+$/.test(fix)) throw new UserError(`--apply "${fix}": expected fix ids, e.g. --apply lower-upstream-keepalive-timeout`);
-  if (fixes.length > 0 && command !== 'diagnose' && command !== 'wizard') throw new UserError('--apply goes with diagnose (or the wizard)');
+  if (fixes.length > 0 && command !== 'diagnose') throw new UserError('--apply goes with diagnose; in the wizard, open a finding on the end screen and press a');
   // Checked before any probe runs: a cron job must not diagnose for a minute and then fail.
   if (fixes.length > 0 && !values.yes && !interactive) throw new UserError('--apply without a terminal needs --yes: nothing can ask for confirmation (add --yes to apply without asking)');
   const whole = (text: string | undefined, option: string, max: number): number | null => {

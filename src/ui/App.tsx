@@ -22,6 +22,8 @@ import { stageRuns, stagesOf, upcoming } from './stages.js';
 import { stepLines } from './stepLines.js';
 import { actionFor, FOOTER } from './keymap.js';
 import { color } from './theme.js';
+import { ApplyFlow, type ApplyContext } from './apply/ApplyFlow.js';
+import type { ApplyRun } from '../apply/fromDiagnosis.js';
 import { useStageLog } from './useStageLog.js';
 
 /** Exit code when the operator quits before the flow reaches its end. */
@@ -38,7 +40,8 @@ type Mode =
   | { kind: 'back-list' }
   | { kind: 'details-pick' }
   | { kind: 'details'; run: number }
-  | { kind: 'finding'; id: string };
+  | { kind: 'finding'; id: string }
+  | { kind: 'apply'; fixes: string[] };
 
 interface Props {
   session: Session;
@@ -48,9 +51,13 @@ interface Props {
   onExit: (code: number) => void;
   /** Where "Save the report" writes (a test gives its own); returns the path. */
   saveReport?: (text: string, hostname: string) => Promise<string>;
+  /** What applying a fix needs; absent in a demo or replay, where nothing on this machine is changed. */
+  apply?: ApplyContext | undefined;
+  /** Each change the operator applied (or tried), for the report printed at the end. */
+  onChange?: (run: ApplyRun) => void;
 }
 
-export function App({ session, flow, host, demo, onExit, saveReport = saveReportFile }: Props) {
+export function App({ session, flow, host, demo, onExit, saveReport = saveReportFile, apply, onChange }: Props) {
   const state = useSyncExternalStore(session.subscribe, session.getState);
   const [mode, setMode] = useState<Mode>({ kind: 'normal' });
   const [message, setMessage] = useState<string | null>(null);
@@ -72,6 +79,8 @@ export function App({ session, flow, host, demo, onExit, saveReport = saveReport
   const normal = () => setMode({ kind: 'normal' });
 
   useInput((input, key) => {
+    // The apply screen owns every key: Ctrl-C there asks to stop and roll back, not to quit.
+    if (mode.kind === 'apply') return;
     const action = actionFor(input, key);
     if (action === 'interrupt') return setMode({ kind: 'confirm-quit' });
     // Typing, or a view with keys of its own (the pager): they own the keys.
@@ -225,8 +234,31 @@ export function App({ session, flow, host, demo, onExit, saveReport = saveReport
         <Pager
           title={`${FINDING_MARK[opened.finding.status] ?? '•'} ${opened.finding.id}`}
           lines={findingLines(opened, ranked.impact, selectExactFixes(state, nginx).filter((f) => f.finding === opened.finding.id))}
-          actions={findingActions({ finding: opened, fixes: selectExactFixes(state, nginx).filter((f) => f.finding === opened.finding.id), state, nginx, say: setMessage })}
+          actions={findingActions({
+            finding: opened,
+            fixes: selectExactFixes(state, nginx).filter((f) => f.finding === opened.finding.id),
+            state,
+            nginx,
+            say: setMessage,
+            ...(apply && !demo ? { apply: (fixes: string[]) => setMode({ kind: 'apply', fixes }) } : {}),
+          })}
           onClose={normal}
+        />
+      ) : null}
+      {mode.kind === 'apply' && apply ? (
+        <ApplyFlow
+          context={apply}
+          state={state}
+          fixes={mode.fixes}
+          onDone={(run) => {
+            if (run) {
+              onChange?.(run);
+              const first = run.changes[0];
+              setMessage(first ? `${mode.fixes.join(', ')}: ${first.status}${first.change?.verify ? ` (verdict ${first.change.verify.verdict})` : ''}${first.change ? ` — change ${first.change.id}` : ''}` : null);
+            }
+            setEndRound((n) => n + 1);
+            normal();
+          }}
         />
       ) : null}
       {mode.kind === 'override-node' ? (
@@ -266,8 +298,8 @@ export function App({ session, flow, host, demo, onExit, saveReport = saveReport
           <CurrentStep state={state} flow={flow} active onChoice={onStepChoice} />
         </>
       ) : null}
-      {/* Views with keys of their own (a finding, a stage's details) show theirs instead. */}
-      {mode.kind === 'details' || mode.kind === 'finding' ? null : (
+      {/* Views with keys of their own (a finding, a stage's details, the apply screen) show theirs instead. */}
+      {mode.kind === 'details' || mode.kind === 'finding' || mode.kind === 'apply' ? null : (
         <Text {...color('muted')} wrap="truncate-end">
           {FOOTER}
         </Text>

@@ -47,8 +47,17 @@ export interface FindingContext {
   nginx: NginxInvocation | undefined;
   /** Shows a line under the view (what an action did). */
   say: (message: string) => void;
+  /** Opens the apply screen for these fixes; absent when nothing can be changed (a demo, a replay). */
+  apply?: (fixes: string[]) => void;
 }
 
-export function findingActions(_context: FindingContext): ViewAction[] {
-  return [];
+/** Fixes the tool can plan and apply (config edits, kernel and SELinux settings); the others stay suggestions. */
+const APPLIABLE = new Set(['config-edit', 'command']);
+
+/** `a` applies the narrowest fix the tool can apply, `A` the next one; the apply screen shows the plan and diff first. */
+export function findingActions(context: FindingContext): ViewAction[] {
+  const apply = context.apply;
+  if (!apply) return [];
+  const appliable = [...new Set(context.fixes.filter((f) => APPLIABLE.has(f.kind)).map((f) => f.id))];
+  return appliable.slice(0, 2).map((id, i) => ({ key: i === 0 ? 'a' : 'A', label: `apply ${id}`, run: () => apply([id]) }));
 }

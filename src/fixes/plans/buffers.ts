@@ -4,6 +4,7 @@
  * header the header-size probe measured, and the family's buffers when
  * nginx -t would reject the new size against them.
  */
+import { bufferFor } from '../../nginx/bufferSize.js';
 import type { z } from 'zod';
 import type { Directive } from '../../nginx/ast.js';
 import type { ConfigSet } from '../../nginx/load.js';
@@ -16,16 +17,7 @@ import { NotApplicableError, PlanBuilder, configFacts, factsOf, locationBlock, l
 type HeaderFacts = z.infer<typeof headerSizeProbe.facts>;
 type Check = HeaderFacts['checks'][number];
 
-/**
- * The buffer for a measured header: a quarter more (at least 1k) for headers that vary per request (cookies,
- * tokens), rounded up to a power of two kilobytes, never below one page (4k).
- */
-export function bufferFor(headerBytes: number): number {
-  const needed = headerBytes + Math.max(1024, Math.ceil(headerBytes / 4));
-  let size = 4096;
-  while (size < needed) size *= 2;
-  return size;
-}
+export { bufferFor };
 
 const k = (bytes: number) => (bytes % 1024 === 0 ? `${bytes / 1024}k` : String(bytes));
 

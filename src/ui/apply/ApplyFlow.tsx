@@ -19,7 +19,8 @@ import { redactText } from '../../masking/redact.js';
 import { Spinner } from '../Spinner.js';
 import { WatchView } from '../watch/WatchView.js';
 import { color } from '../theme.js';
-import { diffLines, pageOf, wrapText, type PagerLine } from './diffPager.js';
+import { diffLines, pageOf, type PagerLine } from './diffPager.js';
+import { wrap } from '../stepLines.js';
 
 /** What the wizard passes down: the session's host and options, and the command line's apply options. */
 export interface ApplyContext {
@@ -241,5 +242,5 @@ function reviewLines(change: PlannedChange, width: number): PagerLine[] {
     { text: `nginx: ${change.target.bin}${change.target.conf ? ` -c ${change.target.conf}` : ''}${change.target.prefix ? ` -p ${change.target.prefix}` : ''}, master ${change.target.masterPid}`, tone: 'muted' as const },
     { text: '' },
   ];
-  return [...head.flatMap((l) => wrapText(l.text, width).map((text) => ({ ...l, text }))), ...change.diffs.flatMap((d) => diffLines(redactText(d.diff).text, width))];
+  return [...head.flatMap((l) => (l.text === '' ? [l] : wrap(l.text, width).map((text) => ({ ...l, text })))), ...change.diffs.flatMap((d) => diffLines(redactText(d.diff).text, width))];
 }
