@@ -83,7 +83,10 @@ export type ReloadMethod = { kind: 'systemd'; unit: string } | { kind: 'signal' 
 /**
  * systemctl reload only when systemd's unit for this master really is it
  * (its MainPID): reloading the unit of another nginx would reload the wrong
- * one. Otherwise the master itself, through nginx -s reload with its own -c.
+ * one. Otherwise the master itself, by its pid: SIGHUP is what nginx -s reload
+ * sends, but nginx -s reload sends it to whatever pid the config's pid file
+ * names — another instance sharing the pid path, a stale file — not
+ * necessarily the master this run examined.
  */
 export async function reloadMethod(host: Host, target: NginxTarget): Promise<ReloadMethod> {
   const cgroup = await host.readFile(`/proc/${target.masterPid}/cgroup`);
@@ -95,7 +98,7 @@ export async function reloadMethod(host: Host, target: NginxTarget): Promise<Rel
 }
 
 export function reloadSpec(target: NginxTarget, method: ReloadMethod): CommandSpec {
-  return method.kind === 'systemd' ? { file: 'systemctl', args: ['reload', method.unit], timeoutMs: 30_000 } : nginxSpec(target, ['-s', 'reload']);
+  return method.kind === 'systemd' ? { file: 'systemctl', args: ['reload', method.unit], timeoutMs: 30_000 } : { file: 'kill', args: ['-HUP', String(target.masterPid)], timeoutMs: 5000 };
 }
 
 export interface ReloadEvidence {
@@ -138,11 +141,15 @@ async function newLogErrors(host: Host, sizes: Map<string, number>): Promise<str
  */
 export async function reloadAndConfirm(host: Host, target: NginxTarget, errorLogs: readonly string[], confirmMs = 10_000): Promise<ReloadEvidence> {
   const method = await reloadMethod(host, target);
+  // The signal goes to a pid: make sure it still is the nginx master right before sending it.
+  if (!(await masterTitle(host, target.masterPid))) {
+    return { method: 'none', command: '', ok: false, oldWorkers: [], newWorkers: [], errors: [], problem: `master ${target.masterPid} is gone: nothing was signalled`, at: host.now() };
+  }
   const oldWorkers = await childPids(host, target.masterPid);
   const sizes = await logSizes(host, errorLogs);
   const at = host.now();
   const { command, result } = await run(host, reloadSpec(target, method));
-  const evidence: ReloadEvidence = { method: method.kind === 'systemd' ? `systemctl reload ${method.unit}` : 'nginx -s reload', command, ok: false, oldWorkers, newWorkers: [], errors: [], problem: null, at };
+  const evidence: ReloadEvidence = { method: method.kind === 'systemd' ? `systemctl reload ${method.unit}` : `SIGHUP to master ${target.masterPid}`, command, ok: false, oldWorkers, newWorkers: [], errors: [], problem: null, at };
   if (result.exitCode !== 0) {
     evidence.problem = `${command} failed: ${(result.stderr.trim() || result.failure?.message || `exit ${result.exitCode}`).split('\n')[0]}`;
     evidence.errors = await newLogErrors(host, sizes);
