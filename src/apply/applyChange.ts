@@ -174,10 +174,28 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
     file.diff = createTwoFilesPatch(file.path, file.path, before, after, 'before', 'after');
   }
   await saveRecord(writes, state, record);
+  // Once the record is on disk, a refusal must be saved too, or the next run reports it as unfinished.
+  const refuseSaved = async (reason: string): Promise<ApplyOutcome> => {
+    const outcome = refuse(reason);
+    await saveRecord(writes, state, record);
+    return outcome;
+  };
   const backupDir = await writes.mkdir(join(dir, 'backup'), 0o700);
-  if (!backupDir.ok) return refuse(`cannot create ${join(dir, 'backup')}: ${backupDir.error.message}`);
+  if (!backupDir.ok) return refuseSaved(`cannot create ${join(dir, 'backup')}: ${backupDir.error.message}`);
+  // The backup is the bytes the edit was computed on, or nothing is done: a file saved by someone else since
+  // the check above (while nginx -t ran) would otherwise be backed up as "before" and overwritten.
+  const changedNow = async () => {
+    const changed: string[] = [];
+    for (const file of record.files) if (sha256(await readBytes(host, file.real)) !== file.sha256) changed.push(file.real);
+    return changed;
+  };
+  const savedMeanwhile = (paths: string[]) => `${paths.join(', ')} changed while this apply ran (someone else saved it): nothing was changed. Diagnose again to plan on the file as it is now`;
   try {
-    for (const file of record.files) await writeBackup(host, writes, file, await readBytes(host, file.real), file.backup);
+    for (const file of record.files) {
+      const bytes = await readBytes(host, file.real);
+      if (sha256(bytes) !== file.sha256) return refuseSaved(savedMeanwhile([file.real]));
+      await writeBackup(host, writes, file, bytes, file.backup);
+    }
   } catch (error) {
     return finish(request, writes, record, step, 'failed-backup', (error as Error).message, patterns, false);
   }
@@ -185,7 +203,9 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
   await saveRecord(writes, state, record);
   faultAt('after-backup');
 
-  // Write.
+  // Write: the files are compared once more right before (the window left is the rename itself).
+  const changed = await changedNow().catch((error: Error) => [error.message]);
+  if (changed.length > 0) return refuseSaved(savedMeanwhile(changed));
   try {
     for (const file of record.files) await writeAtomically(host, writes, file, Buffer.from(texts.get(file.path)!.after, 'utf8'), patterns, record.id);
   } catch (error) {
