@@ -184,4 +184,46 @@ describe.skipIf(missing.length > 0 || !root)('apply review: attempts to break th
     expect(readFileSync(c.running.conf).equals(kept), `rollback --last undid the older change:\n${back.stdout}${back.stderr}`).toBe(true);
     expect(back.code).not.toBe(0);
   });
+
+  it('a secret beside the edit is masked wherever the diff is printed: diagnose --json, changes --json, rollback --json', async () => {
+    // The diff carries three lines of context: a credential set on the edited location shows in it. The
+    // report masks it; the change listings print the record as stored.
+    const c = await bring('header-too-big');
+    const conf = await readFile(c.running.conf, 'utf8');
+    const token = 'Bearer s3cr3t-review-token-0042';
+    await writeFile(c.running.conf, conf.replace('    proxy_set_header Connection "";\n', `    proxy_set_header Connection "";\n    proxy_set_header Authorization "${token}";\n`));
+    await reloadLab(c);
+    await request(c.running.port, '/profile/me');
+    const run = await diagnoseApply(c, 'raise-proxy-buffer-size', ['--verify', '0']);
+    const change = changeOf(run.report, 'raise-proxy-buffer-size');
+    expect(change?.status, `${run.stderr}\n${change?.reason}`).toBe('applied');
+    expect(run.stdout).toContain('proxy_buffer_size');
+    expect(run.stdout, 'diagnose --json').not.toContain('s3cr3t-review-token');
+    const listed = await runCli(['changes', '--json', '--state-dir', c.state]);
+    expect(listed.stdout).toContain('proxy_buffer_size');
+    expect(listed.stdout, 'changes --json prints the secret').not.toContain('s3cr3t-review-token');
+    const back = await runCli(['rollback', '--last', '--yes', '--json', '--state-dir', c.state], { timeoutMs: 60_000 });
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout, 'rollback --json prints the secret').not.toContain('s3cr3t-review-token');
+  });
+
+  it('a config file with a byte that is not UTF-8 (a Latin-1 comment) is edited byte for byte, not refused as "someone else edited it"', async () => {
+    // Old configs carry Latin-1 comments (# café). nginx reads bytes; the change must keep them, and must
+    // not claim another editor when there is none.
+    const c = await bring('header-too-big');
+    const original = readFileSync(c.running.conf);
+    const withLatin1 = Buffer.concat([original, Buffer.from('# r\xe9glage du caf\xe9\n', 'latin1')]);
+    writeFileSync(c.running.conf, withLatin1);
+    await reloadLab(c);
+    await request(c.running.port, '/profile/me');
+    const run = await diagnoseApply(c, 'raise-proxy-buffer-size', ['--verify', '0']);
+    const change = changeOf(run.report, 'raise-proxy-buffer-size');
+    expect(change?.reason ?? '').not.toMatch(/someone else/);
+    expect(change?.status, `${run.stderr}\n${change?.reason}`).toBe('applied');
+    const after = readFileSync(c.running.conf);
+    expect(after.includes(Buffer.from('# r\xe9glage du caf\xe9\n', 'latin1')), 'the Latin-1 bytes were rewritten').toBe(true);
+    const back = await rollback(c, ['--last']);
+    expect(back.code, back.stderr + back.stdout).toBe(0);
+    expect(readFileSync(c.running.conf).equals(withLatin1)).toBe(true);
+  });
 });
