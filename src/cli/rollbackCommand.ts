@@ -6,6 +6,7 @@ import { stateDir } from '../apply/stateDir.js';
 import { UserError } from '../util/userError.js';
 import type { CliArgs } from './args.js';
 import { changeSummary } from '../apply/summary.js';
+import { redactStrings, redactText } from '../masking/redact.js';
 
 /**
  * `reset-doctor rollback [ID|--last] [--yes] [--json]`: the files back byte
@@ -27,7 +28,7 @@ export async function rollbackCommand(args: CliArgs): Promise<number> {
     process.stderr.write(`reset-doctor: rolling back needs root: sudo ${['reset-doctor', ...process.argv.slice(2)].join(' ')}\n`);
     return 3;
   }
-  const say = (text: string) => (args.json ? process.stderr : process.stdout).write(text);
+  const say = (text: string) => (args.json ? process.stderr : process.stdout).write(redactText(text).text);
   say(`Change ${record.id} (${record.status}, ${record.startedAt}): ${record.fixes.join(', ')}\n`);
   for (const f of record.files) say(`  restore ${f.path}${f.real !== f.path ? ` (→ ${f.real})` : ''} from ${f.backup}\n`);
   if (!args.apply.yes) {
@@ -41,7 +42,7 @@ export async function rollbackCommand(args: CliArgs): Promise<number> {
     }
   }
   const outcome = await rollbackChange(host, state, record, (step) => say(`  ${step.ok ? '✔' : '✖'} ${step.step.replace(/^rollback-/, '')}: ${step.detail}${step.command ? ` (${step.command})` : ''}\n`));
-  if (args.json) process.stdout.write(`${JSON.stringify(changeSummary(record), null, 2)}\n`);
+  if (args.json) process.stdout.write(`${JSON.stringify(redactStrings(changeSummary(record)), null, 2)}\n`);
   if (outcome.exit === 4) {
     say(`reset-doctor: could not restore every file. By hand:\n${outcome.manual.map((m) => `  ${m}`).join('\n')}\n`);
     return 4;
