@@ -226,4 +226,26 @@ describe.skipIf(missing.length > 0 || !root)('apply review: attempts to break th
     expect(back.code, back.stderr + back.stdout).toBe(0);
     expect(readFileSync(c.running.conf).equals(withLatin1)).toBe(true);
   });
+
+  it('rollback after nginx was restarted (a new master pid) reloads the running nginx, not "nothing to reload"', async () => {
+    // systemctl restart, a reboot, a crash and respawn between the change and its rollback: the recorded
+    // master pid is gone, but nginx runs the changed config under a new one. "Rolled back" must mean served.
+    const c = await bring('header-too-big');
+    const run = await diagnoseApply(c, 'raise-proxy-buffer-size', ['--verify', '0']);
+    expect(changeOf(run.report, 'raise-proxy-buffer-size')?.status, run.stderr).toBe('applied');
+    expect(await request(c.running.port, '/profile/me')).toBe(200);
+    // Restart nginx: the old master quits, a new one starts on the same config.
+    const pidFile = join(c.lab.dir, 'nginx.pid');
+    process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGQUIT');
+    for (let i = 0; i < 100 && existsSync(pidFile); i++) await delay(50);
+    const again = spawn(nginx!, ['-c', c.running.conf, '-e', join(c.lab.dir, 'error.log')], { stdio: 'ignore' });
+    children.push(again);
+    await waitForListen({ port: c.running.port });
+    expect(await request(c.running.port, '/profile/me')).toBe(200);
+    const back = await rollback(c, ['--last']);
+    // Whatever it exits with, it must not leave the changed config served while saying it rolled back.
+    const served = await request(c.running.port, '/profile/me');
+    expect(back.code === 0 ? served : 502, `rollback exited ${back.code} while nginx still serves the change:\n${back.stdout}${back.stderr}`).toBe(502);
+    expect(back.code).toBe(0);
+  });
 });
