@@ -8,7 +8,7 @@ import { faultAsked, faultAt } from './faults.js';
 import { FileError, fileState, readBytes, sha256, writeAtomically, writeBackup, type FileState } from './files.js';
 import { changeDir, newChangeId, saveRecord, type ChangeRecord, type ChangedFile, type ChangeStep } from './journal.js';
 import { takeLock } from './lock.js';
-import { masterTitle, parseMasterTitle, reloadAndConfirm, testConfig, type NginxTarget } from './nginxControl.js';
+import { currentMaster, masterTitle, parseMasterTitle, reloadAndConfirm, testConfig, type NginxTarget } from './nginxControl.js';
 import { restoreFiles } from './restore.js';
 import { applySystemCommands, revertSystemCommands } from './systemCommands.js';
 import type { StateDir } from './stateDir.js';
@@ -297,13 +297,16 @@ export async function rollBack(host: Host, writes: HostWrites, state: StateDir, 
   }
   let detail = restored.lines.join('; ');
   if (reload) {
-    if (!(await masterTitle(host, record.nginx.masterPid))) {
-      detail += `; nginx master ${record.nginx.masterPid} is not running, so nothing to reload: it loads the restored files when started`;
+    // nginx may have been restarted since the change (a new master pid on the same config): that one serves it now.
+    const master = await currentMaster(host, record.nginx);
+    if (!master) {
+      detail += `; no nginx master runs ${record.nginx.conf ?? 'the default config'} now (master ${record.nginx.masterPid} is gone), so nothing to reload: it loads the restored files when started`;
     } else {
-      const test = await testConfig(host, record.nginx);
+      if (master.masterPid !== record.nginx.masterPid) detail += `; nginx was restarted since the change: master ${master.masterPid} now runs ${record.nginx.conf ?? 'the default config'}`;
+      const test = await testConfig(host, master);
       step('restore-test', test.ok, test.ok ? 'the restored config passes nginx -t' : `nginx -t fails on the restored files: ${test.error}`, test.command);
       if (test.ok) {
-        const again = await reloadAndConfirm(host, record.nginx, record.errorLogs);
+        const again = await reloadAndConfirm(host, master, record.errorLogs);
         step('restore-reload', again.ok, again.ok ? `${again.method}: new worker(s) ${again.newWorkers.join(', ')}` : `${again.problem}; nginx keeps serving the config it had loaded before, and the files are as they were`, again.command);
         detail += again.ok ? `; reloaded (${again.method}), new worker(s) ${again.newWorkers.join(', ')}` : `; the reload of the restored files was not taken either (${again.problem}): nginx serves the config it had before the change`;
       }

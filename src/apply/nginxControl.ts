@@ -37,6 +37,27 @@ export async function masterTitle(host: Host, pid: number): Promise<string | nul
   return title.startsWith('nginx: master process') ? title : null;
 }
 
+/**
+ * The master that runs this target's config now: the recorded one when it still does, else another master
+ * started with the same -c and -p (nginx was restarted since: a new pid runs the same files). Null when none.
+ */
+export async function currentMaster(host: Host, target: NginxTarget): Promise<NginxTarget | null> {
+  const same = (title: string | null) => {
+    const parsed = title ? parseMasterTitle(title) : null;
+    return parsed !== null && (parsed.conf ?? null) === (target.conf ?? null) && (parsed.prefix ?? null) === (target.prefix ?? null);
+  };
+  if (same(await masterTitle(host, target.masterPid))) return target;
+  const listing = await host.listDir('/proc');
+  if (!listing.ok) return null;
+  const found: number[] = [];
+  for (const entry of listing.entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    if (same(await masterTitle(host, Number(entry)))) found.push(Number(entry));
+  }
+  // Two masters on the same config is not a state to guess in.
+  return found.length === 1 ? { ...target, masterPid: found[0]! } : null;
+}
+
 export function nginxSpec(target: NginxTarget, flags: string[], timeoutMs = 30_000): CommandSpec {
   return { file: target.bin, args: [...flags, ...(target.conf ? ['-c', target.conf] : []), ...(target.prefix ? ['-p', target.prefix] : [])], timeoutMs };
 }
