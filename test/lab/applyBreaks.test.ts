@@ -248,4 +248,35 @@ describe.skipIf(missing.length > 0 || !root)('apply review: attempts to break th
     expect(back.code === 0 ? served : 502, `rollback exited ${back.code} while nginx still serves the change:\n${back.stdout}${back.stderr}`).toBe(502);
     expect(back.code).toBe(0);
   });
+
+  it('a dropped terminal (SIGHUP, then EIO on every write) during the verification rolls the change back, as promised', async () => {
+    // The SSH link drops at 3 a.m.: the kernel hangs up the terminal, SIGHUP arrives, and every later write to
+    // stderr fails with EIO. headless.ts promises a rollback at the next step; the run must get there.
+    const c = await bring('header-too-big');
+    const site = readFileSync(c.running.conf);
+    const args = ['diagnose', '--json', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', c.running.conf, '--state-dir', c.state, '--apply', 'raise-proxy-buffer-size', '--yes', '--verify', '6'];
+    // A real pseudo-terminal: read until the reload step is printed, then close it (the hang-up).
+    const script = [
+      'import os, pty, sys, time',
+      'pid, fd = pty.fork()',
+      'if pid == 0:',
+      '    os.execv(sys.argv[1], sys.argv[1:])',
+      'seen = b""',
+      'deadline = time.time() + 150',
+      'while b"reload:" not in seen and time.time() < deadline:',
+      '    try:',
+      '        seen += os.read(fd, 4096)',
+      '    except OSError:',
+      '        break',
+      'os.close(fd)',
+      '_, status = os.waitpid(pid, 0)',
+      'print("reload-seen" if b"reload:" in seen else "no-reload", status)',
+    ].join('\n');
+    const py = spawnSync('python3', ['-c', script, process.execPath, CLI, ...args], { encoding: 'utf8', timeout: 170_000 });
+    expect(py.stdout, py.stderr).toMatch(/^reload-seen/);
+    const listed = JSON.parse((await runCli(['changes', '--json', '--state-dir', c.state])).stdout) as { changes: Array<{ id: string; status: string }> };
+    expect(listed.changes[0]?.status, `python: ${py.stdout}`).toBe('rolled-back');
+    expect(readFileSync(c.running.conf).equals(site)).toBe(true);
+    expect(await request(c.running.port, '/profile/me')).toBe(502);
+  });
 });
