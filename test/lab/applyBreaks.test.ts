@@ -279,4 +279,33 @@ describe.skipIf(missing.length > 0 || !root)('apply review: attempts to break th
     expect(readFileSync(c.running.conf).equals(site)).toBe(true);
     expect(await request(c.running.port, '/profile/me')).toBe(502);
   });
+
+  it('the journal cannot be written after the edit (disk full, read-only, I/O error): the change is rolled back, not left half done', async () => {
+    // The state dir often shares /var with the logs that fill up during an incident. Here the journal's
+    // temp name is taken by a directory right when nginx -t checks the edit (an nginx-bin wrapper around the
+    // real nginx does it on the second -t of the apply): the next journal write fails, as with ENOSPC.
+    const c = await bring('header-too-big');
+    const site = readFileSync(c.running.conf);
+    const armed = join(c.lab.dir, 'armed');
+    const wrapper = join(c.lab.dir, 'nginx-wrapper.sh');
+    writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = "-t" ] && [ -f ${armed} ]; then n=$(cat ${armed}); if [ "$n" = 1 ]; then for d in ${c.state}/changes/*/; do mkdir -p "$d.record.json.tmp"; done; rm -f ${armed}; else echo 1 > ${armed}; fi; fi\nexec ${nginx} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    // Armed after the diagnosis (its own nginx -t runs): stop before the preflight, arm, continue.
+    const child = spawn(process.execPath, [CLI, 'diagnose', '--json', '--since', '10m', '--nginx-bin', wrapper, '--nginx-conf', c.running.conf, '--state-dir', c.state, '--apply', 'raise-proxy-buffer-size', '--yes', '--verify', '0'], {
+      env: { ...process.env, RESET_DOCTOR_FAULT: 'stop-before-preflight' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    for (let i = 0; i < 600 && !/^\d+ \(.*\) T/.test(readFileSafe(`/proc/${child.pid}/stat`)); i++) await delay(100);
+    writeFileSync(armed, '0');
+    child.kill('SIGCONT');
+    const code = await exited;
+    expect(existsSync(armed), `the wrapper did not fire\n${stderr}`).toBe(false);
+    expect(readFileSync(c.running.conf).equals(site), `exit ${code}: the edit was left on disk\n${stderr}`).toBe(true);
+    expect(await request(c.running.port, '/profile/me')).toBe(502);
+    expect(code).toBe(3);
+    expect(stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+  });
 });
