@@ -6,7 +6,7 @@ import { applyEdits, type PlannedEdit } from '../nginx/edit.js';
 import { includePatterns, type ConfigSet } from '../nginx/load.js';
 import { faultAsked, faultAt } from './faults.js';
 import { FileError, fileState, readBytes, sha256, writeAtomically, writeBackup, type FileState } from './files.js';
-import { changeDir, newChangeId, saveRecord, type ChangeRecord, type ChangedFile, type ChangeStep } from './journal.js';
+import { changeDir, JournalError, newChangeId, saveRecord, type ChangeRecord, type ChangedFile, type ChangeStep } from './journal.js';
 import { takeLock } from './lock.js';
 import { currentMaster, masterTitle, parseMasterTitle, reloadAndConfirm, testConfig, type NginxTarget } from './nginxControl.js';
 import { restoreFiles } from './restore.js';
@@ -112,6 +112,16 @@ export async function applyChange(request: ApplyRequest): Promise<ApplyOutcome> 
   if (!lock.ok) return refuse(lock.reason);
   try {
     return await applyLocked(request, writes, record, step, refuse);
+  } catch (error) {
+    if (!(error instanceof JournalError)) throw error;
+    // The journal cannot be written (a full or read-only disk): undo what was done rather than leave an
+    // edit on disk that nothing records. Restoring needs only the record in memory and the backups.
+    const outcome = await rollBack(host, writes, state, record, includePatterns(request.config), record.reload !== null, step);
+    record.status = outcome.exit === 4 ? 'failed' : 'rolled-back';
+    record.reason = `the journal in ${state.dir} could not be written (${error.message}): ${outcome.exit === 4 ? 'the change could not be undone' : 'the change was undone'}`;
+    record.finishedAt = iso(host.now());
+    await saveRecord(writes, state, record).catch(() => undefined);
+    return { record, exit: outcome.exit === 4 ? 4 : 3, manual: outcome.manual };
   } finally {
     await lock.release();
   }
@@ -313,6 +323,9 @@ export async function rollBack(host: Host, writes: HostWrites, state: StateDir, 
     }
   }
   record.rollback = { at: iso(host.now()), ok: true, detail };
-  await saveRecord(writes, state, record);
+  // The files are back whatever the journal says: a journal that cannot be written does not undo that.
+  await saveRecord(writes, state, record).catch((error: unknown) => {
+    if (!(error instanceof JournalError)) throw error;
+  });
   return { exit: 3, manual: [], detail };
 }
