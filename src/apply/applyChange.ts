@@ -6,9 +6,9 @@ import { applyEdits, type PlannedEdit } from '../nginx/edit.js';
 import { includePatterns, type ConfigSet } from '../nginx/load.js';
 import { faultAsked, faultAt } from './faults.js';
 import { FileError, fileState, readBytes, sha256, writeAtomically, writeBackup, type FileState } from './files.js';
-import { changeDir, newChangeId, saveRecord, type ChangeRecord, type ChangedFile, type ChangeStep } from './journal.js';
+import { changeDir, JournalError, newChangeId, saveRecord, type ChangeRecord, type ChangedFile, type ChangeStep } from './journal.js';
 import { takeLock } from './lock.js';
-import { masterTitle, parseMasterTitle, reloadAndConfirm, testConfig, type NginxTarget } from './nginxControl.js';
+import { currentMaster, masterTitle, parseMasterTitle, reloadAndConfirm, testConfig, type NginxTarget } from './nginxControl.js';
 import { restoreFiles } from './restore.js';
 import { applySystemCommands, revertSystemCommands } from './systemCommands.js';
 import type { StateDir } from './stateDir.js';
@@ -112,6 +112,16 @@ export async function applyChange(request: ApplyRequest): Promise<ApplyOutcome> 
   if (!lock.ok) return refuse(lock.reason);
   try {
     return await applyLocked(request, writes, record, step, refuse);
+  } catch (error) {
+    if (!(error instanceof JournalError)) throw error;
+    // The journal cannot be written (a full or read-only disk): undo what was done rather than leave an
+    // edit on disk that nothing records. Restoring needs only the record in memory and the backups.
+    const outcome = await rollBack(host, writes, state, record, includePatterns(request.config), record.reload !== null, step);
+    record.status = outcome.exit === 4 ? 'failed' : 'rolled-back';
+    record.reason = `the journal in ${state.dir} could not be written (${error.message}): ${outcome.exit === 4 ? 'the change could not be undone' : 'the change was undone'}`;
+    record.finishedAt = iso(host.now());
+    await saveRecord(writes, state, record).catch(() => undefined);
+    return { record, exit: outcome.exit === 4 ? 4 : 3, manual: outcome.manual };
   } finally {
     await lock.release();
   }
@@ -174,10 +184,28 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
     file.diff = createTwoFilesPatch(file.path, file.path, before, after, 'before', 'after');
   }
   await saveRecord(writes, state, record);
+  // Once the record is on disk, a refusal must be saved too, or the next run reports it as unfinished.
+  const refuseSaved = async (reason: string): Promise<ApplyOutcome> => {
+    const outcome = refuse(reason);
+    await saveRecord(writes, state, record);
+    return outcome;
+  };
   const backupDir = await writes.mkdir(join(dir, 'backup'), 0o700);
-  if (!backupDir.ok) return refuse(`cannot create ${join(dir, 'backup')}: ${backupDir.error.message}`);
+  if (!backupDir.ok) return refuseSaved(`cannot create ${join(dir, 'backup')}: ${backupDir.error.message}`);
+  // The backup is the bytes the edit was computed on, or nothing is done: a file saved by someone else since
+  // the check above (while nginx -t ran) would otherwise be backed up as "before" and overwritten.
+  const changedNow = async () => {
+    const changed: string[] = [];
+    for (const file of record.files) if (sha256(await readBytes(host, file.real)) !== file.sha256) changed.push(file.real);
+    return changed;
+  };
+  const savedMeanwhile = (paths: string[]) => `${paths.join(', ')} changed while this apply ran (someone else saved it): nothing was changed. Diagnose again to plan on the file as it is now`;
   try {
-    for (const file of record.files) await writeBackup(host, writes, file, await readBytes(host, file.real), file.backup);
+    for (const file of record.files) {
+      const bytes = await readBytes(host, file.real);
+      if (sha256(bytes) !== file.sha256) return refuseSaved(savedMeanwhile([file.real]));
+      await writeBackup(host, writes, file, bytes, file.backup);
+    }
   } catch (error) {
     return finish(request, writes, record, step, 'failed-backup', (error as Error).message, patterns, false);
   }
@@ -185,7 +213,9 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
   await saveRecord(writes, state, record);
   faultAt('after-backup');
 
-  // Write.
+  // Write: the files are compared once more right before (the window left is the rename itself).
+  const changed = await changedNow().catch((error: Error) => [error.message]);
+  if (changed.length > 0) return refuseSaved(savedMeanwhile(changed));
   try {
     for (const file of record.files) await writeAtomically(host, writes, file, Buffer.from(texts.get(file.path)!.after, 'utf8'), patterns, record.id);
   } catch (error) {
@@ -277,19 +307,25 @@ export async function rollBack(host: Host, writes: HostWrites, state: StateDir, 
   }
   let detail = restored.lines.join('; ');
   if (reload) {
-    if (!(await masterTitle(host, record.nginx.masterPid))) {
-      detail += `; nginx master ${record.nginx.masterPid} is not running, so nothing to reload: it loads the restored files when started`;
+    // nginx may have been restarted since the change (a new master pid on the same config): that one serves it now.
+    const master = await currentMaster(host, record.nginx);
+    if (!master) {
+      detail += `; no nginx master runs ${record.nginx.conf ?? 'the default config'} now (master ${record.nginx.masterPid} is gone), so nothing to reload: it loads the restored files when started`;
     } else {
-      const test = await testConfig(host, record.nginx);
+      if (master.masterPid !== record.nginx.masterPid) detail += `; nginx was restarted since the change: master ${master.masterPid} now runs ${record.nginx.conf ?? 'the default config'}`;
+      const test = await testConfig(host, master);
       step('restore-test', test.ok, test.ok ? 'the restored config passes nginx -t' : `nginx -t fails on the restored files: ${test.error}`, test.command);
       if (test.ok) {
-        const again = await reloadAndConfirm(host, record.nginx, record.errorLogs);
+        const again = await reloadAndConfirm(host, master, record.errorLogs);
         step('restore-reload', again.ok, again.ok ? `${again.method}: new worker(s) ${again.newWorkers.join(', ')}` : `${again.problem}; nginx keeps serving the config it had loaded before, and the files are as they were`, again.command);
         detail += again.ok ? `; reloaded (${again.method}), new worker(s) ${again.newWorkers.join(', ')}` : `; the reload of the restored files was not taken either (${again.problem}): nginx serves the config it had before the change`;
       }
     }
   }
   record.rollback = { at: iso(host.now()), ok: true, detail };
-  await saveRecord(writes, state, record);
+  // The files are back whatever the journal says: a journal that cannot be written does not undo that.
+  await saveRecord(writes, state, record).catch((error: unknown) => {
+    if (!(error instanceof JournalError)) throw error;
+  });
   return { exit: 3, manual: [], detail };
 }

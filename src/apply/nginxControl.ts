@@ -37,6 +37,27 @@ export async function masterTitle(host: Host, pid: number): Promise<string | nul
   return title.startsWith('nginx: master process') ? title : null;
 }
 
+/**
+ * The master that runs this target's config now: the recorded one when it still does, else another master
+ * started with the same -c and -p (nginx was restarted since: a new pid runs the same files). Null when none.
+ */
+export async function currentMaster(host: Host, target: NginxTarget): Promise<NginxTarget | null> {
+  const same = (title: string | null) => {
+    const parsed = title ? parseMasterTitle(title) : null;
+    return parsed !== null && (parsed.conf ?? null) === (target.conf ?? null) && (parsed.prefix ?? null) === (target.prefix ?? null);
+  };
+  if (same(await masterTitle(host, target.masterPid))) return target;
+  const listing = await host.listDir('/proc');
+  if (!listing.ok) return null;
+  const found: number[] = [];
+  for (const entry of listing.entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    if (same(await masterTitle(host, Number(entry)))) found.push(Number(entry));
+  }
+  // Two masters on the same config is not a state to guess in.
+  return found.length === 1 ? { ...target, masterPid: found[0]! } : null;
+}
+
 export function nginxSpec(target: NginxTarget, flags: string[], timeoutMs = 30_000): CommandSpec {
   return { file: target.bin, args: [...flags, ...(target.conf ? ['-c', target.conf] : []), ...(target.prefix ? ['-p', target.prefix] : [])], timeoutMs };
 }
@@ -83,7 +104,10 @@ export type ReloadMethod = { kind: 'systemd'; unit: string } | { kind: 'signal' 
 /**
  * systemctl reload only when systemd's unit for this master really is it
  * (its MainPID): reloading the unit of another nginx would reload the wrong
- * one. Otherwise the master itself, through nginx -s reload with its own -c.
+ * one. Otherwise the master itself, by its pid: SIGHUP is what nginx -s reload
+ * sends, but nginx -s reload sends it to whatever pid the config's pid file
+ * names — another instance sharing the pid path, a stale file — not
+ * necessarily the master this run examined.
  */
 export async function reloadMethod(host: Host, target: NginxTarget): Promise<ReloadMethod> {
   const cgroup = await host.readFile(`/proc/${target.masterPid}/cgroup`);
@@ -95,7 +119,7 @@ export async function reloadMethod(host: Host, target: NginxTarget): Promise<Rel
 }
 
 export function reloadSpec(target: NginxTarget, method: ReloadMethod): CommandSpec {
-  return method.kind === 'systemd' ? { file: 'systemctl', args: ['reload', method.unit], timeoutMs: 30_000 } : nginxSpec(target, ['-s', 'reload']);
+  return method.kind === 'systemd' ? { file: 'systemctl', args: ['reload', method.unit], timeoutMs: 30_000 } : { file: 'kill', args: ['-HUP', String(target.masterPid)], timeoutMs: 5000 };
 }
 
 export interface ReloadEvidence {
@@ -138,11 +162,15 @@ async function newLogErrors(host: Host, sizes: Map<string, number>): Promise<str
  */
 export async function reloadAndConfirm(host: Host, target: NginxTarget, errorLogs: readonly string[], confirmMs = 10_000): Promise<ReloadEvidence> {
   const method = await reloadMethod(host, target);
+  // The signal goes to a pid: make sure it still is the nginx master right before sending it.
+  if (!(await masterTitle(host, target.masterPid))) {
+    return { method: 'none', command: '', ok: false, oldWorkers: [], newWorkers: [], errors: [], problem: `master ${target.masterPid} is gone: nothing was signalled`, at: host.now() };
+  }
   const oldWorkers = await childPids(host, target.masterPid);
   const sizes = await logSizes(host, errorLogs);
   const at = host.now();
   const { command, result } = await run(host, reloadSpec(target, method));
-  const evidence: ReloadEvidence = { method: method.kind === 'systemd' ? `systemctl reload ${method.unit}` : 'nginx -s reload', command, ok: false, oldWorkers, newWorkers: [], errors: [], problem: null, at };
+  const evidence: ReloadEvidence = { method: method.kind === 'systemd' ? `systemctl reload ${method.unit}` : `SIGHUP to master ${target.masterPid}`, command, ok: false, oldWorkers, newWorkers: [], errors: [], problem: null, at };
   if (result.exitCode !== 0) {
     evidence.problem = `${command} failed: ${(result.stderr.trim() || result.failure?.message || `exit ${result.exitCode}`).split('\n')[0]}`;
     evidence.errors = await newLogErrors(host, sizes);

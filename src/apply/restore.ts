@@ -17,6 +17,21 @@ export interface RestoreResult {
  * and named, never overwritten.
  */
 export async function restoreFiles(host: Host, writes: HostWrites, record: ChangeRecord, includePatterns: readonly string[]): Promise<RestoreResult> {
+  // All or none: the files of one change belong together (a log_format in one, the access_log naming it in
+  // another). Restoring some while one edited since is left would leave a config nginx -t rejects.
+  const conflicts = await editedSince(host, record);
+  if (conflicts.length > 0) {
+    const byHand = (file: ChangeRecord['files'][number]) => (file.created ? `rm ${file.real}` : `cp -p ${file.backup} ${file.real}`);
+    const others = record.files.filter((f) => !conflicts.includes(f));
+    return {
+      ok: false,
+      lines: [],
+      manual: [
+        ...conflicts.map((file) => `${file.real} was ${file.created ? 'created by this change and ' : ''}changed by someone else after this change wrote it: not overwritten. Compare it with the backup (diff ${file.created ? '/dev/null' : file.backup} ${file.real}) and restore by hand if right: ${byHand(file)}`),
+        ...(others.length > 0 ? [`nothing else was restored either, so the files stay consistent with each other (${others.map((f) => f.real).join(', ')} as the change wrote ${others.length > 1 ? 'them' : 'it'}); once the file above is settled, run reset-doctor rollback ${record.id} --yes again, or by hand: ${others.map(byHand).join('; ')}`] : []),
+      ],
+    };
+  }
   const result: RestoreResult = { ok: true, lines: [], manual: [] };
   for (const file of [...record.files].reverse()) {
     const byHand = file.created ? `rm ${file.real}` : `cp -p ${file.backup} ${file.real}`;
@@ -70,4 +85,20 @@ export async function restoreFiles(host: Host, writes: HostWrites, record: Chang
     }
   }
   return result;
+}
+
+/** The files of a change that are neither what it wrote nor what was there before (nor gone, for one it created). */
+async function editedSince(host: Host, record: ChangeRecord): Promise<ChangeRecord['files']> {
+  const edited: ChangeRecord['files'] = [];
+  for (const file of record.files) {
+    if (file.created && !(await host.stat(file.real)).ok) continue;
+    let now: string;
+    try {
+      now = sha256(await readBytes(host, file.real));
+    } catch {
+      continue; // unreadable: named by the restore below, with its own hand command
+    }
+    if (now !== file.after && (file.created || now !== file.sha256)) edited.push(file);
+  }
+  return edited;
 }

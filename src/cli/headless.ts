@@ -54,6 +54,13 @@ async function applyHeadless(prepared: Prepared, state: EngineState, args: Pick<
     stop = true;
     process.stderr.write(`reset-doctor: ${signal}: rolling the change back at the next step…\n`);
   };
+  // After a hang-up every write to the terminal fails with EIO (EPIPE for a closed pipe): unhandled, that
+  // 'error' event kills the process mid-change instead of letting it roll back. The journal has every step.
+  const deadTerminal = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EIO' && error.code !== 'EPIPE') throw error;
+  };
+  process.stderr.on('error', deadTerminal);
+  process.stdout.on('error', deadTerminal);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, onSignal);
   try {
