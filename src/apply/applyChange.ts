@@ -5,7 +5,7 @@ import type { Host, HostWrites } from '../host/types.js';
 import { applyEdits, type PlannedEdit } from '../nginx/edit.js';
 import { includePatterns, type ConfigSet } from '../nginx/load.js';
 import { faultAsked, faultAt } from './faults.js';
-import { FileError, fileState, readBytes, sha256, writeAtomically, writeBackup, type FileState } from './files.js';
+import { asText, FileError, fileState, readBytes, sha256, writeAtomically, writeBackup, type FileState } from './files.js';
 import { changeDir, JournalError, newChangeId, saveRecord, type ChangeRecord, type ChangedFile, type ChangeStep } from './journal.js';
 import { takeLock } from './lock.js';
 import { currentMaster, masterTitle, parseMasterTitle, reloadAndConfirm, testConfig, type NginxTarget } from './nginxControl.js';
@@ -159,7 +159,7 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
       return refuse(`cannot read ${path}: ${(error as Error).message}`);
     }
     const read = request.readHashes[path];
-    if (fileNow.sha256 !== sha256(Buffer.from(before, 'utf8')) || (read !== undefined && read !== fileNow.sha256)) {
+    if (fileNow.sha256 !== sha256(Buffer.from(before, 'latin1')) || (read !== undefined && read !== fileNow.textSha256)) {
       return refuse(`${path} changed since this run read it (someone else edited it): nothing was changed. Diagnose again to plan on the file as it is now`);
     }
     states.push(fileNow);
@@ -176,12 +176,12 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
   const dir = changeDir(state, record.id);
   record.files = states.map((s, i) => {
     const { after } = texts.get(s.path)!;
-    const afterBytes = Buffer.from(after, 'utf8');
+    const afterBytes = Buffer.from(after, 'latin1');
     return { ...s, backup: join(dir, 'backup', `${i}-${s.real.replace(/\//g, '_')}`), after: sha256(afterBytes), diff: '' };
   });
   for (const file of record.files) {
     const { before, after } = texts.get(file.path)!;
-    file.diff = createTwoFilesPatch(file.path, file.path, before, after, 'before', 'after');
+    file.diff = createTwoFilesPatch(file.path, file.path, asText(before), asText(after), 'before', 'after');
   }
   await saveRecord(writes, state, record);
   // Once the record is on disk, a refusal must be saved too, or the next run reports it as unfinished.
@@ -217,7 +217,7 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
   const changed = await changedNow().catch((error: Error) => [error.message]);
   if (changed.length > 0) return refuseSaved(savedMeanwhile(changed));
   try {
-    for (const file of record.files) await writeAtomically(host, writes, file, Buffer.from(texts.get(file.path)!.after, 'utf8'), patterns, record.id);
+    for (const file of record.files) await writeAtomically(host, writes, file, Buffer.from(texts.get(file.path)!.after, 'latin1'), patterns, record.id);
   } catch (error) {
     step('write', false, (error as Error).message);
     return finish(request, writes, record, step, 'write', (error as Error).message, patterns, false);

@@ -3,6 +3,9 @@ import { basename, dirname, join } from 'node:path';
 import type { Host, HostWrites } from '../host/types.js';
 import { includeMatches } from '../nginx/load.js';
 
+/** The config is read byte for byte (latin1: one character per byte); diffs and messages show it as UTF-8 text. */
+export const asText = (bytes: string) => Buffer.from(bytes, 'latin1').toString('utf8');
+
 export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 /** What a file was before the change: enough to put it back byte for byte, with its mode, owner and label. */
@@ -18,6 +21,8 @@ export interface FileState {
   label: string | null;
   size: number;
   sha256: string;
+  /** sha256 of the file read as UTF-8 text, as the diagnosis read it through nginx -T (bytes that are not UTF-8 read as U+FFFD both times). */
+  textSha256?: string;
 }
 
 export class FileError extends Error {}
@@ -47,7 +52,7 @@ export async function fileState(host: Host, writes: HostWrites, path: string): P
     if (result.exitCode !== 0) throw new FileError(`cannot read the SELinux label of ${real.path}: ${result.stderr.trim()}`);
     label = result.stdout.trim();
   }
-  return { path, real: real.path, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, label, size: bytes.length, sha256: sha256(bytes) };
+  return { path, real: real.path, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, label, size: bytes.length, sha256: sha256(bytes), textSha256: sha256(Buffer.from(bytes.toString('utf8'), 'utf8')) };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { EngineState } from '../engine/state.js';
 import { selectFindings, selectFixes } from '../engine/selectors.js';
 import { loadConfigFiles, type ConfigSet } from '../nginx/load.js';
 import { NginxSyntaxError } from '../nginx/syntaxError.js';
+import { asText } from './files.js';
 import { applyChange, editedTexts, type ApplicablePlan, type ApplyOutcome } from './applyChange.js';
 import { masterTitle, parseMasterTitle, type NginxTarget } from './nginxControl.js';
 import { stateDir, type StateDir } from './stateDir.js';
@@ -65,7 +66,8 @@ export async function planRequested(prepared: Prepared, state: EngineState, fixe
   if (!configFacts?.configFile) return { plans: [], config: null, problem: 'the nginx config could not be read in this run, so no edit can be planned' };
   let config: ConfigSet;
   try {
-    config = await loadConfigFiles(prepared.host, configFacts.configFile);
+    // Byte for byte (latin1: one character per byte): the edit keeps whatever encoding the file has.
+    config = await loadConfigFiles(prepared.host, configFacts.configFile, { encoding: 'latin1' });
   } catch (error) {
     if (error instanceof NginxSyntaxError) return { plans: [], config: null, problem: `the config on disk does not parse: ${error.message}` };
     throw error;
@@ -128,7 +130,7 @@ export async function planChange(prepared: Prepared, state: EngineState, fixes: 
   } catch (error) {
     return refuseAll((error as Error).message);
   }
-  const diffs = [...texts].map(([path, t]) => ({ path, diff: createTwoFilesPatch(path, path, t.before, t.after, 'before', 'after') }));
+  const diffs = [...texts].map(([path, t]) => ({ path, diff: createTwoFilesPatch(path, path, asText(t.before), asText(t.after), 'before', 'after') }));
   return { ok: true, change: { fixes: [...fixes], plans, config: planned.config, target, diffs } };
 }
 

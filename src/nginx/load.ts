@@ -72,14 +72,15 @@ async function expandGlob(host: Host, pattern: string): Promise<string[]> {
 }
 
 /** Reads the main config and everything it includes, as nginx would. Throws NginxSyntaxError (file:line) on broken input. */
-export async function loadConfigFiles(host: Host, main: string): Promise<ConfigSet> {
+export async function loadConfigFiles(host: Host, main: string, options: { encoding?: 'utf8' | 'latin1' } = {}): Promise<ConfigSet> {
   const set: ConfigSet = { main, files: [], includes: new Map(), problems: [], source: 'files' };
   const loaded = new Map<string, ConfigFile>();
   const load = async (path: string, from: Directive | null, depth: number): Promise<boolean> => {
     if (depth > 20) throw new NginxSyntaxError(from?.file ?? path, from?.line ?? 1, from?.column ?? 1, 'includes nest more than 20 deep (a loop?)');
     const existing = loaded.get(path);
     if (existing) return true;
-    const read = await host.readFile(path);
+    // latin1 for edits: one character per byte, so a file with bytes that are not UTF-8 is written back byte for byte.
+    const read = await host.readFile(path, options.encoding ? { encoding: options.encoding } : {});
     if (!read.ok) {
       if (!from) throw new NginxSyntaxError(path, 1, 1, `cannot read: ${read.error.message}`);
       set.problems.push({ file: from.file, line: from.line, message: `include ${path}: ${read.error.message}` });

@@ -35,6 +35,7 @@ export function changesText(run: ApplyRun, exit: number | null): string {
       for (const f of c.change.files) lines.push(`    ${f.path}: backup ${f.backup}`);
       if (c.change.reload) lines.push(`    reload: ${c.change.reload.method}, workers ${c.change.reload.oldWorkers.join(',')} → ${c.change.reload.newWorkers.join(',')}`);
       if (c.change.verify) lines.push(`    verify: ${c.change.verify.verdict} — ${c.change.verify.reason}`);
+      if (c.change.rollback) lines.push(`    rolled back ${c.change.rollback.at}: ${c.change.rollback.detail}`);
       if (c.status === 'applied') lines.push(`    undo: reset-doctor rollback ${c.change.id} --yes`);
       for (const f of c.change.files) lines.push('', ...f.diff.trimEnd().split('\n').map((l) => `    ${l}`));
     }

@@ -12,6 +12,7 @@ import type { EngineState } from '../../engine/state.js';
 import { planChange, runChange, type ApplyRun, type ChangeOptions, type PlannedChange } from '../../apply/fromDiagnosis.js';
 import { loadRecord, type ChangeStep } from '../../apply/journal.js';
 import { rollbackChange } from '../../apply/rollbackChange.js';
+import { changeSummary } from '../../apply/summary.js';
 import { stateDir } from '../../apply/stateDir.js';
 import type { TrafficCounts } from '../../apply/types.js';
 import { mergeCounts } from '../../watch/count.js';
@@ -96,7 +97,10 @@ export function ApplyFlow({ context, state, fixes, onDone }: { context: ApplyCon
       const record = await loadRecord(context.prepared.host, store, id);
       if (!record) return setPhase({ kind: 'rolled-back', run, detail: `no record of change ${id} in ${store.dir}`, ok: false });
       const outcome = await rollbackChange(context.prepared.host, store, record, (s) => setSteps((all) => [...all, s]));
-      setPhase({ kind: 'rolled-back', run, ok: outcome.exit === 0, detail: outcome.exit === 4 ? `could not restore every file; by hand: ${outcome.manual.join('; ')}` : outcome.detail });
+      // The run as it ended: rolled back (or not quite), with the record's rollback, for the end screen and the report.
+      const summary = changeSummary(record);
+      const after: ApplyRun = { ...run, changes: run.changes.map((c) => ({ ...c, status: record.status, reason: record.reason, change: summary })), manual: outcome.manual };
+      setPhase({ kind: 'rolled-back', run: after, ok: outcome.exit === 0, detail: outcome.exit === 4 ? `could not restore every file; by hand: ${outcome.manual.join('; ')}` : outcome.detail });
     })();
   };
 
