@@ -1,7 +1,7 @@
 import type { Prepared } from '../session.js';
 import { buildJsonReport, type JsonReport } from '../report/jsonReport.js';
 import { redactText } from '../masking/redact.js';
-import { changesText, withChanges } from '../report/changesText.js';
+import { changesText, withChanges } from '../apply/changesText.js';
 import type { CliArgs } from './args.js';
 import type { ApplyRun, PlannedChange } from '../apply/fromDiagnosis.js';
 import type { ChangeStep } from '../apply/journal.js';

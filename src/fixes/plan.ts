@@ -10,7 +10,7 @@ import type { EngineState } from '../engine/state.js';
 import { selectFindings, selectFixes } from '../engine/selectors.js';
 import { applyEdits, EditError, type PlannedEdit } from '../nginx/edit.js';
 import type { ConfigSet } from '../nginx/load.js';
-import type { FixPlan, PlanInput } from '../apply/types.js';
+import type { FixPlan, PlanInput } from './planTypes.js';
 import { NotApplicableError, StaleConfigError, notApplicable } from './plans/context.js';
 import { planEnableKeepalive, planKeepaliveOldNginx, planLowerKeepaliveTimeout } from './plans/keepalive.js';
 import { planRaiseBufferSize } from './plans/buffers.js';

@@ -4,7 +4,7 @@ import { buildTextReport } from '../report/textReport.js';
 import { App, QUIT_EARLY } from './App.js';
 import type { ApplyContext } from './apply/ApplyFlow.js';
 import type { ApplyRun } from '../apply/fromDiagnosis.js';
-import { changesText } from '../report/changesText.js';
+import { changesText } from '../apply/changesText.js';
 
 /** Owns the one exit of the interactive session: waits for the app, prints the report, returns the exit code. */
 export async function runWizard(prepared: Prepared, apply?: Omit<ApplyContext, 'prepared'>): Promise<number> {

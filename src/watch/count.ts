@@ -6,11 +6,16 @@
  * follower (follow.ts), so history and live counts agree.
  */
 import type { Host } from '../host/types.js';
-import type { TrafficCounts } from '../apply/types.js';
 import { parseErrorLine, parseTime } from '../errorlog/line.js';
 import { classify } from '../errorlog/signatures.js';
 import { compileFormat, type CompiledFormat } from '../accesslog/format.js';
 import { readLogs } from '../logs/readLogs.js';
+
+/** Error-log (and access-log) counts per 10 s bucket, for the before/after view and the verdict. */
+export interface TrafficCounts {
+  /** Bucket start (epoch ms) → signature id → lines. */
+  buckets: Array<{ startMs: number; signatures: Record<string, number>; requests: number; errors5xx: number }>;
+}
 
 export const BUCKET_MS = 10_000;
 

@@ -5,7 +5,7 @@
  * a marker under the bucket of the reload, and the latest events. Pure, so
  * the Ink view, the wizard's verification screen and the tests share it.
  */
-import type { TrafficCounts } from '../apply/types.js';
+import type { TrafficCounts } from './count.js';
 import type { WatchEvent } from './events.js';
 import { BUCKET_MS } from './count.js';
 

@@ -3,7 +3,7 @@
  * (an application is restarted by its owner, never by this tool), and changes
  * that belong to another tool. They stay suggestions with their exact text.
  */
-import type { FixPlan } from '../../apply/types.js';
+import type { FixPlan } from '../planTypes.js';
 import { notApplicable } from './context.js';
 
 export const BACKEND_REASON = "backend setting — change it in the backend's config; reset-doctor never restarts an application";

@@ -6,7 +6,7 @@
  * largest refused body, and changes nothing.
  */
 import type { z } from 'zod';
-import type { FixPlan, PlanInput } from '../../apply/types.js';
+import type { FixPlan, PlanInput } from '../planTypes.js';
 import type { errorLogProbe } from '../../../probes/read/error-log.js';
 import { nginxLocationFor, uriPath } from '../../../probes/parse/locationMatch.js';
 import { configFacts, factsOf, locationLabel, notApplicable } from './context.js';

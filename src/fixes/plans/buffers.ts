@@ -10,7 +10,7 @@ import type { Directive } from '../../nginx/ast.js';
 import type { ConfigSet } from '../../nginx/load.js';
 import type { Placed } from '../../nginx/resolved.js';
 import { parseSize } from '../../nginx/units.js';
-import type { FixPlan, PlanInput } from '../../apply/types.js';
+import type { FixPlan, PlanInput } from '../planTypes.js';
 import type { headerSizeProbe } from '../../../probes/read/header-size.js';
 import { NotApplicableError, PlanBuilder, configFacts, factsOf, locationBlock, locationLabel, nearest, notApplicable, setDirective, type LocationFacts } from './context.js';
 

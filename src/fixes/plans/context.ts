@@ -11,7 +11,7 @@ import { quoteWord, refOf, type PlannedEdit } from '../../nginx/edit.js';
 import type { ConfigSet } from '../../nginx/load.js';
 import { childrenOf, walkResolved, type Placed } from '../../nginx/resolved.js';
 import { atLeast, parseVersion, type NginxVersion } from '../../nginx/version.js';
-import type { FixPlan, PlanInput, SystemCommand } from '../../apply/types.js';
+import type { FixPlan, PlanInput, SystemCommand } from '../planTypes.js';
 import type { nginxConfigProbe } from '../../../probes/read/nginx-config.js';
 
 export type ConfigFacts = z.infer<typeof nginxConfigProbe.facts>;

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { refOf } from '../../nginx/edit.js';
 import { atLeast } from '../../nginx/version.js';
-import type { FixPlan, PlanInput } from '../../apply/types.js';
+import type { FixPlan, PlanInput } from '../planTypes.js';
 import type { keepaliveAnalysisProbe } from '../../../probes/combine/keepalive-analysis.js';
 import {
   NotApplicableError,

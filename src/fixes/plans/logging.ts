@@ -7,7 +7,7 @@
 import { refOf } from '../../nginx/edit.js';
 import { walkResolved } from '../../nginx/resolved.js';
 import type { ConfigSet } from '../../nginx/load.js';
-import type { FixPlan, PlanInput } from '../../apply/types.js';
+import type { FixPlan, PlanInput } from '../planTypes.js';
 import { PlanBuilder, configFacts, directiveAt, factsOf, httpBlock, line, notApplicable, where } from './context.js';
 
 /** nginx's combined format plus the upstream's address, status(es) and times: tools that read combined still find their fields first. */

@@ -4,7 +4,7 @@
  * conditions minus non_idempotent.
  */
 import { refOf } from '../../nginx/edit.js';
-import type { FixPlan, PlanInput } from '../../apply/types.js';
+import type { FixPlan, PlanInput } from '../planTypes.js';
 import { NotApplicableError, PlanBuilder, configFacts, directiveAt, line, locationLabel, notApplicable, where } from './context.js';
 
 export function planRetryNonIdempotent(input: PlanInput): FixPlan {

@@ -4,7 +4,7 @@
  * of those fixes that belong to the backend or the firewall stay notes.
  */
 import type { z } from 'zod';
-import type { FixPlan, PlanInput, SystemCommand } from '../../apply/types.js';
+import type { FixPlan, PlanInput, SystemCommand } from '../planTypes.js';
 import type { listenQueueProbe } from '../../../probes/read/listen-queue.js';
 import type { firewallProbe } from '../../../probes/read/firewall.js';
 import type { selinuxProbe } from '../../../probes/read/selinux.js';

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { quoteWord, refOf } from '../../nginx/edit.js';
 import type { Directive } from '../../nginx/ast.js';
-import type { FixPlan, PlanInput } from '../../apply/types.js';
+import type { FixPlan, PlanInput } from '../planTypes.js';
 import { isPeerOf } from '../../../probes/parse/peers.js';
 import type { errorLogProbe } from '../../../probes/read/error-log.js';
 import type { backendListenersProbe } from '../../../probes/read/backend-listeners.js';

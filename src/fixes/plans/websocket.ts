@@ -7,7 +7,7 @@
 import { refOf } from '../../nginx/edit.js';
 import { walkResolved } from '../../nginx/resolved.js';
 import type { ConfigSet } from '../../nginx/load.js';
-import type { FixPlan, PlanInput } from '../../apply/types.js';
+import type { FixPlan, PlanInput } from '../planTypes.js';
 import { PlanBuilder, configFacts, httpBlock, locationBlock, locationLabel, notApplicable, originText, setDirective, setProxyHeaders, where, type LocationFacts, type Origin } from './context.js';
 
 /** The same test as the websocket-headers advice (src/nginx/advice.ts). */

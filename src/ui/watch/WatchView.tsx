@@ -4,7 +4,7 @@
  * screen; the wizard's verification screen embeds it with the reload it made.
  */
 import { Box, Text } from 'ink';
-import type { TrafficCounts } from '../../apply/types.js';
+import type { TrafficCounts } from '../../watch/count.js';
 import type { WatchEvent } from '../../watch/events.js';
 import { watchScreen } from '../../watch/render.js';
 import { color } from '../theme.js';

@@ -1,6 +1,6 @@
 import { redactStrings, redactText } from '../masking/redact.js';
-import type { JsonReport } from './jsonReport.js';
-import type { ApplyRun } from '../apply/fromDiagnosis.js';
+import type { JsonReport } from '../report/jsonReport.js';
+import type { ApplyRun } from './fromDiagnosis.js';
 
 /** What became of the changes asked for (headless --apply, or the wizard's apply): after the diagnosis, in both reports. */
 const EXIT_WORDS: Record<number, string> = {
