@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RealHost } from '../host/realHost.js';
 import { makeCounter, type CounterSpec } from '../logs/counters.js';
+import '../accesslog/counter.js';
 import { scanRange, type LineWindow } from './rangeScan.js';
 
 /** One share of a range count, in a worker thread: counts its byte range and sends the counts back. */
