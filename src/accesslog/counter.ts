@@ -18,8 +18,8 @@ registerCounter('access', (spec: CounterSpec, window: LineWindow | null) => {
   const plan = accessCounterAvailable() ? planFormat(format) : null;
   if (plan && !('why' in plan)) {
     const wasm = new AccessWasmCounter(format, plan, window);
-    return { counter: wasm, engine: 'wasm', snapshot: (): AccessSnapshot => wasm.snapshot() };
+    return { counter: wasm, engine: 'wasm', snapshot: (): AccessSnapshot => wasm.snapshot(), lines: () => wasm.lines() };
   }
   const js = new JsAccessLineCounter(new AccessCounts(format), format, window);
-  return { counter: js, engine: 'js', snapshot: (): AccessSnapshot => js.counts.snapshot() };
+  return { counter: js, engine: 'js', snapshot: (): AccessSnapshot => js.counts.snapshot(), lines: () => js.counts.linesRead };
 });

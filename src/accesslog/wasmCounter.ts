@@ -136,6 +136,11 @@ export class AccessWasmCounter implements LineCounter {
     this.js.add(null);
   }
 
+  /** Lines counted so far, by the counter and by JS. */
+  lines(): number {
+    return this.scanner.lines() + this.js.linesRead;
+  }
+
   /** What the counter counted and what JS counted of the lines it handed over, as one snapshot. */
   snapshot(): AccessSnapshot {
     const s = this.scanner;

@@ -89,7 +89,7 @@ export class AggregatorLineCounter implements LineCounter {
  * allocates little, so the garbage collector's threads do not compete with
  * the scanning ones for the cores.
  */
-export function scanRange(source: BlockSource, start: number, end: number, counter: LineCounter, blockBytes: number): { bytesRead: number; size: number } {
+export function scanRange(source: BlockSource, start: number, end: number, counter: LineCounter, blockBytes: number, onBlock?: (bytesRead: number) => void): { bytesRead: number; size: number } {
   const blockSize = Math.max(blockBytes, 16);
   counter.resize(blockSize, 0, 0);
   let position = start;
@@ -118,6 +118,7 @@ export function scanRange(source: BlockSource, start: number, end: number, count
     const n = source.read(buffer, carry, buffer.length - carry, position);
     bytesRead += n;
     position += n;
+    onBlock?.(bytesRead);
     const used = carry + n;
     const atEof = n === 0 || position >= source.size;
     let from = 0;

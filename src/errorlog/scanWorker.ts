@@ -11,7 +11,14 @@ if (!opened.ok) parentPort!.postMessage({ problem: `cannot read ${opened.error.m
 else {
   try {
     const made = makeCounter(spec, window);
-    const result = scanRange(opened.source, start, end, made.counter, blockBytes);
+    // Progress for a terminal (src/logs/progress.ts): what this share has read, a few times a second.
+    let reported = Date.now();
+    const onBlock = (bytesRead: number) => {
+      if (Date.now() - reported < 100) return;
+      reported = Date.now();
+      parentPort!.postMessage({ progress: { bytes: bytesRead, lines: made.lines() } });
+    };
+    const result = scanRange(opened.source, start, end, made.counter, blockBytes, onBlock);
     parentPort!.postMessage({ ...result, snapshot: made.snapshot(), counter: made.engine });
   } catch (error) {
     parentPort!.postMessage({ problem: `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}` });

@@ -10,6 +10,8 @@ export interface MadeCounter {
   counter: LineCounter;
   engine: 'wasm' | 'js';
   snapshot(): unknown;
+  /** Lines counted so far (for progress). */
+  lines(): number;
 }
 
 /** Access-log counters register here (src/accesslog/counter.ts), so this file does not import the access-log side's WebAssembly. */
@@ -23,10 +25,10 @@ export function registerCounter(kind: CounterSpec['kind'], make: (spec: CounterS
 registerCounter('error', (_spec, window) => {
   if (scannerAvailable()) {
     const wasm = new WasmLineCounter(window);
-    return { counter: wasm, engine: 'wasm', snapshot: (): AggregatorSnapshot => wasm.snapshot() };
+    return { counter: wasm, engine: 'wasm', snapshot: (): AggregatorSnapshot => wasm.snapshot(), lines: () => wasm.totals().linesRead };
   }
   const js = new AggregatorLineCounter(new ErrorLogAggregator(), window);
-  return { counter: js, engine: 'js', snapshot: (): AggregatorSnapshot => js.aggregator.snapshot() };
+  return { counter: js, engine: 'js', snapshot: (): AggregatorSnapshot => js.aggregator.snapshot(), lines: () => js.aggregator.linesRead };
 });
 
 export function makeCounter(spec: CounterSpec, window: LineWindow | null): MadeCounter {

@@ -6,6 +6,7 @@ import { RealHost } from '../host/realHost.js';
 import { scanRange, SCAN_BLOCK_BYTES, StreamLineFeeder, type LineWindow } from '../errorlog/rangeScan.js';
 import { scanWorkerScript } from '../errorlog/scanWorkerScript.js';
 import { makeCounter, type CounterSpec } from './counters.js';
+import { startRead, type ReadProgress } from './progress.js';
 
 /** Below this a range is quicker counted on one thread than the cost of starting workers. */
 export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
@@ -29,21 +30,26 @@ export type CountFailure = { problem: string; code: string };
 export async function countRange(path: string, start: number, end: number, spec: CounterSpec, window: LineWindow | null, options: { blockBytes?: number; parallel?: boolean } = {}): Promise<RangeCount | CountFailure> {
   const blockBytes = options.blockBytes ?? SCAN_BLOCK_BYTES;
   const script = options.parallel === false ? null : scanWorkerScript();
-  if (script && end - start >= PARALLEL_MIN_BYTES) return countInWorkers(script, path, start, end, spec, window, blockBytes);
-  const opened = new RealHost().openBlocks(path);
-  if (!opened.ok) return { problem: `cannot read ${opened.error.message}`, code: opened.error.code };
+  const progress = startRead(end - start);
   try {
-    const made = makeCounter(spec, window);
-    const result = scanRange(opened.source, start, end, made.counter, blockBytes);
-    return { snapshots: [made.snapshot()], bytesRead: result.bytesRead, workers: 0, engine: made.engine };
-  } catch (error) {
-    return { problem: `cannot read ${path}: ${(error as Error).message}`, code: 'OTHER' };
+    if (script && end - start >= PARALLEL_MIN_BYTES) return await countInWorkers(script, path, start, end, spec, window, blockBytes, progress);
+    const opened = new RealHost().openBlocks(path);
+    if (!opened.ok) return { problem: `cannot read ${opened.error.message}`, code: opened.error.code };
+    try {
+      const made = makeCounter(spec, window);
+      const result = scanRange(opened.source, start, end, made.counter, blockBytes);
+      return { snapshots: [made.snapshot()], bytesRead: result.bytesRead, workers: 0, engine: made.engine };
+    } catch (error) {
+      return { problem: `cannot read ${path}: ${(error as Error).message}`, code: 'OTHER' };
+    } finally {
+      opened.source.close();
+    }
   } finally {
-    opened.source.close();
+    progress.end();
   }
 }
 
-async function countInWorkers(script: NonNullable<ReturnType<typeof scanWorkerScript>>, path: string, start: number, end: number, spec: CounterSpec, window: LineWindow | null, blockBytes: number): Promise<RangeCount | CountFailure> {
+async function countInWorkers(script: NonNullable<ReturnType<typeof scanWorkerScript>>, path: string, start: number, end: number, spec: CounterSpec, window: LineWindow | null, blockBytes: number, progress: ReadProgress): Promise<RangeCount | CountFailure> {
   const count = Math.max(1, Math.min(availableParallelism(), 4));
   const share = Math.ceil((end - start) / count);
   type Answer = { snapshot: unknown; bytesRead: number; counter: 'wasm' | 'js' } | { problem: string };
@@ -54,7 +60,12 @@ async function countInWorkers(script: NonNullable<ReturnType<typeof scanWorkerSc
         // Small heaps: each worker holds one block and the counts, and RSS is part of the budget.
         const limits = { workerData, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } };
         const worker = 'code' in script ? new Worker(script.code, { ...limits, eval: true }) : new Worker(script.file, limits);
-        worker.once('message', resolve);
+        let seen = { bytes: 0, lines: 0 };
+        worker.on('message', (message: Answer | { progress: { bytes: number; lines: number } }) => {
+          if (!('progress' in message)) return resolve(message);
+          progress.advance(message.progress.bytes - seen.bytes, message.progress.lines - seen.lines);
+          seen = message.progress;
+        });
         worker.once('error', (error) => resolve({ problem: `scan of ${path} failed: ${error.message}` }));
       });
     }),
@@ -78,12 +89,16 @@ export async function countGzip(path: string, spec: CounterSpec, window: LineWin
   opened.source.close();
   const made = makeCounter(spec, window);
   const feeder = new StreamLineFeeder(made.counter, blockBytes);
+  const progress = startRead(opened.source.size);
   let head = '';
   let size = 0;
   try {
     await new Promise<void>((resolve, reject) => {
       const file = createReadStream(path);
-      file.on('data', (chunk) => (size += chunk.length));
+      file.on('data', (chunk) => {
+        size += chunk.length;
+        progress.advance(chunk.length, 0);
+      });
       file.on('error', reject);
       const gunzip = file.pipe(createGunzip());
       gunzip.on('data', (chunk: Buffer) => {
@@ -95,6 +110,8 @@ export async function countGzip(path: string, spec: CounterSpec, window: LineWin
     });
   } catch (error) {
     return { problem: `cannot decompress ${path}: ${(error as Error).message}`, code: 'OTHER' };
+  } finally {
+    progress.end();
   }
   feeder.end();
   return { snapshots: [made.snapshot()], bytesRead: size, workers: 0, engine: made.engine, size, head };
