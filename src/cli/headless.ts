@@ -5,6 +5,7 @@ import { buildJsonReport } from '../report/jsonReport.js';
 import { buildTextReport } from '../report/textReport.js';
 import { exitCodeFor } from '../report/exitCode.js';
 import type { EngineState } from '../engine/state.js';
+import { progressWanted, showReadProgress } from '../logs/progress.js';
 
 /** Walks the flow without a person: questions take --answer or their headless default. */
 export async function runHeadless(session: Session, flow: Flow, answers: ReadonlyMap<string, string>): Promise<EngineState> {
@@ -21,6 +22,8 @@ export async function runHeadless(session: Session, flow: Flow, answers: Readonl
 }
 
 export async function diagnose(prepared: Prepared, answers: ReadonlyMap<string, string>, json: boolean): Promise<number> {
+  // The report comes at the end: until then, long log reads show their progress on a terminal.
+  if (progressWanted()) showReadProgress(process.stderr);
   const state = await runHeadless(prepared.session, prepared.flow, answers);
   await prepared.finish();
   const info = prepared.host.info();
