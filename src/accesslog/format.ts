@@ -59,6 +59,8 @@ export function compileFormat(format: string): CompiledFormat {
   const at = { status: index('status'), upstream: index('upstream_status'), request: index('request'), uri: index('request_uri') || index('uri'), method: index('request_method'), addr: index('upstream_addr') };
   const timeIndex = index('time_local') || index('time_iso8601') || index('msec');
   const timeName = timeIndex ? variables[timeIndex - 1]! : null;
+  // Compiled once: lines not in the format (read by JS, one by one) all search for it.
+  const timeSearch = timeName ? new RegExp(SPECIFIC[timeName]!) : null;
   const timeFrom = (value: string | undefined) => (value === undefined || timeName === null ? Number.NaN : parseAccessTime(timeName, value));
   let lastLine: string | null = null;
   let lastFields: AccessFields | null = null;
@@ -96,8 +98,8 @@ export function compileFormat(format: string): CompiledFormat {
       };
     },
     timeOf(line) {
-      if (!timeName) return Number.NaN;
-      const m = new RegExp(SPECIFIC[timeName]!).exec(line);
+      if (!timeName || !timeSearch) return Number.NaN;
+      const m = timeSearch.exec(line);
       return m ? parseAccessTime(timeName, m[1]!) : Number.NaN;
     },
   };
