@@ -30,7 +30,7 @@ const files = (dir, ext) =>
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .flatMap((entry) => (entry.isDirectory() ? files(`${dir}/${entry.name}`, ext) : entry.name.endsWith(ext) ? [`${dir}/${entry.name}`] : []));
 /** Package-relative names, read by src/assets.ts. */
-const ASSETS = ['dist/src/errorlog/scanner.wasm', ...files('flows', '.yaml'), ...files('src/demo/recordings', '.json')];
+const ASSETS = ['dist/src/errorlog/scanner.wasm', 'dist/src/errorlog/access.wasm', ...files('flows', '.yaml'), ...files('src/demo/recordings', '.json')];
 
 /** ink imports react-devtools-core (not a dependency) only when DEV=true: the bundle leaves it out. */
 const dropDevtools = {

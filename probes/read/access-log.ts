@@ -45,6 +45,10 @@ export const accessLogProbe = defineProbe({
           unparsed: z.number().int().describe('Lines not in the configured format'),
           routes: z.array(routeStats).describe('Routes with the most 502/504 first'),
           problems: z.array(z.string()).describe('Why the file could not be read'),
+          statuses: z.record(z.string(), z.number().int()).describe('Requests per status code in the window'),
+          counter: z
+            .object({ engine: z.enum(['wasm', 'js']).describe('What counted the lines: the WebAssembly field plan of the format, or the JS parser'), why: z.string().optional().describe('Why JS counted them (a format the plan cannot read, a recorded host)') })
+            .describe('How the log was counted'),
         }),
       )
       .describe('Each access log with $status'),
@@ -79,6 +83,8 @@ export const accessLogProbe = defineProbe({
       unparsed: r.unparsed,
       routes: r.routes.slice(0, 20),
       problems: r.problems,
+      statuses: r.statuses,
+      counter: r.counter,
     }));
     const sum = (pick: (l: (typeof logs)[number]) => number) => logs.reduce((n, l) => n + pick(l), 0);
     return {

@@ -148,6 +148,8 @@ export const errorLogProbe = defineProbe({
   timeoutMs: 60_000,
   // access-log: 502/504s it counts must have their lines here, or this log is not the one nginx writes.
   uses: ['nginx-config', 'access-log'],
+  // access-log is read by parse only: the two logs are read side by side.
+  usesAtParse: ['access-log'],
   facts: z.object({
     window: z.object({ from: z.string().nullable().describe('Window start, local time'), to: z.string().nullable().describe('Window end') }).describe('The time window read'),
     files: z.array(z.object({ path: z.string().describe('File read'), mode: z.enum(['backward', 'full', 'gzip']).describe('How it was read'), bytesRead: z.number().describe('Bytes read'), size: z.number().describe('File size') })).describe('Files read'),

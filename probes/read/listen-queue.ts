@@ -92,6 +92,8 @@ export const listenQueueProbe = defineProbe({
   timeoutMs: 25_000,
   dependsOn: ['backend-listeners'],
   uses: ['error-log'],
+  // The 3 s sample runs while the error log is read; parse then matches its traces.
+  usesAtParse: ['error-log'],
   facts: z.object({
     counters: z.record(z.string(), z.object({ before: z.number().describe('Value at the first reading'), after: z.number().describe('Value at the second reading'), perSec: z.number().describe('Increase per second between the readings') })).describe('TcpExt listen-queue counters: ListenOverflows, ListenDrops, TCPReqQFullDrop, TCPReqQFullDoCookies, SyncookiesSent'),
     overflowsPerSec: z.number().describe('ListenOverflows per second during the sample: accept queues overflowing right now'),

@@ -1,20 +1,12 @@
+import { RealHost } from '../host/realHost.js';
 import type { Host } from '../host/types.js';
 import { readLogs, type FileRead, type ReadOptions } from '../logs/readLogs.js';
-import { RouteIds, routePrefix } from '../errorlog/route.js';
+import { rangeCounting } from '../errorlog/reader.js';
+import { AccessCounts, type AccessSnapshot, type RetriedExample, type RouteStats } from './counts.js';
+import { accessEngine } from './counter.js';
 import { compileFormat } from './format.js';
 
-export interface RouteStats {
-  route: string;
-  requests: number;
-  status502: number;
-  status504: number;
-  /** Requests nginx sent to more than one upstream try ($upstream_status "502, 200"). */
-  retried: number;
-  /** Of those, the ones a later try answered below 500: the client never saw the failure. */
-  retriedThenOk: number;
-  rate502: number;
-  rate504: number;
-}
+export type { RouteStats };
 
 export interface AccessLogReport {
   path: string;
@@ -28,71 +20,42 @@ export interface AccessLogReport {
   retried: number;
   retriedThenOk: number;
   routes: RouteStats[];
-  /** A few retried requests as logged, to show what happened. */
-  retriedExamples: Array<{ method: string | null; path: string | null; status: number | null; upstreamStatus: string }>;
+  /** A few retried requests as logged, to show what happened (the first read). */
+  retriedExamples: RetriedExample[];
+  /** Requests per status code. */
+  statuses: Record<string, number>;
+  /** Requests per $upstream_status value as logged ("502, 200"), most first (top 50). */
+  upstreamStatuses: Record<string, number>;
+  /** Requests, 502s and 504s per minute (the last 180 minutes read). */
+  perMinute: Array<{ minute: string; requests: number; status502: number; status504: number }>;
+  /** What counted the lines: the WebAssembly counter's field plan, or the JS parser, and why (a format the plan cannot read, a recorded host). */
+  counter: { engine: 'wasm' | 'js'; why?: string };
   files: FileRead[];
   problems: string[];
 }
 
 /**
  * Per-route 502/504 rates and retried requests from an access log whose
- * log_format records $status (and, for retries, $upstream_status).
+ * log_format records $status (and, for retries, $upstream_status). On the
+ * real host the log is counted as byte ranges — a window found by bisection,
+ * threads for large ranges — by the WebAssembly counter when the format can
+ * be planned (plan.ts), else by JS; a recorded host reads line by line.
  */
-export async function analyzeAccessLog(host: Host, path: string, formatName: string, formatText: string, options: ReadOptions): Promise<AccessLogReport> {
+export async function analyzeAccessLog(host: Host, path: string, formatName: string, formatText: string, options: ReadOptions & { parallel?: boolean; onBytes?: (bytes: number) => void }): Promise<AccessLogReport> {
   const format = compileFormat(formatText);
-  const routes = new Map<string, RouteStats>();
-  const routeIds = new RouteIds();
-  const report: AccessLogReport = {
+  const counts = new AccessCounts(format);
+  const real = options.parallel !== false && host instanceof RealHost;
+  const engine = real ? accessEngine(formatText) : { engine: 'js' as const, why: 'read line by line (a recorded host, or --no-parallel)' };
+  const counting = real ? rangeCounting({ kind: 'access', format: formatText }, (s) => counts.merge(s as AccessSnapshot), options) : undefined;
+  const sink = { timeOf: (line: string) => format.lineTime(line), add: (line: string) => counts.addLine(line), ...(counting ? { counting } : {}) };
+  const read = await readLogs(host, [path], options, sink);
+  return {
     path,
     format: formatName,
     hasUpstreamStatus: format.variables.includes('upstream_status'),
-    linesRead: 0,
-    unparsed: 0,
-    requests: 0,
-    status502: 0,
-    status504: 0,
-    retried: 0,
-    retriedThenOk: 0,
-    routes: [],
-    retriedExamples: [],
-    files: [],
-    problems: [],
+    ...counts.summary(),
+    counter: engine,
+    files: read.files,
+    problems: read.problems,
   };
-  const sink = {
-    timeOf: (line: string) => format.timeOf(line),
-    add: (line: string) => {
-      report.linesRead++;
-      const fields = format.parse(line);
-      if (!fields || fields.status === null) {
-        report.unparsed++;
-        return;
-      }
-      const route = routeIds.limit(fields.path ? routePrefix(fields.path) : '-');
-      let stats = routes.get(route);
-      if (!stats) {
-        stats = { route, requests: 0, status502: 0, status504: 0, retried: 0, retriedThenOk: 0, rate502: 0, rate504: 0 };
-        routes.set(route, stats);
-      }
-      stats.requests++;
-      report.requests++;
-      if (fields.status === 502) (stats.status502++, report.status502++);
-      if (fields.status === 504) (stats.status504++, report.status504++);
-      // "502, 200" (next try in the group) or "502 : 200" (next group, internal redirect).
-      const tries = (fields.upstreamStatus ?? '').split(/\s*[,:]\s*/).filter((s) => /^\d{3}$/.test(s)).map(Number);
-      if (tries.length > 1) {
-        stats.retried++;
-        report.retried++;
-        if (tries.at(-1)! < 500 && tries.slice(0, -1).some((s) => s >= 500)) (stats.retriedThenOk++, report.retriedThenOk++);
-        if (report.retriedExamples.length < 5) report.retriedExamples.push({ method: fields.method, path: fields.path, status: fields.status, upstreamStatus: fields.upstreamStatus! });
-      }
-    },
-  };
-  const read = await readLogs(host, [path], options, sink);
-  report.files = read.files;
-  report.problems = read.problems;
-  report.routes = [...routes.values()]
-    .map((r) => ({ ...r, rate502: r.requests ? r.status502 / r.requests : 0, rate504: r.requests ? r.status504 / r.requests : 0 }))
-    .sort((a, b) => b.status502 + b.status504 - (a.status502 + a.status504) || b.requests - a.requests)
-    .slice(0, 50);
-  return report;
 }

@@ -12,10 +12,21 @@ export interface AccessFields {
   upstreamAddr: string | null;
 }
 
+/** The format as written, in order: literal text between variables (never empty), and variables by name. */
+export type FormatElement = { literal: string } | { variable: string };
+
 export interface CompiledFormat {
   variables: string[];
+  elements: FormatElement[];
+  /** The variable whose value is the line's time ($time_local, else $time_iso8601, else $msec), or null. */
+  timeName: string | null;
   parse(line: string): AccessFields | null;
+  /** The first time of the time variable's shape anywhere in the line (for lines not in the format). */
   timeOf(line: string): number;
+  /** The line's time: its time variable's when the line is in the format, else timeOf's. The last line's fields are kept for parseLast. */
+  lineTime(line: string): number;
+  /** parse(line), from lineTime's reading when it was the same line. */
+  parseLast(line: string): AccessFields | null;
 }
 
 const SPECIFIC: Record<string, string> = {
@@ -28,25 +39,43 @@ const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4,
 
 export function compileFormat(format: string): CompiledFormat {
   const variables: string[] = [];
+  const elements: FormatElement[] = [];
   let pattern = '^';
   const token = /\$(?:\{(\w+)\}|(\w+))/g;
   let last = 0;
   for (const match of format.matchAll(token)) {
     pattern += escape(format.slice(last, match.index));
+    if (match.index > last) elements.push({ literal: format.slice(last, match.index) });
     const name = match[1] ?? match[2]!;
     variables.push(name);
+    elements.push({ variable: name });
     pattern += SPECIFIC[name] ?? '(.*?)';
     last = match.index + match[0].length;
   }
   pattern += `${escape(format.slice(last))}$`;
+  if (format.length > last) elements.push({ literal: format.slice(last) });
   const regex = new RegExp(pattern, 's');
   const index = (name: string) => variables.indexOf(name) + 1;
   const at = { status: index('status'), upstream: index('upstream_status'), request: index('request'), uri: index('request_uri') || index('uri'), method: index('request_method'), addr: index('upstream_addr') };
   const timeIndex = index('time_local') || index('time_iso8601') || index('msec');
   const timeName = timeIndex ? variables[timeIndex - 1]! : null;
+  // Compiled once: lines not in the format (read by JS, one by one) all search for it.
+  const timeSearch = timeName ? new RegExp(SPECIFIC[timeName]!) : null;
   const timeFrom = (value: string | undefined) => (value === undefined || timeName === null ? Number.NaN : parseAccessTime(timeName, value));
-  return {
+  let lastLine: string | null = null;
+  let lastFields: AccessFields | null = null;
+  const compiled: CompiledFormat = {
     variables,
+    elements,
+    timeName,
+    lineTime(line) {
+      lastLine = line;
+      lastFields = compiled.parse(line);
+      return lastFields ? lastFields.timeMs : compiled.timeOf(line);
+    },
+    parseLast(line) {
+      return line === lastLine ? lastFields : compiled.parse(line);
+    },
     parse(line) {
       const m = regex.exec(line);
       if (!m) return null;
@@ -69,11 +98,12 @@ export function compileFormat(format: string): CompiledFormat {
       };
     },
     timeOf(line) {
-      if (!timeName) return Number.NaN;
-      const m = new RegExp(SPECIFIC[timeName]!).exec(line);
+      if (!timeName || !timeSearch) return Number.NaN;
+      const m = timeSearch.exec(line);
       return m ? parseAccessTime(timeName, m[1]!) : Number.NaN;
     },
   };
+  return compiled;
 }
 
 function escape(text: string): string {

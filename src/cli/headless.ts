@@ -8,12 +8,15 @@ import type { ChangeStep } from '../apply/journal.js';
 import { buildTextReport } from '../report/textReport.js';
 import { exitCodeFor } from '../report/exitCode.js';
 import type { EngineState } from '../engine/state.js';
+import { progressWanted, showReadProgress } from '../logs/progress.js';
 
 export { runHeadless } from '../walk.js';
 import { runHeadless } from '../walk.js';
 
 export async function diagnose(prepared: Prepared, args: Pick<CliArgs, 'answers' | 'json' | 'apply' | 'nginxBinGiven' | 'verbose'>): Promise<number> {
   const { answers, json } = args;
+  // The report comes at the end: until then, long log reads show their progress on a terminal.
+  if (progressWanted()) showReadProgress(process.stderr);
   const state = await runHeadless(prepared.session, prepared.flow, answers);
   const info = prepared.host.info();
   const options = { nginx: prepared.options, sinceMs: prepared.options.sinceMs, verbose: args.verbose };

@@ -7,6 +7,7 @@ import { discoverConfig, errorLogFiles } from '../nginx/discover.js';
 import { analyzeErrorLogs } from '../errorlog/reader.js';
 import { accessText, configText, errorsText } from '../report/inspectText.js';
 import { analyzeAccessLog } from '../accesslog/analyze.js';
+import { progressWanted, showReadProgress } from '../logs/progress.js';
 import { UserError } from '../util/userError.js';
 import type { CliArgs } from './args.js';
 import { findNginxBinary } from './nginxBinary.js';
@@ -41,6 +42,7 @@ export async function inspectCommand(args: CliArgs): Promise<number> {
         if (paths.length === 0) throw new UserError('the config logs errors only to stderr/syslog/memory: give the file with --error-log PATH');
       }
       const toMs = host.now();
+      if (progressWanted()) showReadProgress(process.stderr);
       const window = { fromMs: args.sinceGiven ? toMs - args.probeOptions.sinceMs : null, toMs };
       const report = await analyzeErrorLogs(host, paths, window);
       if (report.files.length === 0) throw new UserError(report.problems.join('; ') || 'no error log could be read');

@@ -1,5 +1,17 @@
 import type { BlockSource } from '../host/types.js';
 import type { ErrorLogAggregator } from './aggregate.js';
+import { parseTime } from './line.js';
+
+import type { LineWindow } from '../logs/readLogs.js';
+
+export type { LineWindow };
+
+/** Whether the line text[start, end) is read in the window: its time (line.ts parseTime, 19 bytes) is in it or unknown. */
+export function inErrorWindow(text: string, start: number, end: number, window: LineWindow | null): boolean {
+  if (!window || end - start < 19) return true;
+  const at = parseTime(text, start);
+  return Number.isNaN(at) || (at >= window.fromMs && at <= window.toMs);
+}
 
 /**
  * Block size of a full scan: small enough that each block's string is a
@@ -32,7 +44,10 @@ export interface LineCounter {
 /** The JS counter: lines counted in place in one latin1 string per block (the reference the WebAssembly counter is held to). */
 export class AggregatorLineCounter implements LineCounter {
   private block = Buffer.alloc(0);
-  constructor(readonly aggregator: ErrorLogAggregator) {}
+  constructor(
+    readonly aggregator: ErrorLogAggregator,
+    private readonly window: LineWindow | null = null,
+  ) {}
 
   buffer(): Buffer {
     return this.block;
@@ -49,14 +64,15 @@ export class AggregatorLineCounter implements LineCounter {
     while (from < stopAt) {
       const newline = text.indexOf('\n', from);
       if (newline === -1) break;
-      if (newline > from) this.aggregator.addLine(text, from, newline);
+      if (newline > from && inErrorWindow(text, from, newline, this.window)) this.aggregator.addLine(text, from, newline);
       from = newline + 1;
     }
     return from;
   }
 
   countLast(from: number, used: number): void {
-    this.aggregator.addRaw(this.block.toString('latin1', from, used));
+    const line = this.block.toString('latin1', from, used);
+    if (inErrorWindow(line, 0, line.length, this.window)) this.aggregator.addRaw(line);
   }
 
   countUnreadable(): void {
@@ -73,7 +89,7 @@ export class AggregatorLineCounter implements LineCounter {
  * allocates little, so the garbage collector's threads do not compete with
  * the scanning ones for the cores.
  */
-export function scanRange(source: BlockSource, start: number, end: number, counter: LineCounter, blockBytes: number): { bytesRead: number; size: number } {
+export function scanRange(source: BlockSource, start: number, end: number, counter: LineCounter, blockBytes: number, onBlock?: (bytesRead: number) => void): { bytesRead: number; size: number } {
   const blockSize = Math.max(blockBytes, 16);
   counter.resize(blockSize, 0, 0);
   let position = start;
@@ -102,6 +118,7 @@ export function scanRange(source: BlockSource, start: number, end: number, count
     const n = source.read(buffer, carry, buffer.length - carry, position);
     bytesRead += n;
     position += n;
+    onBlock?.(bytesRead);
     const used = carry + n;
     const atEof = n === 0 || position >= source.size;
     let from = 0;
@@ -132,4 +149,62 @@ export function scanRange(source: BlockSource, start: number, end: number, count
     carryStart += from;
   }
   return { bytesRead, size: source.size };
+}
+
+/**
+ * Counts the lines of a stream (a .gz being inflated) pushed in chunks of any
+ * size: scanRange's loop for bytes that arrive rather than are read, through
+ * the same counter and buffer.
+ */
+export class StreamLineFeeder {
+  private carry = 0;
+  private overlong = false;
+  bytes = 0;
+
+  constructor(
+    private readonly counter: LineCounter,
+    blockBytes: number,
+  ) {
+    counter.resize(Math.max(blockBytes, 16), 0, 0);
+  }
+
+  push(chunk: Uint8Array): void {
+    this.bytes += chunk.length;
+    let offset = 0;
+    while (offset < chunk.length) {
+      let buffer = this.counter.buffer();
+      if (this.carry === buffer.length) {
+        // One line fills the buffer: grow it, up to the longest line worth reading.
+        if (buffer.length >= LONGEST_LINE_BYTES) {
+          if (!this.overlong) this.counter.countUnreadable();
+          this.overlong = true;
+          this.carry = 0;
+        } else this.counter.resize(Math.min(buffer.length * 2, LONGEST_LINE_BYTES), 0, this.carry);
+        buffer = this.counter.buffer();
+      }
+      const n = Math.min(buffer.length - this.carry, chunk.length - offset);
+      buffer.set(chunk.subarray(offset, offset + n), this.carry);
+      offset += n;
+      const used = this.carry + n;
+      let from = 0;
+      if (this.overlong) {
+        const newline = buffer.subarray(0, used).indexOf(10);
+        if (newline === -1) {
+          this.carry = 0;
+          continue;
+        }
+        from = newline + 1;
+        this.overlong = false;
+      }
+      from = this.counter.countLines(from, used, used + 1);
+      this.counter.buffer().copyWithin(0, from, used);
+      this.carry = used - from;
+    }
+  }
+
+  /** The last line, without a line break. */
+  end(): void {
+    if (this.carry > 0 && !this.overlong) this.counter.countLast(0, this.carry);
+    this.carry = 0;
+  }
 }

@@ -1,7 +1,7 @@
 import { hasAsset, readAsset } from '../assets.js';
 import type { AggregatorSnapshot } from './aggregate.js';
 import { parseErrorLine } from './line.js';
-import type { LineCounter } from './rangeScan.js';
+import type { LineCounter, LineWindow } from './rangeScan.js';
 import { RouteIds, routePrefix } from './route.js';
 import { classify, SIGNATURE_IDS, type SignatureId } from './signatures.js';
 
@@ -17,6 +17,7 @@ declare const WebAssembly: {
 interface ScannerExports {
   memory: { buffer: ArrayBuffer };
   init(signatures: number): void;
+  setWindow(from: number, to: number): void;
   alloc(size: number): number;
   free(pointer: number): void;
   countLines(base: number, from: number, used: number, stopAt: number): number;
@@ -57,7 +58,8 @@ export class WasmLineCounter implements LineCounter {
   private viewOf: ArrayBuffer | null = null;
   private readonly routeIds = new RouteIds();
 
-  constructor() {
+  /** With a window, lines timed outside [fromMs, toMs] are not read at all (readLogs.ts's windowed reads). */
+  constructor(window: LineWindow | null = null) {
     compiled ??= new WebAssembly.Module(readAsset(SCANNER_WASM));
     let scanner: ScannerExports | null = null;
     const bytes = (start: number, end: number) => Buffer.from(scanner!.memory.buffer, start, end - start).toString('latin1');
@@ -79,6 +81,7 @@ export class WasmLineCounter implements LineCounter {
     scanner = instance.exports as unknown as ScannerExports;
     this.scanner = scanner;
     scanner.init(SIGNATURE_IDS.length);
+    if (window) scanner.setWindow(window.fromMs, window.toMs);
   }
 
   buffer(): Buffer {

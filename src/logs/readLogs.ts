@@ -6,6 +6,22 @@ import { clockSkew, FUTURE_SLACK_MS } from './clockSkew.js';
 export interface LineSink {
   timeOf(line: string): number;
   add(line: string): void;
+  /** Counts whole byte ranges itself (worker threads, WebAssembly) rather than line by line: then a window is found by bisection and counted as one range. */
+  counting?: RangeCounting;
+}
+
+/** The times a counted range keeps (epoch ms, both ends included); lines without a time are kept. */
+export interface LineWindow {
+  fromMs: number;
+  toMs: number;
+}
+
+type Failure = { problem: string; code: string };
+
+/** A sink's own counting of a file's byte range [start, end) (lines that start in it), or of a .gz as it inflates. */
+export interface RangeCounting {
+  range(path: string, start: number, end: number, window: LineWindow | null): Promise<{ bytesRead: number; threads?: FileRead['threads'] } | Failure>;
+  gzip(path: string, window: LineWindow): Promise<{ bytesRead: number; size: number; head: string } | Failure>;
 }
 
 export const BLOCK_BYTES = 1 << 20;
@@ -28,8 +44,10 @@ export interface FileRead {
   firstLineMs?: number;
   /** Time of the file's newest timed line (backward reads). */
   lastLineMs?: number;
-  /** A full scan split across worker threads: how many, and what counted the lines (WebAssembly, or JS when it was not built). */
+  /** A range counted by worker threads (full scans and windows): how many, and what counted the lines (WebAssembly, or JS when it was not built). */
   threads?: { workers: number; counter: 'wasm' | 'js' };
+  /** A window found by bisection: the byte offset it was counted from. */
+  windowStart?: number;
 }
 
 export interface ReadOptions {
@@ -57,7 +75,7 @@ export async function readLogs(host: Host, paths: string[], options: ReadOptions
   let coveredFromMs: number | null = null;
   for (const path of paths) {
     if (options.fromMs === null) {
-      const read = await readForward(host, path, sink, null, options.blockBytes);
+      const read = sink.counting ? await readCounted(host, path, sink.counting) : await readForward(host, path, sink, null, options.blockBytes);
       if ('problem' in read) {
         problems.push(read.problem);
         gaps.push(`${path} was not read: ${read.problem}`);
@@ -82,8 +100,12 @@ export async function readLogs(host: Host, paths: string[], options: ReadOptions
         break;
       }
       const read = candidate.endsWith('.gz')
-        ? await readGzip(host, candidate, sink, options.fromMs)
-        : await readBackward(host, candidate, sink, options.fromMs, options.toMs, options.blockBytes);
+        ? sink.counting
+          ? await countGzip(candidate, sink, sink.counting, options.fromMs, options.toMs)
+          : await readGzip(host, candidate, sink, options.fromMs)
+        : sink.counting
+          ? await readWindow(host, candidate, sink, sink.counting, options.fromMs, options.toMs)
+          : await readBackward(host, candidate, sink, options.fromMs, options.toMs, options.blockBytes);
       if ('problem' in read) {
         // A rotated file that is not there just ends the chain; the live log missing is a problem.
         if (candidate === path || read.code !== 'ENOENT') {
@@ -152,7 +174,127 @@ async function rotatedFiles(host: Host, path: string): Promise<string[]> {
   return [...numbered, ...dated].map(([, name]) => `${dir === '/' ? '' : dir}/${name}`);
 }
 
-type ReadResult = FileRead | { problem: string; code: string };
+type ReadResult = FileRead | Failure;
+
+/** A whole file counted as one range by the sink. */
+async function readCounted(host: Host, path: string, counting: RangeCounting): Promise<ReadResult> {
+  const stat = await host.stat(path, { follow: true });
+  if (!stat.ok) return { problem: `cannot read ${stat.error.message}`, code: stat.error.code };
+  const counted = await counting.range(path, 0, stat.size, null);
+  if ('problem' in counted) return counted;
+  return { path, mode: 'full', bytesRead: counted.bytesRead, size: stat.size, reachedStart: true, ...(counted.threads ? { threads: counted.threads } : {}) };
+}
+
+/** Bytes read to find a line's time at a probe point: nginx cuts its error lines at 2 KB; a probe that finds no timed line only makes the read start earlier. */
+const PROBE_BYTES = 16 * 1024;
+
+/** The first timed line that starts in [from, from + PROBE_BYTES) after a line break (or at 0): where it starts and its time. */
+async function timedLineAt(host: Host, path: string, from: number, sink: LineSink): Promise<{ start: number; ms: number; bytes: number } | Failure | null> {
+  const block = await host.readFile(path, { position: from, maxBytes: PROBE_BYTES, encoding: 'latin1' });
+  if (!block.ok) return { problem: `cannot read ${block.error.message}`, code: block.error.code };
+  const text = block.content;
+  let at = from === 0 ? 0 : text.indexOf('\n') + 1;
+  while (at > 0 || from === 0) {
+    const newline = text.indexOf('\n', at);
+    // A line cut by the block's end is not read: its time may be cut too.
+    if (newline === -1 && from + text.length < block.size) break;
+    const line = text.slice(at, newline === -1 ? text.length : newline);
+    const ms = line.length > 0 ? sink.timeOf(line) : Number.NaN;
+    if (!Number.isNaN(ms)) return { start: from + at, ms, bytes: text.length };
+    if (newline === -1) break;
+    at = newline + 1;
+  }
+  return null;
+}
+
+/** From the line at `from` (older than the window), the start of the last line older than `stopBefore` before the first that is not. */
+async function newestOlderLine(host: Host, path: string, from: number, stopBefore: number, sink: LineSink): Promise<{ start: number; bytes: number } | Failure> {
+  const block = await host.readFile(path, { position: from, maxBytes: 2 * PROBE_BYTES, encoding: 'latin1' });
+  if (!block.ok) return { problem: `cannot read ${block.error.message}`, code: block.error.code };
+  const text = block.content;
+  let start = from;
+  for (let at = 0; at < text.length; ) {
+    const newline = text.indexOf('\n', at);
+    if (newline === -1) break;
+    const ms = newline > at ? sink.timeOf(text.slice(at, newline)) : Number.NaN;
+    if (ms >= stopBefore) break;
+    if (ms < stopBefore) start = from + at;
+    at = newline + 1;
+  }
+  return { start, bytes: text.length };
+}
+
+/**
+ * A window of a plain file, for a sink that counts ranges: the newest line's
+ * time from the file's end (a log of another time zone is told, not read), then
+ * the window's start by bisection on line times (log₂ of the size in probes of
+ * 16 KB), then [start, end of file) counted in one go. Lines older than the
+ * window between the start found and the window are dropped by their time, as
+ * the backward read drops them; lines out of order by up to DISORDER_SLACK_MS
+ * are kept, as there.
+ */
+async function readWindow(host: Host, path: string, sink: LineSink, counting: RangeCounting, fromMs: number, toMs: number): Promise<ReadResult> {
+  const tail = await host.readFile(path, { tailBytes: PROBE_BYTES, encoding: 'latin1' });
+  if (!tail.ok) return { problem: `cannot read ${tail.error.message}`, code: tail.error.code };
+  const size = tail.size;
+  let bytesRead = tail.content.length;
+  let lastLineMs: number | undefined;
+  const lines = tail.content.split('\n');
+  // The tail's first line may be cut.
+  for (let i = lines.length - 1; i >= (tail.content.length < size ? 1 : 0) && lastLineMs === undefined; i--) {
+    const ms = lines[i]!.length > 0 ? sink.timeOf(lines[i]!) : Number.NaN;
+    if (!Number.isNaN(ms)) lastLineMs = ms;
+  }
+  const last = lastLineMs !== undefined ? { lastLineMs } : {};
+  // Lines later than now were written in another time zone: the caller tells why, reading on finds no window.
+  if (lastLineMs !== undefined && lastLineMs > toMs + FUTURE_SLACK_MS) return { path, mode: 'backward', bytesRead, size, reachedStart: false, ...last };
+  const stopBefore = fromMs - DISORDER_SLACK_MS;
+  const first = await timedLineAt(host, path, 0, sink);
+  if (first && 'problem' in first) return first;
+  bytesRead += first?.bytes ?? 0;
+  // lo: a line older than the window starts there (or it is 0); hi: no line that old starts at or after it, as far as the probes tell.
+  let lo = 0;
+  let hi = size;
+  const reachedStart = !first || first.ms >= stopBefore;
+  if (!reachedStart) {
+    lo = first.start;
+    while (hi - lo > PROBE_BYTES) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const probe = await timedLineAt(host, path, mid, sink);
+      if (probe && 'problem' in probe) return probe;
+      bytesRead += probe?.bytes ?? 0;
+      if (probe && probe.start < hi && probe.ms < stopBefore) lo = probe.start;
+      else hi = mid;
+    }
+    // The read starts at the newest line older than the window, as the backward read stops there: lines without a
+    // time after it are read, those before it are not.
+    const near = await newestOlderLine(host, path, lo, stopBefore, sink);
+    if ('problem' in near) return near;
+    lo = near.start;
+    bytesRead += near.bytes;
+  }
+  const counted = await counting.range(path, lo, size, { fromMs, toMs: toMs + DISORDER_SLACK_MS });
+  if ('problem' in counted) return counted;
+  return {
+    path,
+    mode: 'backward',
+    bytesRead: bytesRead + counted.bytesRead,
+    size,
+    reachedStart,
+    windowStart: lo,
+    ...(reachedStart && first ? { firstLineMs: first.ms } : {}),
+    ...last,
+    ...(counted.threads ? { threads: counted.threads } : {}),
+  };
+}
+
+/** A .gz counted by the sink as it inflates. */
+async function countGzip(path: string, sink: LineSink, counting: RangeCounting, fromMs: number, toMs: number): Promise<ReadResult> {
+  const counted = await counting.gzip(path, { fromMs, toMs: toMs + DISORDER_SLACK_MS });
+  if ('problem' in counted) return counted;
+  const firstLineMs = sink.timeOf(counted.head.split('\n')[0] ?? '');
+  return { path, mode: 'gzip', bytesRead: counted.bytesRead, size: counted.size, reachedStart: !(firstLineMs < fromMs), ...(Number.isNaN(firstLineMs) ? {} : { firstLineMs }) };
+}
 
 async function readBackward(host: Host, path: string, sink: LineSink, fromMs: number, toMs: number, blockBytes = BLOCK_BYTES): Promise<ReadResult> {
   const first = await host.readFile(path, { tailBytes: blockBytes, encoding: 'latin1' });

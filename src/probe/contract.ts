@@ -65,6 +65,11 @@ export interface ProbeDefinition<Facts extends z.ZodObject = z.ZodObject> {
   dependsOn?: string[];
   /** Probes whose facts help when they are there (deps has them only when they ended ok). */
   uses?: string[];
+  /**
+   * Of `uses`, those only parse reads: the probe's own reads (a log, a sample
+   * over seconds) run without waiting for them, and parse waits (runner.ts).
+   */
+  usesAtParse?: string[];
   /** Debian package that provides the binary, named when it is missing. */
   packageHint?: Record<string, string>;
   facts: Facts;

@@ -59,13 +59,22 @@ export async function runProbes(request: RunProbesRequest): Promise<ProbeOutcome
     if (!definition) return unknownProbe(id, host.now());
     const deps: Record<string, unknown> = {};
     const required = new Set(definition.dependsOn ?? []);
+    const known_ = (depId: string) => (!request.fresh && known[depId]?.status === 'ok' ? known[depId] : undefined);
+    // Started now, awaited before parse only: their reads overlap this probe's (a log read beside a 3 s sample).
+    const atParse = (definition.usesAtParse ?? []).filter((id) => !required.has(id)).map((id) => [id, known_(id) ?? schedule(id)] as const);
     for (const depId of [...required, ...(definition.uses ?? [])]) {
-      const reuse = !request.fresh && known[depId]?.status === 'ok' ? known[depId] : undefined;
-      const dep = reuse ?? (await schedule(depId));
+      if (atParse.some(([id]) => id === depId)) continue;
+      const dep = known_(depId) ?? (await schedule(depId));
       if (dep.status === 'ok') deps[depId] = dep.facts;
       else if (required.has(depId)) return blockedByDependency(definition, dep, host.now());
     }
-    return limit(() => runOne(definition, { options, host: host.info(), deps, windowEndMs }, host, request.onStart));
+    const beforeParse = async () => {
+      for (const [id, dep] of atParse) {
+        const outcome = await dep;
+        if (outcome.status === 'ok') deps[id] = outcome.facts;
+      }
+    };
+    return limit((release) => runOne(definition, { options, host: host.info(), deps, windowEndMs }, host, request.onStart, atParse.length > 0 ? () => (release(), beforeParse()) : undefined));
   };
 
   await Promise.all(request.ids.map(schedule));
@@ -77,6 +86,8 @@ async function runOne(
   context: ProbeContext,
   host: Host,
   onStart: RunProbesRequest['onStart'],
+  /** Waits for the usesAtParse probes, its concurrency slot given back meanwhile. */
+  beforeParse?: () => Promise<void>,
 ): Promise<ProbeOutcome> {
   const startedAt = host.now();
   const started = performance.now();
@@ -116,6 +127,7 @@ async function runOne(
     const failure = describeCommandFailure(result.command, result.result.failure, definition.packageHint);
     return finish(definition, startedAt, started, commands, failure);
   }
+  await beforeParse?.();
   try {
     // Marked, so a replay parses with the moment the live run read its sources (ps's elapsed times are relative to it).
     const parsed = definition.parse(new SourceResults(collected, host.mark(`${definition.id}:collected`), read.gathered), context);
@@ -231,17 +243,24 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'tim
   }
 }
 
-function createLimiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+/** At most `max` tasks at once; a task may give its slot back early (`release`) while it only waits. */
+function createLimiter(max: number): <T>(task: (release: () => void) => Promise<T>) => Promise<T> {
   let active = 0;
   const waiting: Array<() => void> = [];
   return async (task) => {
     if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
     active++;
-    try {
-      return await task();
-    } finally {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       active--;
       waiting.shift()?.();
+    };
+    try {
+      return await task(release);
+    } finally {
+      release();
     }
   };
 }

@@ -5,8 +5,15 @@
  *
  *   full scan of 1 GB   vs  LC_ALL=C grep -c upstream      (target ≤ 4×)
  *                       vs  LC_ALL=C awk -f baseline.awk   (target: faster)
+ *   --since 48h on the same 1 GB, every line inside  vs  the full scan (≤ 1.3×), grep (≤ 4×); RSS < 150 MB
  *   --since 15m on 1 GB and on 2 GB with the same last 15 minutes (target: within 1.3× of each other, < 0.5 s)
  *   peak RSS of the full scan                             (target < 150 MB)
+ *   an access log of 1 GB in the lab's format, inside the window, through
+ *     inspect errors --json --nginx-conf CONF --since 48h
+ *                       vs  LC_ALL=C grep -c ' 502 '       (target ≤ 4×)
+ *                       vs  LC_ALL=C awk -f access.awk     (status × route; target: faster); RSS < 150 MB
+ *   diagnose --passive with a 1 GB error log and a 2 GB access log inside the window
+ *                       vs  reading those logs alone (inspect errors on the same config; target ≤ 1.5×)
  *
  * and the builds of `npm run dist` (run first), written between the dist-bench markers:
  *
@@ -20,10 +27,12 @@ import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
 import { writeLogOfSize } from '../support/logGen.js';
+import { UPSTREAMLOG_FORMAT, writeAccessLogOfSize } from '../support/accessLogGen.js';
 
 const DIR = '/tmp/reset-doctor-bench';
 const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js');
 const AWK = join(PACKAGE_ROOT, 'test', 'bench', 'baseline.awk');
+const ACCESS_AWK = join(PACKAGE_ROOT, 'test', 'bench', 'access.awk');
 const BUNDLE = join(PACKAGE_ROOT, 'dist', 'reset-doctor.mjs');
 const EXECUTABLE = join(PACKAGE_ROOT, 'dist', 'reset-doctor-linux-x64');
 const GB = 1024 ** 3;
@@ -34,8 +43,8 @@ interface Run {
   stdout: string;
 }
 
-/** Runs a command, timing it and sampling its peak RSS (VmHWM covers every thread, so worker threads count). */
-function run(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/** Runs a command, timing it and sampling its peak RSS (VmHWM covers every thread, so worker threads count). `okCodes`: exit codes that are not failures (diagnose exits 1 with findings). */
+function run(file: string, args: string[], env: NodeJS.ProcessEnv = {}, okCodes: number[] = [0]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(file, args, { env: { ...process.env, LC_ALL: 'C', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -54,7 +63,7 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise
     child.once('error', reject);
     child.once('exit', (code) => {
       clearInterval(timer);
-      if (code !== 0) reject(new Error(`${file} ${args.join(' ')} exited ${code}`));
+      if (!okCodes.includes(code ?? -1)) reject(new Error(`${file} ${args.join(' ')} exited ${code}`));
       else resolve({ seconds: (performance.now() - started) / 1000, peakRssMb: peak, stdout });
     });
   });
@@ -155,32 +164,84 @@ async function benchDist(one: string, machine: string): Promise<void> {
   writeIntoReadme('dist-bench', table);
 }
 
+/**
+ * An nginx config for inspect and diagnose whose error_log and access_log
+ * (the lab's format) are the generated files; nginx -t/-T read it, nothing
+ * starts from it.
+ */
+function writeConf(name: string, errorLog: string, accessLog: string): string {
+  const conf = join(DIR, name);
+  writeFileSync(
+    conf,
+    `pid ${DIR}/nginx.pid;\nerror_log ${errorLog} warn;\nevents { worker_connections 64; }\nhttp {\n  log_format upstreamlog '${UPSTREAMLOG_FORMAT}';\n  access_log ${accessLog} upstreamlog;\n  upstream app { server 127.0.0.1:9; }\n  server {\n    listen 127.0.0.1:9;\n    location / { proxy_pass http://app; }\n  }\n}\n`,
+  );
+  return conf;
+}
+
 async function main(): Promise<void> {
   mkdirSync(DIR, { recursive: true });
   const endMs = Date.now();
   const one = join(DIR, 'error-1g.log');
   const two = join(DIR, 'error-2g.log');
-  process.stdout.write('generating 1 GB and 2 GB logs from the lines nginx wrote in the lab, each request its own…\n');
+  const small = join(DIR, 'error-small.log');
+  const access1 = join(DIR, 'access-1g.log');
+  const access2 = join(DIR, 'access-2g.log');
+  process.stdout.write('generating 1 GB and 2 GB error and access logs from the lines nginx wrote in the lab, each request its own…\n');
   writeLogOfSize(one, GB, endMs);
   writeLogOfSize(two, 2 * GB, endMs);
+  writeLogOfSize(small, 1024 * 1024, endMs);
+  writeAccessLogOfSize(access1, GB, endMs, 100);
+  writeAccessLogOfSize(access2, 2 * GB, endMs, 200);
+  const accessConf = writeConf('nginx-access.conf', small, access1);
+  const bothConf = writeConf('nginx-both.conf', one, access2);
 
+  const time = (r: Run) => r.seconds;
+  const errors = (...args: string[]) => () => run(process.execPath, [CLI, 'inspect', 'errors', '--json', ...args]);
   const grep = await median(3, 'grep', ['-c', 'upstream', one]);
   const awk = await median(3, 'awk', ['-f', AWK, one]);
-  const full = await median(3, process.execPath, [CLI, 'inspect', 'errors', '--json', '--error-log', one]);
+  // The full scan and the window holding every line, in turns: their ratio is what the window costs.
+  const [full, since48] = await inTurns(3, errors('--error-log', one), errors('--since', '48h', '--error-log', one), time);
   const report = JSON.parse(full.stdout) as { linesRead: number };
+  const windowed = JSON.parse(since48.stdout) as { linesRead: number };
   const since1 = await median(5, process.execPath, [CLI, 'inspect', 'errors', '--json', '--since', '15m', '--error-log', one]);
   const since2 = await median(5, process.execPath, [CLI, 'inspect', 'errors', '--json', '--since', '15m', '--error-log', two]);
+
+  const grep502 = await median(3, 'grep', ['-c', ' 502 ', access1]);
+  const accessAwk = await median(3, 'awk', ['-f', ACCESS_AWK, access1]);
+  const access = await median(3, process.execPath, [CLI, 'inspect', 'errors', '--json', '--nginx-conf', accessConf, '--since', '48h']);
+  const accessReport = (JSON.parse(access.stdout) as { access: Array<{ linesRead: number; status502: number; counter: { engine: string } }> }).access[0]!;
+
+  // diagnose --passive against the same logs read alone, in turns.
+  const [alone, diagnose] = await inTurns(5, errors('--nginx-conf', bothConf, '--since', '48h'), () => run(process.execPath, [CLI, 'diagnose', '--json', '--passive', '--nginx-conf', bothConf, '--since', '48h'], {}, [0, 1]), time);
   const startup = await median(5, process.execPath, [CLI, '--version']);
 
+  const gb = (file: string) => statSync(file).size / GB;
   const rows: Array<[string, string, string, boolean]> = [
-    ['full scan, 1 GB', `${fmt(full.seconds)} s (${fmt(statSync(one).size / GB / full.seconds)} GB/s, ${report.linesRead} lines)`, `${fmt(full.seconds / grep.seconds, 1)}× grep -c (${fmt(grep.seconds)} s), target ≤ 4×`, full.seconds <= 4 * grep.seconds],
+    ['full scan, 1 GB', `${fmt(full.seconds)} s (${fmt(gb(one) / full.seconds)} GB/s, ${report.linesRead} lines)`, `${fmt(full.seconds / grep.seconds, 1)}× grep -c (${fmt(grep.seconds)} s), target ≤ 4×`, full.seconds <= 4 * grep.seconds],
     ['', '', `${fmt(full.seconds / awk.seconds)}× awk script (${fmt(awk.seconds)} s), target < 1×`, full.seconds < awk.seconds],
+    ['peak RSS, full scan', `${fmt(full.peakRssMb, 0)} MB`, 'target < 150 MB', full.peakRssMb < 150],
+    ['--since 48h, 1 GB, every line inside', `${fmt(since48.seconds)} s (${windowed.linesRead} lines)`, `${fmt(since48.seconds / full.seconds)}× the full scan, target ≤ 1.3×`, since48.seconds <= 1.3 * full.seconds && windowed.linesRead === report.linesRead],
+    ['', '', `${fmt(since48.seconds / grep.seconds, 1)}× grep -c, target ≤ 4×`, since48.seconds <= 4 * grep.seconds],
+    ['peak RSS, --since 48h', `${fmt(since48.peakRssMb, 0)} MB`, 'target < 150 MB', since48.peakRssMb < 150],
     ['--since 15m, 1 GB', `${fmt(since1.seconds, 3)} s`, 'target < 0.5 s', since1.seconds < 0.5],
     ['--since 15m, 2 GB', `${fmt(since2.seconds, 3)} s`, `${fmt(since2.seconds / since1.seconds)}× the 1 GB run, target ≤ 1.3×`, since2.seconds / since1.seconds <= 1.3],
-    ['peak RSS, full scan', `${fmt(full.peakRssMb, 0)} MB`, 'target < 150 MB', full.peakRssMb < 150],
+    [
+      'access log, 1 GB inside --since 48h',
+      `${fmt(access.seconds)} s (${accessReport.linesRead} lines, ${accessReport.status502} × 502, ${accessReport.counter.engine})`,
+      `${fmt(access.seconds / grep502.seconds, 1)}× grep -c ' 502 ' (${fmt(grep502.seconds)} s), target ≤ 4×`,
+      access.seconds <= 4 * grep502.seconds,
+    ],
+    ['', '', `${fmt(access.seconds / accessAwk.seconds)}× awk status × route (${fmt(accessAwk.seconds)} s), target < 1×`, access.seconds < accessAwk.seconds],
+    ['peak RSS, access log', `${fmt(access.peakRssMb, 0)} MB`, 'target < 150 MB', access.peakRssMb < 150],
+    [
+      `diagnose --passive, ${fmt(gb(one), 1)} GB error + ${fmt(gb(access2), 1)} GB access log`,
+      `${fmt(diagnose.seconds)} s`,
+      `${fmt(diagnose.seconds / alone.seconds)}× reading those logs alone (${fmt(alone.seconds)} s), target ≤ 1.5×`,
+      diagnose.seconds <= 1.5 * alone.seconds,
+    ],
   ];
   const cpu = `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}`;
-  const machine = `${cpu}; medians of 3 (full scans) and 5 (windows); node start-up alone ${fmt(startup.seconds, 3)} s`;
+  const machine = `${cpu}; medians of 3 (1 GB and larger reads; full scan and --since 48h in turns), 5 (diagnose and its logs alone, in turns) and 5 (15m windows); node start-up alone ${fmt(startup.seconds, 3)} s`;
   const table = markdownTable('| measure | reset-doctor | against | met |', rows, `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`);
   process.stdout.write(`\n${table}\n`);
   writeIntoReadme('bench', table);

@@ -90,4 +90,23 @@ describe('probe runner', () => {
     await runProbes({ ids: [...probes.keys()], registry: probes, host: counting, options, concurrency: 1 });
     expect(peak).toBe(1);
   });
+
+  it('reads of a probe overlap those it uses only at parse (usesAtParse), even one slot at a time, and parse sees their facts', async () => {
+    // Two reads of 600 ms: in turn they take 1.2 s; side by side, about 0.6 s.
+    const log = commandProbe('log', 'sleep', ['0.6'], { parse: () => ({ out: 'read' }) } as Partial<ProbeDefinition>);
+    const sample = commandProbe('sample', 'sleep', ['0.6'], {
+      uses: ['log'],
+      usesAtParse: ['log'],
+      parse: (_results: unknown, context: { deps: Record<string, unknown> }) => ({ out: `log ${(context.deps['log'] as { out: string } | undefined)?.out}` }),
+    } as Partial<ProbeDefinition>);
+    for (const concurrency of [4, 1]) {
+      const started = performance.now();
+      const outcomes = byId(await runProbes({ ids: ['sample', 'log'], registry: registry(log, sample), host, options, concurrency }));
+      const seconds = (performance.now() - started) / 1000;
+      expect(outcomes['sample']).toMatchObject({ status: 'ok', facts: { out: 'log read' } });
+      // One slot: the sample gives its slot back while it waits, so the log can run; no deadlock.
+      if (concurrency > 1) expect(seconds).toBeLessThan(1.1);
+      else expect(seconds).toBeLessThan(3);
+    }
+  });
 });
