@@ -65,7 +65,7 @@ describeWithTools('a gunicorn worker killed mid-request, and a header too big fo
     expect(restarts.workersRestarted).toBe(1);
     const checks = byId['header-size']!.facts['checks'] as Array<{ peer: string; path: string; headerBytes: number; proxyBufferSizeBytes: number; fits: boolean; suggestedBufferSize: string }>;
     expect(checks).toHaveLength(1);
-    expect(checks[0]).toMatchObject({ peer: `127.0.0.1:${bigPort}`, path: '/profile/me', proxyBufferSizeBytes: 4096, fits: false, suggestedBufferSize: '12k' });
+    expect(checks[0]).toMatchObject({ peer: `127.0.0.1:${bigPort}`, path: '/profile/me', proxyBufferSizeBytes: 4096, fits: false, suggestedBufferSize: '16k' });
     expect(checks[0]!.headerBytes).toBeGreaterThan(10_000);
   }, 40_000);
 });
