@@ -77,6 +77,7 @@ export async function applyChange(request: ApplyRequest): Promise<ApplyOutcome> 
     reason: null,
     pid: process.pid,
     startedAt: iso(started),
+    appliedAt: null,
     finishedAt: null,
     fixes: plans.map((p) => p.fix),
     describe: plans.flatMap((p) => p.describe),
@@ -231,7 +232,10 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
   faultAt('after-write');
   if (request.stopRequested?.()) return finish(request, writes, record, step, 'stopped', 'stopped by the operator before nginx -t', patterns, false);
 
-  if (texts.size === 0) return verifyAndKeep(request, writes, record, step, patterns, host.now());
+  if (texts.size === 0) {
+    record.appliedAt = iso(host.now());
+    return verifyAndKeep(request, writes, record, step, patterns, host.now());
+  }
 
   // nginx -t on the whole config.
   const after = await testConfig(host, nginx);
@@ -245,6 +249,7 @@ async function applyLocked(request: ApplyRequest, writes: HostWrites, record: Ch
   // Reload and confirm.
   const reload = await reloadAndConfirm(host, nginx, request.errorLogs);
   record.reload = reload;
+  if (reload.ok) record.appliedAt = iso(reload.at);
   step('reload', reload.ok, reload.ok ? `${reload.method}: new worker(s) ${reload.newWorkers.join(', ')} replaced ${reload.oldWorkers.join(', ')}` : (reload.problem ?? 'not taken'), reload.command);
   await saveRecord(writes, state, record);
   if (!reload.ok) return finish(request, writes, record, step, 'reload', reload.problem ?? 'the reload was not taken', patterns, true);

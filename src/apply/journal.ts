@@ -37,6 +37,8 @@ export interface ChangeRecord {
   reason: string | null;
   pid: number;
   startedAt: string;
+  /** When the change took effect (nginx reloaded with it, or the kernel setting set): what `watch` marks. */
+  appliedAt: string | null;
   finishedAt: string | null;
   fixes: string[];
   describe: string[];

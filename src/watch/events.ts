@@ -42,7 +42,9 @@ export interface EventWatcherOptions {
 interface ChangeRecord {
   id: string;
   status: string;
-  appliedAt: string;
+  /** When it took effect (the reload); a record of a change that never did has none. */
+  appliedAt?: string | null;
+  startedAt?: string;
   files: Array<{ path: string }>;
 }
 
@@ -216,7 +218,7 @@ export class EventWatcher {
       const seen = this.changes.get(id);
       this.changes.set(id, status);
       if (seen === status) continue;
-      const appliedAt = Date.parse(record.appliedAt);
+      const appliedAt = Date.parse(record.appliedAt ?? record.startedAt ?? '');
       const files = (record.files ?? []).map((f) => f.path).join(', ');
       if (seen === undefined) {
         if (this.first && !(appliedAt >= this.options.sinceMs)) continue;

@@ -14,7 +14,7 @@ import type { ChangeRecord, ChangeStep } from '../../src/apply/journal.js';
 const [stateDir, value] = process.argv.slice(2);
 const host = new RealHost();
 const record: ChangeRecord = {
-  id: 'test-sysctl', status: 'unfinished', reason: null, pid: process.pid, startedAt: new Date().toISOString(), finishedAt: null, fixes: ['raise-listen-backlog'], describe: [],
+  id: 'test-sysctl', status: 'unfinished', reason: null, pid: process.pid, startedAt: new Date().toISOString(), appliedAt: null, finishedAt: null, fixes: ['raise-listen-backlog'], describe: [],
   nginx: { bin: 'nginx', conf: null, prefix: null, masterPid: 0 }, errorLogs: [], files: [], commands: [], steps: [], test: null, reload: null, verify: null, rollback: null,
 };
 const steps: ChangeStep[] = [];
