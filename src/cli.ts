@@ -23,18 +23,22 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/lintCommand.js')).lintCommand(args.positionals);
     case 'diagnose':
       if (args.positionals.length > 0) throw new UserError(`diagnose takes no arguments (got "${args.positionals[0]}")`);
-      return runDiagnose(args, args.demo ?? null);
+      return runDiagnose(args, args.demo ?? null, 'diagnose');
     case 'demo':
       return runDemo(args);
     case 'wizard':
       return runWizardOrHeadless(args, args.demo ?? null);
+    case 'transcript':
+      return (await import('./transcript/command.js')).transcriptCommand(args);
+    case 'resume':
+      return (await import('./transcript/resume.js')).resumeCommand(args);
   }
 }
 
-async function runDiagnose(args: CliArgs, demo: string | null): Promise<number> {
+async function runDiagnose(args: CliArgs, demo: string | null, mode: 'diagnose' | 'demo' | 'wizard'): Promise<number> {
   const { prepare } = await import('./cli/setup.js');
   const { diagnose } = await import('./cli/headless.js');
-  return diagnose(await prepare(args, demo), args.answers, args.json);
+  return diagnose(await prepare(args, demo, mode), args.answers, args.json);
 }
 
 async function runDemo(args: CliArgs): Promise<number> {
@@ -52,10 +56,10 @@ async function runDemo(args: CliArgs): Promise<number> {
 async function runWizardOrHeadless(args: CliArgs, demo: string | null): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     process.stderr.write('reset-doctor: no terminal on stdin/stdout, so no wizard; running headless (as `reset-doctor diagnose`).\n');
-    return runDiagnose(args, demo);
+    return runDiagnose(args, demo, demo ? 'demo' : 'diagnose');
   }
   const { prepare } = await import('./cli/setup.js');
-  const prepared = await prepare(args, demo);
+  const prepared = await prepare(args, demo, demo ? 'demo' : 'wizard');
   const { runWizard } = await import('./ui/runWizard.js');
   return runWizard(prepared);
 }

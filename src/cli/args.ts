@@ -4,7 +4,9 @@ import { UserError } from '../util/userError.js';
 import { parseSince } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
-export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'help'] as const;
+export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'help',
+  'transcript', 'resume',
+] as const;
 export type CommandName = (typeof COMMANDS)[number] | 'wizard';
 
 export interface CliArgs {
@@ -23,6 +25,37 @@ export interface CliArgs {
   sinceGiven: boolean;
   answers: Map<string, string>;
   probeOptions: ProbeOptions;
+  /** The session transcript (src/transcript/): --transcript, --no-transcript, --state-dir, --no-mask, --format. */
+  transcript: TranscriptArgs;
+}
+
+export interface TranscriptArgs {
+  path: string | undefined;
+  off: boolean;
+  stateDir: string | undefined;
+  mask: boolean;
+  format: 'md' | 'json' | 'html';
+}
+
+const TRANSCRIPT_OPTIONS = {
+  transcript: { type: 'string' },
+  'no-transcript': { type: 'boolean' },
+  'state-dir': { type: 'string' },
+  'no-mask': { type: 'boolean' },
+  format: { type: 'string' },
+} as const;
+
+function transcriptArgs(values: { transcript?: string | undefined; 'no-transcript'?: boolean | undefined; 'state-dir'?: string | undefined; 'no-mask'?: boolean | undefined; format?: string | undefined }): TranscriptArgs {
+  const format = values.format ?? 'md';
+  if (format !== 'md' && format !== 'json' && format !== 'html') throw new UserError(`--format "${format}": formats are md, json, html`);
+  if (values.transcript !== undefined && values['no-transcript']) throw new UserError('--transcript and --no-transcript: give one');
+  return {
+    path: values.transcript === undefined ? undefined : resolve(values.transcript),
+    off: values['no-transcript'] ?? false,
+    stateDir: values['state-dir'],
+    mask: !(values['no-mask'] ?? false),
+    format,
+  };
 }
 
 const OPTIONS = {
@@ -40,6 +73,7 @@ const OPTIONS = {
   replay: { type: 'string' },
   record: { type: 'string' },
   passive: { type: 'boolean' },
+  ...TRANSCRIPT_OPTIONS,
 } as const;
 
 export function parseCli(argv: string[]): CliArgs {
@@ -87,6 +121,7 @@ export function parseCli(argv: string[]): CliArgs {
     sinceGiven: values.since !== undefined,
     answers,
     probeOptions,
+    transcript: transcriptArgs(values),
   };
 }
 
@@ -100,6 +135,8 @@ Usage
   reset-doctor inspect errors [--json]   error-log signatures per peer, method and route (--since for a window)
   reset-doctor probe [ID...] [--json]    run probes directly and print their facts (all probes by default)
   reset-doctor lint [FILE...]            check flow files (default: the shipped flows/)
+  reset-doctor transcript FILE [--format md|json|html]   render a session transcript to stdout
+  reset-doctor resume FILE               walk on from where an interrupted session stopped (answers kept, facts probed again)
 
 Options
   --flow ID|PATH         flow to run (default reset-by-peer)
@@ -114,6 +151,12 @@ Options
   --replay FILE          replay a session recorded with --record (offline analysis)
   --record FILE          write every command and its output to FILE for replay (0600, secrets masked)
   --passive              never open connections to backends (active probes are skipped)
+  --transcript PATH      write the session transcript there (default: STATE_DIR/sessions/TIME-HOST.jsonl)
+  --no-transcript        write no transcript
+  --state-dir DIR        where transcripts live (default $RESET_DOCTOR_STATE_DIR, /var/lib/reset-doctor
+                         as root, else $XDG_STATE_HOME/reset-doctor or ~/.local/state/reset-doctor)
+  --no-mask              write secrets into the transcript unmasked (it says so)
+  --format md|json|html  transcript: the rendering (default md)
   --json                 print JSON (diagnose, inspect, probe)
   -V, --version          print the version
   -h, --help             print this help

@@ -5,6 +5,7 @@ import { buildJsonReport } from '../report/jsonReport.js';
 import { buildTextReport } from '../report/textReport.js';
 import { exitCodeFor } from '../report/exitCode.js';
 import type { EngineState } from '../engine/state.js';
+import { closeTranscript } from '../transcript/session.js';
 
 /** Walks the flow without a person: questions take --answer or their headless default. */
 export async function runHeadless(session: Session, flow: Flow, answers: ReadonlyMap<string, string>): Promise<EngineState> {
@@ -24,6 +25,10 @@ export async function diagnose(prepared: Prepared, answers: ReadonlyMap<string, 
   const state = await runHeadless(prepared.session, prepared.flow, answers);
   await prepared.finish();
   const info = prepared.host.info();
-  process.stdout.write(json ? JSON.stringify(buildJsonReport(state, info), null, 2) + '\n' : buildTextReport(state, prepared.flow, info));
-  return exitCodeFor(state);
+  const code = exitCodeFor(state);
+  closeTranscript(prepared.transcript, state, info, code);
+  // The report names its transcript, so a script that files the report can attach it.
+  const report = prepared.transcript ? { ...buildJsonReport(state, info), transcript: prepared.transcript.path } : buildJsonReport(state, info);
+  process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : buildTextReport(state, prepared.flow, info));
+  return code;
 }

@@ -2,6 +2,7 @@ import { render } from 'ink';
 import type { Prepared } from '../session.js';
 import { buildTextReport } from '../report/textReport.js';
 import { App, QUIT_EARLY } from './App.js';
+import { closeTranscript } from '../transcript/session.js';
 
 /** Owns the one exit of the interactive session: waits for the app, prints the report, returns the exit code. */
 export async function runWizard(prepared: Prepared): Promise<number> {
@@ -23,6 +24,8 @@ export async function runWizard(prepared: Prepared): Promise<number> {
   await instance.waitUntilExit();
   instance.cleanup();
   await prepared.finish();
-  process.stdout.write('\n' + buildTextReport(prepared.session.getState(), prepared.flow, info));
+  const state = prepared.session.getState();
+  process.stdout.write('\n' + buildTextReport(state, prepared.flow, info));
+  closeTranscript(prepared.transcript, state, info, code);
   return code;
 }
