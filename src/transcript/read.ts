@@ -50,6 +50,7 @@ export function parseTranscript(path: string, text: string): ReadTranscript {
         partialLastLine = true;
         return;
       }
+      if (i === 0) throw new UserError(`${path}:1: not a reset-doctor transcript (its first line is not a "${TRANSCRIPT_FORMAT}" start event)`);
       throw new UserError(`${path}:${i + 1}: not a transcript event: ${(error as Error).message}`);
     }
   });
