@@ -5,7 +5,7 @@ import { buildJsonReport } from '../report/jsonReport.js';
 import { buildTextReport } from '../report/textReport.js';
 import { exitCodeFor } from '../report/exitCode.js';
 import type { EngineState } from '../engine/state.js';
-import { closeTranscript } from '../transcript/session.js';
+import { closeTranscript, interruptTranscript } from '../transcript/session.js';
 
 /** Walks the flow without a person: questions take --answer or their headless default. */
 export async function runHeadless(session: Session, flow: Flow, answers: ReadonlyMap<string, string>): Promise<EngineState> {
@@ -22,7 +22,9 @@ export async function runHeadless(session: Session, flow: Flow, answers: Readonl
 }
 
 export async function diagnose(prepared: Prepared, answers: ReadonlyMap<string, string>, json: boolean): Promise<number> {
+  const unwatch = closeOnSignals(prepared);
   const state = await runHeadless(prepared.session, prepared.flow, answers);
+  unwatch();
   await prepared.finish();
   const info = prepared.host.info();
   const code = exitCodeFor(state);
@@ -31,4 +33,21 @@ export async function diagnose(prepared: Prepared, answers: ReadonlyMap<string, 
   const report = prepared.transcript ? { ...buildJsonReport(state, info), transcript: prepared.transcript.path } : buildJsonReport(state, info);
   process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : buildTextReport(state, prepared.flow, info));
   return code;
+}
+
+const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/** A headless run stopped by a signal (its SSH link dropped, Ctrl-C, kill) closes its transcript saying so, and exits 128 + the signal. */
+function closeOnSignals(prepared: Prepared): () => void {
+  const handlers = Object.entries(SIGNALS).map(([signal, number]) => {
+    const handler = () => {
+      interruptTranscript(prepared.transcript, prepared.session.getState(), `${signal}: the run was stopped`);
+      process.exit(128 + number);
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
 }

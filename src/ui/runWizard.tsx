@@ -2,7 +2,8 @@ import { render } from 'ink';
 import type { Prepared } from '../session.js';
 import { buildTextReport } from '../report/textReport.js';
 import { App, QUIT_EARLY } from './App.js';
-import { closeTranscript } from '../transcript/session.js';
+import { closeTranscript, interruptTranscript } from '../transcript/session.js';
+import { exitWithoutTerminal, HANGUP_EXIT, watchTerminal } from './terminalLost.js';
 
 /** Owns the one exit of the interactive session: waits for the app, prints the report, returns the exit code. */
 export async function runWizard(prepared: Prepared): Promise<number> {
@@ -20,8 +21,14 @@ export async function runWizard(prepared: Prepared): Promise<number> {
     />,
     { exitOnCtrlC: false },
   );
+  // A dropped link ends the session here: the transcript says so, and the process leaves without a crash.
+  const unwatch = watchTerminal((reason) => {
+    interruptTranscript(prepared.transcript, prepared.session.getState(), reason);
+    exitWithoutTerminal(HANGUP_EXIT);
+  });
   prepared.session.send({ type: 'start' });
   await instance.waitUntilExit();
+  unwatch();
   instance.cleanup();
   await prepared.finish();
   const state = prepared.session.getState();

@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CLI, runCli } from '../support/cli.js';
+import { hasCommand } from '../support/lab.js';
+import { TmuxSession } from '../support/tmux.js';
+import { describeWithTools } from '../support/tools.js';
+
+let dir: string;
+const sessions: TmuxSession[] = [];
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rd-hangup-'));
+});
+afterAll(async () => {
+  for (const s of sessions) s.kill();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The kernel log's node segfaults in libgcc_s (null where dmesg cannot be read). */
+function segfaults(): number | null {
+  try {
+    return execFileSync('dmesg', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter((l) => /node\[\d+\]: segfault .* libgcc_s/.test(l)).length;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The wizard under a parent that outlives the hang-up and writes down how it
+ * ended: the shell in the pane dies with the terminal, so it cannot say.
+ */
+function wrapped(args: string, out: string): string {
+  const script = `process.on('SIGHUP', () => {}); const c = require('child_process').spawn(process.execPath, [${JSON.stringify(CLI)}, ...${JSON.stringify(args.split(' '))}], { stdio: 'inherit' }); c.on('exit', (code, signal) => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ code, signal })));`;
+  return `${process.execPath} -e ${shellQuote(script)}`;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+async function waitForFile(path: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear`);
+    await delay(50);
+  }
+  await delay(100);
+  return readFile(path, 'utf8');
+}
+
+describeWithTools('the wizard when its terminal goes away', hasCommand('tmux') ? [] : ['tmux'], () => {
+  it('tmux kill-server at a question: exit 129, the transcript ends with "interrupted", no segfault in the kernel log', async () => {
+    const transcript = join(dir, 'hup.jsonl');
+    const out = join(dir, 'hup.exit');
+    const before = segfaults();
+    const tty = new TmuxSession(wrapped(`demo backend-down --transcript ${transcript}`, out));
+    sessions.push(tty);
+    await tty.waitFor('Is this backend stopped on purpose');
+    tty.kill();
+    expect(JSON.parse(await waitForFile(out))).toEqual({ code: 129, signal: null });
+    const lines = (await readFile(transcript, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; reason?: string; status?: string });
+    expect(lines.at(-1)).toMatchObject({ type: 'interrupted', status: 'asking' });
+    expect(lines.at(-1)!.reason).toMatch(/SIGHUP|EOF on the terminal|could not be (read|written)/);
+    const md = await runCli(['transcript', transcript]);
+    expect(md.stdout).toContain(': interrupted');
+    expect(md.stdout).toMatch(/\*\*interrupted\*\*: (SIGHUP|EOF|the terminal)/);
+    // The kernel logs a crash a moment after it; give it that moment.
+    await delay(500);
+    if (before !== null) expect(segfaults()).toBe(before);
+  });
+});
