@@ -48,12 +48,12 @@ describeWithTools('secrets never reach a transcript or its renderings', nginx ? 
     expect(jsonl).toContain(`Bearer ${'*'.repeat(SECRETS[0]!.length)}`);
     expect(jsonl).toContain(`postgres://app:${'*'.repeat(SECRETS[1]!.length)}@db.internal`);
     expect(jsonl).toContain('/login?token=');
-    const renderings = await Promise.all(['md', 'json'].map((format) => runCli(['transcript', path, '--format', format])));
+    const renderings = await Promise.all(['md', 'json', 'html'].map((format) => runCli(['transcript', path, '--format', format])));
     for (const [i, text] of [jsonl, run.stdout, ...renderings.map((r) => r.stdout)].entries()) {
       expect(text.length, `rendering ${i}`).toBeGreaterThan(1000);
       for (const secret of SECRETS) expect(text, `rendering ${i}`).not.toContain(secret);
     }
-    expect(renderings.map((r) => r.code)).toEqual([0, 0]);
+    expect(renderings.map((r) => r.code)).toEqual([0, 0, 0]);
     const end = JSON.parse(jsonl.trimEnd().split('\n').at(-1)!) as { type: string; masked: number };
     expect(end.type).toBe('end');
     expect(end.masked).toBeGreaterThanOrEqual(SECRETS.length);
