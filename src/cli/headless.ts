@@ -8,8 +8,9 @@ import type { EngineState } from '../engine/state.js';
 import { closeTranscript, interruptTranscript } from '../transcript/session.js';
 
 /** Walks the flow without a person: questions take --answer or their headless default. */
-export async function runHeadless(session: Session, flow: Flow, answers: ReadonlyMap<string, string>): Promise<EngineState> {
-  session.send({ type: 'start' });
+export async function runHeadless(session: Session, flow: Flow, answers: ReadonlyMap<string, string>, options: { started?: boolean } = {}): Promise<EngineState> {
+  // `resume` starts the session itself and sends the old inputs first.
+  if (!options.started) session.send({ type: 'start' });
   for (;;) {
     const state = await session.waitForStop();
     if (state.status !== 'asking') return state;
@@ -21,9 +22,9 @@ export async function runHeadless(session: Session, flow: Flow, answers: Readonl
   }
 }
 
-export async function diagnose(prepared: Prepared, answers: ReadonlyMap<string, string>, json: boolean): Promise<number> {
+export async function diagnose(prepared: Prepared, answers: ReadonlyMap<string, string>, json: boolean, options: { started?: boolean } = {}): Promise<number> {
   const unwatch = closeOnSignals(prepared);
-  const state = await runHeadless(prepared.session, prepared.flow, answers);
+  const state = await runHeadless(prepared.session, prepared.flow, answers, options);
   unwatch();
   await prepared.finish();
   const info = prepared.host.info();

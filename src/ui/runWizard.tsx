@@ -6,7 +6,7 @@ import { closeTranscript, interruptTranscript } from '../transcript/session.js';
 import { exitWithoutTerminal, HANGUP_EXIT, watchTerminal } from './terminalLost.js';
 
 /** Owns the one exit of the interactive session: waits for the app, prints the report, returns the exit code. */
-export async function runWizard(prepared: Prepared): Promise<number> {
+export async function runWizard(prepared: Prepared, options: { started?: boolean } = {}): Promise<number> {
   let code = QUIT_EARLY;
   const info = prepared.host.info();
   const instance = render(
@@ -26,7 +26,8 @@ export async function runWizard(prepared: Prepared): Promise<number> {
     interruptTranscript(prepared.transcript, prepared.session.getState(), reason);
     exitWithoutTerminal(HANGUP_EXIT);
   });
-  prepared.session.send({ type: 'start' });
+  // `resume` has started the session and walked it on before the screen opens.
+  if (!options.started) prepared.session.send({ type: 'start' });
   await instance.waitUntilExit();
   unwatch();
   instance.cleanup();
