@@ -3,6 +3,7 @@ import type { Prepared } from '../session.js';
 import { buildTextReport } from '../report/textReport.js';
 import { App, QUIT_EARLY } from './App.js';
 import { closeTranscript, interruptTranscript } from '../transcript/session.js';
+import { writeMarkdownBeside } from '../transcript/beside.js';
 import { exitWithoutTerminal, HANGUP_EXIT, watchTerminal } from './terminalLost.js';
 
 /** Owns the one exit of the interactive session: waits for the app, prints the report, returns the exit code. */
@@ -35,5 +36,17 @@ export async function runWizard(prepared: Prepared, options: { started?: boolean
   const state = prepared.session.getState();
   process.stdout.write('\n' + buildTextReport(state, prepared.flow, info));
   closeTranscript(prepared.transcript, state, info, code);
+  await markdownBeside(prepared.transcript);
   return code;
+}
+
+/** Both paths at exit: the JSONL (the record, replayable) and its Markdown, ready for the ticket. */
+async function markdownBeside(transcript: Prepared['transcript']): Promise<void> {
+  if (!transcript) return;
+  try {
+    const md = await writeMarkdownBeside(transcript.path);
+    process.stderr.write(`reset-doctor: for the ticket: ${md} (Markdown of ${transcript.path})\n`);
+  } catch (error) {
+    process.stderr.write(`reset-doctor: could not write the Markdown beside ${transcript.path}: ${(error as Error).message}\n`);
+  }
 }

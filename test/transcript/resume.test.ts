@@ -75,6 +75,8 @@ describeWithTools('resume', nginx && hasCommand('tmux') ? [] : [...(nginx ? [] :
     await again.waitFor('Finished.', 90_000);
     again.keys('Enter');
     await again.waitFor('[exit 1]', 10_000, 'history');
+    // At its end the wizard writes the Markdown beside the JSONL.
+    expect((await readFile(second.replace(/\.jsonl$/, '.md'), 'utf8')).startsWith('# reset-doctor session on ')).toBe(true);
     // The answer was kept: the question was not asked again.
     expect(again.history()).toContain("→ I don't know");
     expect(again.history()).not.toContain('❯ No, it should be running');
