@@ -148,7 +148,7 @@ Options
                          13:00, 2026-12-01 13:00, ISO 8601 (default 1h)
   --answer NODE=CHOICE   answer a question in headless mode (repeatable)
   --demo NAME            diagnose: replay a demo scenario instead of this host
-  --replay FILE          replay a session recorded with --record (offline analysis)
+  --replay FILE          replay a session recorded with --record, or a transcript (offline analysis)
   --record FILE          write every command and its output to FILE for replay (0600, secrets masked)
   --passive              never open connections to backends (active probes are skipped)
   --transcript PATH      write the session transcript there (default: STATE_DIR/sessions/TIME-HOST.jsonl)

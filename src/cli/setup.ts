@@ -31,7 +31,7 @@ export async function prepare(args: CliArgs, demoName: string | null, mode: Star
   const replaying = demoName ?? args.replay ?? null;
   if (demoName && args.replay) throw new UserError('--demo and --replay both replay a recording: give one');
   if (replaying) {
-    const recording = demoName ? await loadScenario(demoName) : await loadRecording(args.replay!);
+    const recording = demoName ? await loadScenario(demoName) : await loadReplay(args.replay!);
     host = new RecordedHost(recording);
     options = scenarioOptions(recording);
   } else {
@@ -61,4 +61,13 @@ export async function prepare(args: CliArgs, demoName: string | null, mode: Star
       }
     },
   };
+}
+
+/** --replay takes a --record file or a session transcript: the transcript's host events are the same entries. */
+async function loadReplay(path: string) {
+  const { readFile } = await import('node:fs/promises');
+  const { looksLikeTranscript, parseTranscript, transcriptRecording } = await import('../transcript/read.js');
+  const head = await readFile(path, 'utf8').catch(() => null);
+  if (head !== null && looksLikeTranscript(head)) return transcriptRecording(parseTranscript(path, head));
+  return loadRecording(path);
 }

@@ -11,9 +11,6 @@ export async function loadRecording(path: string): Promise<Recording> {
   } catch (error) {
     throw new UserError(`cannot read recording ${path}: ${(error as Error).message}`);
   }
-  // A session transcript holds the same host calls: it replays like a recording.
-  const { looksLikeTranscript, parseTranscript, transcriptRecording } = await import('../transcript/read.js');
-  if (looksLikeTranscript(text)) return transcriptRecording(parseTranscript(path, text));
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -91,7 +91,7 @@ export function chartSvg(data: ChartData, clock: (ms: number) => string): string
   parts.push(`<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="Upstream errors per minute, with reloads, restarts, OOM kills and changes">`);
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
   // Y axis: 0, half, max.
-  for (const tick of [0, Math.round(max / 2), max]) {
+  for (const tick of new Set([0, Math.round(max / 2), max])) {
     parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" stroke="#d0d7de" stroke-width="1"/>`);
     parts.push(`<text x="${PAD.left - 6}" y="${(y(tick) + 4).toFixed(1)}" text-anchor="end" font-size="12" fill="#57606a">${tick}</text>`);
   }
