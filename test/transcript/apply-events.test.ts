@@ -2,11 +2,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { parseTranscript } from '../../src/transcript/read.js';
 import { Transcript } from '../../src/transcript/writer.js';
 import type { StartEvent } from '../../src/transcript/events.js';
+
+// Each test starts the CLI a few times: on a busy two-core machine that takes more than vitest's 5 s.
+vi.setConfig({ testTimeout: 60_000 });
 
 let dir: string;
 beforeAll(async () => {

@@ -1,9 +1,12 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { parseTranscript } from '../../src/transcript/read.js';
+
+// Each test starts the CLI a few times: on a busy two-core machine that takes more than vitest's 5 s.
+vi.setConfig({ testTimeout: 60_000 });
 
 let dir: string;
 beforeAll(async () => {

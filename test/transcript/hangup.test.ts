@@ -4,11 +4,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { CLI, runCli } from '../support/cli.js';
 import { hasCommand } from '../support/lab.js';
 import { TmuxSession } from '../support/tmux.js';
 import { describeWithTools } from '../support/tools.js';
+
+// Each test starts the CLI a few times: on a busy two-core machine that takes more than vitest's 5 s.
+vi.setConfig({ testTimeout: 60_000 });
 
 let dir: string;
 const sessions: TmuxSession[] = [];

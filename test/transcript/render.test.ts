@@ -2,10 +2,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
 import { parseTranscript } from '../../src/transcript/read.js';
 import { runCli } from '../support/cli.js';
+
+// Each test starts the CLI a few times: on a busy two-core machine that takes more than vitest's 5 s.
+vi.setConfig({ testTimeout: 60_000 });
 
 const GOLDEN = join(PACKAGE_ROOT, 'test', 'transcript', 'golden');
 let dir: string;
