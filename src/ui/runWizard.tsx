@@ -4,7 +4,7 @@ import { buildTextReport } from '../report/textReport.js';
 import { App, QUIT_EARLY } from './App.js';
 import { closeTranscript, interruptTranscript } from '../transcript/session.js';
 import { writeMarkdownBeside } from '../transcript/beside.js';
-import { exitWithoutTerminal, HANGUP_EXIT, watchTerminal } from './terminalLost.js';
+import { exitAfterHangup, watchTerminal } from './terminalLost.js';
 
 /** Owns the one exit of the interactive session: waits for the app, prints the report, returns the exit code. */
 export async function runWizard(prepared: Prepared, options: { started?: boolean } = {}): Promise<number> {
@@ -24,8 +24,7 @@ export async function runWizard(prepared: Prepared, options: { started?: boolean
   );
   // A dropped link ends the session here: the transcript says so, and the process leaves without a crash.
   const unwatch = watchTerminal((reason) => {
-    interruptTranscript(prepared.transcript, prepared.session.getState(), reason);
-    exitWithoutTerminal(HANGUP_EXIT);
+    void exitAfterHangup(reason, () => interruptTranscript(prepared.transcript, prepared.session.getState(), reason));
   });
   // `resume` has started the session and walked it on before the screen opens.
   if (!options.started) prepared.session.send({ type: 'start' });

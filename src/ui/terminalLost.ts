@@ -41,13 +41,29 @@ export function watchTerminal(onLost: (reason: string) => void): () => void {
   };
 }
 
+type Cleanup = (reason: string) => Promise<void> | void;
+const cleanups = new Set<Cleanup>();
+
 /**
- * Exits without touching the dead terminal: stdin, stdout and stderr are
- * pointed at /dev/null first (close, then open takes the lowest free
- * descriptor), so late writes (Ink's exit handler) go nowhere and Node's
- * ResetStdio() at exit skips them, their file no longer being the terminal.
+ * Work that must finish before a session whose terminal went away exits:
+ * the apply engine rolls back a change in progress here (or leaves it to its
+ * journal), writing its rollback events while the transcript is still open.
+ * Returns the unregister. Each gets at most CLEANUP_MS.
  */
-export function exitWithoutTerminal(code: number = HANGUP_EXIT): never {
+export function beforeHangupExit(cleanup: Cleanup): () => void {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
+
+const CLEANUP_MS = 20_000;
+
+/**
+ * Points stdin, stdout and stderr at /dev/null (close, then open takes the
+ * lowest free descriptor), so late writes (Ink's re-renders, its exit
+ * handler) go nowhere and Node's ResetStdio() at exit skips them, their file
+ * no longer being the terminal.
+ */
+export function detachFromTerminal(): void {
   for (const fd of [0, 1, 2]) {
     try {
       closeSync(fd);
@@ -56,5 +72,13 @@ export function exitWithoutTerminal(code: number = HANGUP_EXIT): never {
       // Nothing to restore there: go on with the others.
     }
   }
+}
+
+/** Off the dead terminal, the registered cleanups run (bounded), then `last` (the transcript's interrupted event), then exit 129. */
+export async function exitAfterHangup(reason: string, last: () => void, code: number = HANGUP_EXIT): Promise<never> {
+  detachFromTerminal();
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, CLEANUP_MS).unref());
+  await Promise.race([Promise.allSettled([...cleanups].map(async (cleanup) => cleanup(reason))), timeout]);
+  last();
   process.exit(code);
 }
