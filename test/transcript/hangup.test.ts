@@ -58,6 +58,34 @@ async function waitForFile(path: string, timeoutMs = 10_000): Promise<string> {
   return readFile(path, 'utf8');
 }
 
+describeWithTools('the wizard writes down what the operator did', hasCommand('tmux') ? [] : ['tmux'], () => {
+  it('a note, a back and an answer given in the wizard are in the transcript and its Markdown, which is written beside it at the end', async () => {
+    const transcript = join(dir, 'operator.jsonl');
+    const tty = new TmuxSession(`${process.execPath} ${CLI} demo stale-unix-socket --transcript ${transcript}`);
+    sessions.push(tty);
+    await tty.waitFor('Is this backend stopped on purpose', 30_000);
+    tty.keys('n');
+    await tty.waitFor('Note for the transcript');
+    tty.keys('-l', 'the deploy at 13:02 restarted it');
+    tty.keys('Enter');
+    await tty.waitFor('Is this backend stopped on purpose');
+    tty.keys('b');
+    await tty.waitFor('Went back to step');
+    tty.keys('Enter');
+    await tty.waitFor('Is this backend stopped on purpose');
+    tty.keys('2');
+    await tty.waitFor('Finished.', 30_000);
+    tty.keys('Enter');
+    await tty.waitFor('[exit 1]', 10_000, 'history');
+    const md = await readFile(transcript.replace(/\.jsonl$/, '.md'), 'utf8');
+    expect(md).toContain('operator: note: the deploy at 13:02 restarted it');
+    expect(md).toMatch(/operator: back \(from `planned`\)/);
+    expect(md).toContain('- answer at `planned`: planned (operator)');
+    expect(md).toContain('- note at `planned`: the deploy at 13:02 restarted it');
+    expect(md).toMatch(/^\*\*Finished\*\* at .* \(exit 1\)\.$/m);
+  });
+});
+
 describeWithTools('the wizard when its terminal goes away', hasCommand('tmux') ? [] : ['tmux'], () => {
   it('tmux kill-server at a question: exit 129, the transcript ends with "interrupted", no segfault in the kernel log', async () => {
     const transcript = join(dir, 'hup.jsonl');
