@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { RECORDING_FORMAT, RECORDING_VERSION, recordingEntrySchema, type Recording } from '../host/recording.js';
 import { UserError } from '../util/userError.js';
 import { TRANSCRIPT_FORMAT, type StartEvent, type TranscriptEvent } from './events.js';
@@ -19,7 +20,9 @@ export function looksLikeTranscript(text: string): boolean {
   return first.includes(`"format":"${TRANSCRIPT_FORMAT}"`);
 }
 
-export async function readTranscript(path: string): Promise<ReadTranscript> {
+export async function readTranscript(given: string): Promise<ReadTranscript> {
+  // Renderings name the file: by its full path, wherever they are read.
+  const path = resolve(given);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -54,6 +54,8 @@ describeWithTools('secrets never reach a transcript or its renderings', nginx ? 
       for (const secret of SECRETS) expect(text, `rendering ${i}`).not.toContain(secret);
     }
     expect(renderings.map((r) => r.code)).toEqual([0, 0, 0]);
+    // A live session names the nginx it ran against.
+    expect(JSON.parse(jsonl.split('\n')[0]!)).toMatchObject({ type: 'start', mode: 'diagnose', replaying: null, nginx: { bin: nginx, conf, version: expect.stringMatching(/^\d+\.\d+\.\d+$/) } });
     const end = JSON.parse(jsonl.trimEnd().split('\n').at(-1)!) as { type: string; masked: number };
     expect(end.type).toBe('end');
     expect(end.masked).toBeGreaterThanOrEqual(SECRETS.length);
