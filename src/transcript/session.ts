@@ -9,6 +9,7 @@ import type { Session } from '../session.js';
 import type { EngineState } from '../engine/state.js';
 import { buildJsonReport } from '../report/jsonReport.js';
 import { stateDir } from '../util/stateDir.js';
+import { UserError } from '../util/userError.js';
 import { versionLine } from '../version.js';
 import { TRANSCRIPT_FORMAT, TRANSCRIPT_VERSION, type StartEvent } from './events.js';
 import { observeSession } from './observe.js';
@@ -38,7 +39,15 @@ export async function openTranscript(open: OpenTranscript): Promise<Transcript |
   const info = recorder.info();
   const where = stateDir(args.transcript.stateDir);
   // Named by when it really ran; the events carry the session host's clock (a replay's is the recorded one).
-  const transcript = Transcript.create({ path: args.transcript.path, stateDir: where.dir, hostname: info.hostname, at: Date.now(), mask: args.transcript.mask, clock: () => recorder.now() });
+  let transcript: Transcript;
+  try {
+    transcript = Transcript.create({ path: args.transcript.path, stateDir: where.dir, hostname: info.hostname, at: Date.now(), mask: args.transcript.mask, clock: () => recorder.now() });
+  } catch (error) {
+    // A transcript asked for by path must be written; the default one must not stop a diagnosis at 3 a.m.
+    if (args.transcript.path || !(error instanceof UserError)) throw error;
+    process.stderr.write(`reset-doctor: no transcript: ${error.message}\n`);
+    return null;
+  }
   const at = recorder.now();
   const start: StartEvent = {
     type: 'start',

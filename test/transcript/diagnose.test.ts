@@ -80,6 +80,16 @@ describe('diagnose writes a transcript', () => {
     expect(again.stderr).toContain(`transcript ${path} already exists`);
   });
 
+  it('a state dir that cannot be written costs the transcript, not the diagnosis', async () => {
+    const blocker = join(dir, 'a-file');
+    await runCli(['diagnose', '--demo', 'healthy', '--transcript', blocker]);
+    // STATE_DIR is a file: no sessions/ folder can be made in it.
+    const run = await runCli(['diagnose', '--demo', 'backend-down', '--json'], { env: { RESET_DOCTOR_STATE_DIR: blocker } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`reset-doctor: no transcript: cannot create the transcript folder ${blocker}/sessions`);
+    expect(JSON.parse(run.stdout)).not.toHaveProperty('transcript');
+  });
+
   it('inspect, probe and lint write none', async () => {
     const stateDir = join(dir, 'quiet');
     await runCli(['lint'], { env: { RESET_DOCTOR_STATE_DIR: stateDir } });
