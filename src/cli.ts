@@ -26,8 +26,14 @@ async function main(argv: string[]): Promise<number> {
       return runDiagnose(args, args.demo ?? null, 'diagnose');
     case 'demo':
       return runDemo(args);
+    case 'watch':
+      return (await import('./watch/command.js')).watchCommand(args);
     case 'wizard':
       return runWizardOrHeadless(args, args.demo ?? null);
+    case 'changes':
+      return (await import('./cli/changesCommand.js')).changesCommand(args);
+    case 'rollback':
+      return (await import('./cli/rollbackCommand.js')).rollbackCommand(args);
     case 'transcript':
       return (await import('./transcript/command.js')).transcriptCommand(args);
     case 'resume':
@@ -36,9 +42,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runDiagnose(args: CliArgs, demo: string | null, mode: 'diagnose' | 'demo' | 'wizard'): Promise<number> {
+  // A change a killed run left half done is said first (a demo replays a recording and has no changes).
+  if (!demo && !args.replay) await warnUnfinishedChanges(args);
   const { prepare } = await import('./cli/setup.js');
   const { diagnose } = await import('./cli/headless.js');
-  return diagnose(await prepare(args, demo, mode), args.answers, args.json);
+  return diagnose(await prepare(args, demo, mode), args);
 }
 
 async function runDemo(args: CliArgs): Promise<number> {
@@ -58,10 +66,22 @@ async function runWizardOrHeadless(args: CliArgs, demo: string | null): Promise<
     process.stderr.write('reset-doctor: no terminal on stdin/stdout, so no wizard; running headless (as `reset-doctor diagnose`).\n');
     return runDiagnose(args, demo, demo ? 'demo' : 'diagnose');
   }
+  if (!demo && !args.replay) {
+    const { offerUnfinished } = await import('./cli/unfinishedPrompt.js');
+    const { stateDir } = await import('./apply/stateDir.js');
+    await offerUnfinished(stateDir({ stateDir: args.apply.stateDir }));
+  }
   const { prepare } = await import('./cli/setup.js');
   const prepared = await prepare(args, demo, demo ? 'demo' : 'wizard');
   const { runWizard } = await import('./ui/runWizard.js');
   return runWizard(prepared);
+}
+
+async function warnUnfinishedChanges(args: CliArgs): Promise<void> {
+  const { warnUnfinished } = await import('./cli/unfinished.js');
+  const { RealHost } = await import('./host/realHost.js');
+  const { stateDir } = await import('./apply/stateDir.js');
+  await warnUnfinished(new RealHost(), stateDir({ stateDir: args.apply.stateDir }));
 }
 
 main(process.argv.slice(2)).then(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { formatCommand } from '../../src/host/types.js';
 import { ProbeStatusError, defineProbe } from '../../src/probe/contract.js';
@@ -76,6 +77,7 @@ export const nginxConfigProbe = defineProbe({
     unparsed: z.array(z.string()).describe('Included files that did not parse ("file:line:col: what"): the upstreams, locations and logs they hold are not in this model'),
     configFile: z.string().nullable().describe('The main config file (first in the dump)'),
     files: z.array(z.string()).describe('Every file nginx loaded, in load order'),
+    fileHashes: z.record(z.string(), z.string()).describe('sha256 of each file as read here: a change is applied only to files still exactly like this'),
     defaultsFor: z.string().describe('The nginx version whose defaults the effective settings use'),
     workers: z
       .object({
@@ -151,6 +153,7 @@ export const nginxConfigProbe = defineProbe({
       unparsed: (set.unparsed ?? []).map((u) => u.message),
       configFile: set.files[0]?.path ?? null,
       files: set.files.map((f) => f.path),
+      fileHashes: Object.fromEntries(set.files.map((f) => [f.path, createHash('sha256').update(f.text, 'utf8').digest('hex')])),
       defaultsFor: model.defaultsFor,
       workers: model.workers,
       upstreams: model.upstreams.map((u) => ({ ...u, serverCount: u.servers.length })),

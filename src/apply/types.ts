@@ -23,6 +23,8 @@ export interface PlanInput {
   config: ConfigSet;
   /** nginx version of the running binary ("1.22.1"), when known. */
   version: string | null;
+  /** The config as nginx -T dumped it in this run, when at hand: a file to edit whose text differs from it makes the plan not applicable. */
+  dumped?: ConfigSet;
 }
 
 export type FixPlan =

@@ -4,7 +4,7 @@ import { UserError } from '../util/userError.js';
 import { parseSince } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
-export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'help',
+export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'changes', 'rollback', 'watch', 'help',
   'transcript', 'resume',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number] | 'wizard';
@@ -25,14 +25,30 @@ export interface CliArgs {
   sinceGiven: boolean;
   answers: Map<string, string>;
   probeOptions: ProbeOptions;
-  /** The session transcript (src/transcript/): --transcript, --no-transcript, --state-dir, --no-mask, --format. */
+  apply: ApplyArgs;
+  /** --state-dir: where changes and transcripts are kept (src/util/stateDir.ts resolves the default). */
+  stateDir: string | undefined;
+  /** The session transcript (src/transcript/): --transcript, --no-transcript, --no-mask, --format (its folder is --state-dir's). */
   transcript: TranscriptArgs;
+}
+
+/** The change half: --apply and the options of apply, verify and rollback. */
+export interface ApplyArgs {
+  /** Fix ids asked for with --apply (empty: suggest only). */
+  fixes: string[];
+  yes: boolean;
+  /** Seconds to watch the traffic after a reload; null: the default (60 in the wizard, 30 headless). */
+  verifySeconds: number | null;
+  /** GET requests to send through nginx while verifying. */
+  verifyTraffic: number;
+  stateDir: string | undefined;
+  /** rollback --last */
+  last: boolean;
 }
 
 export interface TranscriptArgs {
   path: string | undefined;
   off: boolean;
-  stateDir: string | undefined;
   mask: boolean;
   format: 'md' | 'json' | 'html';
 }
@@ -40,19 +56,17 @@ export interface TranscriptArgs {
 const TRANSCRIPT_OPTIONS = {
   transcript: { type: 'string' },
   'no-transcript': { type: 'boolean' },
-  'state-dir': { type: 'string' },
   'no-mask': { type: 'boolean' },
   format: { type: 'string' },
 } as const;
 
-function transcriptArgs(values: { transcript?: string | undefined; 'no-transcript'?: boolean | undefined; 'state-dir'?: string | undefined; 'no-mask'?: boolean | undefined; format?: string | undefined }): TranscriptArgs {
+function transcriptArgs(values: { transcript?: string | undefined; 'no-transcript'?: boolean | undefined; 'no-mask'?: boolean | undefined; format?: string | undefined }): TranscriptArgs {
   const format = values.format ?? 'md';
   if (format !== 'md' && format !== 'json' && format !== 'html') throw new UserError(`--format "${format}": formats are md, json, html`);
   if (values.transcript !== undefined && values['no-transcript']) throw new UserError('--transcript and --no-transcript: give one');
   return {
     path: values.transcript === undefined ? undefined : resolve(values.transcript),
     off: values['no-transcript'] ?? false,
-    stateDir: values['state-dir'],
     mask: !(values['no-mask'] ?? false),
     format,
   };
@@ -73,10 +87,40 @@ const OPTIONS = {
   replay: { type: 'string' },
   record: { type: 'string' },
   passive: { type: 'boolean' },
+  apply: { type: 'string', multiple: true },
+  yes: { type: 'boolean', short: 'y' },
+  verify: { type: 'string' },
+  'verify-traffic': { type: 'string' },
+  'state-dir': { type: 'string' },
+  last: { type: 'boolean' },
   ...TRANSCRIPT_OPTIONS,
 } as const;
 
-export function parseCli(argv: string[]): CliArgs {
+/** At most this many verification requests: a check, not a load test. */
+export const MAX_VERIFY_TRAFFIC = 200;
+
+function applyArgs(values: { apply?: string[]; yes?: boolean; verify?: string; 'verify-traffic'?: string; 'state-dir'?: string; last?: boolean }, command: CommandName, interactive: boolean): ApplyArgs {
+  const fixes = (values.apply ?? []).flatMap((a) => a.split(',')).map((f) => f.trim()).filter(Boolean);
+  for (const fix of fixes) if (!/^[a-z0-9-]+$/.test(fix)) throw new UserError(`--apply "${fix}": expected fix ids, e.g. --apply lower-upstream-keepalive-timeout`);
+  if (fixes.length > 0 && command !== 'diagnose' && command !== 'wizard') throw new UserError('--apply goes with diagnose (or the wizard)');
+  // Checked before any probe runs: a cron job must not diagnose for a minute and then fail.
+  if (fixes.length > 0 && !values.yes && !interactive) throw new UserError('--apply without a terminal needs --yes: nothing can ask for confirmation (add --yes to apply without asking)');
+  const whole = (text: string | undefined, option: string, max: number): number | null => {
+    if (text === undefined) return null;
+    if (!/^\d+$/.test(text) || Number(text) > max) throw new UserError(`${option} "${text}": expected a whole number from 0 to ${max}`);
+    return Number(text);
+  };
+  return {
+    fixes,
+    yes: values.yes ?? false,
+    verifySeconds: whole(values.verify, '--verify', 3600),
+    verifyTraffic: whole(values['verify-traffic'], '--verify-traffic', MAX_VERIFY_TRAFFIC) ?? 0,
+    stateDir: values['state-dir'] !== undefined ? resolve(values['state-dir']) : undefined,
+    last: values.last ?? false,
+  };
+}
+
+export function parseCli(argv: string[], interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY)): CliArgs {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -121,6 +165,8 @@ export function parseCli(argv: string[]): CliArgs {
     sinceGiven: values.since !== undefined,
     answers,
     probeOptions,
+    apply: applyArgs(values, command, interactive),
+    stateDir: values['state-dir'],
     transcript: transcriptArgs(values),
   };
 }
@@ -135,6 +181,11 @@ Usage
   reset-doctor inspect errors [--json]   error-log signatures per peer, method and route (--since for a window)
   reset-doctor probe [ID...] [--json]    run probes directly and print their facts (all probes by default)
   reset-doctor lint [FILE...]            check flow files (default: the shipped flows/)
+  reset-doctor diagnose --apply FIX[,FIX…] --yes [--verify S] [--verify-traffic N]
+                                         diagnose, then apply those fixes as one change: backup, edit,
+                                         nginx -t, reload, confirm, verify; rolled back on any failure
+  reset-doctor changes [--json]          the changes reset-doctor made, newest first
+  reset-doctor rollback [ID|--last] [--yes]  put a change back: files byte-identical, nginx -t, reload
   reset-doctor transcript FILE [--format md|json|html]   render a session transcript to stdout
   reset-doctor resume FILE               walk on from where an interrupted session stopped (answers kept, facts probed again)
 
@@ -151,10 +202,14 @@ Options
   --replay FILE          replay a session recorded with --record, or a transcript (offline analysis)
   --record FILE          write every command and its output to FILE for replay (0600, secrets masked)
   --passive              never open connections to backends (active probes are skipped)
+  --apply FIX[,FIX…]     apply these fixes after the diagnosis (needs root; --yes without a terminal)
+  -y, --yes              apply or roll back without asking
+  --verify SECONDS       watch the error and access logs this long after a reload (default 30 headless)
+  --verify-traffic N     send N GET requests through nginx's own local listener while verifying (max 200)
+  --state-dir DIR        backups, change journal, lock and session transcripts (default /var/lib/reset-doctor
+                         as root, else $XDG_STATE_HOME/reset-doctor; or RESET_DOCTOR_STATE_DIR)
   --transcript PATH      write the session transcript there (default: STATE_DIR/sessions/TIME-HOST.jsonl)
   --no-transcript        write no transcript
-  --state-dir DIR        where transcripts live (default $RESET_DOCTOR_STATE_DIR, /var/lib/reset-doctor
-                         as root, else $XDG_STATE_HOME/reset-doctor or ~/.local/state/reset-doctor)
   --no-mask              write secrets into the transcript unmasked (it says so)
   --format md|json|html  transcript: the rendering (default md)
   --json                 print JSON (diagnose, inspect, probe)
@@ -164,8 +219,12 @@ Options
 Keys in the wizard
   ↑/↓ Enter choose   b back   r re-run probes   s skip   o override a decision
   n note   ? help   q quit (asks first)   Ctrl-C quit (asks first)
+  watch: q or Ctrl-C quits (exit 0)
 
 Exit codes
-  0 nothing found   1 findings (confirmed, suspected or unknown)   2 usage or internal error
+  0 nothing found (or every requested change applied and verified fixed)
+  1 findings (confirmed, suspected or unknown)   2 usage or internal error
+  3 a requested change was not applied, or was rolled back: nginx is left as it was
+  4 files of a change could not be restored: the message says what to do by hand
   130 the wizard was quit before the end
 `;

@@ -3,6 +3,7 @@ import { promises as fs, constants as fsConstants, openSync, fstatSync, readSync
 import net from 'node:net';
 import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
+import { RealWrites } from './realWrites.js';
 import type {
   CommandResult,
   CommandSpec,
@@ -27,6 +28,8 @@ import type {
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 export class RealHost implements Host {
+  readonly writes = new RealWrites();
+
   info(): HostInfo {
     return {
       hostname: os.hostname(),

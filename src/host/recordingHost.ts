@@ -25,6 +25,11 @@ export class RecordingHost implements Host {
   readonly startedAtMs: number;
   private sink: ((entry: RecordingEntry) => void) | null = null;
 
+  /** Changes are not recorded: a replay never applies anything. */
+  get writes() {
+    return this.inner.writes;
+  }
+
   constructor(
     private readonly inner: Host,
     /** false: hand entries to the sink only (a transcript without --record), so a long session does not hold them all. */

@@ -142,6 +142,32 @@ export interface Host {
   mark(label: string): number;
   /** Waiting goes through the host so a replay does not really wait. */
   sleep(ms: number): Promise<void>;
+  /**
+   * Changes to the machine. Only the apply engine uses them, after the
+   * operator saw the diff and confirmed; probes never do. A replay has none:
+   * nothing recorded can be changed.
+   */
+  readonly writes?: HostWrites | undefined;
+}
+
+export type WriteResult = { ok: true } | { ok: false; error: FsError };
+
+export interface HostWrites {
+  /** Writes the whole file and fsyncs it before closing; `exclusive` fails when it exists (O_EXCL). */
+  writeFile(path: string, data: Buffer, options: { mode: number; exclusive?: boolean }): Promise<WriteResult>;
+  /** rename(2), then fsync of the target's directory so the new name survives a crash. */
+  rename(from: string, to: string): Promise<WriteResult>;
+  /** mkdir -p with this mode for the directories it creates. */
+  mkdir(path: string, mode: number): Promise<WriteResult>;
+  remove(path: string): Promise<WriteResult>;
+  chown(path: string, uid: number, gid: number): Promise<WriteResult>;
+  chmod(path: string, mode: number): Promise<WriteResult>;
+  /** The file behind every symbolic link. */
+  realpath(path: string): Promise<{ ok: true; path: string } | { ok: false; error: FsError }>;
+  /** Bytes free for this user on the file system of path (statfs), or null when it cannot be read. */
+  freeBytes(path: string): Promise<number | null>;
+  /** Whether a process with this pid exists (kill(pid, 0)). */
+  processAlive(pid: number): boolean;
 }
 
 /** How a command is shown to the operator: exactly what runs, quoted only for display. */

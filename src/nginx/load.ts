@@ -131,6 +131,19 @@ export function loadConfigDump(dump: string): ConfigSet {
   return set;
 }
 
+/** Every include pattern of the set, made absolute as nginx does. */
+export function includePatterns(set: ConfigSet): string[] {
+  return set.files.flatMap((file) => [...includesIn(file.nodes)].map((d) => includePath(d.args[0]?.value ?? '', set.main)));
+}
+
+/** Whether an include pattern would load this path: a backup or temp file must never match one. */
+export function includeMatches(pattern: string, path: string): boolean {
+  if (!GLOB.test(pattern)) return pattern === path;
+  const parts = pattern.split('/');
+  const names = path.split('/');
+  return parts.length === names.length && parts.every((part, i) => (GLOB.test(part) ? segmentRegex(part).test(names[i]!) : part === names[i]));
+}
+
 function* includesIn(nodes: ConfigFile['nodes']): Generator<Directive> {
   for (const node of nodes) {
     if (node.kind !== 'directive') continue;

@@ -18,7 +18,7 @@ export interface JsonReport {
   status: string;
   path: string[];
   findings: Array<{ id: string; status: string; summary: string; evidence: Array<{ probe: string; fact: string; value: unknown }>; override?: { node: string; reason: string } }>;
-  fixes: Array<{ id: string; finding: string; kind: string; applied: boolean; title: string; steps: string[]; persistence: string; diff?: string; commands?: string[] }>;
+  fixes: Array<{ id: string; finding: string; kind: string; applied: boolean; title: string; steps: string[]; persistence: string; diff?: string; commands?: string[]; change?: Record<string, unknown> }>;
   probes: Array<{ id: string; status: string; command: string; commands: string[]; durationMs: number; summary: string; reason?: string; sudoHint?: string; partial?: string; gap?: string; details?: { title: string; lines: string[] } }>;
   answers: Array<{ node: string; choice: string; source: string }>;
   overrides: Array<{ node: string; from: string; to: string; reason: string }>;

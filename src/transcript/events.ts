@@ -150,6 +150,8 @@ export interface ChangeEvent extends At {
   fix?: string;
   finding?: string;
   status: ChangeStatus;
+  /** Why it ended as it did (refused, failed, rolled back), in words. */
+  reason?: string;
   files: Array<{ path: string; diff: string }>;
   commands?: string[];
   steps: Array<{ step: string; ok: boolean; at: number; detail?: string }>;

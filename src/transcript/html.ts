@@ -66,6 +66,7 @@ export function renderHtml(transcript: ReadTranscript): string {
   if (summary.changes.length === 0) out.push('<p>No change was applied.</p>');
   for (const { change, rollbacks } of summary.changes) {
     out.push(`<h3>Change <code>${esc(change.id)}</code>: ${esc(change.status)}${change.verify ? `, verdict <strong>${esc(change.verify.verdict)}</strong>` : ''}</h3>`);
+    if (change.reason) out.push(`<p>${esc(change.reason)}</p>`);
     if (change.verify) out.push(`<p>${esc(change.verify.reason)}</p>`);
     for (const file of change.files) out.push(fold(`diff of ${file.path}`, file.diff));
     out.push('<ul>');

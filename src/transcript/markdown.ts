@@ -90,6 +90,7 @@ function endedLine(summary: Summary): string {
 
 function changeLines(change: ChangeEvent, rollbacks: RollbackEvent[]): string[] {
   const out = [`### Change \`${change.id}\`${change.fix ? ` (fix \`${change.fix}\`${change.finding ? ` for \`${change.finding}\`` : ''})` : ''}: ${change.status}`, ''];
+  if (change.reason) out.push(change.reason, '');
   if (change.verify) out.push(`Verdict: **${change.verify.verdict}**: ${change.verify.reason}`, '');
   for (const file of change.files) out.push(...details(`diff of ${file.path}`, file.diff, 'diff'));
   for (const command of change.commands ?? []) out.push(`- command: \`${command}\``);

@@ -38,7 +38,7 @@ export async function resumeCommand(args: CliArgs): Promise<number> {
     return runWizard(prepared, { started: true });
   }
   const { diagnose } = await import('../cli/headless.js');
-  return diagnose(prepared, resumed.answers, args.json, { started: true });
+  return diagnose(prepared, resumed, { started: true });
 }
 
 /**
@@ -49,7 +49,8 @@ export async function resumeCommand(args: CliArgs): Promise<number> {
 function resumedArgs(old: ReadTranscript, first: StartEvent, now: CliArgs): CliArgs {
   let original: CliArgs;
   try {
-    original = parseCli(first.args);
+    // As given at a terminal: its checks for scripts (--apply needs --yes) held when it started.
+    original = parseCli(first.args, true);
   } catch (error) {
     throw new UserError(`${old.path}: its command line cannot be read again: ${(error as Error).message}`);
   }
@@ -60,6 +61,9 @@ function resumedArgs(old: ReadTranscript, first: StartEvent, now: CliArgs): CliA
     transcript: now.transcript,
     json: now.json,
     record: now.record,
+    // Resuming never applies a change on its own: the walk is resumed, an --apply is asked for again if wanted.
+    apply: { ...now.apply, fixes: [] },
+    stateDir: now.stateDir,
     probeOptions: { ...original.probeOptions, sinceMs: recordedSince + elapsed },
   };
 }

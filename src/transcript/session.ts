@@ -8,7 +8,7 @@ import type { ProbeOptions } from '../probe/contract.js';
 import type { Session } from '../session.js';
 import type { EngineState } from '../engine/state.js';
 import { buildJsonReport } from '../report/jsonReport.js';
-import { stateDir } from '../util/stateDir.js';
+import { stateDir } from '../apply/stateDir.js';
 import { UserError } from '../util/userError.js';
 import { versionLine } from '../version.js';
 import { TRANSCRIPT_FORMAT, TRANSCRIPT_VERSION, type StartEvent } from './events.js';
@@ -37,7 +37,7 @@ export async function openTranscript(open: OpenTranscript): Promise<Transcript |
   const { args, recorder, options, flow, session } = open;
   if (args.transcript.off) return null;
   const info = recorder.info();
-  const where = stateDir(args.transcript.stateDir);
+  const where = stateDir({ stateDir: args.apply.stateDir });
   // Named by when it really ran; the events carry the session host's clock (a replay's is the recorded one).
   let transcript: Transcript;
   try {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/nginx/parse.js';
 import { printConfig } from '../../src/nginx/print.js';
-import { applyEdit, EditError, refOf, type PlannedEdit } from '../../src/nginx/edit.js';
+import { applyEdit, applyEdits, EditError, refOf, type PlannedEdit } from '../../src/nginx/edit.js';
 import type { Directive } from '../../src/nginx/ast.js';
 import { splitDump } from '../../src/nginx/dump.js';
 import { commandFixture, fixturePath } from '../support/fixtures.js';
@@ -74,5 +74,46 @@ describe('edits', () => {
     const edited = applyEdit(file, { kind: 'replace', file: path, target: refOf(readTimeout), directive: 'proxy_read_timeout 30s' }).after;
     expect(() => applyEdit(parseConfig(edited, path), { kind: 'replace', file: path, target: refOf(readTimeout), directive: 'proxy_read_timeout 45s' })).toThrow(EditError);
     expect(() => applyEdit(file, { kind: 'insert', file: path, block: refOf(orders), directive: 'location / { }' })).toThrow(EditError);
+  });
+
+  it('applies several edits in one go, each against the text as read: an insert above does not move the line a later edit names', () => {
+    const root = orders.block!.find((n): n is Directive => n.kind === 'directive' && n.name === 'proxy_buffer_size')!;
+    const slash = server.block!.find((n): n is Directive => n.kind === 'directive' && n.name === 'location' && n.args[0]?.value === '/')!;
+    const edits: PlannedEdit[] = [
+      { kind: 'insert', file: path, block: refOf(slash), directive: 'proxy_http_version 1.1' },
+      { kind: 'insert', file: path, block: refOf(slash), directive: 'proxy_set_header Connection ""' },
+      { kind: 'replace', file: path, target: refOf(root), directive: 'proxy_buffer_size 32k' },
+      { kind: 'remove', file: path, target: refOf(readTimeout) },
+      { kind: 'insert', file: path, block: refOf(slash), directive: 'proxy_http_version 1.1' },
+    ];
+    const result = applyEdits(file, edits);
+    expect(changedLines(text, result.after)).toEqual({
+      removed: ['        proxy_read_timeout 5s;', '        proxy_buffer_size 16k;'],
+      added: ['        proxy_http_version 1.1;', '        proxy_set_header Connection "";', '        proxy_buffer_size 32k;'],
+    });
+    // In the order given, after the block's last directive.
+    expect(result.after).toContain('        proxy_set_header Host $host;\n        proxy_http_version 1.1;\n        proxy_set_header Connection "";\n    }');
+    expect(result.note).toBe('"proxy_http_version 1.1" is inserted once');
+    expect(applyEdits(parseConfig(result.after, path), edits.slice(0, 2)).changed).toBe(false);
+    expect(() => applyEdits(file, [edits[3]!, { kind: 'replace', file: path, target: refOf(readTimeout), directive: 'proxy_read_timeout 9s' }])).toThrow(EditError);
+  });
+
+  it('inserts a map block, and a directive first in a block', () => {
+    const main = '# top\nhttp {\n    include mime.types;\n    access_log /var/log/nginx/access.log;\n}\nevents { worker_connections 64; }\n';
+    const conf = parseConfig(main, '/etc/nginx/nginx.conf');
+    const http = conf.nodes.find((n): n is Directive => n.kind === 'directive' && n.name === 'http')!;
+    const events = conf.nodes.find((n): n is Directive => n.kind === 'directive' && n.name === 'events')!;
+    const result = applyEdits(conf, [
+      { kind: 'insert', file: conf.path, block: refOf(http), directive: 'map $http_upgrade $connection_upgrade {\n  default upgrade;\n  \'\' close;\n}' },
+      { kind: 'insert', file: conf.path, block: refOf(http), directive: `log_format upstreamlog '$remote_addr "$request" us=$upstream_status'`, at: 'start' },
+      { kind: 'insert', file: conf.path, block: refOf(events), directive: 'multi_accept on', at: 'start' },
+    ]);
+    expect(result.after).toBe(
+      '# top\nhttp {\n    log_format upstreamlog \'$remote_addr "$request" us=$upstream_status\';\n    include mime.types;\n    access_log /var/log/nginx/access.log;\n    map $http_upgrade $connection_upgrade {\n        default upgrade;\n        "" close;\n    }\n}\nevents {\n    multi_accept on;\n     worker_connections 64; }\n',
+    );
+    expect(printConfig(parseConfig(result.after, conf.path))).toBe(result.after);
+    const again = applyEdits(parseConfig(result.after, conf.path), [{ kind: 'insert', file: conf.path, block: refOf(http), directive: 'map $http_upgrade $connection_upgrade { default upgrade; }' }]);
+    expect(again).toMatchObject({ changed: false, note: '"map $http_upgrade $connection_upgrade" is already there' });
+    expect(() => applyEdit(conf, { kind: 'insert', file: conf.path, block: refOf(http), directive: 'server { listen 80; }' })).toThrow(EditError);
   });
 });

@@ -25,6 +25,10 @@ export class OverlayHost implements Host {
     private readonly overlays: Overlays,
   ) {}
 
+  get writes() {
+    return this.real.writes;
+  }
+
   info(): HostInfo {
     return this.real.info();
   }
