@@ -52,6 +52,7 @@ export async function prepare(args: CliArgs, demoName: string | null, mode: Star
     options,
     session,
     demo: demoName,
+    stateDir: args.apply.stateDir,
     transcript,
     async finish() {
       await session.settle();

@@ -1,4 +1,9 @@
 import type { FixChange } from '../apply/fromDiagnosis.js';
+import { listRecords, type ChangeRecord } from '../apply/journal.js';
+import type { StateDir } from '../apply/stateDir.js';
+import { changeSummary } from '../apply/summary.js';
+import { RealHost } from '../host/realHost.js';
+import type { Transcript } from './writer.js';
 import type { ChangeEvent, RollbackEvent, TranscriptInput } from './events.js';
 
 type Summary = NonNullable<FixChange['change']>;
@@ -48,4 +53,26 @@ export function changeEvent(change: Summary, fixes: string[]): Omit<ChangeEvent,
 function rollbackEvent(change: Summary): Omit<RollbackEvent, 'at'> & { at: number } {
   const rollback = change.rollback!;
   return { type: 'rollback', id: change.id, reason: rollback.detail, ok: rollback.ok, files: change.files.map((f) => ({ path: f.path })), steps: [], at: ms(rollback.at, Date.now()) };
+}
+
+/**
+ * The wizard applies through its own screen (src/ui/apply/): what it did is
+ * read back from the change records this process wrote into the state dir
+ * since the session started, and written into the transcript (at its end, or
+ * when the terminal goes away, an unfinished change as it was left).
+ */
+export async function writeChangesOfThisRun(transcript: Transcript | null | undefined, state: StateDir, sinceMs: number): Promise<void> {
+  if (!transcript?.open) return;
+  let records: ChangeRecord[];
+  try {
+    records = await listRecords(new RealHost(), state);
+  } catch {
+    return;
+  }
+  const mine = records.filter((r) => r.pid === process.pid && Date.parse(r.startedAt) >= sinceMs - 1000).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  for (const record of mine) {
+    const summary = changeSummary(record);
+    transcript.write(changeEvent(summary, record.fixes));
+    if (summary.rollback) transcript.write(rollbackEvent(summary));
+  }
 }

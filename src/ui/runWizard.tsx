@@ -5,6 +5,8 @@ import { App, QUIT_EARLY } from './App.js';
 import { closeTranscript, interruptTranscript } from '../transcript/session.js';
 import { writeMarkdownBeside } from '../transcript/beside.js';
 import { exitAfterHangup, watchTerminal } from './terminalLost.js';
+import { writeChangesOfThisRun } from '../transcript/apply.js';
+import { stateDir } from '../apply/stateDir.js';
 
 /** Owns the one exit of the interactive session: waits for the app, prints the report, returns the exit code. */
 export async function runWizard(prepared: Prepared, options: { started?: boolean } = {}): Promise<number> {
@@ -23,8 +25,13 @@ export async function runWizard(prepared: Prepared, options: { started?: boolean
     { exitOnCtrlC: false },
   );
   // A dropped link ends the session here: the transcript says so, and the process leaves without a crash.
+  const startedAt = Date.now();
+  const changes = () => (prepared.demo || !prepared.transcript ? Promise.resolve() : writeChangesOfThisRun(prepared.transcript, stateDir({ stateDir: prepared.stateDir }), startedAt));
   const unwatch = watchTerminal((reason) => {
-    void exitAfterHangup(reason, () => interruptTranscript(prepared.transcript, prepared.session.getState(), reason));
+    void exitAfterHangup(reason, async () => {
+      await changes();
+      interruptTranscript(prepared.transcript, prepared.session.getState(), reason);
+    });
   });
   // `resume` has started the session and walked it on before the screen opens.
   if (!options.started) prepared.session.send({ type: 'start' });
@@ -34,6 +41,7 @@ export async function runWizard(prepared: Prepared, options: { started?: boolean
   await prepared.finish();
   const state = prepared.session.getState();
   process.stdout.write('\n' + buildTextReport(state, prepared.flow, info));
+  await changes();
   closeTranscript(prepared.transcript, state, info, code);
   await markdownBeside(prepared.transcript);
   return code;

@@ -75,10 +75,13 @@ export function detachFromTerminal(): void {
 }
 
 /** Off the dead terminal, the registered cleanups run (bounded), then `last` (the transcript's interrupted event), then exit 129. */
-export async function exitAfterHangup(reason: string, last: () => void, code: number = HANGUP_EXIT): Promise<never> {
+export async function exitAfterHangup(reason: string, last: () => Promise<void> | void, code: number = HANGUP_EXIT): Promise<never> {
   detachFromTerminal();
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, CLEANUP_MS).unref());
   await Promise.race([Promise.allSettled([...cleanups].map(async (cleanup) => cleanup(reason))), timeout]);
-  last();
-  process.exit(code);
+  try {
+    await last();
+  } finally {
+    process.exit(code);
+  }
 }
