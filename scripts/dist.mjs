@@ -102,6 +102,8 @@ function sha256sums(paths) {
 
 async function main() {
   if (Number(process.versions.node.split('.')[0]) < 20) throw new Error('dist: needs Node 20 or later');
+  // The fleet playbook, printed by `reset-doctor fleet playbook` (src/fleet/command.ts).
+  ASSETS.push('src/fleet/reset-doctor.yml');
   for (const name of ASSETS) statSync(join(ROOT, name)); // run `npm run build` first: the wasm comes from it
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });

@@ -15,6 +15,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   switch (args.command) {
+    case 'fleet':
+      return (await import('./fleet/command.js')).fleetCommand(args.positionals, args.json);
     case 'probe':
       return (await import('./cli/probeCommand.js')).probeCommand(args);
     case 'inspect':

@@ -65,8 +65,32 @@ describe('reset-doctor CLI', () => {
 
     const healthy = await runCli(['diagnose', '--demo', 'healthy']);
     expect(healthy.code).toBe(0);
-    expect(healthy.stdout).toContain('Ruled out\n  ✔ backend-down: every backend nginx proxies to has a listener');
+    expect(healthy.stdout).toContain('Ruled out: backend-down, ');
     expect(healthy.stdout).toContain('Exit 0: nothing found');
+    // --verbose: each ruled-out finding with why, and each probe's commands.
+    const verbose = await runCli(['diagnose', '--demo', 'healthy', '--verbose']);
+    expect(verbose.stdout).toContain('  ✔ backend-down: every backend nginx proxies to has a listener');
+    expect(verbose.stdout).toMatch(/\n {6}\$ \S*nginx -T -c /);
+  });
+
+  it('--since takes when the window starts: 13:00 (today, or yesterday when still ahead) and ISO 8601', async () => {
+    const log = fixturePath('errorlog', 'signatures.error.log');
+    const local = (ms: number) => {
+      const d = new Date(ms);
+      const p = (n: number) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    };
+    const clock = JSON.parse((await runCli(['inspect', 'errors', '--error-log', log, '--since', '13:00', '--json'])).stdout) as { window: { from: string; to: string } };
+    expect(clock.window.from).toMatch(/^\d{4}\/\d\d\/\d\d 13:00:00$/);
+    // Today's 13:00, or yesterday's when today's is still ahead: never in the future, never more than a day back.
+    const from = new Date(clock.window.from.replaceAll('/', '-').replace(' ', 'T')).getTime();
+    expect(from).toBeLessThanOrEqual(Date.now());
+    expect(Date.now() - from).toBeLessThan(24 * 3_600_000);
+    const iso = '2026-11-30T13:00:00Z';
+    const isoRun = JSON.parse((await runCli(['inspect', 'errors', '--error-log', log, '--since', iso, '--json'])).stdout) as { window: { from: string } };
+    expect(isoRun.window.from).toBe(local(Date.parse(iso)));
+    const spaced = JSON.parse((await runCli(['inspect', 'errors', '--error-log', log, '--since', '2026-11-30 13:00', '--json'])).stdout) as { window: { from: string } };
+    expect(spaced.window.from).toBe('2026/11/30 13:00:00');
   });
 
   it('runs headless instead of crashing without a terminal (</dev/null, | cat)', async () => {
@@ -74,7 +98,7 @@ describe('reset-doctor CLI', () => {
       const run = await runCli(['demo', 'stale-unix-socket'], { input });
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('no terminal on stdin/stdout, so no wizard; running headless');
-      expect(run.stdout).toContain('Confirmed\n  ✖ backend-down: ');
+      expect(run.stdout).toContain('Causes — what explains the errors, most first\n  1. ✖ backend-down (confirmed; ');
       expect(run.stderr).not.toMatch(/Raw mode|internal error/);
     }
   });

@@ -54,6 +54,7 @@ const upstream = z.object({
     .object({
       upstream: z.string().describe('upstream block to set keepalive_timeout in'),
       where: z.string().describe('Its file'),
+      line: z.number().int().describe('The line of the upstream block in that file'),
       timeout: z.string().describe('The value'),
     })
     .nullable()
@@ -230,7 +231,7 @@ export const keepaliveAnalysisProbe = defineProbe({
           line: u.line,
           // Stay a second under the backend, and never below 1 s; never a directive the running nginx rejects.
           suggestedKeepaliveTimeout: suggested,
-          lowerTimeout: mismatch && suggested !== null ? { upstream: u.name, where: u.file, timeout: suggested } : null,
+          lowerTimeout: mismatch && suggested !== null ? { upstream: u.name, where: u.file, line: u.line, timeout: suggested } : null,
           oldNginx:
             mismatch && u.keepaliveTimeoutSec === null
               ? {

@@ -4,7 +4,7 @@ import { UserError } from '../util/userError.js';
 import { parseSince } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
-export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'changes', 'rollback', 'watch', 'help',
+export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'fleet', 'changes', 'rollback', 'watch', 'help',
   'transcript', 'resume',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number] | 'wizard';
@@ -15,6 +15,8 @@ export interface CliArgs {
   help: boolean;
   version: boolean;
   json: boolean;
+  /** --verbose: the text report shows every fix and piece of evidence, the path and each probe's commands. */
+  verbose: boolean;
   flow: string;
   demo: string | undefined;
   replay: string | undefined;
@@ -93,6 +95,7 @@ const OPTIONS = {
   'verify-traffic': { type: 'string' },
   'state-dir': { type: 'string' },
   last: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
   ...TRANSCRIPT_OPTIONS,
 } as const;
 
@@ -157,6 +160,7 @@ export function parseCli(argv: string[], interactive = Boolean(process.stdin.isT
     help: values.help ?? false,
     version: values.version ?? false,
     json: values.json ?? false,
+    verbose: values.verbose ?? false,
     flow: values.flow ?? 'reset-by-peer',
     demo: values.demo,
     replay: values.replay,
@@ -177,6 +181,8 @@ Usage
   reset-doctor [options]                 the interactive wizard (headless when there is no terminal)
   reset-doctor diagnose [--json] [options]   run the flow without questions; report and exit code
   reset-doctor demo [NAME]               list the recorded demo scenarios, or walk one (no nginx needed)
+  reset-doctor fleet playbook            print the Ansible playbook that runs it on many hosts
+  reset-doctor fleet report DIR [--json] one view of the reports the playbook fetched into DIR
   reset-doctor inspect config [--json]   what nginx loads: upstreams, locations, effective settings, logs
   reset-doctor inspect errors [--json]   error-log signatures per peer, method and route (--since for a window)
   reset-doctor probe [ID...] [--json]    run probes directly and print their facts (all probes by default)
@@ -213,6 +219,7 @@ Options
   --no-mask              write secrets into the transcript unmasked (it says so)
   --format md|json|html  transcript: the rendering (default md)
   --json                 print JSON (diagnose, inspect, probe)
+  -v, --verbose          report: every fix and piece of evidence, the path, each probe's commands
   -V, --version          print the version
   -h, --help             print this help
 
@@ -222,9 +229,10 @@ Keys in the wizard
   watch: q or Ctrl-C quits (exit 0)
 
 Exit codes
-  0 nothing found (or every requested change applied and verified fixed)
-  1 findings (confirmed, suspected or unknown)   2 usage or internal error
+  0 nothing found, or hygiene only (with --apply: every change kept and verified fixed)
+  1 causes, risks, or checks that could not tell   2 usage or internal error
   3 a requested change was not applied, or was rolled back: nginx is left as it was
   4 files of a change could not be restored: the message says what to do by hand
+  129 the terminal went away (SIGHUP)
   130 the wizard was quit before the end
 `;

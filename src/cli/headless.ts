@@ -13,33 +13,34 @@ import { changeEvents } from '../transcript/apply.js';
 export { runHeadless } from '../walk.js';
 import { runHeadless } from '../walk.js';
 
-export async function diagnose(prepared: Prepared, args: Pick<CliArgs, 'answers' | 'json' | 'apply' | 'nginxBinGiven'>, options: { started?: boolean } = {}): Promise<number> {
+export async function diagnose(prepared: Prepared, args: Pick<CliArgs, 'answers' | 'json' | 'apply' | 'nginxBinGiven' | 'verbose'>, walk: { started?: boolean } = {}): Promise<number> {
   const { answers, json } = args;
   // During the walk a signal closes the transcript as interrupted; during an apply, the apply's own handlers roll back.
   const unwatch = closeOnSignals(prepared);
-  const state = await runHeadless(prepared.session, prepared.flow, answers, options);
+  const state = await runHeadless(prepared.session, prepared.flow, answers, walk);
   unwatch();
   const info = prepared.host.info();
+  const options = { nginx: prepared.options, sinceMs: prepared.options.sinceMs, verbose: args.verbose };
   // The report names its transcript, so a script that files the report can attach it.
   const named = (report: JsonReport) => (prepared.transcript ? { ...report, transcript: prepared.transcript.path } : report);
   if (args.apply.fixes.length === 0) {
     await prepared.finish();
     const code = exitCodeFor(state);
-    closeTranscript(prepared.transcript, state, info, code);
-    process.stdout.write(json ? JSON.stringify(named(buildJsonReport(state, info)), null, 2) + '\n' : buildTextReport(state, prepared.flow, info));
+    closeTranscript(prepared.transcript, state, info, code, options);
+    process.stdout.write(json ? JSON.stringify(named(buildJsonReport(state, info, options)), null, 2) + '\n' : buildTextReport(state, prepared.flow, info, options));
     return code;
   }
   await prepared.session.settle();
   const run = await applyHeadless(prepared, state, args);
   for (const event of changeEvents(run)) prepared.transcript?.write(event);
   await prepared.finish();
-  closeTranscript(prepared.transcript, state, info, finalExit(run, state));
+  closeTranscript(prepared.transcript, state, info, finalExit(run, state), options);
   if (json) {
-    const report = buildJsonReport(state, info);
+    const report = buildJsonReport(state, info, options);
     process.stdout.write(JSON.stringify(named(withChanges(report, run)), null, 2) + '\n');
   } else {
     // The diagnosis' own exit line no longer holds once a change was made: the run's exit comes last.
-    process.stdout.write(buildTextReport(state, prepared.flow, info).replace(/^Exit \d+: .*\n?/m, '') + changesText(run, finalExit(run, state)));
+    process.stdout.write(buildTextReport(state, prepared.flow, info, options).replace(/^Exit \d+: .*\n?/m, '') + changesText(run, finalExit(run, state)));
   }
   for (const line of run.manual) process.stderr.write(`reset-doctor: by hand: ${line}\n`);
   return finalExit(run, state);

@@ -31,3 +31,42 @@ export type FindingId = keyof typeof FINDINGS;
 export function isFindingId(id: string): id is FindingId {
   return Object.hasOwn(FINDINGS, id);
 }
+
+/**
+ * What a finding is to the operator, before the window's errors are counted:
+ * - cause: explains client errors when it holds (it is ranked by how many);
+ * - risk: latent, no error of its own yet (a race or a double submit waiting to happen);
+ * - hygiene: makes the next incident visible or the config say what it does; never fails a run.
+ * A cause that explains none of the window's errors is shown as a risk (src/report/ranking.ts).
+ */
+export type FindingKind = 'cause' | 'risk' | 'hygiene';
+
+export const FINDING_KINDS: Readonly<Record<FindingId, FindingKind>> = {
+  'backend-down': 'cause',
+  'backend-crash': 'cause',
+  'backend-oom': 'cause',
+  'backend-reset': 'cause',
+  'keepalive-mismatch': 'cause',
+  // Configured keep-alive that is not in effect causes no resets; turning it on is what makes the race possible.
+  'keepalive-inert': 'hygiene',
+  'buffer-too-small': 'cause',
+  'listen-queue-overflow': 'cause',
+  'upstream-timeout': 'cause',
+  'body-too-large': 'cause',
+  'selinux-denied': 'cause',
+  'apparmor-denied': 'cause',
+  'firewall-reset': 'cause',
+  'conntrack-full': 'cause',
+  'network-mtu': 'cause',
+  'peers-marked-down': 'cause',
+  'retry-double-submit': 'risk',
+  'websocket-misconfig': 'risk',
+  'no-upstream-logging': 'hygiene',
+  'unexamined-errors': 'cause',
+  // The running nginx still serves its last good config: the next reload or restart is what fails.
+  'nginx-config-invalid': 'risk',
+};
+
+export function findingKind(id: string): FindingKind {
+  return isFindingId(id) ? FINDING_KINDS[id] : 'cause';
+}

@@ -5,6 +5,18 @@
  */
 export type FixKind = 'manual' | 'command' | 'config-edit';
 
+/**
+ * Commands and paths the steps write generically; every report and the
+ * wizard show them for this host (src/report/exactFix.ts): this run's nginx
+ * binary with its -c and -p, and the log paths and directive lines of the
+ * config it loads. A step names one of these exactly as written here.
+ */
+export const GENERIC_COMMANDS = {
+  checkReload: '`nginx -t && nginx -s reload`',
+  tailErrorLog: '`tail -f /var/log/nginx/error.log`',
+  accessLogLine: '`access_log /var/log/nginx/access.log upstreamlog;`',
+} as const;
+
 export interface FixDefinition {
   id: string;
   title: string;
@@ -27,7 +39,7 @@ const FIX_LIST: readonly FixDefinition[] = [
       'Find the service that should listen on {{address}}: `systemctl list-units --type=service --state=failed,inactive`, your process manager (pm2, supervisord), or the deploy that owns it.',
       'Read why it stopped before starting it: `journalctl -u UNIT --since "-1h"` (or the process manager log). A crash loop will stop it again.',
       'Start it (`systemctl start UNIT`) and check that something listens: `ss -ltnp` (TCP) or `ss -lxp` (unix socket).',
-      'Watch the nginx error log for new "connect() failed" lines: `tail -f` on the error_log from the nginx config.',
+      'Watch the nginx error log for new "connect() failed" lines: `tail -f /var/log/nginx/error.log` (the error_log of the nginx config).',
     ],
     persistence: 'A manual start lasts until the process exits; it comes back after a reboot only if the unit is enabled (`systemctl enable UNIT`).',
   },
@@ -60,9 +72,10 @@ const FIX_LIST: readonly FixDefinition[] = [
     id: 'lower-upstream-keepalive-timeout',
     title: "Let nginx drop idle backend connections before the backend does",
     kind: 'config-edit',
-    params: ['upstream', 'where', 'timeout'],
+    // where: the upstream block's file; line: its line (added after where, which plans may read as a path).
+    params: ['upstream', 'where', 'line', 'timeout'],
     steps: [
-      'In upstream {{upstream}} ({{where}}) set `keepalive_timeout {{timeout}};` (the upstream directive, not the 75 s client one in server/http).',
+      'In upstream {{upstream}} ({{where}}:{{line}}) set `keepalive_timeout {{timeout}};` (the upstream directive, not the 75 s client one in server/http).',
       'Check and reload: `nginx -t && nginx -s reload`. Idle connections older than that are closed by nginx first, so none is reused while the backend closes it.',
       'Watch, over the next busy period: no new "reset by peer" / "prematurely closed" lines, and no `502, 200` in $upstream_status (nginx retries a GET that hit a closing connection, which hides it from the client; a POST or PATCH is not retried and reaches the client as a 502).',
     ],
@@ -102,7 +115,7 @@ const FIX_LIST: readonly FixDefinition[] = [
       'proxy_set_header is all or nothing: adding Connection "" in a location drops every proxy_set_header it inherits from server/http, so repeat those in the same edit — {{headers}}.',
       'FastCGI — {{fastcgi}} — add `fastcgi_keep_conn on;`: without it nginx tells php-fpm to close the connection after every request, and the upstream keepalive caches nothing.',
       '{{never}}: uwsgi_pass and scgi_pass never reuse an upstream connection, so keepalive in their upstream does nothing; remove it there.',
-      'Reuse makes the keep-alive race possible: before reloading, check the keep-alive finding above says the backend keeps idle connections longer than the upstream keepalive_timeout. If reuse is not wanted, remove `keepalive` instead.',
+      'Reuse makes the keep-alive race possible: before reloading, check the keep-alive finding above says the backend keeps idle connections longer than the upstream keepalive_timeout. If reuse is not wanted, remove `keepalive` instead. Then check and reload: `nginx -t && nginx -s reload`.',
       'Watch: no new resets or premature closes for that upstream, and fewer new connections to the backend (`ss -tn state time-wait` to its port drops).',
     ],
     persistence: 'Persists in the nginx config across reloads and reboots.',
@@ -128,7 +141,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     steps: [
       'Up again now: {{detail}}.',
       'Find what stopped or delayed it: the service manager’s log for that time (`journalctl -u UNIT --since "-1h"`, pm2 or supervisord logs), the deploy history, `last` and shell history of whoever was on the box.',
-      'A deploy or restart that drops connections: take the server out first (`server … down;` or a second server in the upstream and `nginx -s reload`), or use the backend’s graceful reload, so a restart costs no requests.',
+      'A deploy or restart that drops connections: take the server out first (`server … down;` or a second server in the upstream, then `nginx -t && nginx -s reload`), or use the backend’s graceful reload, so a restart costs no requests.',
       'Watch: no new "connect() failed" lines in the error log for it.',
     ],
     persistence: 'Nothing to change until the cause is known; a graceful-reload or drain step persists in the deploy script.',
@@ -338,7 +351,7 @@ const FIX_LIST: readonly FixDefinition[] = [
     params: ['detail'],
     steps: [
       'Access log(s) without $upstream_status: {{detail}}.',
-      'Add a format at http level: `log_format upstreamlog \'$remote_addr [$time_local] "$request" $status upstream=$upstream_addr us=$upstream_status urt=$upstream_response_time uct=$upstream_connect_time\';` and use it: `access_log /var/log/nginx/access.log upstreamlog;`.',
+      'Add a format at http level: `log_format upstreamlog \'$remote_addr [$time_local] "$request" $status upstream=$upstream_addr us=$upstream_status urt=$upstream_response_time uct=$upstream_connect_time\';` and use it on the access_log line: `access_log /var/log/nginx/access.log upstreamlog;`.',
       'Retried requests then show as `us=502, 200`, and the failing peer in upstream=.',
       'Watch: the next lines of that access log carry upstream= and us=.',
     ],

@@ -80,9 +80,9 @@ export async function openTranscript(open: OpenTranscript): Promise<Transcript |
 }
 
 /** Writes the report and the end event, closes the file, and names it again with how to render it. */
-export function closeTranscript(transcript: Transcript | null | undefined, state: EngineState, host: Parameters<typeof buildJsonReport>[1], exitCode: number): void {
+export function closeTranscript(transcript: Transcript | null | undefined, state: EngineState, host: Parameters<typeof buildJsonReport>[1], exitCode: number, options?: Parameters<typeof buildJsonReport>[2]): void {
   if (!transcript?.open) return;
-  transcript.write({ type: 'report', report: { ...buildJsonReport(state, host), transcript: transcript.path } });
+  transcript.write({ type: 'report', report: { ...buildJsonReport(state, host, options), transcript: transcript.path } });
   transcript.close({ type: 'end', status: state.status, exitCode });
   process.stderr.write(endMessage(transcript));
 }

@@ -1,4 +1,5 @@
 import type { Finding } from '../engine/state.js';
+import { findingKind } from '../findings/catalog.js';
 import type { RecordingEntry } from '../host/recording.js';
 import type { JsonReport } from '../report/jsonReport.js';
 import type { ChangeEvent, ProbeEvent, RollbackEvent, TranscriptEvent, TranscriptReport } from './events.js';
@@ -71,7 +72,14 @@ export function reportFromEvents(transcript: ReadTranscript): TranscriptReport {
     finishedAt: null,
     status: 'interrupted',
     path,
-    findings: findings.map(({ id, status, summary, evidence, override }) => ({ id, status, summary, evidence, ...(override ? { override } : {}) })),
+    // The report's impact is computed over the finished walk's facts, which an interrupted transcript does not keep.
+    impact: {
+      source: 'none', window: { from: null, to: null }, clientErrors: null, status502: null, status504: null, requests: null, retriedSaved: null,
+      routes: [], upstreams: [], upstreamErrors: 0, firstSeen: null, lastSeen: null, recent: null, stillHappening: null,
+      notes: ['the session was interrupted before its report: the impact was not computed (resume it, or see the error-log probe in the timeline)'],
+    },
+    // What each explains is counted over the finished walk; an interrupted one says it is not known (share null).
+    findings: findings.map(({ id, status, summary, evidence, override }) => ({ id, status, kind: findingKind(id), explains: { errors: 0, share: null }, summary, evidence, ...(override ? { override } : {}) })),
     fixes: [...fixes.values()],
     probes: [...probes.values()].map((p) => ({
       id: p.id,

@@ -12,6 +12,8 @@ interface Props {
   items: Choice[];
   onSelect: (choice: Choice) => void;
   isActive?: boolean;
+  /** At most this many rows of items (the rest scroll); default: the screen's height less 12. */
+  limit?: number;
 }
 
 /**
@@ -23,13 +25,13 @@ interface Props {
  * always acts on what is highlighted. After a choice, further keys from the
  * same burst are dropped rather than applied to a question not yet shown.
  */
-export function ChoiceList({ items, onSelect, isActive = true }: Props) {
+export function ChoiceList({ items, onSelect, isActive = true, limit: rowsAllowed }: Props) {
   const index = useRef(0);
   const chosen = useRef(false);
   const [shown, setShown] = useState(0);
   // A list taller than the screen garbles the redraw: long lists (the decisions to override) scroll instead.
   const { stdout } = useStdout();
-  const limit = Math.max(4, Math.min(items.length, (stdout.rows || 24) - 12));
+  const limit = Math.max(4, Math.min(items.length, rowsAllowed ?? (stdout.rows || 24) - 12));
   const scrolls = items.length > limit;
 
   useInput(

@@ -1,13 +1,11 @@
-import { Box, Text } from 'ink';
+import { Box, Text, useStdout } from 'ink';
 import type { Flow } from '../flow/schema.js';
 import type { EngineState } from '../engine/state.js';
-import { actionableFindings, currentStep, selectFindings } from '../engine/selectors.js';
+import { currentStep } from '../engine/selectors.js';
 import { ChoiceList, type Choice } from './ChoiceList.js';
-import { ProbeLine, StepView } from './StepView.js';
+import { stepLines, wrap } from './stepLines.js';
 import { Spinner } from './Spinner.js';
-import { FINDING_MARK, FINDING_TONE, color } from './theme.js';
-
-const STATUS_ORDER = ['confirmed', 'suspected', 'unknown'];
+import { color } from './theme.js';
 
 export type StepChoice = 'continue' | 'rerun' | 'override' | 'quit' | 'back' | `choice:${string}`;
 
@@ -20,6 +18,9 @@ interface Props {
 
 /** The live part of the screen: only the node being worked on. */
 export function CurrentStep({ state, flow, active, onChoice }: Props) {
+  const { stdout } = useStdout();
+  const width = Math.max(40, (stdout.columns || 80) - 1);
+  const rows = stdout.rows || 24;
   const step = currentStep(state);
   if (!step) return <Text>Starting…</Text>;
   const node = flow.nodes[step.node];
@@ -27,44 +28,8 @@ export function CurrentStep({ state, flow, active, onChoice }: Props) {
   const select = (choice: Choice) => onChoice(choice.value as StepChoice);
   const listKey = `${step.node}:${step.enteredAt}:${state.status}:${state.path.length}`;
 
-  if (state.status === 'finished' || state.status === 'failed') {
-    const findings = selectFindings(state);
-    const attention = findings.filter((f) => f.status !== 'ruled-out');
-    const ruledOut = findings.filter((f) => f.status === 'ruled-out');
-    const actionable = actionableFindings(state).length;
-    return (
-      <Box flexDirection="column">
-        {state.failure ? <Text {...color('bad')}>The flow stopped: {state.failure}</Text> : null}
-        <Text bold>
-          Finished. {actionable === 0 ? 'Nothing found that needs action.' : `${actionable} finding(s) need attention.`}
-        </Text>
-        {/* What needs action first, one line each; the ruled-out ones are in the log above, so one line says which. */}
-        {[...attention].sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status)).map((f) => (
-          <Text key={f.id} wrap="truncate-end">
-            <Text {...color(FINDING_TONE[f.status] ?? 'info')}>
-              {FINDING_MARK[f.status]} {f.id} {f.status}
-            </Text>
-            : {f.summary}
-          </Text>
-        ))}
-        {ruledOut.length ? (
-          <Text wrap="truncate-end" {...color('muted')}>
-            {FINDING_MARK['ruled-out']} {ruledOut.length} ruled out: {ruledOut.map((f) => f.id).join(', ')}
-          </Text>
-        ) : null}
-        <ChoiceList
-          key={listKey}
-          isActive={active}
-          onSelect={select}
-          items={[
-            { label: 'Quit and print the report', value: 'quit' },
-            { label: 'Go back to the last decision', value: 'back' },
-            { label: 'Re-run the probes', value: 'rerun' },
-          ]}
-        />
-      </Box>
-    );
-  }
+  // The end of the walk is the end screen (EndScreen.tsx), not a step.
+  if (state.status === 'finished' || state.status === 'failed') return null;
 
   const heading = (
     <>
@@ -83,15 +48,18 @@ export function CurrentStep({ state, flow, active, onChoice }: Props) {
   );
 
   if (state.status === 'probing' && node.kind === 'probe') {
+    // Compact, so the live frame stays well below the terminal's height: the running probes with their
+    // commands, the finished ones counted (their lines are in the stage's details, key d).
     const run = state.probeRun;
     const results = run?.results ?? [];
-    const ids = [...new Set([...node.probes, ...results.map((r) => r.id)])];
+    const pending = node.probes.filter((id) => !results.some((r) => r.id === id));
+    const failed = results.filter((r) => r.status !== 'ok');
     return (
       <Box flexDirection="column">
-        {heading}
-        {ids.map((id) => {
-          const result = results.find((r) => r.id === id);
-          if (result) return <ProbeLine key={id} probe={result} />;
+        <Text bold {...color('info')} wrap="truncate-end">
+          {node.title}
+        </Text>
+        {pending.slice(0, 4).map((id) => {
           const commands = run?.started[id];
           return (
             <Text key={id} wrap="truncate-end">
@@ -100,6 +68,12 @@ export function CurrentStep({ state, flow, active, onChoice }: Props) {
             </Text>
           );
         })}
+        {pending.length > 4 ? <Text {...color('muted')}>  … {pending.length - 4} more waiting</Text> : null}
+        {results.length ? (
+          <Text {...color('muted')} wrap="truncate-end">
+            {results.length} done{failed.length ? `; could not run: ${failed.map((r) => `${r.id} (${r.status})`).join(', ')}` : ''}
+          </Text>
+        ) : null}
       </Box>
     );
   }
@@ -118,10 +92,16 @@ export function CurrentStep({ state, flow, active, onChoice }: Props) {
     const items: Choice[] = [{ label: 'Continue from here', value: 'continue' }];
     if (node.kind === 'probe') items.push({ label: 'Re-run these probes', value: 'rerun' });
     if (node.kind === 'decide') items.push({ label: 'Override this decision…', value: 'override' });
+    // The step's lines, clipped so the frame fits the terminal (d shows the whole stage).
+    const lines = stepLines(step, state.path.length, flow).flatMap((l) => wrap(l, width));
+    const room = Math.max(3, rows - 12);
     return (
       <Box flexDirection="column">
         <Text {...color('warn')}>Went back to step {state.path.length}:</Text>
-        <StepView step={step} number={state.path.length} flow={flow} />
+        {lines.slice(0, room).map((line, i) => (
+          <Text key={i}>{line}</Text>
+        ))}
+        {lines.length > room ? <Text {...color('muted')}>  … {lines.length - room} more line(s): d shows the stage in full</Text> : null}
         <ChoiceList key={listKey} isActive={active} onSelect={select} items={items} />
       </Box>
     );
@@ -129,7 +109,9 @@ export function CurrentStep({ state, flow, active, onChoice }: Props) {
 
   return (
     <Box flexDirection="column">
-      {heading}
+      <Text bold {...color('info')} wrap="truncate-end">
+        {node.title}
+      </Text>
       <Text>
         <Spinner /> working…
       </Text>

@@ -40,9 +40,10 @@ export async function runWizard(prepared: Prepared, options: { started?: boolean
   instance.cleanup();
   await prepared.finish();
   const state = prepared.session.getState();
-  process.stdout.write('\n' + buildTextReport(state, prepared.flow, info));
+  const reportOptions = { nginx: prepared.options, sinceMs: prepared.options.sinceMs };
+  process.stdout.write('\n' + buildTextReport(state, prepared.flow, info, reportOptions));
   await changes();
-  closeTranscript(prepared.transcript, state, info, code);
+  closeTranscript(prepared.transcript, state, info, code, reportOptions);
   await markdownBeside(prepared.transcript);
   return code;
 }

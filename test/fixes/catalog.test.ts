@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FIXES } from '../../src/fixes/catalog.js';
+import { FIXES, GENERIC_COMMANDS } from '../../src/fixes/catalog.js';
 import { resolveFlow } from '../../src/flow/resolve.js';
 import { applicableSteps } from '../../src/engine/reducer.js';
 import { fixParamValue } from '../../src/engine/template.js';
@@ -11,6 +11,18 @@ describe('fix catalog', () => {
     for (const fix of FIXES.values()) {
       expect(fix.persistence.trim(), fix.id).not.toBe('');
       expect(fix.steps.at(-1), `${fix.id}: the last step says what to watch`).toMatch(/^Watch\b/);
+    }
+  });
+
+  it('writes nginx commands and log paths only in the forms the reports make exact for the host', () => {
+    for (const fix of FIXES.values()) {
+      for (const step of fix.steps) {
+        // Without -c and -p a reload may reach another nginx than the one diagnosed: src/report/exactFix.ts adds them to this form only.
+        const reloads = step.match(/nginx -s reload/g)?.length ?? 0;
+        expect(step.split(GENERIC_COMMANDS.checkReload).length - 1, `${fix.id}: ${step}`).toBe(reloads);
+        if (/tail -f/.test(step)) expect(step, fix.id).toContain(GENERIC_COMMANDS.tailErrorLog);
+        if (/access_log \//.test(step)) expect(step, fix.id).toContain(GENERIC_COMMANDS.accessLogLine);
+      }
     }
   });
 

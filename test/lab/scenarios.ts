@@ -11,6 +11,7 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../../src/packageRoot.js';
+import { findingKind } from '../../src/findings/catalog.js';
 import { createMemoryCgroup, memoryCgroupUnavailable } from '../support/cgroup.js';
 import { findNginx, freePort, hasCommand, waitForListen, type Lab } from '../support/lab.js';
 import { synFloodElsewhere, synFloodUnavailable } from '../support/synFlood.js';
@@ -716,3 +717,8 @@ require('http').createServer((q, r) => {
     confirmed: [],
   },
 ];
+
+/** The exit code a scenario's findings call for: 1 for a cause, a risk or an unknown; hygiene alone is 0. */
+export function expectedExit(scenario: Scenario): number {
+  return [...scenario.confirmed, ...(scenario.suspected ?? []), ...(scenario.unknown ?? [])].some((id) => findingKind(id) !== 'hygiene') ? 1 : 0;
+}

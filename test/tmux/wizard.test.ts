@@ -16,23 +16,32 @@ afterEach(() => {
 });
 
 describeWithTools('the wizard in a real terminal (tmux, 80×24)', hasCommand('tmux') ? [] : ['tmux'], () => {
-  it('walks the demo to the end with the keyboard, pasted Down+Enter included, and exits 1', async () => {
+  it('walks the demo to the end with the keyboard, pasted Down+Enter included, opens a finding and its fixes, and exits 1', async () => {
     const tty = start('demo backend-down');
     const question = await tty.waitFor('Is this backend stopped on purpose');
     expect(question).toContain('❯ No, it should be running');
     // One send-keys call: both keys reach the program in one read, as a paste does.
     tty.keys('Down', 'Enter');
-    const done = await tty.waitFor('Finished. 1 finding(s) need attention.');
+    const done = await tty.waitFor('Finished: 1 cause, 1 could not tell.');
     const history = tty.history();
-    expect(history).toContain('→ Yes, it is down on purpose');
-    expect(history).toContain('Take the stopped server out of its upstream');
-    expect(history).not.toContain('Start the backend and find out why it stopped');
+    // A quiet walk: one line per stage, the answer given on its stage's line.
+    expect(history).toContain('✖ Backend up: backend-down confirmed · Down on purpose? → Yes, it is down on p');
+    expect(history).not.toContain('$ ');
     for (const line of done.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
     expect(done.trimEnd().split('\n').at(-1)).toContain('q quit');
+    // Enter opens the top finding: its evidence in words and its fixes for this nginx; Esc goes back.
     tty.keys('Enter');
+    const opened = await tty.waitFor('Fixes, narrowest first');
+    expect(opened).toContain('Take the stopped server out of its upstream');
+    expect(opened).not.toContain('Start the backend and find out why it stopped');
+    tty.keys('PageDown');
+    await tty.waitFor(/-c \/tmp\/reset-doctor-demo\/backend-down\/nginx\.conf/);
+    tty.keys('Escape');
+    await tty.waitFor('Quit and print the report');
+    tty.keys('Up', 'Enter');
     const after = await tty.waitFor('[exit 1]', 10_000, 'history');
     expect(after).toContain('Exit 1: findings');
-  });
+  }, 30_000);
 
   it('q asks first; Escape keeps going; yes quits with 130', async () => {
     const tty = start('demo backend-down');
@@ -45,7 +54,7 @@ describeWithTools('the wizard in a real terminal (tmux, 80×24)', hasCommand('tm
     await tty.waitFor('Quit before the end?');
     tty.keys('Down', 'Enter');
     await tty.waitFor('[exit 130]', 10_000, 'history');
-  });
+  }, 30_000);
 
   it('Ctrl-C asks first instead of killing the program', async () => {
     const tty = start('demo healthy');
@@ -55,37 +64,48 @@ describeWithTools('the wizard in a real terminal (tmux, 80×24)', hasCommand('tm
     tty.keys('C-c');
     await tty.waitFor('Quit and print the report?');
     tty.keys('Enter');
-    await tty.waitFor('Finished. Nothing found that needs action.');
+    await tty.waitFor('Quit and print the report\n');
     tty.keys('C-c');
     await tty.waitFor('Quit and print the report?');
     tty.keys('2');
     await tty.waitFor('[exit 0]', 10_000, 'history');
-  });
+  }, 30_000);
 
-  it('b goes back and the walk can be retaken', async () => {
+  it('b lists the steps to go back to and jumps to the one chosen; the walk can be retaken', async () => {
     const tty = start('demo stale-unix-socket');
     await tty.waitFor('Is this backend stopped on purpose');
     tty.keys('Enter');
-    await tty.waitFor('Finished.');
-    // Back from the end pauses at the last decision; from the question's successor, back re-asks it.
+    await tty.waitFor('Finished: ');
     tty.keys('b');
-    await tty.waitFor('Went back to step');
+    const list = await tty.waitFor('Go back to which step?');
+    // The latest decision first; pick one further back (the keep-alive check), not only the previous one.
+    expect(list).toMatch(/❯ +\d+\. Retries \/ logging · /);
+    for (let i = 0; i < 40 && !/❯ +\d+\. Keep-alive · Do the keep-alive timeouts match/.test(tty.screen()); i++) {
+      tty.keys('Down');
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    const chosen = /❯ +(\d+)\. Keep-alive · /.exec(tty.screen());
+    expect(chosen, tty.screen()).not.toBeNull();
     tty.keys('Enter');
-    await tty.waitFor('Finished.');
-    expect(tty.history()).toMatch(/↩ back to step \d+/);
-  });
+    await tty.waitFor(`Went back to step ${chosen![1]}:`);
+    tty.keys('Enter');
+    await tty.waitFor('Finished: ');
+    expect(tty.history()).toContain(`↩ back to step ${chosen![1]} (Keep-alive)`);
+  }, 30_000);
 
   it('b at the question, then a different answer, takes the other branch', async () => {
     const tty = start('demo stale-unix-socket');
     await tty.waitFor('Is this backend stopped on purpose');
     tty.keys('b');
+    await tty.waitFor('Go back to which step?');
+    tty.keys('Enter');
     await tty.waitFor('Went back to step 6');
     tty.keys('Enter');
     await tty.waitFor('Is this backend stopped on purpose');
     tty.keys('3');
-    await tty.waitFor('Finished.');
-    expect(tty.history()).toContain("→ I don't know");
-  });
+    await tty.waitFor('Finished');
+    expect(tty.history()).toContain("Down on purpose? → I don't know");
+  }, 30_000);
 
   it('respects NO_COLOR', async () => {
     const colored = start('demo healthy');
@@ -94,7 +114,7 @@ describeWithTools('the wizard in a real terminal (tmux, 80×24)', hasCommand('tm
     const plain = start('demo healthy', 'NO_COLOR=1');
     await plain.waitFor('No upstream errors in the window');
     expect(foregroundColors(plain.screen({ colors: true }))).toEqual([]);
-  });
+  }, 30_000);
 });
 
 /** Foreground colors set by SGR sequences (30–37, 90–97, 38;…); 39 is "default" and does not count. */

@@ -70,12 +70,16 @@ describeWithTools('the wizard writes down what the operator did', hasCommand('tm
     tty.keys('Enter');
     await tty.waitFor('Is this backend stopped on purpose');
     tty.keys('b');
+    await tty.waitFor('Go back to which step?');
+    tty.keys('Enter');
     await tty.waitFor('Went back to step');
     tty.keys('Enter');
     await tty.waitFor('Is this backend stopped on purpose');
     tty.keys('2');
-    await tty.waitFor('Finished.', 30_000);
-    tty.keys('Enter');
+    await tty.waitFor('Finished', 30_000);
+    tty.keys('q');
+    await tty.waitFor('Quit and print the report?');
+    tty.keys('2');
     await tty.waitFor('[exit 1]', 10_000, 'history');
     const md = await readFile(transcript.replace(/\.jsonl$/, '.md'), 'utf8');
     expect(md).toContain('operator: note: the deploy at 13:02 restarted it');

@@ -72,8 +72,10 @@ describeWithTools('resume', nginx && hasCommand('tmux') ? [] : [...(nginx ? [] :
     const second = join(lab.dir, 'second.jsonl');
     const again = new TmuxSession(`${process.execPath} ${CLI} resume ${first} --transcript ${second}`);
     sessions.push(again);
-    await again.waitFor('Finished.', 90_000);
-    again.keys('Enter');
+    await again.waitFor('Finished', 90_000);
+    again.keys('q');
+    await again.waitFor('Quit and print the report?');
+    again.keys('2');
     await again.waitFor('[exit 1]', 10_000, 'history');
     // At its end the wizard writes the Markdown beside the JSONL.
     expect((await readFile(second.replace(/\.jsonl$/, '.md'), 'utf8')).startsWith('# reset-doctor session on ')).toBe(true);
