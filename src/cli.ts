@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/lintCommand.js')).lintCommand(args.positionals);
     case 'diagnose':
       if (args.positionals.length > 0) throw new UserError(`diagnose takes no arguments (got "${args.positionals[0]}")`);
-      return runDiagnose(args, args.demo ?? null);
+      return runDiagnose(args, args.demo ?? null, 'diagnose');
     case 'demo':
       return runDemo(args);
     case 'watch':
@@ -36,15 +36,19 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/changesCommand.js')).changesCommand(args);
     case 'rollback':
       return (await import('./cli/rollbackCommand.js')).rollbackCommand(args);
+    case 'transcript':
+      return (await import('./transcript/command.js')).transcriptCommand(args);
+    case 'resume':
+      return (await import('./transcript/resume.js')).resumeCommand(args);
   }
 }
 
-async function runDiagnose(args: CliArgs, demo: string | null): Promise<number> {
+async function runDiagnose(args: CliArgs, demo: string | null, mode: 'diagnose' | 'demo' | 'wizard'): Promise<number> {
   // A change a killed run left half done is said first (a demo replays a recording and has no changes).
   if (!demo && !args.replay) await warnUnfinishedChanges(args);
   const { prepare } = await import('./cli/setup.js');
   const { diagnose } = await import('./cli/headless.js');
-  return diagnose(await prepare(args, demo), args);
+  return diagnose(await prepare(args, demo, mode), args);
 }
 
 async function runDemo(args: CliArgs): Promise<number> {
@@ -62,7 +66,7 @@ async function runDemo(args: CliArgs): Promise<number> {
 async function runWizardOrHeadless(args: CliArgs, demo: string | null): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     process.stderr.write('reset-doctor: no terminal on stdin/stdout, so no wizard; running headless (as `reset-doctor diagnose`).\n');
-    return runDiagnose(args, demo);
+    return runDiagnose(args, demo, demo ? 'demo' : 'diagnose');
   }
   if (!demo && !args.replay) {
     const { offerUnfinished } = await import('./cli/unfinishedPrompt.js');
@@ -70,9 +74,9 @@ async function runWizardOrHeadless(args: CliArgs, demo: string | null): Promise<
     await offerUnfinished(stateDir({ stateDir: args.apply.stateDir }));
   }
   const { prepare } = await import('./cli/setup.js');
-  const prepared = await prepare(args, demo);
+  const prepared = await prepare(args, demo, demo ? 'demo' : 'wizard');
   const { runWizard } = await import('./ui/runWizard.js');
-  return runWizard(prepared, { options: args.apply, nginxBinGiven: args.nginxBinGiven, answers: args.answers });
+  return runWizard(prepared, { apply: { options: args.apply, nginxBinGiven: args.nginxBinGiven, answers: args.answers } });
 }
 
 async function warnUnfinishedChanges(args: CliArgs): Promise<void> {

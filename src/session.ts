@@ -20,12 +20,18 @@ export interface Prepared {
   host: Host;
   options: ProbeOptions;
   session: Session;
-  /** Writes the --record file, if one was asked for. */
+  /** Writes the --record file, if one was asked for, and closes the transcript with its end event. */
   finish(): Promise<void>;
   demo: string | null;
+  /** --state-dir as given (src/apply/stateDir.ts resolves the default): where this run's changes are recorded. */
+  stateDir?: string | undefined;
+  /** The session's transcript, when one is written (not with --no-transcript). */
+  transcript?: import('./transcript/writer.js').Transcript | null;
 }
 
 type Listener = (state: EngineState) => void;
+/** Sees every event that changed the state, with the state before and after (the transcript). */
+export type EventObserver = (event: EngineEvent, before: EngineState, after: EngineState) => void;
 
 /**
  * Holds the engine state, applies events through the pure reducer, and does
@@ -36,6 +42,7 @@ type Listener = (state: EngineState) => void;
 export class Session {
   private state: EngineState;
   private readonly listeners = new Set<Listener>();
+  private readonly observers = new Set<EventObserver>();
   private launchedRun = 0;
   private readonly running = new Set<Promise<unknown>>();
 
@@ -50,10 +57,18 @@ export class Session {
     return () => this.listeners.delete(listener);
   };
 
+  /** Observers run before the listeners, so what an event did is written down before the screen moves on. */
+  observe = (observer: EventObserver): (() => void) => {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  };
+
   dispatch = (event: EngineEvent): void => {
     const next = reduce(this.config.flow, this.state, event);
     if (next === this.state) return;
+    const before = this.state;
     this.state = next;
+    for (const observer of this.observers) observer(event, before, next);
     for (const listener of this.listeners) listener(next);
     this.launchProbes();
   };

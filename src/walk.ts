@@ -3,8 +3,9 @@ import type { Flow } from './flow/schema.js';
 import type { EngineState } from './engine/state.js';
 
 /** Walks the flow without a person: questions take --answer or their headless default. */
-export async function runHeadless(session: Session, flow: Flow, answers: ReadonlyMap<string, string>): Promise<EngineState> {
-  session.send({ type: 'start' });
+export async function runHeadless(session: Session, flow: Flow, answers: ReadonlyMap<string, string>, options: { started?: boolean } = {}): Promise<EngineState> {
+  // `resume` starts the session itself and sends the old inputs first.
+  if (!options.started) session.send({ type: 'start' });
   for (;;) {
     const state = await session.waitForStop();
     if (state.status !== 'asking') return state;

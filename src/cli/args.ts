@@ -4,7 +4,9 @@ import { UserError } from '../util/userError.js';
 import { parseSince } from '../util/duration.js';
 import type { ProbeOptions } from '../probe/contract.js';
 
-export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'fleet', 'changes', 'rollback', 'watch', 'help'] as const;
+export const COMMANDS = ['diagnose', 'inspect', 'probe', 'lint', 'demo', 'fleet', 'changes', 'rollback', 'watch', 'help',
+  'transcript', 'resume',
+] as const;
 export type CommandName = (typeof COMMANDS)[number] | 'wizard';
 
 export interface CliArgs {
@@ -28,6 +30,8 @@ export interface CliArgs {
   apply: ApplyArgs;
   /** --state-dir: where changes and transcripts are kept (src/util/stateDir.ts resolves the default). */
   stateDir: string | undefined;
+  /** The session transcript (src/transcript/): --transcript, --no-transcript, --no-mask, --format (its folder is --state-dir's). */
+  transcript: TranscriptArgs;
 }
 
 /** The change half: --apply and the options of apply, verify and rollback. */
@@ -42,6 +46,32 @@ export interface ApplyArgs {
   stateDir: string | undefined;
   /** rollback --last */
   last: boolean;
+}
+
+export interface TranscriptArgs {
+  path: string | undefined;
+  off: boolean;
+  mask: boolean;
+  format: 'md' | 'json' | 'html';
+}
+
+const TRANSCRIPT_OPTIONS = {
+  transcript: { type: 'string' },
+  'no-transcript': { type: 'boolean' },
+  'no-mask': { type: 'boolean' },
+  format: { type: 'string' },
+} as const;
+
+function transcriptArgs(values: { transcript?: string | undefined; 'no-transcript'?: boolean | undefined; 'no-mask'?: boolean | undefined; format?: string | undefined }): TranscriptArgs {
+  const format = values.format ?? 'md';
+  if (format !== 'md' && format !== 'json' && format !== 'html') throw new UserError(`--format "${format}": formats are md, json, html`);
+  if (values.transcript !== undefined && values['no-transcript']) throw new UserError('--transcript and --no-transcript: give one');
+  return {
+    path: values.transcript === undefined ? undefined : resolve(values.transcript),
+    off: values['no-transcript'] ?? false,
+    mask: !(values['no-mask'] ?? false),
+    format,
+  };
 }
 
 const OPTIONS = {
@@ -66,6 +96,7 @@ const OPTIONS = {
   'state-dir': { type: 'string' },
   last: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
+  ...TRANSCRIPT_OPTIONS,
 } as const;
 
 /** At most this many verification requests: a check, not a load test. */
@@ -140,6 +171,7 @@ export function parseCli(argv: string[], interactive = Boolean(process.stdin.isT
     probeOptions,
     apply: applyArgs(values, command, interactive),
     stateDir: values['state-dir'],
+    transcript: transcriptArgs(values),
   };
 }
 
@@ -160,6 +192,8 @@ Usage
                                          nginx -t, reload, confirm, verify; rolled back on any failure
   reset-doctor changes [--json]          the changes reset-doctor made, newest first
   reset-doctor rollback [ID|--last] [--yes]  put a change back: files byte-identical, nginx -t, reload
+  reset-doctor transcript FILE [--format md|json|html]   render a session transcript to stdout
+  reset-doctor resume FILE               walk on from where an interrupted session stopped (answers kept, facts probed again)
 
 Options
   --flow ID|PATH         flow to run (default reset-by-peer)
@@ -171,15 +205,19 @@ Options
                          13:00, 2026-12-01 13:00, ISO 8601 (default 1h)
   --answer NODE=CHOICE   answer a question in headless mode (repeatable)
   --demo NAME            diagnose: replay a demo scenario instead of this host
-  --replay FILE          replay a session recorded with --record (offline analysis)
+  --replay FILE          replay a session recorded with --record, or a transcript (offline analysis)
   --record FILE          write every command and its output to FILE for replay (0600, secrets masked)
   --passive              never open connections to backends (active probes are skipped)
   --apply FIX[,FIX…]     apply these fixes after the diagnosis (needs root; --yes without a terminal)
   -y, --yes              apply or roll back without asking
   --verify SECONDS       watch the error and access logs this long after a reload (default 30 headless)
   --verify-traffic N     send N GET requests through nginx's own local listener while verifying (max 200)
-  --state-dir DIR        backups, change journal and lock (default /var/lib/reset-doctor as root;
-                         or RESET_DOCTOR_STATE_DIR)
+  --state-dir DIR        backups, change journal, lock and session transcripts (default /var/lib/reset-doctor
+                         as root, else $XDG_STATE_HOME/reset-doctor; or RESET_DOCTOR_STATE_DIR)
+  --transcript PATH      write the session transcript there (default: STATE_DIR/sessions/TIME-HOST.jsonl)
+  --no-transcript        write no transcript
+  --no-mask              write secrets into the transcript unmasked (it says so)
+  --format md|json|html  transcript: the rendering (default md)
   --json                 print JSON (diagnose, inspect, probe)
   -v, --verbose          report: every fix and piece of evidence, the path, each probe's commands
   -V, --version          print the version

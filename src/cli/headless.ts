@@ -9,34 +9,62 @@ import { buildTextReport } from '../report/textReport.js';
 import { exitCodeFor } from '../report/exitCode.js';
 import type { EngineState } from '../engine/state.js';
 import { progressWanted, showReadProgress } from '../logs/progress.js';
+import { closeTranscript, interruptTranscript } from '../transcript/session.js';
+import { changeEvents } from '../transcript/apply.js';
 
 export { runHeadless } from '../walk.js';
 import { runHeadless } from '../walk.js';
 
-export async function diagnose(prepared: Prepared, args: Pick<CliArgs, 'answers' | 'json' | 'apply' | 'nginxBinGiven' | 'verbose'>): Promise<number> {
+export async function diagnose(prepared: Prepared, args: Pick<CliArgs, 'answers' | 'json' | 'apply' | 'nginxBinGiven' | 'verbose'>, walk: { started?: boolean } = {}): Promise<number> {
   const { answers, json } = args;
   // The report comes at the end: until then, long log reads show their progress on a terminal.
   if (progressWanted()) showReadProgress(process.stderr);
-  const state = await runHeadless(prepared.session, prepared.flow, answers);
+  // During the walk a signal closes the transcript as interrupted; during an apply, the apply's own handlers roll back.
+  const unwatch = closeOnSignals(prepared);
+  const state = await runHeadless(prepared.session, prepared.flow, answers, walk);
+  unwatch();
   const info = prepared.host.info();
   const options = { nginx: prepared.options, sinceMs: prepared.options.sinceMs, verbose: args.verbose };
+  // The report names its transcript, so a script that files the report can attach it.
+  const named = (report: JsonReport) => (prepared.transcript ? { ...report, transcript: prepared.transcript.path } : report);
   if (args.apply.fixes.length === 0) {
     await prepared.finish();
-    process.stdout.write(json ? JSON.stringify(buildJsonReport(state, info, options), null, 2) + '\n' : buildTextReport(state, prepared.flow, info, options));
-    return exitCodeFor(state);
+    const code = exitCodeFor(state);
+    closeTranscript(prepared.transcript, state, info, code, options);
+    process.stdout.write(json ? JSON.stringify(named(buildJsonReport(state, info, options)), null, 2) + '\n' : buildTextReport(state, prepared.flow, info, options));
+    return code;
   }
   await prepared.session.settle();
   const run = await applyHeadless(prepared, state, args);
+  for (const event of changeEvents(run)) prepared.transcript?.write(event);
   await prepared.finish();
+  closeTranscript(prepared.transcript, state, info, finalExit(run, state), options);
   if (json) {
     const report = buildJsonReport(state, info, options);
-    process.stdout.write(JSON.stringify(withChanges(report, run), null, 2) + '\n');
+    process.stdout.write(JSON.stringify(named(withChanges(report, run)), null, 2) + '\n');
   } else {
     // The diagnosis' own exit line no longer holds once a change was made: the run's exit comes last.
     process.stdout.write(buildTextReport(state, prepared.flow, info, options).replace(/^Exit \d+: .*\n?/m, '') + changesText(run, finalExit(run, state)));
   }
   for (const line of run.manual) process.stderr.write(`reset-doctor: by hand: ${line}\n`);
   return finalExit(run, state);
+}
+
+const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/** A headless walk stopped by a signal (its SSH link dropped, Ctrl-C, kill) closes its transcript saying so, and exits 128 + the signal. */
+function closeOnSignals(prepared: Prepared): () => void {
+  const handlers = Object.entries(SIGNALS).map(([signal, number]) => {
+    const handler = () => {
+      interruptTranscript(prepared.transcript, prepared.session.getState(), `${signal}: the run was stopped`);
+      process.exit(128 + number);
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
 }
 
 const finalExit = (run: ApplyRun, state: EngineState): number => (run.exit === 1 ? Math.max(1, exitCodeFor(state)) : run.exit);

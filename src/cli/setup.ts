@@ -13,9 +13,11 @@ import { UserError } from '../util/userError.js';
 import { findNginxBinary } from './nginxBinary.js';
 import { checkNginxConf } from './nginxConf.js';
 import type { CliArgs } from './args.js';
+import { openTranscript } from '../transcript/session.js';
+import type { StartEvent } from '../transcript/events.js';
 
 /** Everything a run needs: the flow, the host (real, recorded or recording), the session. */
-export async function prepare(args: CliArgs, demoName: string | null): Promise<Prepared> {
+export async function prepare(args: CliArgs, demoName: string | null, mode: StartEvent['mode'] = 'diagnose', resumes?: string): Promise<Prepared> {
   const flow = await resolveFlow(args.flow);
   for (const [node, choice] of args.answers) {
     const target = flow.nodes[node];
@@ -29,23 +31,29 @@ export async function prepare(args: CliArgs, demoName: string | null): Promise<P
   const replaying = demoName ?? args.replay ?? null;
   if (demoName && args.replay) throw new UserError('--demo and --replay both replay a recording: give one');
   if (replaying) {
-    const recording = demoName ? await loadScenario(demoName) : await loadRecording(args.replay!);
+    const recording = demoName ? await loadScenario(demoName) : await loadReplay(args.replay!);
     host = new RecordedHost(recording);
     options = scenarioOptions(recording);
   } else {
     host = new RealHost();
     await checkNginxConf(host, options.nginxConf);
   }
-  const recorder = args.record ? new RecordingHost(host) : null;
+  // One recorder feeds both --record and the transcript: they hold the same entries.
+  const recorder = args.record || !args.transcript.off ? new RecordingHost(host, Boolean(args.record)) : null;
   const sessionHost = recorder ?? host;
   if (!replaying && !args.nginxBinGiven) options = { ...options, nginxBin: await findNginxBinary(sessionHost) };
   const session = new Session({ flow, host: sessionHost, options, registry: PROBES });
+  const transcript = recorder
+    ? await openTranscript({ args, mode, flow, recorder, options, session, replaying: demoName ? { demo: demoName } : args.replay ? { file: args.replay } : null, ...(resumes ? { resumes } : {}) })
+    : null;
   return {
     flow,
     host: sessionHost,
     options,
     session,
     demo: demoName,
+    stateDir: args.apply.stateDir,
+    transcript,
     async finish() {
       await session.settle();
       if (recorder && args.record) {
@@ -54,4 +62,13 @@ export async function prepare(args: CliArgs, demoName: string | null): Promise<P
       }
     },
   };
+}
+
+/** --replay takes a --record file or a session transcript: the transcript's host events are the same entries. */
+async function loadReplay(path: string) {
+  const { readFile } = await import('node:fs/promises');
+  const { looksLikeTranscript, parseTranscript, transcriptRecording } = await import('../transcript/read.js');
+  const head = await readFile(path, 'utf8').catch(() => null);
+  if (head !== null && looksLikeTranscript(head)) return transcriptRecording(parseTranscript(path, head));
+  return loadRecording(path);
 }

@@ -125,3 +125,8 @@ export function redactDeep<T>(value: T): { value: T; masked: number } {
 export function redactStrings<T>(value: T): T {
   return redactWhere(value, () => true).value;
 }
+
+/** Like redactStrings, and says how many secrets were masked: the transcript counts them. */
+export function redactStringsCounted<T>(value: T): { value: T; masked: number } {
+  return redactWhere(value, () => true);
+}

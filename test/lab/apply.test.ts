@@ -106,6 +106,13 @@ describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real
       await delay(1500);
     }
     expect(statuses).toEqual([200, 200, 200, 200]);
+    // The session's transcript shows the change: its diff, nginx -t's output, the reload's workers, the verdict.
+    const md = (await runCli(['transcript', (run.report as JsonReport & { transcript: string }).transcript])).stdout;
+    expect(md).toContain(`### Change \`${change!.id}\` (fix \`lower-upstream-keepalive-timeout\`): applied`);
+    expect(md).toContain('Verdict: **fixed**');
+    for (const line of lines) expect(md).toContain(line);
+    expect(md).toMatch(/<details><summary>.*nginx -t.*<\/summary>[\s\S]*test is successful/);
+    expect(md).toMatch(/- reload \(.+\): workers \d[\d, ]* → \d/);
     const back = await rollbackLast(c);
     expect(back.code, back.stderr + back.stdout).toBe(0);
     expect(readFileSync(c.running.conf).equals(before)).toBe(true);

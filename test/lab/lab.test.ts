@@ -33,15 +33,27 @@ async function run(scenario: Scenario): Promise<Outcome> {
   const running = await scenario.setup(lab, children);
   await scenario.traffic?.(running.port, running);
   const stop = scenario.during?.(running);
-  const args = ['diagnose', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', running.conf, '--record', join(lab.dir, 'session.json'), ...(scenario.args?.(running) ?? [])];
+  const transcript = join(lab.dir, 'session.jsonl');
+  const args = ['diagnose', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', running.conf, '--record', join(lab.dir, 'session.json'), '--transcript', transcript, ...(scenario.args?.(running) ?? [])];
   try {
     const json = await runCli([...args, '--json'], { timeoutMs: 120_000 });
+    await checkTranscript(transcript, JSON.parse(json.stdout) as JsonReport);
     // The text report of the same session, replayed: what an operator pastes into the ticket.
     const text = await runCli(['diagnose', '--replay', join(lab.dir, 'session.json')]);
     return { code: json.code, report: JSON.parse(json.stdout) as JsonReport, text: text.stdout, running };
   } finally {
     await stop?.();
   }
+}
+
+/** Every case's transcript renders in each format, with the findings the report has, by id and status, before its timeline. */
+async function checkTranscript(path: string, report: JsonReport): Promise<void> {
+  const [md, json, html] = await Promise.all(['md', 'json', 'html'].map((format) => runCli(['transcript', path, '--format', format])));
+  expect([md!.code, json!.code, html!.code], `${path}: ${md!.stderr}${json!.stderr}${html!.stderr}`).toEqual([0, 0, 0]);
+  const summary = md!.stdout.slice(0, md!.stdout.indexOf('## Timeline'));
+  for (const f of report.findings) expect(summary).toContain(`\`${f.id}\` ${f.status}`);
+  expect((JSON.parse(json!.stdout) as JsonReport).findings).toEqual(report.findings);
+  expect(html!.stdout).toContain('<svg');
 }
 
 /** Ports, pids, paths, times and durations change every run; the words do not. */

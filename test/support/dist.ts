@@ -51,6 +51,6 @@ export function distSandbox(): { dir: string; tmp: string; env: NodeJS.ProcessEn
   }
   const tmp = join(dir, 'tmp');
   mkdirSync(tmp);
-  const env: NodeJS.ProcessEnv = { PATH: pathWithoutNode(dir), HOME: dir, TMPDIR: tmp, LANG: 'C.UTF-8', TERM: process.env['TERM'] ?? 'xterm-256color' };
+  const env: NodeJS.ProcessEnv = { PATH: pathWithoutNode(dir), HOME: dir, TMPDIR: tmp, LANG: 'C.UTF-8', TERM: process.env['TERM'] ?? 'xterm-256color', RESET_DOCTOR_STATE_DIR: join(dir, 'state') };
   return { dir, tmp, env };
 }
