@@ -18,6 +18,7 @@ import type { TrafficCounts } from '../../apply/types.js';
 import { mergeCounts } from '../../watch/count.js';
 import { redactText } from '../../masking/redact.js';
 import { Spinner } from '../Spinner.js';
+import { beforeHangupExit } from '../terminalLost.js';
 import { WatchView } from '../watch/WatchView.js';
 import { color } from '../theme.js';
 import { diffLines, pageOf, type PagerLine } from './diffPager.js';
@@ -82,10 +83,17 @@ export function ApplyFlow({ context, state, fixes, onDone }: { context: ApplyCon
 
   const start = (change: PlannedChange) => {
     setPhase({ kind: 'running', change });
-    void runChange(context.prepared, state, change, { ...context.options, yes: true }, { answers: context.answers, onStep: (s) => setSteps((all) => [...all, s]), onVerifyTick: setLive, stopRequested: () => stop.current }, WIZARD_VERIFY_SECONDS).then(
+    const running = runChange(context.prepared, state, change, { ...context.options, yes: true }, { answers: context.answers, onStep: (s) => setSteps((all) => [...all, s]), onVerifyTick: setLive, stopRequested: () => stop.current }, WIZARD_VERIFY_SECONDS);
+    // A dropped link mid-apply: roll back at the next step, while the transcript is still open; what does not
+    // finish in time is left to the journal, which the next run reports.
+    const unregister = beforeHangupExit(async () => {
+      stop.current = true;
+      await running.catch(() => undefined);
+    });
+    void running.then(
       (run) => setPhase({ kind: 'done', run }),
       (error: unknown) => setPhase({ kind: 'refused', reasons: [`the apply failed: ${(error as Error).message}`] }),
-    );
+    ).finally(unregister);
   };
 
   const rollBack = (run: ApplyRun) => {
