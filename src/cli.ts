@@ -70,7 +70,7 @@ async function runWizardOrHeadless(args: CliArgs, demo: string | null): Promise<
   }
   if (!demo && !args.replay) {
     const { offerUnfinished } = await import('./cli/unfinishedPrompt.js');
-    const { stateDir } = await import('./apply/stateDir.js');
+    const { stateDir } = await import('./util/stateDir.js');
     await offerUnfinished(stateDir({ stateDir: args.apply.stateDir }));
   }
   const { prepare } = await import('./cli/setup.js');
@@ -82,7 +82,7 @@ async function runWizardOrHeadless(args: CliArgs, demo: string | null): Promise<
 async function warnUnfinishedChanges(args: CliArgs): Promise<void> {
   const { warnUnfinished } = await import('./cli/unfinished.js');
   const { RealHost } = await import('./host/realHost.js');
-  const { stateDir } = await import('./apply/stateDir.js');
+  const { stateDir } = await import('./util/stateDir.js');
   await warnUnfinished(new RealHost(), stateDir({ stateDir: args.apply.stateDir }));
 }
 

@@ -11,7 +11,7 @@ import { takeLock } from './lock.js';
 import { currentMaster, masterTitle, parseMasterTitle, reloadAndConfirm, testConfig, type NginxTarget } from './nginxControl.js';
 import { restoreFiles } from './restore.js';
 import { applySystemCommands, revertSystemCommands } from './systemCommands.js';
-import type { StateDir } from './stateDir.js';
+import type { StateDir } from '../util/stateDir.js';
 import type { FixPlan, VerifyResult } from './types.js';
 
 export type ApplicablePlan = Extract<FixPlan, { applicable: true }>;

@@ -8,7 +8,7 @@ import { NginxSyntaxError } from '../nginx/syntaxError.js';
 import { asText } from './files.js';
 import { applyChange, editedTexts, type ApplicablePlan, type ApplyOutcome } from './applyChange.js';
 import { masterTitle, parseMasterTitle, type NginxTarget } from './nginxControl.js';
-import { stateDir, type StateDir } from './stateDir.js';
+import { stateDir, type StateDir } from '../util/stateDir.js';
 import type { ChangeStep } from './journal.js';
 import type { FixPlan, VerifyResult } from './types.js';
 import { planFix } from '../fixes/plan.js';

@@ -3,7 +3,7 @@ import type { Host, HostWrites } from '../host/types.js';
 import type { ChangeStatus, VerifyResult } from './types.js';
 import type { FileState } from './files.js';
 import type { NginxTarget, ReloadEvidence } from './nginxControl.js';
-import { changesDir, type StateDir } from './stateDir.js';
+import { changesDir, type StateDir } from '../util/stateDir.js';
 
 /** One file of a change: where its backup is and what it became. */
 export interface ChangedFile extends FileState {

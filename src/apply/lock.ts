@@ -1,6 +1,6 @@
 import type { Host, HostWrites } from '../host/types.js';
 import { stillRunning } from './journal.js';
-import { lockPath, type StateDir } from './stateDir.js';
+import { lockPath, type StateDir } from '../util/stateDir.js';
 
 export interface LockHolder {
   pid: number;

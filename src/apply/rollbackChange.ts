@@ -3,7 +3,7 @@ import { includePatterns, loadConfigFiles } from '../nginx/load.js';
 import { rollBack } from './applyChange.js';
 import { saveRecord, type ChangeRecord, type ChangeStep } from './journal.js';
 import { takeLock } from './lock.js';
-import type { StateDir } from './stateDir.js';
+import type { StateDir } from '../util/stateDir.js';
 
 export interface RollbackOutcome {
   /** 0 restored and reloaded; 3 not done (the lock, no root); 4 files could not be restored. */

@@ -3,7 +3,7 @@ import { formatCommand } from '../host/types.js';
 import { readBytes, sha256, writeAtomically, type FileState } from './files.js';
 import type { ChangeRecord, ChangeStep } from './journal.js';
 import { saveRecord } from './journal.js';
-import type { StateDir } from './stateDir.js';
+import type { StateDir } from '../util/stateDir.js';
 import type { SystemCommand } from './types.js';
 import { join } from 'node:path';
 

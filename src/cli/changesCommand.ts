@@ -1,6 +1,6 @@
 import { RealHost } from '../host/realHost.js';
 import { listRecords, type ChangeRecord } from '../apply/journal.js';
-import { stateDir } from '../apply/stateDir.js';
+import { stateDir } from '../util/stateDir.js';
 import { UserError } from '../util/userError.js';
 import type { CliArgs } from './args.js';
 import { changeSummary } from '../apply/summary.js';

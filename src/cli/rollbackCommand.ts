@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { RealHost } from '../host/realHost.js';
 import { listRecords, loadRecord } from '../apply/journal.js';
 import { rollbackChange } from '../apply/rollbackChange.js';
-import { stateDir } from '../apply/stateDir.js';
+import { stateDir } from '../util/stateDir.js';
 import { UserError } from '../util/userError.js';
 import type { CliArgs } from './args.js';
 import { changeSummary } from '../apply/summary.js';

@@ -1,6 +1,6 @@
 import type { Host } from '../host/types.js';
 import { unfinishedChanges } from '../apply/journal.js';
-import type { StateDir } from '../apply/stateDir.js';
+import type { StateDir } from '../util/stateDir.js';
 
 /**
  * Said first by every command that uses the state dir: a change a killed run

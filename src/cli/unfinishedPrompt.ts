@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { RealHost } from '../host/realHost.js';
 import { loadRecord } from '../apply/journal.js';
 import { rollbackChange } from '../apply/rollbackChange.js';
-import type { StateDir } from '../apply/stateDir.js';
+import type { StateDir } from '../util/stateDir.js';
 import { warnUnfinished } from './unfinished.js';
 
 /**

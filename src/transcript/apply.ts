@@ -1,6 +1,6 @@
 import type { FixChange } from '../apply/fromDiagnosis.js';
 import { listRecords, type ChangeRecord } from '../apply/journal.js';
-import type { StateDir } from '../apply/stateDir.js';
+import type { StateDir } from '../util/stateDir.js';
 import { changeSummary } from '../apply/summary.js';
 import { RealHost } from '../host/realHost.js';
 import type { Transcript } from './writer.js';

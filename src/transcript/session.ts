@@ -8,7 +8,7 @@ import type { ProbeOptions } from '../probe/contract.js';
 import type { Session } from '../session.js';
 import type { EngineState } from '../engine/state.js';
 import { buildJsonReport } from '../report/jsonReport.js';
-import { stateDir } from '../apply/stateDir.js';
+import { stateDir } from '../util/stateDir.js';
 import { UserError } from '../util/userError.js';
 import { versionLine } from '../version.js';
 import { TRANSCRIPT_FORMAT, TRANSCRIPT_VERSION, type StartEvent } from './events.js';

@@ -9,7 +9,7 @@ import { closeTranscript, interruptTranscript } from '../transcript/session.js';
 import { writeMarkdownBeside } from '../transcript/beside.js';
 import { exitAfterHangup, watchTerminal } from './terminalLost.js';
 import { writeChangesOfThisRun } from '../transcript/apply.js';
-import { stateDir } from '../apply/stateDir.js';
+import { stateDir } from '../util/stateDir.js';
 
 /** Owns the one exit of the interactive session: waits for the app, prints the report, returns the exit code. */
 export async function runWizard(prepared: Prepared, options: { started?: boolean; apply?: Omit<ApplyContext, 'prepared'> | undefined } = {}): Promise<number> {

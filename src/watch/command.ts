@@ -14,7 +14,7 @@ import { findNginxBinary } from '../cli/nginxBinary.js';
 import { checkNginxConf } from '../cli/nginxConf.js';
 import type { CliArgs } from '../cli/args.js';
 import { UserError } from '../util/userError.js';
-import { stateDir } from '../apply/stateDir.js';
+import { stateDir } from '../util/stateDir.js';
 import { BUCKET_MS, readInto, TrafficCounter, type AccessLogSpec, type Bucket } from './count.js';
 import { LogFollower } from './follow.js';
 import { EventWatcher, type WatchEvent, type WatchedBackend } from './events.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STATE_DIR, stateDir } from '../../src/apply/stateDir.js';
+import { DEFAULT_STATE_DIR, stateDir } from '../../src/util/stateDir.js';
 import { runCli } from '../support/cli.js';
 
 describe('the state dir', () => {

@@ -13,7 +13,7 @@ import { planChange, runChange, type ApplyRun, type ChangeOptions, type PlannedC
 import { loadRecord, type ChangeStep } from '../../apply/journal.js';
 import { rollbackChange } from '../../apply/rollbackChange.js';
 import { changeSummary } from '../../apply/summary.js';
-import { stateDir } from '../../apply/stateDir.js';
+import { stateDir } from '../../util/stateDir.js';
 import type { TrafficCounts } from '../../apply/types.js';
 import { mergeCounts } from '../../watch/count.js';
 import { redactText } from '../../masking/redact.js';
