@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     case 'demo':
       return runDemo(args);
     case 'watch':
-      return (await import('./watch/command.js')).watchCommand(args);
+      return (await import('./cli/watchCommand.js')).watchCommand(args);
     case 'wizard':
       return runWizardOrHeadless(args, args.demo ?? null);
     case 'changes':
@@ -37,9 +37,9 @@ async function main(argv: string[]): Promise<number> {
     case 'rollback':
       return (await import('./cli/rollbackCommand.js')).rollbackCommand(args);
     case 'transcript':
-      return (await import('./transcript/command.js')).transcriptCommand(args);
+      return (await import('./cli/transcriptCommand.js')).transcriptCommand(args);
     case 'resume':
-      return (await import('./transcript/resume.js')).resumeCommand(args);
+      return (await import('./cli/resume.js')).resumeCommand(args);
   }
 }
 

@@ -23,7 +23,7 @@ export interface Prepared {
   /** Writes the --record file, if one was asked for, and closes the transcript with its end event. */
   finish(): Promise<void>;
   demo: string | null;
-  /** --state-dir as given (src/apply/stateDir.ts resolves the default): where this run's changes are recorded. */
+  /** --state-dir as given (src/util/stateDir.ts resolves the default): where this run's changes are recorded. */
   stateDir?: string | undefined;
   /** The session's transcript, when one is written (not with --no-transcript). */
   transcript?: import('./transcript/writer.js').Transcript | null;

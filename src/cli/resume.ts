@@ -1,10 +1,10 @@
-import { parseCli, type CliArgs } from '../cli/args.js';
+import { parseCli, type CliArgs } from './args.js';
 import type { EngineInput } from '../engine/events.js';
 import type { EngineState } from '../engine/state.js';
 import type { Session } from '../session.js';
 import { UserError } from '../util/userError.js';
-import type { OperatorEvent, StartEvent } from './events.js';
-import { readTranscript, type ReadTranscript } from './read.js';
+import type { OperatorEvent, StartEvent } from '../transcript/events.js';
+import { readTranscript, type ReadTranscript } from '../transcript/read.js';
 
 /**
  * `reset-doctor resume FILE`: walks on from where an interrupted session
@@ -25,7 +25,7 @@ export async function resumeCommand(args: CliArgs): Promise<number> {
   }
   const resumed = resumedArgs(old, await firstStart(old), args);
   const demo = resumed.command === 'demo' ? (resumed.positionals[0] ?? null) : (resumed.demo ?? null);
-  const { prepare } = await import('../cli/setup.js');
+  const { prepare } = await import('./setup.js');
   const prepared = await prepare(resumed, demo, 'resume', file);
   const inputs = old.events.filter((e): e is OperatorEvent => e.type === 'operator');
   prepared.session.send({ type: 'start' });
@@ -37,7 +37,7 @@ export async function resumeCommand(args: CliArgs): Promise<number> {
     const { runWizard } = await import('../ui/runWizard.js');
     return runWizard(prepared, { started: true, apply: { options: resumed.apply, nginxBinGiven: resumed.nginxBinGiven, answers: resumed.answers } });
   }
-  const { diagnose } = await import('../cli/headless.js');
+  const { diagnose } = await import('./headless.js');
   return diagnose(prepared, resumed, { started: true });
 }
 

@@ -1,6 +1,6 @@
-import type { CliArgs } from '../cli/args.js';
+import type { CliArgs } from './args.js';
 import { UserError } from '../util/userError.js';
-import { readTranscript } from './read.js';
+import { readTranscript } from '../transcript/read.js';
 
 /** `reset-doctor transcript FILE [--format md|json|html]`: one rendering to stdout. */
 export async function transcriptCommand(args: CliArgs): Promise<number> {
@@ -10,13 +10,13 @@ export async function transcriptCommand(args: CliArgs): Promise<number> {
   const transcript = await readTranscript(file);
   switch (args.transcript.format) {
     case 'md':
-      process.stdout.write((await import('./markdown.js')).renderMarkdown(transcript));
+      process.stdout.write((await import('../transcript/markdown.js')).renderMarkdown(transcript));
       return 0;
     case 'json':
-      process.stdout.write((await import('./json.js')).renderJson(transcript));
+      process.stdout.write((await import('../transcript/json.js')).renderJson(transcript));
       return 0;
     case 'html':
-      process.stdout.write((await import('./html.js')).renderHtml(transcript));
+      process.stdout.write((await import('../transcript/html.js')).renderHtml(transcript));
       return 0;
   }
 }
