@@ -174,7 +174,7 @@ export const headerSizeProbe = defineProbe({
     };
     const checks = facts.checks;
     const tooBig = checks.filter((c) => c.fits === false);
-    const largest = tooBig.reduce((n, c) => Math.max(n, Math.ceil(c.headerBytes! / 4096) * 4), 0);
+    const largest = tooBig.reduce((n, c) => Math.max(n, bufferFor(c.headerBytes!) / 1024), 0);
     const families = [...new Set(tooBig.map((c) => c.family))];
     return {
       ...facts,

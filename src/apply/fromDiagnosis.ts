@@ -9,7 +9,7 @@ import { asText } from './files.js';
 import { applyChange, editedTexts, type ApplicablePlan, type ApplyOutcome } from './applyChange.js';
 import { masterTitle, parseMasterTitle, type NginxTarget } from './nginxControl.js';
 import { stateDir, type StateDir } from '../util/stateDir.js';
-import type { ChangeStep } from './journal.js';
+import type { ChangeRecord, ChangeStep } from './journal.js';
 import type { FixPlan, VerifyResult } from './types.js';
 import { planFix } from '../fixes/plan.js';
 import { verifyChange } from './verify.js';
@@ -136,7 +136,8 @@ export async function planChange(prepared: Prepared, state: EngineState, fixes: 
 
 export interface RunHooks {
   answers: ReadonlyMap<string, string>;
-  onStep?: (step: ChangeStep) => void;
+  /** Each step as it starts and ends, with the change's record as it stands then (null before there is one). */
+  onStep?: (step: ChangeStep, record: ChangeRecord | null) => void;
   /** The before/after counts while verifying, for a live view. */
   onVerifyTick?: (live: { before: TrafficCounts; after: TrafficCounts; reloadAtMs: number; untilMs: number }) => void;
   stopRequested?: () => boolean;
@@ -155,7 +156,7 @@ export async function runChange(prepared: Prepared, state: EngineState, change: 
   let trafficTarget: VerifyTarget | null = null;
   if (options.verifyTraffic > 0) {
     const picked = pickVerifyTarget(okFacts(state, 'nginx-config') as ConfigFactsForTarget, scope);
-    if ('reason' in picked) onStep?.({ step: 'verify-traffic', ok: false, at: new Date(prepared.host.now()).toISOString(), detail: `no verification GETs: ${picked.reason}` });
+    if ('reason' in picked) onStep?.({ step: 'verify-traffic', ok: false, at: new Date(prepared.host.now()).toISOString(), detail: `no verification GETs: ${picked.reason}` }, null);
     else trafficTarget = picked;
   }
   const seconds = options.verifySeconds ?? defaultVerifySeconds;
@@ -182,7 +183,7 @@ export async function runChange(prepared: Prepared, state: EngineState, change: 
     errorLogs,
     sudoCommand: ['reset-doctor', ...process.argv.slice(2)].join(' '),
     verify,
-    ...(onStep ? { onStep: (step: ChangeStep) => onStep(step) } : {}),
+    ...(onStep ? { onStep: (step: ChangeStep, record: ChangeRecord) => onStep(step, record) } : {}),
     ...(hooks.stopRequested ? { stopRequested: hooks.stopRequested } : {}),
   });
   const summary = changeSummary(outcome.record);

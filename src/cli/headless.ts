@@ -4,13 +4,14 @@ import { redactText } from '../masking/redact.js';
 import { changesText, withChanges } from '../apply/changesText.js';
 import type { CliArgs } from './args.js';
 import type { ApplyRun, PlannedChange } from '../apply/fromDiagnosis.js';
-import type { ChangeStep } from '../apply/journal.js';
+import type { ChangeRecord, ChangeStep } from '../apply/journal.js';
 import { buildTextReport } from '../report/textReport.js';
 import { exitCodeFor } from '../report/exitCode.js';
 import type { EngineState } from '../engine/state.js';
 import { progressWanted, showReadProgress } from '../logs/progress.js';
 import { closeTranscript, interruptTranscript } from '../transcript/session.js';
-import { changeEvents } from '../transcript/apply.js';
+import { changeEvent, changeEvents } from '../transcript/apply.js';
+import { changeSummary } from '../apply/summary.js';
 
 export { runHeadless } from '../walk.js';
 import { runHeadless } from '../walk.js';
@@ -78,7 +79,11 @@ async function applyHeadless(prepared: Prepared, state: EngineState, args: Pick<
     return { changes: args.apply.fixes.map((fix) => ({ fix, status: 'refused', reason: 'not confirmed: nothing was changed', change: null })), exit: 3, manual: [] };
   }
   // Steps go to stderr as they happen: stdout stays the report (JSON for scripts).
-  const onStep = (step: ChangeStep) => process.stderr.write(`reset-doctor: ${step.ok ? '✔' : '✖'} ${step.step}: ${step.detail}${step.command ? ` (${step.command})` : ''}\n`);
+  const onStep = (step: ChangeStep, record: ChangeRecord | null) => {
+    process.stderr.write(`reset-doctor: ${step.ok ? '✔' : '✖'} ${step.step}: ${step.detail}${step.command ? ` (${step.command})` : ''}\n`);
+    // The change as it stands, into the transcript at each step: a run killed mid-apply leaves it there as far as it got.
+    if (record) prepared.transcript?.write(changeEvent(changeSummary(record), record.fixes));
+  };
   // Ctrl-C, kill or a dropped link while applying: roll the change back at the next step instead of leaving it half done.
   let stop = false;
   const onSignal = (signal: NodeJS.Signals) => {

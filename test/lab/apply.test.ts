@@ -235,6 +235,13 @@ describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real
         expect(changes[0]?.status).toBe('unfinished');
         const next = await runCli(['changes', '--state-dir', c.state]);
         expect(next.stderr).toContain(`unfinished change ${changes[0]!.id}`);
+        // The session's transcript holds the change as far as it got, and renders as interrupted.
+        const sessions = join(c.state, 'sessions');
+        const newest = readdirSync(sessions).filter((f) => f.endsWith('.jsonl')).sort().at(-1)!;
+        const md = await runCli(['transcript', join(sessions, newest)]);
+        expect(md.code, md.stderr).toBe(0);
+        expect(md.stdout).toMatch(/interrupted/i);
+        expect(md.stdout).toContain(changes[0]!.id);
         const back = await rollbackLast(c);
         expect(back.code, back.stderr + back.stdout).toBe(0);
         await untouched();

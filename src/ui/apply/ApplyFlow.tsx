@@ -13,6 +13,7 @@ import { planChange, runChange, type ApplyRun, type ChangeOptions, type PlannedC
 import { loadRecord, type ChangeStep } from '../../apply/journal.js';
 import { rollbackChange } from '../../apply/rollbackChange.js';
 import { changeSummary } from '../../apply/summary.js';
+import { changeEvent } from '../../transcript/apply.js';
 import { stateDir } from '../../util/stateDir.js';
 import type { TrafficCounts } from '../../apply/types.js';
 import { mergeCounts } from '../../watch/count.js';
@@ -83,7 +84,10 @@ export function ApplyFlow({ context, state, fixes, onDone }: { context: ApplyCon
 
   const start = (change: PlannedChange) => {
     setPhase({ kind: 'running', change });
-    const running = runChange(context.prepared, state, change, { ...context.options, yes: true }, { answers: context.answers, onStep: (s) => setSteps((all) => [...all, s]), onVerifyTick: setLive, stopRequested: () => stop.current }, WIZARD_VERIFY_SECONDS);
+    const running = runChange(context.prepared, state, change, { ...context.options, yes: true }, { answers: context.answers, onStep: (s, record) => {
+      setSteps((all) => [...all, s]);
+      if (record) context.prepared.transcript?.write(changeEvent(changeSummary(record), record.fixes));
+    }, onVerifyTick: setLive, stopRequested: () => stop.current }, WIZARD_VERIFY_SECONDS);
     // A dropped link mid-apply: roll back at the next step, while the transcript is still open; what does not
     // finish in time is left to the journal, which the next run reports.
     const unregister = beforeHangupExit(async () => {
