@@ -251,7 +251,7 @@ describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real
     it('two applies at once: the second is refused while the first holds the lock', async () => {
       // The second stops itself after its diagnosis, before its preflight; it goes on while the first holds the lock.
       const second = await applyStoppedBeforePreflight(c);
-      const first = diagnoseApply(c, 'raise-proxy-buffer-size', ['--verify', '6']);
+      const first = diagnoseApply(c, 'raise-proxy-buffer-size', ['--verify', '3']);
       const lock = join(c.state, 'apply.lock');
       for (let i = 0; i < 600 && !existsSync(lock); i++) await delay(50);
       expect(existsSync(lock)).toBe(true);
