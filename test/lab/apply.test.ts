@@ -176,6 +176,25 @@ describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real
     expect(readFileSync(c.running.conf).equals(before)).toBe(true);
   });
 
+  it('worse after the reload (the backend goes away while verifying): rolled back at once, exit 3, files byte-identical', async () => {
+    const c = await bring('header-too-big');
+    const backend = children.at(-1)!;
+    const before = readFileSync(c.running.conf);
+    const running = diagnoseApply(c, 'raise-proxy-buffer-size', ['--verify', '8']);
+    // Once nginx runs the change, the backend dies: connections refused, a kind of error not seen before.
+    for (let i = 0; i < 1200 && !reloaded(c.state); i++) await delay(50);
+    expect(reloaded(c.state)).toBe(true);
+    backend.kill('SIGKILL');
+    for (let i = 0; i < 5; i++) expect(await request(c.running.port, '/profile/me')).toBe(502);
+    const run = await running;
+    const change = changeOf(run.report, 'raise-proxy-buffer-size');
+    expect(change?.verify?.verdict, change?.verify?.reason).toBe('worse');
+    expect(change?.status).toBe('rolled-back');
+    expect(change?.reason).toMatch(/worse/);
+    expect(run.code).toBe(3);
+    expect(readFileSync(c.running.conf).equals(before)).toBe(true);
+  });
+
   describe('faults: nginx keeps serving its old config on byte-identical files, exit 3', () => {
     let c: Case;
     let site: Buffer;
@@ -292,6 +311,16 @@ async function applyStoppedBeforePreflight(c: Case): Promise<{ resume: () => Pro
       return { code: await exited, stdout };
     },
   };
+}
+
+/** A change in this state dir whose reload was confirmed (its record says so). */
+function reloaded(state: string): boolean {
+  const dir = join(state, 'changes');
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir).some((id) => {
+    const record = readFileSafe(join(dir, id, 'record.json'));
+    return record !== '' && (JSON.parse(record) as { steps: Array<{ step: string; ok: boolean }> }).steps.some((s) => s.step === 'reload' && s.ok);
+  });
 }
 
 function readFileSafe(path: string): string {
