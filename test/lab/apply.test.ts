@@ -4,7 +4,6 @@
  * files back byte for byte. And the faults: whatever goes wrong, nginx keeps
  * serving its old config on byte-identical files, and the run exits 3.
  */
-import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -15,32 +14,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/jsonReport.js';
 import { CLI, runCli, type CliRun } from '../support/cli.js';
-import { createLab, findNginx, freePort, type Lab } from '../support/lab.js';
-import { missingFor, request, SCENARIOS, type Running } from './scenarios.js';
+import { freePort } from '../support/lab.js';
+import { changeOf, diagnoseApply, LabCases, nginx, readFileSafe, reloadLab, rollback, type Case } from '../support/applyLab.js';
+import { missingFor, request, SCENARIOS } from './scenarios.js';
 
-const nginx = findNginx();
-const labs: Lab[] = [];
-const children: ChildProcess[] = [];
-
-afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  await Promise.all(labs.map((lab) => lab.cleanup()));
-});
-
-interface Case {
-  lab: Lab;
-  running: Running;
-  state: string;
-}
-
-async function bring(name: string): Promise<Case> {
-  const scenario = SCENARIOS.find((s) => s.name === name)!;
-  const lab = await createLab(`apply-${name}`);
-  labs.push(lab);
-  const running = await scenario.setup(lab, children);
-  await scenario.traffic?.(running.port, running);
-  return { lab, running, state: join(lab.dir, 'state') };
-}
+const cases = new LabCases();
+const children = cases.children;
+afterAll(() => cases.cleanup());
+const bring = (name: string) => cases.bring(name, 'apply');
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -62,25 +43,10 @@ function configTree(dir: string): Record<string, string> {
   return out;
 }
 
-async function diagnoseApply(c: Case, fixes: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CliRun & { report: JsonReport | null }> {
-  const run = await runCli(['diagnose', '--json', '--since', '10m', '--nginx-bin', nginx!, '--nginx-conf', c.running.conf, '--state-dir', c.state, '--apply', fixes, '--yes', ...extra], { timeoutMs: 120_000, env });
-  let report: JsonReport | null = null;
-  try {
-    report = JSON.parse(run.stdout) as JsonReport;
-  } catch {
-    report = null;
-  }
-  return { ...run, report };
-}
-
-const changeOf = (report: JsonReport | null, fix: string) => report?.fixes.find((f) => f.id === fix)?.change as { id: string; status: string; reason: string; files: Array<{ path: string; diff: string }>; verify?: { verdict: string; reason: string } } | undefined;
-
 /** Lines a unified diff adds or removes (not its headers). */
 const changedLines = (diff: string) => diff.split('\n').filter((l) => /^[+-]/.test(l) && !/^(\+\+\+|---) /.test(l));
 
-async function rollbackLast(c: Case): Promise<CliRun> {
-  return runCli(['rollback', '--last', '--yes', '--state-dir', c.state], { timeoutMs: 60_000 });
-}
+const rollbackLast = (c: Case): Promise<CliRun> => rollback(c, ['--last']);
 
 const needs = SCENARIOS.find((s) => s.name === 'keepalive-race')!;
 const missing = nginx ? missingFor(needs) : ['nginx'];
@@ -129,7 +95,7 @@ describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real
     await writeFile(join(c.lab.dir, 'sites-available', 'app.conf'), conf.slice(start, end));
     await symlink(join(c.lab.dir, 'sites-available', 'app.conf'), join(c.lab.dir, 'sites-enabled', 'app.conf'));
     await writeFile(c.running.conf, `${conf.slice(0, start)}  include ${c.lab.dir}/sites-enabled/*;\n}\n`);
-    await reloadLabNginx(c);
+    await reloadLab(c, 500);
     expect(await request(c.running.port, '/profile/me')).toBe(502);
     const tree = configTree(c.lab.dir);
     const site = readFileSync(join(c.lab.dir, 'sites-available', 'app.conf'));
@@ -158,7 +124,7 @@ describe.skipIf(missing.length > 0 || !root)('apply in the lab (real nginx, real
     const conf = await readFile(c.running.conf, 'utf8');
     const plain = join(c.lab.dir, 'plain.log');
     await writeFile(c.running.conf, conf.replace(/  access_log [^;]+ upstreamlog;\n/, `  access_log ${plain} combined;\n`));
-    await reloadLabNginx(c);
+    await reloadLab(c, 500);
     await request(c.running.port, '/');
     const before = readFileSync(c.running.conf);
     const run = await diagnoseApply(c, 'log-upstream-status', ['--verify', '2', '--verify-traffic', '3']);
@@ -321,19 +287,4 @@ function reloaded(state: string): boolean {
     const record = readFileSafe(join(dir, id, 'record.json'));
     return record !== '' && (JSON.parse(record) as { steps: Array<{ step: string; ok: boolean }> }).steps.some((s) => s.step === 'reload' && s.ok);
   });
-}
-
-function readFileSafe(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** The lab's nginx runs in the foreground: reload it by its pid file, as nginx -s reload would, and wait for new workers. */
-async function reloadLabNginx(c: Case): Promise<void> {
-  const pid = Number(readFileSync(join(c.lab.dir, 'nginx.pid'), 'utf8').trim());
-  process.kill(pid, 'SIGHUP');
-  await delay(500);
 }

@@ -2,7 +2,6 @@
  * Review of the apply half: ways to break its safety promises, each on a real
  * lab nginx (temp dir, loopback only). Each case states what an SRE relies on.
  */
-import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -10,48 +9,15 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/jsonReport.js';
-import { CLI, runCli, type CliRun } from '../support/cli.js';
-import { createLab, findNginx, freePort, waitForListen, type Lab } from '../support/lab.js';
-import { missingFor, request, SCENARIOS, type Running } from './scenarios.js';
+import { CLI, runCli } from '../support/cli.js';
+import { freePort, waitForListen } from '../support/lab.js';
+import { changeOf, diagnoseApply, LabCases, nginx, readFileSafe, reloadLab, rollback } from '../support/applyLab.js';
+import { missingFor, request, SCENARIOS } from './scenarios.js';
 
-const nginx = findNginx();
-const labs: Lab[] = [];
-const children: ChildProcess[] = [];
-
-afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  await Promise.all(labs.map((lab) => lab.cleanup()));
-});
-
-interface Case {
-  lab: Lab;
-  running: Running;
-  state: string;
-}
-
-async function bring(name: string): Promise<Case> {
-  const scenario = SCENARIOS.find((s) => s.name === name)!;
-  const lab = await createLab(`review-${name}`);
-  labs.push(lab);
-  const running = await scenario.setup(lab, children);
-  await scenario.traffic?.(running.port, running);
-  return { lab, running, state: join(lab.dir, 'state') };
-}
-
-async function diagnoseApply(c: Case, fixes: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, bin = nginx!): Promise<CliRun & { report: JsonReport | null }> {
-  const run = await runCli(['diagnose', '--json', '--since', '10m', '--nginx-bin', bin, '--nginx-conf', c.running.conf, '--state-dir', c.state, '--apply', fixes, '--yes', ...extra], { timeoutMs: 120_000, env });
-  let report: JsonReport | null = null;
-  try {
-    report = JSON.parse(run.stdout) as JsonReport;
-  } catch {
-    report = null;
-  }
-  return { ...run, report };
-}
-
-const changeOf = (report: JsonReport | null, fix: string) => report?.fixes.find((f) => f.id === fix)?.change as { id: string; status: string; reason: string; files: Array<{ path: string; diff: string }> } | undefined;
-
-const rollback = (c: Case, which: string[]) => runCli(['rollback', ...which, '--yes', '--state-dir', c.state], { timeoutMs: 60_000 });
+const cases = new LabCases();
+const children = cases.children;
+afterAll(() => cases.cleanup());
+const bring = (name: string) => cases.bring(name, 'review');
 
 const childrenOf = (pid: number) =>
   spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
@@ -61,19 +27,6 @@ const childrenOf = (pid: number) =>
     .sort();
 
 const nginxTest = (conf: string) => spawnSync(nginx!, ['-t', '-c', conf], { encoding: 'utf8' });
-
-function readFileSafe(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-async function reloadLab(c: Case): Promise<void> {
-  process.kill(Number(readFileSync(join(c.lab.dir, 'nginx.pid'), 'utf8').trim()), 'SIGHUP');
-  await delay(700);
-}
 
 const missing = nginx ? missingFor(SCENARIOS.find((s) => s.name === 'header-too-big')!) : ['nginx'];
 const root = process.getuid?.() === 0;
