@@ -3,6 +3,7 @@ import { buildJsonReport, type JsonReport } from '../report/jsonReport.js';
 import { redactText } from '../masking/redact.js';
 import { changesText, withChanges } from '../apply/changesText.js';
 import type { CliArgs } from './args.js';
+import { askYesNo } from './askYesNo.js';
 import type { ApplyRun, PlannedChange } from '../apply/fromDiagnosis.js';
 import type { ChangeRecord, ChangeStep } from '../apply/journal.js';
 import { buildTextReport } from '../report/textReport.js';
@@ -110,13 +111,9 @@ async function applyHeadless(prepared: Prepared, state: EngineState, args: Pick<
 const HEADLESS_VERIFY_SECONDS = 30;
 
 async function confirmOnTerminal(change: PlannedChange): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises');
   const out = process.stderr;
   out.write('\nThe change:\n');
   for (const plan of change.plans) for (const line of plan.describe) out.write(`  ${line}\n`);
   for (const { diff } of change.diffs) out.write(`\n${redactText(diff).text}`);
-  const rl = createInterface({ input: process.stdin, output: out });
-  const answer = await rl.question('\nApply it now (backup, write, nginx -t, reload, verify)? [y/N] ');
-  rl.close();
-  return /^y(es)?$/i.test(answer.trim());
+  return askYesNo('\nApply it now (backup, write, nginx -t, reload, verify)?', out);
 }

@@ -1,10 +1,10 @@
-import { createInterface } from 'node:readline/promises';
 import { RealHost } from '../host/realHost.js';
 import { listRecords, loadRecord } from '../apply/journal.js';
 import { rollbackChange } from '../apply/rollbackChange.js';
 import { stateDir } from '../util/stateDir.js';
 import { UserError } from '../util/userError.js';
 import type { CliArgs } from './args.js';
+import { askYesNo } from './askYesNo.js';
 import { changeSummary } from '../apply/summary.js';
 import { redactStrings, redactText } from '../masking/redact.js';
 
@@ -33,10 +33,7 @@ export async function rollbackCommand(args: CliArgs): Promise<number> {
   for (const f of record.files) say(`  restore ${f.path}${f.real !== f.path ? ` (→ ${f.real})` : ''} from ${f.backup}\n`);
   if (!args.apply.yes) {
     if (!process.stdin.isTTY) throw new UserError('rollback without a terminal needs --yes');
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await rl.question('Roll it back now? [y/N] ');
-    rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) {
+    if (!(await askYesNo('Roll it back now?'))) {
       say('Nothing was changed.\n');
       return 3;
     }

@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline/promises';
+import { askYesNo } from './askYesNo.js';
 import { RealHost } from '../host/realHost.js';
 import { loadRecord } from '../apply/journal.js';
 import { rollbackChange } from '../apply/rollbackChange.js';
@@ -15,10 +15,7 @@ export async function offerUnfinished(state: StateDir): Promise<void> {
   const host = new RealHost();
   const ids = await warnUnfinished(host, state);
   for (const id of ids) {
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await rl.question(`Roll back change ${id} now (files restored byte for byte, nginx -t, reload)? [y/N] `);
-    rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) {
+    if (!(await askYesNo(`Roll back change ${id} now (files restored byte for byte, nginx -t, reload)?`, process.stderr))) {
       process.stderr.write(`Left as it is: roll it back later with reset-doctor rollback ${id}, or apply the fix again after the diagnosis.\n`);
       continue;
     }
