@@ -1,3 +1,4 @@
+import type { ProbeOutcome } from '../probe/contract.js';
 import { redactStrings } from '../masking/redact.js';
 import type { HostInfo } from '../host/types.js';
 import type { EngineState } from '../engine/state.js';
@@ -39,6 +40,24 @@ export interface JsonReport {
 /** Small probes whose facts are settings and causes, not log contents: `fleet report` reads them for drift and peers. */
 const CARRIED_FACTS = ['nginx-version', 'keepalive-analysis', 'backend-process', 'oom-kills', 'reset-attribution'];
 
+/** A probe as the report lists it: the live outcome, or the one a transcript recorded (the same fields). */
+export function probeEntry(p: Pick<ProbeOutcome, 'id' | 'status' | 'commands' | 'durationMs' | 'summary' | 'reason' | 'sudoHint' | 'partial' | 'gap' | 'details'>): JsonReport['probes'][number] {
+  return {
+    id: p.id,
+    status: p.status,
+    command: p.commands.join(' ; '),
+    commands: p.commands,
+    durationMs: p.durationMs,
+    summary: p.summary,
+    ...(p.reason ? { reason: p.reason } : {}),
+    ...(p.sudoHint ? { sudoHint: p.sudoHint } : {}),
+    ...(p.partial ? { partial: p.partial } : {}),
+    // What it had to read and did not: findings ruled out on it are unknown.
+    ...(p.gap ? { gap: p.gap } : {}),
+    ...(p.details ? { details: p.details } : {}),
+  };
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function buildJsonReport(state: EngineState, host: HostInfo, options: ReportOptions = {}): JsonReport {
@@ -56,20 +75,7 @@ export function buildJsonReport(state: EngineState, host: HostInfo, options: Rep
     findings: ranked.all.map(({ finding: { id, status, summary, evidence, override }, kind, explains }) => ({ id, status, kind, explains, summary, evidence, ...(override ? { override } : {}) })),
     // Commands written for this host: its nginx binary with -c and -p, the config's log paths.
     fixes: selectExactFixes(state, options.nginx).map((f) => ({ id: f.id, finding: f.finding, kind: f.kind, applied: f.applied, title: f.title, steps: f.steps, persistence: f.persistence })),
-    probes: selectProbes(state).map((p) => ({
-      id: p.id,
-      status: p.status,
-      command: p.commands.join(' ; '),
-      commands: p.commands,
-      durationMs: p.durationMs,
-      summary: p.summary,
-      ...(p.reason ? { reason: p.reason } : {}),
-      ...(p.sudoHint ? { sudoHint: p.sudoHint } : {}),
-      ...(p.partial ? { partial: p.partial } : {}),
-      // What it had to read and did not: findings ruled out on it are unknown.
-      ...(p.gap ? { gap: p.gap } : {}),
-      ...(p.details ? { details: p.details } : {}),
-    })),
+    probes: selectProbes(state).map(probeEntry),
     answers: state.path.flatMap((s) => (s.outcome?.kind === 'ask' ? [{ node: s.node, choice: s.outcome.choice, source: s.outcome.source }] : [])),
     overrides: state.overrides.map(({ node, from, to, reason }) => ({ node, from, to, reason })),
     notes: state.notes.map(({ node, text }) => ({ node, text })),

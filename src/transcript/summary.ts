@@ -1,7 +1,7 @@
 import type { Finding } from '../engine/state.js';
 import { findingKind } from '../findings/catalog.js';
 import type { RecordingEntry } from '../host/recording.js';
-import type { JsonReport } from '../report/jsonReport.js';
+import { probeEntry, type JsonReport } from '../report/jsonReport.js';
 import type { ChangeEvent, ProbeEvent, RollbackEvent, TranscriptEvent, TranscriptReport } from './events.js';
 import type { ReadTranscript } from './read.js';
 
@@ -81,19 +81,7 @@ export function reportFromEvents(transcript: ReadTranscript): TranscriptReport {
     // What each explains is counted over the finished walk; an interrupted one says it is not known (share null).
     findings: findings.map(({ id, status, summary, evidence, override }) => ({ id, status, kind: findingKind(id), explains: { errors: 0, share: null }, summary, evidence, ...(override ? { override } : {}) })),
     fixes: [...fixes.values()],
-    probes: [...probes.values()].map((p) => ({
-      id: p.id,
-      status: p.status,
-      command: p.commands.join(' ; '),
-      commands: p.commands,
-      durationMs: p.durationMs,
-      summary: p.summary,
-      ...(p.reason ? { reason: p.reason } : {}),
-      ...(p.sudoHint ? { sudoHint: p.sudoHint } : {}),
-      ...(p.partial ? { partial: p.partial } : {}),
-      ...(p.gap ? { gap: p.gap } : {}),
-      ...(p.details ? { details: p.details } : {}),
-    })),
+    probes: [...probes.values()].map(probeEntry),
     answers,
     overrides,
     notes,
