@@ -57,6 +57,9 @@ interface AccessLogFacts {
 export const RECENT_MINUTES = 5;
 
 /** A signature nginx answers the client with a 502 or 504 for (not a truncated body, a 413 or a note). */
+/** Routes by the client errors they got, most first; then by name, so a report reads the same every run. */
+const mostErrorsFirst = (a: Impact['routes'][number], b: Impact['routes'][number]) => b.status502 + b.status504 - (a.status502 + a.status504) || a.route.localeCompare(b.route);
+
 export function isClientError(id: string): boolean {
   const status = SIGNATURES[id as SignatureId]?.status ?? '';
   return status.startsWith('502') || status.startsWith('504');
@@ -113,7 +116,7 @@ export function computeImpact(state: EngineState, sinceMs?: number): Impact {
       status504: access.status504,
       requests: access.requests,
       retriedSaved: access.anyUpstreamStatus ? access.logs.reduce((n, l) => n + l.retriedThenOk, 0) : null,
-      routes: [...routes.values()].sort((a, b) => b.status502 + b.status504 - (a.status502 + a.status504) || a.route.localeCompare(b.route)),
+      routes: [...routes.values()].sort(mostErrorsFirst),
       upstreams,
       upstreamErrors,
       firstSeen,
@@ -147,7 +150,7 @@ export function computeImpact(state: EngineState, sinceMs?: number): Impact {
     status504,
     requests: null,
     retriedSaved: null,
-    routes: [...routes.values()].sort((a, b) => b.status502 + b.status504 - (a.status502 + a.status504) || a.route.localeCompare(b.route)),
+    routes: [...routes.values()].sort(mostErrorsFirst),
     upstreams,
     upstreamErrors,
     firstSeen,
