@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { join } from 'node:path';
 import type { Host, HostWrites } from '../host/types.js';
-import { applyEdits, type PlannedEdit } from '../nginx/edit.js';
+import { applyEdits, editsByFile } from '../nginx/edit.js';
 import { includePatterns, type ConfigSet } from '../nginx/load.js';
 import { faultAsked, faultAt } from './faults.js';
 import { asText, FileError, fileState, readBytes, sha256, writeAtomically, writeBackup, type FileState } from './files.js';
@@ -49,10 +49,8 @@ class Refusal extends Error {}
 
 /** The new text of each file: all edits of all plans to one file applied in one pass, against the text as read. */
 export function editedTexts(config: ConfigSet, plans: readonly ApplicablePlan[]): Map<string, { before: string; after: string }> {
-  const byFile = new Map<string, PlannedEdit[]>();
-  for (const plan of plans) for (const edit of plan.edits) byFile.set(edit.file, [...(byFile.get(edit.file) ?? []), edit]);
   const out = new Map<string, { before: string; after: string }>();
-  for (const [path, edits] of byFile) {
+  for (const [path, edits] of editsByFile(plans.flatMap((p) => p.edits))) {
     const file = config.files.find((f) => f.path === path);
     if (!file) throw new Refusal(`${path} is not among the files nginx loads`);
     const result = applyEdits(file, edits);

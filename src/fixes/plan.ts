@@ -8,7 +8,7 @@
  */
 import type { EngineState } from '../engine/state.js';
 import { selectFindings, selectFixes } from '../engine/selectors.js';
-import { applyEdits, EditError, type PlannedEdit } from '../nginx/edit.js';
+import { applyEdits, EditError, editsByFile } from '../nginx/edit.js';
 import type { ConfigSet } from '../nginx/load.js';
 import type { FixPlan, PlanInput } from './planTypes.js';
 import { NotApplicableError, StaleConfigError, notApplicable } from './plans/context.js';
@@ -61,10 +61,8 @@ export function planFix(input: PlanInput): FixPlan {
  * are all already in place leave nothing to apply.
  */
 function checked(input: PlanInput, plan: Extract<FixPlan, { applicable: true }>): FixPlan {
-  const byFile = new Map<string, PlannedEdit[]>();
-  for (const edit of plan.edits) byFile.set(edit.file, [...(byFile.get(edit.file) ?? []), edit]);
   let changed = false;
-  for (const [path, edits] of byFile) {
+  for (const [path, edits] of editsByFile(plan.edits)) {
     const file = input.config.files.find((f) => f.path === path);
     if (!file) return notApplicable(plan.fix, `${path} is not among the files nginx loads (${input.config.main} and its includes): nothing outside them is edited`);
     const dumped = input.dumped?.files.find((f) => f.path === path);

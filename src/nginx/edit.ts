@@ -164,6 +164,13 @@ function splice(file: ConfigFile, edit: PlannedEdit): Splice {
   return { start, end, text: '', what: `target:${target.start}` };
 }
 
+/** Edits grouped by the file they change, in the order given: each group is one applyEdits call. */
+export function editsByFile(edits: readonly PlannedEdit[]): Map<string, PlannedEdit[]> {
+  const byFile = new Map<string, PlannedEdit[]>();
+  for (const edit of edits) byFile.set(edit.file, [...(byFile.get(edit.file) ?? []), edit]);
+  return byFile;
+}
+
 /**
  * Applies several edits to one file in one go, each resolved against the text as it was read (so an insert
  * above a directive does not move the line another edit names), touching only the bytes of the edits.
